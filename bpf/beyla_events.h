@@ -1,0 +1,159 @@
+/* beyla_events.h - the event records that BPF programs emit and user space
+ * stores in capture files.  This one header is included by the BPF programs
+ * (after vmlinux.h) and by every user-space reader and writer, so the two
+ * sides can never disagree on a layout.
+ *
+ * Rules, because these bytes end up in files read on other machines:
+ *  - fixed-width little-endian fields, explicit padding, no pointers;
+ *  - every record starts with struct bz_ev_hdr whose `size` is the whole
+ *    record including the variable payload, so a reader can skip records it
+ *    does not know;
+ *  - fields are only ever appended; a reader uses `size` to tell an old
+ *    record from a new one (fields beyond `size` read as zero).
+ */
+#ifndef BEYLA_EVENTS_H
+#define BEYLA_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Upper bound of payload bytes kept per socket read/write. */
+#define BZ_SNAPLEN_MAX 1024
+#define BZ_SNAPLEN_DEFAULT 512
+#define BZ_PATH_MAX 256
+#define BZ_ARGS_MAX 256
+#define BZ_COMM_LEN 16
+
+enum bz_ev_kind {
+	BZ_EV_PROC_EXEC = 1, /* a target (or, in --exe mode, any) process exec'd */
+	BZ_EV_PROC_FORK = 2, /* a target forked a child process, which is now a target */
+	BZ_EV_PROC_EXIT = 3, /* a target process exited */
+	BZ_EV_CONN_OPEN = 4, /* a target accepted, connected, or first used a TCP socket */
+	BZ_EV_CONN_EST = 5,  /* an outgoing connection of a target became established */
+	BZ_EV_CONN_CLOSE = 6,/* a tracked TCP socket reached TCP_CLOSE */
+	BZ_EV_DATA = 7,      /* a target read from or wrote to a tracked TCP socket */
+	BZ_EV_KIND_MAX
+};
+
+/* Every record starts with this header. ts_ns is CLOCK_MONOTONIC
+ * (bpf_ktime_get_ns); the capture's clock pair turns it into wall time. */
+struct bz_ev_hdr {
+	__u64 ts_ns;
+	__u32 pid;  /* thread-group id (what users call a pid) */
+	__u32 tid;  /* thread id */
+	__u16 kind; /* enum bz_ev_kind */
+	__u16 size; /* whole record, header and payload included */
+	__u32 _pad;
+};
+
+struct bz_ev_proc_exec {
+	struct bz_ev_hdr h;
+	__u32 ppid;
+	__u16 filename_len; /* bytes used in filename, without NUL */
+	__u16 args_len;     /* bytes used in args: argv joined by NUL */
+	char comm[BZ_COMM_LEN];
+	char filename[BZ_PATH_MAX];
+	char args[BZ_ARGS_MAX];
+};
+
+struct bz_ev_proc_fork {
+	struct bz_ev_hdr h; /* pid = parent */
+	__u32 child_pid;
+	__u32 _pad;
+};
+
+struct bz_ev_proc_exit {
+	struct bz_ev_hdr h;
+	__s32 exit_code; /* task->exit_code: (status << 8) | signal */
+	__u32 _pad;
+};
+
+enum bz_conn_role {
+	BZ_ROLE_UNKNOWN = 0,
+	BZ_ROLE_ACCEPTED = 1,    /* the target accepted it: the target is the server */
+	BZ_ROLE_CONNECTED = 2,   /* the target connected it: the target is the client */
+	BZ_ROLE_PREEXISTING = 3, /* already open when recording began; direction unknown */
+};
+
+#define BZ_AF_INET 2
+#define BZ_AF_INET6 10
+
+struct bz_ev_conn_open {
+	struct bz_ev_hdr h; /* ts_ns: accept/connect returned, or first use */
+	__u64 conn_id;      /* capture-unique id, never a kernel address */
+	__u64 established_ns; /* handshake completed (0 if unknown); for an accepted
+	                       * connection this is when it began waiting in the
+	                       * accept queue */
+	__u64 syscall_start_ns; /* accept()/connect() entered (0 if unknown) */
+	__u16 family;       /* BZ_AF_INET or BZ_AF_INET6 */
+	__u16 local_port;   /* host byte order */
+	__u16 remote_port;  /* host byte order */
+	__u8 role;          /* enum bz_conn_role */
+	__u8 _pad0;
+	__s32 fd;           /* -1 if unknown */
+	__u32 _pad1;
+	__u8 local_addr[16];  /* IPv4 in the first 4 bytes */
+	__u8 remote_addr[16];
+};
+
+struct bz_ev_conn_est {
+	struct bz_ev_hdr h;
+	__u64 conn_id;
+};
+
+struct bz_ev_conn_close {
+	struct bz_ev_hdr h;
+	__u64 conn_id;
+	__u64 bytes_in;  /* totals seen on this socket while tracked */
+	__u64 bytes_out;
+};
+
+enum bz_data_dir { BZ_DIR_IN = 0, BZ_DIR_OUT = 1 };
+
+enum bz_syscall {
+	BZ_SYS_UNKNOWN = 0,
+	BZ_SYS_READ, BZ_SYS_READV, BZ_SYS_RECVFROM, BZ_SYS_RECVMSG,
+	BZ_SYS_WRITE, BZ_SYS_WRITEV, BZ_SYS_SENDTO, BZ_SYS_SENDMSG, BZ_SYS_SENDFILE,
+	BZ_SYS_MAX
+};
+
+/* One socket read or write.  ts_ns is when it returned. */
+struct bz_ev_data {
+	struct bz_ev_hdr h;
+	__u64 conn_id;
+	__u64 start_ns;   /* syscall entered (0 if unknown) */
+	__u64 arrival_ns; /* reads: first data_ready on the socket since the
+	                   * previous read, i.e. when these bytes began waiting
+	                   * in the receive queue (0 if unknown) */
+	__s32 ret;        /* bytes moved, or -errno */
+	__u16 caplen;     /* payload bytes that follow */
+	__u8 dir;         /* enum bz_data_dir */
+	__u8 syscall;     /* enum bz_syscall */
+	__u8 payload[];   /* first caplen bytes moved */
+};
+
+/* Probe counters live in a per-CPU array indexed by probe id; user space
+ * sums them.  The table of names is in record/probes.c. */
+enum bz_probe_id {
+	BZ_P_EXEC = 0, BZ_P_FORK, BZ_P_EXIT,
+	BZ_P_ACCEPT, BZ_P_CONNECT, BZ_P_STATE, BZ_P_DATA_READY,
+	BZ_P_RECV, BZ_P_SEND, BZ_P_SYSENTER,
+	BZ_P_MAX
+};
+
+struct bz_probe_counts {
+	__u64 emitted; /* events handed to the ring buffer */
+	__u64 lost;    /* events dropped: ring buffer full */
+	__u64 missed;  /* bookkeeping lost: a map was full */
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct bz_ev_hdr) == 24, "bz_ev_hdr layout");
+_Static_assert(sizeof(struct bz_ev_data) == 56, "bz_ev_data layout");
+_Static_assert(sizeof(struct bz_ev_conn_open) == 96, "bz_ev_conn_open layout");
+_Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout");
+_Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256, "exec layout");
+#endif
+
+#endif /* BEYLA_EVENTS_H */

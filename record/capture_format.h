@@ -1,0 +1,99 @@
+/* capture_format.h - the on-disk layout of a beyla capture (*.bz.zst).
+ *
+ * docs/capture-format.md is the normative description; this header is its
+ * C transcription, shared by the writer (record/) and the one reader
+ * library (analyze/capture_reader.c) that `beyla info` and the analyzer use.
+ *
+ * A capture is a zstd stream of independent frames.  Concatenated, the
+ * decompressed frames hold a sequence of blocks framed like pcapng blocks:
+ *
+ *     u32 type | u32 total_len | body (total_len - 12 bytes) | u32 total_len
+ *
+ * All integers little-endian.  A frame always ends on a block boundary, so a
+ * file cut anywhere loses at most the frame being written.  Readers skip block
+ * types they do not know; inside blocks, metadata is a list of TLV options
+ * (u16 code | u16 reserved | u32 len | value) so readers skip unknown codes.
+ */
+#ifndef BEYLA_CAPTURE_FORMAT_H
+#define BEYLA_CAPTURE_FORMAT_H
+
+#include <stdint.h>
+
+#define BZ_MAGIC "BEYLACAP"      /* 8 bytes, first bytes of the HEADER body */
+#define BZ_FORMAT_MAJOR 1        /* bumped only when old readers would misread */
+#define BZ_FORMAT_MINOR 0        /* bumped when something is added */
+
+#define BZ_BLOCK_OVERHEAD 12u    /* type + total_len + trailing total_len */
+#define BZ_BLOCK_MAX (16u << 20) /* no block is larger: readers reject more */
+
+enum bz_block_type {
+	BZ_BLK_HEADER = 1, /* first block: magic, version, host, options, clock */
+	BZ_BLK_PROBES = 2, /* the probe report: attached / refused and why */
+	BZ_BLK_PROC = 3,   /* one process of the target set (may repeat per pid;
+	                    * the latest one before an event describes it) */
+	BZ_BLK_EVENTS = 4, /* a batch of bz_ev_* records (bpf/beyla_events.h) */
+	BZ_BLK_STATS = 5,  /* per-probe counters so far (periodic and final) */
+	BZ_BLK_END = 6,    /* last block: totals; without it the file was cut */
+};
+
+/* HEADER body: magic[8] | u16 major | u16 minor | u32 flags | TLV options */
+#define BZ_HDR_FLAG_NO_REDACT 0x1u /* payload redaction was turned off */
+
+enum bz_hdr_opt {
+	BZ_HO_BEYLA_VERSION = 1,  /* str */
+	BZ_HO_ARGV = 2,           /* str: the recorder's argv, NUL-separated */
+	BZ_HO_HOSTNAME = 3,       /* str */
+	BZ_HO_KERNEL = 4,         /* str: uname release */
+	BZ_HO_ARCH = 5,           /* str: uname machine */
+	BZ_HO_NCPUS = 6,          /* u32 */
+	BZ_HO_BOOT_ID = 7,        /* str */
+	BZ_HO_CLOCK_MONO_NS = 8,  /* u64: CLOCK_MONOTONIC ... */
+	BZ_HO_CLOCK_REAL_NS = 9,  /* u64: ... and CLOCK_REALTIME read together */
+	BZ_HO_SNAPLEN = 10,       /* u32 */
+	BZ_HO_TARGET = 11,        /* str: human description of the target set */
+	BZ_HO_START_MONO_NS = 12, /* u64: when recording began */
+	BZ_HO_RING_BYTES = 13,    /* u32: ring buffer size */
+};
+
+/* PROBES body: TLV list of BZ_PO_PROBE whose value is
+ *   u8 status | u8 required | u16 reserved | name NUL | detail (no NUL) */
+enum bz_probe_opt { BZ_PO_PROBE = 1 };
+enum bz_probe_status { BZ_PROBE_ATTACHED = 0, BZ_PROBE_REFUSED = 1, BZ_PROBE_SKIPPED = 2 };
+
+/* PROC body: u32 pid | u32 ppid | u64 seen_ns | u32 flags | u32 reserved | TLV */
+#define BZ_PROC_FIXED 24u
+enum bz_proc_flag {
+	BZ_PF_AT_START = 0x1, /* already running when recording began */
+	BZ_PF_FORKED = 0x2,   /* forked from a target during recording */
+	BZ_PF_EXEC = 0x4,     /* written after an exec */
+	BZ_PF_LAUNCHED = 0x8, /* started by `beyla record -- CMD` */
+	BZ_PF_GONE = 0x10,    /* exited before /proc could be read: only BPF facts */
+};
+enum bz_proc_opt {
+	BZ_PR_EXE = 1,          /* str: executable path */
+	BZ_PR_CMDLINE = 2,      /* str: argv, NUL-separated */
+	BZ_PR_COMM = 3,         /* str */
+	BZ_PR_SERVICE_NAME = 4, /* str: OTEL_SERVICE_NAME from its environment */
+	BZ_PR_RESOURCE_ATTRS = 5, /* str: OTEL_RESOURCE_ATTRIBUTES */
+};
+
+/* EVENTS body: u32 count | u32 reserved | count records, each
+ * bz_ev_hdr.size bytes (>= sizeof(struct bz_ev_hdr)) */
+#define BZ_EVENTS_FIXED 8u
+
+/* STATS body: u64 ts_ns | TLV list of BZ_SO_PROBE whose value is
+ *   u64 emitted | u64 lost | u64 missed | name (no NUL) */
+#define BZ_STATS_FIXED 8u
+enum bz_stats_opt { BZ_SO_PROBE = 1 };
+
+/* END body: TLV options */
+enum bz_end_opt {
+	BZ_EO_END_MONO_NS = 1,   /* u64 */
+	BZ_EO_EVENTS = 2,        /* u64: records written */
+	BZ_EO_DROPS = 3,         /* u64: records lost in the kernel, all probes */
+	BZ_EO_STOP_REASON = 4,   /* str: "duration", "signal", "command exited", "disk full", ... */
+	BZ_EO_RAW_BYTES = 5,     /* u64: uncompressed bytes before this block */
+	BZ_EO_USER_DROPS = 6,    /* u64: records user space could not store */
+};
+
+#endif /* BEYLA_CAPTURE_FORMAT_H */
