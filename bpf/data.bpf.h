@@ -1,0 +1,183 @@
+/* data.bpf.h - socket reads and writes of targets.
+ *
+ * Two halves: a syscall-enter tracepoint notes, per thread, when the call
+ * began and where the user buffer is; the socket tracepoint that fires
+ * inside the call (sock_recv_length / sock_send_length: only for sockets,
+ * with the sock pointer and the byte count) builds the DATA event and copies
+ * the payload prefix, which is in the user buffer by then.  No syscall-exit
+ * hooks are needed.  Included once, by beyla.bpf.c. */
+#ifndef BEYLA_DATA_BPF_H
+#define BEYLA_DATA_BPF_H
+
+#define BZ_MSG_PEEK 2
+#define BZ_IOV_MAX_READ 6
+
+static __always_inline int io_enter(__u8 sys, __u8 dir, __u8 kind, __u64 ptr, __u64 iovcnt)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct io_stash s;
+
+	if (!is_target(pid_tgid >> 32))
+		return 0;
+	s.start_ns = bpf_ktime_get_ns();
+	s.ptr = ptr;
+	s.iovcnt = iovcnt;
+	s.kind = kind;
+	s.sys = sys;
+	s.dir = dir;
+	s.live = 1;
+	if (bpf_map_update_elem(&io_stash, &tid, &s, BPF_ANY))
+		count_missed(BZ_P_SYSENTER);
+	return 0;
+}
+
+#define ENTER_BUF(name, sys, dir) \
+	SEC("tracepoint/syscalls/sys_enter_" #name) \
+	int bz_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{ return io_enter(sys, dir, IO_BUF, ctx->args[1], 0); }
+#define ENTER_IOV(name, sys, dir) \
+	SEC("tracepoint/syscalls/sys_enter_" #name) \
+	int bz_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{ return io_enter(sys, dir, IO_IOV, ctx->args[1], ctx->args[2]); }
+#define ENTER_MSG(name, sys, dir) \
+	SEC("tracepoint/syscalls/sys_enter_" #name) \
+	int bz_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{ return io_enter(sys, dir, IO_MSG, ctx->args[1], 0); }
+
+ENTER_BUF(read, BZ_SYS_READ, BZ_DIR_IN)
+ENTER_BUF(recvfrom, BZ_SYS_RECVFROM, BZ_DIR_IN)
+ENTER_IOV(readv, BZ_SYS_READV, BZ_DIR_IN)
+ENTER_MSG(recvmsg, BZ_SYS_RECVMSG, BZ_DIR_IN)
+ENTER_BUF(write, BZ_SYS_WRITE, BZ_DIR_OUT)
+ENTER_BUF(sendto, BZ_SYS_SENDTO, BZ_DIR_OUT)
+ENTER_IOV(writev, BZ_SYS_WRITEV, BZ_DIR_OUT)
+ENTER_MSG(sendmsg, BZ_SYS_SENDMSG, BZ_DIR_OUT)
+
+SEC("tracepoint/syscalls/sys_enter_sendfile64")
+int bz_enter_sendfile64(struct trace_event_raw_sys_enter *ctx)
+{
+	return io_enter(BZ_SYS_SENDFILE, BZ_DIR_OUT, IO_NONE, 0, 0);
+}
+
+/* Masks a length so the verifier sees it bounded: without the asm barrier
+ * the compiler proves the mask redundant and drops it. */
+static __always_inline __u64 bound_len(__u64 n)
+{
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(BZ_SNAPLEN_MAX * 2 - 1));
+	return n;
+}
+
+/* Copies up to `want` bytes from an iovec array into dst.  Bounded loop;
+ * offsets are masked so the verifier can see every access in bounds. */
+static __always_inline __u32 copy_iov(__u8 *dst, __u64 iov_ptr, __u32 iovcnt, __u32 want)
+{
+	__u32 off = 0;
+
+	for (int i = 0; i < BZ_IOV_MAX_READ; i++) {
+		struct iovec iov;
+		__u64 n;
+
+		if (i >= iovcnt || off >= want)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iov_ptr + i * sizeof(iov))))
+			break;
+		n = iov.iov_len;
+		if (n > want - off)
+			n = want - off;
+		if (n == 0)
+			continue;
+		if (bpf_probe_read_user(dst + (bound_len(off) & (BZ_SNAPLEN_MAX - 1)), bound_len(n),
+					iov.iov_base))
+			break;
+		off += n;
+	}
+	return off;
+}
+
+static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, int ret, int flags,
+				      __u8 dir, __u32 probe)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	struct sock *sk = skp;
+	struct sock_state *st;
+	struct io_stash *io;
+	struct bz_ev_data *ev;
+	__u32 want, got = 0;
+
+	if ((family != BZ_AF_INET && family != BZ_AF_INET6) || protocol != BZ_IPPROTO_TCP)
+		return 0;
+	if (!is_target(tgid) && !adopt_by_port(tgid, sk))
+		return 0;
+	if (ret <= 0 || (dir == BZ_DIR_IN && (flags & BZ_MSG_PEEK)))
+		return 0;
+	st = track_sock(sk, BZ_ROLE_PREEXISTING, -1, 0, probe);
+	if (!st)
+		return 0;
+	ev = scratch_buf();
+	if (!ev)
+		return 0;
+
+	io = bpf_map_lookup_elem(&io_stash, &tid);
+	if (io && (!io->live || io->dir != dir))
+		io = NULL;
+	fill_hdr(&ev->h, BZ_EV_DATA, sizeof(*ev), pid_tgid);
+	ev->conn_id = st->conn_id;
+	ev->start_ns = io ? io->start_ns : 0;
+	ev->ret = ret;
+	ev->dir = dir;
+	ev->syscall = io ? io->sys : BZ_SYS_UNKNOWN;
+	if (dir == BZ_DIR_IN) {
+		ev->arrival_ns = st->first_ready_ns;
+		st->bytes_in += ret;
+		/* Bytes still queued arrived no later than the last data_ready. */
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+		__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt), copied = BPF_CORE_READ(tp, copied_seq);
+		st->first_ready_ns = rcv_nxt != copied ? st->last_ready_ns : 0;
+	} else {
+		ev->arrival_ns = 0;
+		st->bytes_out += ret;
+	}
+
+	want = cfg_snaplen;
+	if (want > (__u32)ret)
+		want = ret;
+	if (want > BZ_SNAPLEN_MAX)
+		want = BZ_SNAPLEN_MAX;
+	if (io && want) {
+		if (io->kind == IO_BUF) {
+			if (bpf_probe_read_user(ev->payload, bound_len(want), (void *)io->ptr) == 0)
+				got = want;
+		} else if (io->kind == IO_IOV) {
+			got = copy_iov(ev->payload, io->ptr, io->iovcnt, want);
+		} else if (io->kind == IO_MSG) {
+			struct user_msghdr msg;
+			if (bpf_probe_read_user(&msg, sizeof(msg), (void *)io->ptr) == 0)
+				got = copy_iov(ev->payload, (__u64)msg.msg_iov, msg.msg_iovlen, want);
+		}
+	}
+	/* sendfile may reach the socket several times in one call. */
+	if (io && io->kind != IO_NONE)
+		io->live = 0;
+	if (got > BZ_SNAPLEN_MAX)
+		got = BZ_SNAPLEN_MAX;
+	ev->caplen = got;
+	ev->h.size = sizeof(*ev) + got;
+	emit(probe, ev, sizeof(*ev) + bound_len(got));
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int bz_recv(struct trace_event_raw_sock_msg_length *ctx)
+{
+	return on_sock_io(ctx->sk, ctx->family, ctx->protocol, ctx->ret, ctx->flags, BZ_DIR_IN, BZ_P_RECV);
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int bz_send(struct trace_event_raw_sock_msg_length *ctx)
+{
+	return on_sock_io(ctx->sk, ctx->family, ctx->protocol, ctx->ret, ctx->flags, BZ_DIR_OUT, BZ_P_SEND);
+}
+
+#endif

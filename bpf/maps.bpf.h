@@ -1,0 +1,163 @@
+/* maps.bpf.h - maps, load-time configuration and small helpers shared by
+ * every BPF program of beyla.  Included once, by beyla.bpf.c. */
+#ifndef BEYLA_MAPS_BPF_H
+#define BEYLA_MAPS_BPF_H
+
+/* Configured by the recorder before load (const volatile: rodata). */
+const volatile __u32 cfg_snaplen = BZ_SNAPLEN_DEFAULT;
+const volatile __u32 cfg_self_pid = 0;     /* the recorder: never a target */
+const volatile __u16 cfg_target_port = 0;  /* --port: adopt processes using it */
+const volatile __u8 cfg_all_execs = 0;     /* --exe: report every exec */
+
+/* Target processes, by tgid.  Filled by the recorder at start, by fork
+ * tracking, and (--port) by adoption on first use of the port. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+/* What a target thread is doing in a read/write syscall, so the socket
+ * tracepoint that fires inside it knows the user buffer and start time. */
+enum io_ptr_kind { IO_BUF = 0, IO_IOV = 1, IO_MSG = 2, IO_NONE = 3 };
+struct io_stash {
+	__u64 start_ns;
+	__u64 ptr;    /* buf, iovec array or user_msghdr, per kind */
+	__u32 iovcnt;
+	__u8 kind;    /* enum io_ptr_kind */
+	__u8 sys;     /* enum bz_syscall */
+	__u8 dir;     /* enum bz_data_dir */
+	__u8 live;    /* cleared once a socket tracepoint used it */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tid */
+	__type(value, struct io_stash);
+} io_stash SEC(".maps");
+
+/* accept()/connect() in progress, by tid. */
+struct call_stash {
+	__u64 start_ns;
+	__s32 fd;
+	__u32 _pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct call_stash);
+} call_stash SEC(".maps");
+
+/* TCP sockets that a target used, by kernel address.  The address never
+ * leaves the kernel: events carry conn_id. */
+struct sock_state {
+	__u64 conn_id;
+	__u64 first_ready_ns; /* first data_ready since the last read */
+	__u64 last_ready_ns;  /* latest data_ready */
+	__u64 bytes_in;
+	__u64 bytes_out;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sock_state);
+} socks SEC(".maps");
+
+/* When each recent TCP connection completed its handshake, and which side
+ * opened it.  Written in softirq context where the owner is unknown. */
+struct estab_info {
+	__u64 ts_ns;
+	__u8 passive;
+	__u8 _pad[7];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct estab_info);
+} estab SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BZ_P_MAX);
+	__type(key, __u32);
+	__type(value, struct bz_probe_counts);
+} counts SEC(".maps");
+
+/* Room to build one event; iovec copies land at an offset < SNAPLEN_MAX with a length masked below 2*SNAPLEN_MAX. */
+#define SCRATCH_SIZE (sizeof(struct bz_ev_proc_exec) + 3 * BZ_SNAPLEN_MAX)
+struct scratch { __u8 b[SCRATCH_SIZE]; };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by the recorder (--ring-size) */
+} events SEC(".maps");
+
+static __always_inline struct bz_probe_counts *probe_counts(__u32 probe)
+{
+	return bpf_map_lookup_elem(&counts, &probe);
+}
+
+static __always_inline void count_missed(__u32 probe)
+{
+	struct bz_probe_counts *c = probe_counts(probe);
+	if (c)
+		c->missed++;
+}
+
+/* Hands an event to the ring without waking the reader, unless a quarter
+ * of the ring is already waiting: per-event wake-ups cost more than half the
+ * throughput of a busy server (KERNEL.md), a full ring costs events. */
+static __always_inline void emit(__u32 probe, void *ev, __u64 size)
+{
+	struct bz_probe_counts *c = probe_counts(probe);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, size, flags) == 0) {
+		if (c)
+			c->emitted++;
+	} else if (c) {
+		c->lost++;
+	}
+}
+
+static __always_inline void fill_hdr(struct bz_ev_hdr *h, __u16 kind, __u16 size, __u64 pid_tgid)
+{
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->kind = kind;
+	h->size = size;
+	h->_pad = 0;
+}
+
+static __always_inline int is_target(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void *scratch_buf(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+#endif

@@ -1,0 +1,283 @@
+/* options.c - command line of `beyla record`, and the value parsers it
+ * shares with the rest of the tool. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bpf/beyla_events.h"
+#include "record/options.h"
+
+int bz_parse_duration(const char *s, uint64_t *ns)
+{
+	uint64_t total = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	while (*p) {
+		char *end;
+		double v;
+		uint64_t unit;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		errno = 0;
+		v = strtod(p, &end);
+		if (errno || end == p || v < 0)
+			return -EINVAL;
+		if (!strncmp(end, "ms", 2)) {
+			unit = 1000000ull; end += 2;
+		} else if (!strncmp(end, "us", 2)) {
+			unit = 1000ull; end += 2;
+		} else if (!strncmp(end, "ns", 2)) {
+			unit = 1ull; end += 2;
+		} else if (*end == 's') {
+			unit = 1000000000ull; end++;
+		} else if (*end == 'm') {
+			unit = 60000000000ull; end++;
+		} else if (*end == 'h') {
+			unit = 3600000000000ull; end++;
+		} else if (*end == '\0' && p == s) {
+			unit = 1000000000ull; /* a bare number: seconds */
+		} else {
+			return -EINVAL;
+		}
+		if (v * (double)unit > 9.0e18 || total + (uint64_t)(v * (double)unit) < total)
+			return -EINVAL;
+		total += (uint64_t)(v * (double)unit + 0.5);
+		p = end;
+	}
+	if (total == 0)
+		return -EINVAL;
+	*ns = total;
+	return 0;
+}
+
+int bz_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end || v == 0 || v > UINT64_MAX / mul)
+		return -EINVAL;
+	*bytes = v * mul;
+	return 0;
+}
+
+int bz_parse_port(const char *s, int *port)
+{
+	char *end;
+	long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+		return -EINVAL;
+	*port = (int)v;
+	return 0;
+}
+
+int bz_parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > INT_MAX)
+		return -EINVAL;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+const char *bz_fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000ull;
+
+	if (ns < 1000000000ull)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / 1000000ull));
+	else if (s < 60)
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+	else
+		snprintf(buf, len, "%lluh%02llum%02llus", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+	return buf;
+}
+
+const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b < 1024)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else if (b < (1ull << 20))
+		snprintf(buf, len, "%.1f KiB", b / 1024.0);
+	else if (b < (1ull << 30))
+		snprintf(buf, len, "%.1f MiB", b / 1048576.0);
+	else
+		snprintf(buf, len, "%.2f GiB", b / 1073741824.0);
+	return buf;
+}
+
+enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT };
+
+static const struct argp_option record_options[] = {
+	{ 0, 0, 0, 0, "What to record (at least one; combine freely):", 1 },
+	{ "pid", 'p', "PID", 0, "Record process PID and the children it forks (repeatable)", 1 },
+	{ "port", OPT_PORT, "N", 0, "Record every process that serves or calls TCP port N", 1 },
+	{ "exe", OPT_EXE, "REGEX", 0,
+	  "Record processes whose executable path, name or argv[0] matches REGEX "
+	  "(POSIX extended), running now or started later", 1 },
+	{ 0, 0, 0, 0, "Output:", 2 },
+	{ "output", 'o', "FILE", 0, "Write the capture to FILE (default beyla-DATE-TIME.bz.zst)", 2 },
+	{ "force", OPT_FORCE, 0, 0, "Overwrite FILE if it exists", 2 },
+	{ "duration", 'd', "DUR", 0,
+	  "Stop after DUR (500ms, 30s, 5m, 1h); default: until Ctrl-C/SIGTERM or the command exits", 2 },
+	{ "quiet", 'q', 0, 0, "No status line and no summary, only errors", 2 },
+	{ 0, 0, 0, 0, "Tuning:", 3 },
+	{ "snaplen", OPT_SNAPLEN, "N", 0,
+	  "Keep the first N bytes of every socket read and write (default 512, max 1024, 0: none)", 3 },
+	{ "ring-size", OPT_RING, "BYTES", 0,
+	  "Kernel ring buffer size, a power of two (default 16M); bigger absorbs longer bursts", 3 },
+	{ "zstd-level", OPT_LEVEL, "N", 0, "zstd compression level 1-19 (default 3)", 3 },
+	{ 0 }
+};
+
+static const char record_doc[] =
+	"Record what target processes' TCP requests really cost, from the kernel, into one "
+	"self-describing, zstd-compressed capture file.\v"
+	"Needs root (or CAP_BPF + CAP_PERFMON), BTF at /sys/kernel/btf/vmlinux and tracefs.\n"
+	"\n"
+	"Recorded for the targets: TCP connections (accept/connect, handshake time, close), every "
+	"socket read and write (times, thread, bytes, first --snaplen bytes of payload), when data "
+	"arrived before it was read, and process life (exec, fork, exit). Forked children of targets "
+	"become targets.\n"
+	"\n"
+	"Examples:\n"
+	"  sudo beyla record -d 30s --port 8080 -o shop.bz.zst\n"
+	"  sudo beyla record -p 1234 -p 1240\n"
+	"  sudo beyla record --exe 'gunicorn|python3'\n"
+	"  sudo beyla record -- ./myserver --flag      # launch and record until it exits\n"
+	"  beyla info shop.bz.zst && beyla analyze shop.bz.zst\n"
+	"\n"
+	"Ctrl-C or SIGTERM stops recording and finishes the file. A killed recorder loses at most "
+	"the last second: the rest of the file stays readable.";
+
+static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct record_opts *o = state->input;
+	uint64_t v;
+
+	switch (key) {
+	case 'p':
+		if (o->npids >= BZ_MAX_PIDS)
+			argp_error(state, "too many -p (at most %d)", BZ_MAX_PIDS);
+		if (bz_parse_pid(arg, &o->pids[o->npids]))
+			argp_error(state, "invalid pid '%s'", arg);
+		o->npids++;
+		break;
+	case OPT_PORT:
+		if (bz_parse_port(arg, &o->port))
+			argp_error(state, "invalid port '%s' (expected 1-65535)", arg);
+		break;
+	case OPT_EXE:
+		o->exe_re = arg;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	case 'd':
+		if (bz_parse_duration(arg, &o->duration_ns))
+			argp_error(state, "invalid duration '%s' (examples: 500ms, 30s, 5m, 1h)", arg);
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case OPT_SNAPLEN:
+		if (!strcmp(arg, "0")) {
+			o->snaplen = 0;
+			break;
+		}
+		if (bz_parse_size(arg, &v) || v > BZ_SNAPLEN_MAX)
+			argp_error(state, "invalid snaplen '%s' (0-%d)", arg, BZ_SNAPLEN_MAX);
+		o->snaplen = (uint32_t)v;
+		break;
+	case OPT_RING:
+		if (bz_parse_size(arg, &v) || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
+			argp_error(state, "invalid ring size '%s' (a power of two, 4K-1G)", arg);
+		o->ring_bytes = (uint32_t)v;
+		break;
+	case OPT_LEVEL:
+		o->zstd_level = atoi(arg);
+		if (o->zstd_level < 1 || o->zstd_level > 19)
+			argp_error(state, "invalid zstd level '%s' (1-19)", arg);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'; to launch a command, put it after --: "
+			   "beyla record -- %s ...", arg, arg);
+		break;
+	case ARGP_KEY_END:
+		if (!o->npids && !o->port && !o->exe_re && !o->cmd)
+			argp_error(state, "nothing to record: give -p PID, --port N, --exe REGEX or -- CMD");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int record_parse_args(int argc, char **argv, struct record_opts *o)
+{
+	static const struct argp argp = { record_options, record_parse_opt, "[-- CMD [ARG...]]",
+					  record_doc, 0, 0, 0 };
+	int nopt = argc;
+
+	memset(o, 0, sizeof(*o));
+	o->snaplen = BZ_SNAPLEN_DEFAULT;
+	o->ring_bytes = 16u << 20;
+	o->zstd_level = 3;
+	o->argc = argc;
+	o->argv = argv;
+	/* Everything after "--" is the command to launch, never our options. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			if (i + 1 >= argc) {
+				fprintf(stderr, "beyla record: nothing after '--': give the command to launch\n");
+				return -EINVAL;
+			}
+			o->cmd = argv + i + 1;
+			break;
+		}
+	}
+	if (argp_parse(&argp, nopt, argv, 0, NULL, o))
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* options.h - the options of `beyla record` and the parsers of their
+ * values (durations, sizes, ports).  Pure functions: unit-tested without
+ * root. */
+#ifndef BEYLA_RECORD_OPTIONS_H
+#define BEYLA_RECORD_OPTIONS_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define BZ_MAX_PIDS 64
+
+struct record_opts {
+	uint64_t duration_ns;     /* 0: until SIGINT/SIGTERM (or the command exits) */
+	const char *output;       /* NULL: beyla-<date>-<time>.bz.zst */
+	bool force;
+	bool quiet;
+	uint32_t snaplen;
+	uint32_t ring_bytes;
+	int zstd_level;
+	pid_t pids[BZ_MAX_PIDS];
+	int npids;
+	int port;                 /* 0: none */
+	const char *exe_re;       /* NULL: none */
+	char **cmd;               /* argv after "--", NULL-terminated; NULL: none */
+	int argc;                 /* the recorder's own argv, stored in the capture */
+	char **argv;
+};
+
+/* "500ms", "30s", "5m", "1h", "2h30m", a bare number means seconds.
+ * Returns 0, or -EINVAL for anything else (including 0 and overflow). */
+int bz_parse_duration(const char *s, uint64_t *ns);
+/* "4096", "64k", "16M", "1G" (powers of 1024).  0 or -EINVAL. */
+int bz_parse_size(const char *s, uint64_t *bytes);
+/* 1..65535.  0 or -EINVAL. */
+int bz_parse_port(const char *s, int *port);
+/* A positive pid that fits pid_t.  0 or -EINVAL. */
+int bz_parse_pid(const char *s, pid_t *pid);
+/* Formats ns as "1h02m03s", "4.5s", "120ms" into buf. */
+const char *bz_fmt_duration(uint64_t ns, char *buf, size_t len);
+/* Formats bytes as "512 B", "3.4 KiB", "12.0 MiB". */
+const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len);
+
+/* Parses argv of `beyla record`.  On a usage error prints one line to
+ * stderr and returns -EINVAL; --help exits 0 through argp. */
+int record_parse_args(int argc, char **argv, struct record_opts *o);
+
+#endif

@@ -1,0 +1,745 @@
+/* record_main.c - `beyla record`: load the BPF programs, choose targets,
+ * drain the ring buffer into a capture file until told to stop.
+ *
+ * Order, as in libbpf-tools: parse args and check everything that can be
+ * checked without side effects; create the output; open the skeleton, set
+ * rodata, disable probes this kernel lacks, load, attach; seed targets;
+ * write metadata; poll and write; then one exit path that drains, writes
+ * final counters and the END block, and cleans up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "beyla.skel.h"
+#include "bpf/beyla_events.h"
+#include "cmd/commands.h"
+#include "record/capture_format.h"
+#include "record/capture_writer.h"
+#include "record/hostinfo.h"
+#include "record/options.h"
+#include "record/probes.h"
+#include "record/procinfo.h"
+#include "record/targets.h"
+
+#define EVENTS_BLOCK_MAX (256u << 10) /* raw bytes per EVENTS block */
+#define POLL_MS 100
+#define FRAME_EVERY_NS 1000000000ull  /* a killed recorder loses at most this */
+#define STATS_EVERY_NS 10000000000ull
+
+enum stop_reason { STOP_NONE, STOP_DURATION, STOP_SIGNAL, STOP_CMD_EXIT, STOP_WRITE_ERROR };
+static const char *const stop_names[] = {
+	[STOP_NONE] = "unknown", [STOP_DURATION] = "duration", [STOP_SIGNAL] = "signal",
+	[STOP_CMD_EXIT] = "command exited", [STOP_WRITE_ERROR] = "write error",
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+struct recorder {
+	struct record_opts *o;
+	struct beyla_bpf *skel;
+	struct ring_buffer *rb;
+	struct bz_writer *w;
+	struct probe_result *probes;
+	struct bz_buf batch;       /* EVENTS block being filled */
+	uint32_t batch_count;
+	struct bz_buf tmp;
+	regex_t re;
+	int have_re;
+	struct procinfo pi;
+	uint64_t by_kind[BZ_EV_KIND_MAX];
+	uint64_t events;
+	uint64_t start_ns, last_frame_ns, last_stats_ns, last_status_ns;
+	int ntargets;
+	struct launch launch;
+	int launched, child_exited, child_status;
+	enum stop_reason stop;
+	char out_path[4096];
+	int status_line; /* a status line is on screen */
+};
+
+static uint64_t now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void die_line(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("beyla record: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* libbpf's warnings are kept, and the tail shown only when loading fails:
+ * a verifier log arrives as one message of up to hundreds of KiB. */
+static char libbpf_log[1 << 18];
+static int libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	va_list aq;
+	size_t len = strlen(libbpf_log);
+
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	if (libbpf_verbose) {
+		va_copy(aq, ap);
+		vfprintf(stderr, fmt, aq);
+		va_end(aq);
+	}
+	if (len > sizeof(libbpf_log) / 2) /* keep the newest messages */
+		len = 0;
+	vsnprintf(libbpf_log + len, sizeof(libbpf_log) - len, fmt, ap);
+	return 0;
+}
+
+/* The last n lines of the libbpf log. */
+static const char *libbpf_log_tail(int n)
+{
+	size_t len = strlen(libbpf_log);
+	const char *p = libbpf_log + len;
+
+	while (p > libbpf_log && n >= 0) {
+		p--;
+		if (*p == '\n')
+			n--;
+	}
+	return p == libbpf_log ? p : p + 1;
+}
+
+static int write_block(struct recorder *r, uint32_t type, const struct bz_buf *b)
+{
+	if (b->err)
+		return b->err;
+	return bz_writer_block(r->w, type, b->data, b->len);
+}
+
+static int flush_batch(struct recorder *r)
+{
+	int rc;
+
+	if (!r->batch_count)
+		return 0;
+	/* patch the count into the fixed part */
+	r->batch.data[0] = r->batch_count & 0xff;
+	r->batch.data[1] = (r->batch_count >> 8) & 0xff;
+	r->batch.data[2] = (r->batch_count >> 16) & 0xff;
+	r->batch.data[3] = (r->batch_count >> 24) & 0xff;
+	rc = write_block(r, BZ_BLK_EVENTS, &r->batch);
+	bz_buf_reset(&r->batch);
+	r->batch_count = 0;
+	return rc;
+}
+
+static void batch_add(struct recorder *r, const void *ev, uint32_t size)
+{
+	if (!r->batch_count) {
+		bz_buf_reset(&r->batch);
+		bz_buf_put_u32(&r->batch, 0);
+		bz_buf_put_u32(&r->batch, 0);
+	}
+	bz_buf_put(&r->batch, ev, size);
+	r->batch_count++;
+	r->events++;
+	if (r->batch.len >= EVENTS_BLOCK_MAX)
+		flush_batch(r);
+}
+
+/* Writes a PROC block for pid from /proc (or, if it is gone, from what
+ * the kernel told us). */
+static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t flags, uint64_t ts)
+{
+	flush_batch(r); /* a PROC block describes the events after it */
+	if (procinfo_read(pid, &r->pi)) {
+		memset(&r->pi, 0, sizeof(r->pi));
+		r->pi.pid = pid;
+		r->pi.ppid = ppid_hint;
+		flags |= BZ_PF_GONE;
+	}
+	bz_buf_reset(&r->tmp);
+	procinfo_encode(&r->pi, ts, flags, &r->tmp);
+	write_block(r, BZ_BLK_PROC, &r->tmp);
+}
+
+static int add_target(struct recorder *r, pid_t pid)
+{
+	uint32_t key = (uint32_t)pid, one = 1;
+	int rc = bpf_map__update_elem(r->skel->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+
+	if (!rc)
+		r->ntargets++;
+	return rc;
+}
+
+static int exec_matches(struct recorder *r, const struct bz_ev_proc_exec *ev)
+{
+	char fn[BZ_PATH_MAX + 1];
+	const char *base;
+	uint32_t l = ev->filename_len < BZ_PATH_MAX ? ev->filename_len : BZ_PATH_MAX - 1;
+
+	memcpy(fn, ev->filename, l);
+	fn[l] = '\0';
+	base = strrchr(fn, '/');
+	if (!regexec(&r->re, fn, 0, NULL, 0) || (base && !regexec(&r->re, base + 1, 0, NULL, 0)))
+		return 1;
+	/* interpreters: the script name is in /proc/PID/cmdline */
+	if (procinfo_read(ev->h.pid, &r->pi) == 0 && procinfo_matches(&r->pi, &r->re))
+		return 1;
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct recorder *r = ctx;
+	const struct bz_ev_hdr *h = data;
+	uint32_t len;
+
+	if (size < sizeof(*h) || h->size < sizeof(*h) || h->size > size)
+		return 0;
+	len = h->size;
+	switch (h->kind) {
+	case BZ_EV_PROC_EXEC: {
+		const struct bz_ev_proc_exec *ev = data;
+		uint32_t key = h->pid;
+		int is_target = bpf_map__lookup_elem(r->skel->maps.targets, &key, sizeof(key), &key,
+						     sizeof(key), 0) == 0;
+		if (!is_target) {
+			/* --exe mode reports every exec: keep only the matching ones */
+			if (!r->have_re || !exec_matches(r, ev))
+				return 0;
+			add_target(r, h->pid);
+		}
+		batch_add(r, data, len);
+		write_proc(r, h->pid, ev->ppid, BZ_PF_EXEC, h->ts_ns);
+		break;
+	}
+	case BZ_EV_PROC_FORK: {
+		const struct bz_ev_proc_fork *ev = data;
+		batch_add(r, data, len);
+		r->ntargets++;
+		write_proc(r, ev->child_pid, h->pid, BZ_PF_FORKED, h->ts_ns);
+		break;
+	}
+	default:
+		batch_add(r, data, len);
+	}
+	if (h->kind < BZ_EV_KIND_MAX)
+		r->by_kind[h->kind]++;
+	return 0;
+}
+
+/* Sums the per-CPU probe counters. */
+static void read_counts(struct recorder *r, struct bz_probe_counts *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bz_probe_counts *pc = calloc(ncpu > 0 ? ncpu : 1, sizeof(*pc));
+
+	memset(out, 0, sizeof(*out) * BZ_P_MAX);
+	if (!pc || ncpu <= 0) {
+		free(pc);
+		return;
+	}
+	for (uint32_t id = 0; id < BZ_P_MAX; id++) {
+		if (bpf_map__lookup_elem(r->skel->maps.counts, &id, sizeof(id), pc,
+					 sizeof(*pc) * ncpu, 0))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			out[id].emitted += pc[c].emitted;
+			out[id].lost += pc[c].lost;
+			out[id].missed += pc[c].missed;
+		}
+	}
+	free(pc);
+}
+
+static uint64_t total_lost(const struct bz_probe_counts *c)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < BZ_P_MAX; i++)
+		n += c[i].lost;
+	return n;
+}
+
+static void write_stats(struct recorder *r, const struct bz_probe_counts *c)
+{
+	flush_batch(r);
+	bz_buf_reset(&r->tmp);
+	bz_buf_put_u64(&r->tmp, now_mono());
+	for (int i = 0; i < BZ_P_MAX; i++) {
+		struct bz_buf v = { 0 };
+		const char *name = probe_counter_name(i);
+		bz_buf_put_u64(&v, c[i].emitted);
+		bz_buf_put_u64(&v, c[i].lost);
+		bz_buf_put_u64(&v, c[i].missed);
+		bz_buf_put(&v, name, strlen(name));
+		bz_buf_opt(&r->tmp, BZ_SO_PROBE, v.data, (uint32_t)v.len);
+		bz_buf_free(&v);
+	}
+	write_block(r, BZ_BLK_STATS, &r->tmp);
+}
+
+static void status_line(struct recorder *r, uint64_t now, const struct bz_probe_counts *c)
+{
+	char el[32], rem[48] = "", wr[32];
+	uint64_t raw = bz_writer_raw_bytes(r->w), file = bz_writer_file_bytes(r->w);
+
+	bz_fmt_duration(now - r->start_ns, el, sizeof(el));
+	if (r->o->duration_ns) {
+		uint64_t end = r->start_ns + r->o->duration_ns;
+		char t[32];
+		snprintf(rem, sizeof(rem), " (%s left)", bz_fmt_duration(end > now ? end - now : 0, t, sizeof(t)));
+	}
+	fprintf(stderr, "\r\033[K[beyla] %s%s  events %llu  written %s  ratio %.1fx  drops %llu",
+		el, rem, (unsigned long long)r->events, bz_fmt_bytes(file, wr, sizeof(wr)),
+		file ? (double)raw / file : 0.0, (unsigned long long)total_lost(c));
+	fflush(stderr);
+	r->status_line = 1;
+}
+
+static void print_summary(struct recorder *r, const struct bz_probe_counts *c, uint64_t end_ns)
+{
+	static const char *const kind_names[BZ_EV_KIND_MAX] = {
+		[BZ_EV_PROC_EXEC] = "exec", [BZ_EV_PROC_FORK] = "fork", [BZ_EV_PROC_EXIT] = "exit",
+		[BZ_EV_CONN_OPEN] = "conn_open", [BZ_EV_CONN_EST] = "conn_est",
+		[BZ_EV_CONN_CLOSE] = "conn_close", [BZ_EV_DATA] = "data",
+	};
+	char d[32], fb[32], rb[32];
+	uint64_t file = bz_writer_file_bytes(r->w), raw = bz_writer_raw_bytes(r->w);
+	uint64_t lost = total_lost(c), missed = 0;
+	int first = 1;
+
+	for (int i = 0; i < BZ_P_MAX; i++)
+		missed += c[i].missed;
+	if (r->status_line)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "beyla: recorded %s (stopped: %s) into %s\n",
+		bz_fmt_duration(end_ns - r->start_ns, d, sizeof(d)), stop_names[r->stop], r->out_path);
+	fprintf(stderr, "  events   %llu (", (unsigned long long)r->events);
+	for (int k = 1; k < BZ_EV_KIND_MAX; k++) {
+		if (!r->by_kind[k])
+			continue;
+		fprintf(stderr, "%s%s %llu", first ? "" : ", ", kind_names[k], (unsigned long long)r->by_kind[k]);
+		first = 0;
+	}
+	fprintf(stderr, "%s)\n", first ? "none" : "");
+	fprintf(stderr, "  drops    %llu lost in the kernel ring buffer", (unsigned long long)lost);
+	for (int i = 0; i < BZ_P_MAX; i++)
+		if (c[i].lost)
+			fprintf(stderr, "%s %s %llu", i ? "," : ":", probe_counter_name(i), (unsigned long long)c[i].lost);
+	if (missed)
+		fprintf(stderr, "; %llu bookkeeping misses (maps full)", (unsigned long long)missed);
+	fputc('\n', stderr);
+	if (lost)
+		fprintf(stderr, "           (a bigger --ring-size absorbs longer bursts)\n");
+	fprintf(stderr, "  file     %s (uncompressed %s, %.1fx), %.1f bytes/event\n",
+		bz_fmt_bytes(file, fb, sizeof(fb)), bz_fmt_bytes(raw, rb, sizeof(rb)),
+		file ? (double)raw / file : 0.0, r->events ? (double)file / r->events : 0.0);
+	if (r->launched && r->child_exited) {
+		if (WIFEXITED(r->child_status))
+			fprintf(stderr, "  command  exited with status %d\n", WEXITSTATUS(r->child_status));
+		else if (WIFSIGNALED(r->child_status))
+			fprintf(stderr, "  command  killed by signal %d\n", WTERMSIG(r->child_status));
+	}
+}
+
+/* Checks that need no side effects, so a failure leaves nothing behind. */
+static int preflight(struct recorder *r)
+{
+	struct record_opts *o = r->o;
+
+	for (int i = 0; i < o->npids; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d", (int)o->pids[i]);
+		if (access(p, F_OK)) {
+			die_line("no such process: %d", (int)o->pids[i]);
+			return -ESRCH;
+		}
+	}
+	if (o->exe_re) {
+		int rc = regcomp(&r->re, o->exe_re, REG_EXTENDED | REG_NOSUB);
+		if (rc) {
+			char msg[128];
+			regerror(rc, &r->re, msg, sizeof(msg));
+			die_line("invalid --exe regex '%s': %s", o->exe_re, msg);
+			return -EINVAL;
+		}
+		r->have_re = 1;
+	}
+	if (o->cmd && !strchr(o->cmd[0], '/')) {
+		const char *path = getenv("PATH");
+		char buf[4096];
+		int found = 0;
+		for (const char *p = path ? path : "/usr/bin:/bin"; p && *p && !found;) {
+			const char *c = strchr(p, ':');
+			size_t l = c ? (size_t)(c - p) : strlen(p);
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)l, p, o->cmd[0]);
+			found = access(buf, X_OK) == 0;
+			p = c ? c + 1 : NULL;
+		}
+		if (!found) {
+			die_line("command not found: %s", o->cmd[0]);
+			return -ENOENT;
+		}
+	} else if (o->cmd && access(o->cmd[0], X_OK)) {
+		die_line("cannot run %s: %s", o->cmd[0], strerror(errno));
+		return -ENOENT;
+	}
+	return hostinfo_check_privileges(die_line);
+}
+
+static int open_output(struct recorder *r)
+{
+	struct record_opts *o = r->o;
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (o->force ? O_TRUNC : O_EXCL);
+	int fd;
+
+	if (o->output) {
+		snprintf(r->out_path, sizeof(r->out_path), "%s", o->output);
+	} else {
+		time_t t = time(NULL);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(r->out_path, sizeof(r->out_path), "beyla-%Y%m%d-%H%M%S.bz.zst", &tm);
+	}
+	fd = open(r->out_path, flags, 0600);
+	if (fd < 0) {
+		int e = errno;
+		if (e == EEXIST)
+			die_line("%s already exists (use --force to overwrite, or -o another name)", r->out_path);
+		else
+			die_line("cannot create %s: %s", r->out_path, strerror(e));
+		return -e;
+	}
+	hostinfo_chown_to_invoker(fd);
+	return fd;
+}
+
+static void write_header(struct recorder *r)
+{
+	bz_buf_reset(&r->tmp);
+	hostinfo_encode_header(&r->tmp, r->o, r->start_ns);
+	write_block(r, BZ_BLK_HEADER, &r->tmp);
+	bz_buf_reset(&r->tmp);
+	probes_encode(r->probes, &r->tmp);
+	write_block(r, BZ_BLK_PROBES, &r->tmp);
+}
+
+struct seed_ctx { struct recorder *r; };
+
+static void seed_one(pid_t pid, void *ctx)
+{
+	struct recorder *r = ctx;
+	if (add_target(r, pid) == 0)
+		write_proc(r, pid, 0, BZ_PF_AT_START, r->start_ns);
+}
+
+/* -p PID also means the children it already forked (a server's workers). */
+static void seed_descendants(struct recorder *r, pid_t root)
+{
+	pid_t queue[1024];
+	int head = 0, tail = 0;
+
+	queue[tail++] = root;
+	while (head < tail) {
+		pid_t parent = queue[head++];
+		char path[64];
+		FILE *f;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)parent);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		int child;
+		while (fscanf(f, "%d", &child) == 1 && tail < 1024) {
+			queue[tail++] = child;
+			seed_one(child, r);
+		}
+		fclose(f);
+	}
+}
+
+static int seed_targets(struct recorder *r)
+{
+	struct record_opts *o = r->o;
+	int rc;
+
+	for (int i = 0; i < o->npids; i++) {
+		if (add_target(r, o->pids[i])) {
+			die_line("cannot add pid %d to the target map", (int)o->pids[i]);
+			return -EIO;
+		}
+		write_proc(r, o->pids[i], 0, BZ_PF_AT_START, r->start_ns);
+		seed_descendants(r, o->pids[i]);
+	}
+	if (r->have_re && (rc = targets_scan_exe(&r->re, seed_one, r)) < 0)
+		return rc;
+	if (o->port && (rc = targets_scan_port(o->port, seed_one, r)) < 0)
+		return rc;
+	return 0;
+}
+
+static int start_command(struct recorder *r)
+{
+	int rc = launch_prepare(&r->launch, r->o->cmd);
+
+	if (rc) {
+		die_line("cannot start %s: %s", r->o->cmd[0], strerror(-rc));
+		return rc;
+	}
+	r->launched = 1;
+	add_target(r, r->launch.pid);
+	{
+		/* what we know before it execs: its argv */
+		struct bz_buf *b = &r->tmp;
+		size_t cl = 0;
+		flush_batch(r);
+		bz_buf_reset(b);
+		memset(&r->pi, 0, sizeof(r->pi));
+		r->pi.pid = r->launch.pid;
+		r->pi.ppid = getpid();
+		for (char **a = r->o->cmd; *a && cl < sizeof(r->pi.cmdline); a++) {
+			size_t l = strlen(*a) + 1;
+			if (cl + l > sizeof(r->pi.cmdline))
+				break;
+			memcpy(r->pi.cmdline + cl, *a, l);
+			cl += l;
+		}
+		r->pi.cmdline_len = cl ? cl - 1 : 0;
+		snprintf(r->pi.comm, sizeof(r->pi.comm), "%.15s", r->o->cmd[0]);
+		procinfo_encode(&r->pi, now_mono(), BZ_PF_LAUNCHED, b);
+		write_block(r, BZ_BLK_PROC, b);
+	}
+	rc = launch_go(&r->launch);
+	if (rc) {
+		die_line("cannot run %s: %s", r->o->cmd[0], strerror(-rc));
+		r->launched = 0;
+		return rc;
+	}
+	return 0;
+}
+
+static void stop_command(struct recorder *r)
+{
+	if (!r->launched || r->child_exited)
+		return;
+	/* -d ended first: the command was ours, so it does not outlive us */
+	kill(r->launch.pid, SIGTERM);
+	for (int i = 0; i < 40; i++) {
+		if (waitpid(r->launch.pid, &r->child_status, WNOHANG) == r->launch.pid) {
+			r->child_exited = 1;
+			return;
+		}
+		usleep(50000);
+	}
+	kill(r->launch.pid, SIGKILL);
+	if (waitpid(r->launch.pid, &r->child_status, 0) == r->launch.pid)
+		r->child_exited = 1;
+}
+
+static void write_end(struct recorder *r, const struct bz_probe_counts *c, uint64_t end_ns)
+{
+	flush_batch(r);
+	bz_buf_reset(&r->tmp);
+	bz_buf_opt_u64(&r->tmp, BZ_EO_END_MONO_NS, end_ns);
+	bz_buf_opt_u64(&r->tmp, BZ_EO_EVENTS, r->events);
+	bz_buf_opt_u64(&r->tmp, BZ_EO_DROPS, total_lost(c));
+	bz_buf_opt_str(&r->tmp, BZ_EO_STOP_REASON, stop_names[r->stop]);
+	bz_buf_opt_u64(&r->tmp, BZ_EO_RAW_BYTES, bz_writer_raw_bytes(r->w));
+	write_block(r, BZ_BLK_END, &r->tmp);
+}
+
+static int record_loop(struct recorder *r)
+{
+	struct bz_probe_counts c[BZ_P_MAX];
+	int show_status = !r->o->quiet && isatty(STDERR_FILENO);
+
+	memset(c, 0, sizeof(c));
+	while (!stop_signal) {
+		uint64_t now;
+		int rc = ring_buffer__poll(r->rb, POLL_MS);
+
+		if (rc < 0 && rc != -EINTR) {
+			die_line("reading the ring buffer failed: %s", strerror(-rc));
+			return rc;
+		}
+		/* events are emitted without wake-ups: drain what is there */
+		ring_buffer__consume(r->rb);
+		now = now_mono();
+		if (r->launched && !r->child_exited &&
+		    waitpid(r->launch.pid, &r->child_status, WNOHANG) == r->launch.pid) {
+			r->child_exited = 1;
+			r->stop = STOP_CMD_EXIT;
+			break;
+		}
+		if (now - r->last_frame_ns >= FRAME_EVERY_NS) {
+			flush_batch(r);
+			if (now - r->last_stats_ns >= STATS_EVERY_NS) {
+				read_counts(r, c);
+				write_stats(r, c);
+				r->last_stats_ns = now;
+			}
+			bz_writer_flush(r->w);
+			r->last_frame_ns = now;
+		}
+		if (bz_writer_error(r->w)) {
+			r->stop = STOP_WRITE_ERROR;
+			break;
+		}
+		if (show_status && now - r->last_status_ns >= 1000000000ull) {
+			read_counts(r, c);
+			status_line(r, now, c);
+			r->last_status_ns = now;
+		}
+		if (r->o->duration_ns && now - r->start_ns >= r->o->duration_ns) {
+			r->stop = STOP_DURATION;
+			break;
+		}
+	}
+	if (stop_signal && r->stop == STOP_NONE)
+		r->stop = STOP_SIGNAL;
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_opts o;
+	struct recorder r;
+	struct bz_probe_counts c[BZ_P_MAX];
+	char err[256] = "";
+	int fd = -1, rc, exit_code = 1, created = 0;
+	uint64_t end_ns;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	memset(&r, 0, sizeof(r));
+	if (getenv("BEYLA_LIBBPF_DEBUG"))
+		libbpf_verbose = 1;
+	if (record_parse_args(argc, argv, &o))
+		return 1;
+	r.o = &o;
+	r.launch.go_fd = r.launch.err_fd = -1;
+	libbpf_set_print(libbpf_print);
+	if (preflight(&r))
+		goto out;
+
+	fd = open_output(&r);
+	if (fd < 0)
+		goto out;
+	created = 1;
+	if ((rc = bz_writer_new(&r.w, fd, o.zstd_level))) {
+		close(fd);
+		die_line("cannot start the writer: %s", strerror(-rc));
+		goto out;
+	}
+
+	r.probes = calloc(probes_count(), sizeof(*r.probes));
+	r.skel = beyla_bpf__open();
+	if (!r.probes || !r.skel) {
+		die_line("cannot open the BPF programs: %s", strerror(errno));
+		goto out;
+	}
+	r.skel->rodata->cfg_snaplen = o.snaplen;
+	r.skel->rodata->cfg_self_pid = getpid();
+	r.skel->rodata->cfg_target_port = (uint16_t)o.port;
+	r.skel->rodata->cfg_all_execs = o.exe_re != NULL;
+	bpf_map__set_max_entries(r.skel->maps.events, o.ring_bytes);
+	if (probes_prepare(r.skel, r.probes, err, sizeof(err))) {
+		die_line("%s", err);
+		goto out;
+	}
+	if ((rc = beyla_bpf__load(r.skel))) {
+		die_line("the kernel refused to load the BPF programs (%s); libbpf said:\n%s",
+			 strerror(-rc), libbpf_log_tail(25));
+		goto out;
+	}
+	if (probes_attach(r.skel, r.probes, err, sizeof(err))) {
+		die_line("%s", err);
+		goto out;
+	}
+	for (int i = 0; i < probes_count(); i++)
+		if (r.probes[i].status != BZ_PROBE_ATTACHED && !o.quiet)
+			fprintf(stderr, "beyla record: warning: probe %s %s (%s): no %s\n", r.probes[i].name,
+				r.probes[i].status == BZ_PROBE_SKIPPED ? "skipped" : "refused",
+				r.probes[i].detail, r.probes[i].purpose);
+	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), on_event, &r, NULL);
+	if (!r.rb) {
+		die_line("cannot open the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit becomes a write error */
+
+	r.start_ns = r.last_frame_ns = r.last_stats_ns = now_mono();
+	write_header(&r);
+	if (seed_targets(&r))
+		goto out;
+	if (o.cmd && start_command(&r))
+		goto out;
+	bz_writer_flush(r.w);
+	if (!r.ntargets && !o.quiet)
+		fprintf(stderr, "beyla record: no target process yet; waiting for %s\n",
+			o.port ? "a process to use the port" : o.exe_re ? "a matching exec" : "targets");
+
+	if (record_loop(&r))
+		goto out;
+
+	/* One exit path for a good recording: drain, count, end block. */
+	ring_buffer__consume(r.rb);
+	stop_command(&r);
+	ring_buffer__consume(r.rb);
+	end_ns = now_mono();
+	read_counts(&r, c);
+	write_stats(&r, c);
+	write_end(&r, c, end_ns);
+	rc = bz_writer_flush(r.w);
+	if (!o.quiet)
+		print_summary(&r, c, end_ns);
+	if (r.stop == STOP_WRITE_ERROR || rc) {
+		int e = bz_writer_error(r.w);
+		die_line("writing %s failed: %s; recording stopped, the file is readable up to the last "
+			 "second written", r.out_path, strerror(e ? -e : -rc));
+		exit_code = 1;
+		created = 0; /* keep what was written */
+		goto out;
+	}
+	exit_code = 0;
+	created = 0;
+out:
+	if (r.rb)
+		ring_buffer__free(r.rb);
+	if (r.probes)
+		probes_detach(r.probes);
+	beyla_bpf__destroy(r.skel);
+	if (r.launched && !r.child_exited && exit_code)
+		stop_command(&r);
+	rc = bz_writer_close(&r.w);
+	if (rc && exit_code == 0) {
+		die_line("closing %s failed: %s", r.out_path, strerror(-rc));
+		exit_code = 1;
+	}
+	if (created) /* failed before recording anything: leave nothing behind */
+		unlink(r.out_path);
+	bz_buf_free(&r.batch);
+	bz_buf_free(&r.tmp);
+	free(r.probes);
+	if (r.have_re)
+		regfree(&r.re);
+	return exit_code;
+}
