@@ -1,11 +1,11 @@
 /* data.bpf.h - socket reads and writes of targets.
  *
- * Two halves: a syscall-enter tracepoint notes, per thread, when the call
- * began and where the user buffer is; the socket tracepoint that fires
- * inside the call (sock_recv_length / sock_send_length: only for sockets,
- * with the sock pointer and the byte count) builds the DATA event and copies
- * the payload prefix, which is in the user buffer by then.  No syscall-exit
- * hooks are needed.  Included once, by beyla.bpf.c. */
+ * The socket tracepoints (sock_recv_length / sock_send_length) fire inside
+ * every socket read and write, only for sockets, with the sock pointer and
+ * the byte count.  The user buffer is found from the syscall's arguments in
+ * the thread's saved registers; the payload prefix is in it by then.  With
+ * --syscall-start, syscall-enter hooks also note when each call began (at a
+ * measured cost, see docs).  Included once, by beyla.bpf.c. */
 #ifndef BEYLA_DATA_BPF_H
 #define BEYLA_DATA_BPF_H
 
@@ -18,7 +18,7 @@ static __always_inline int io_enter(__u8 sys, __u8 dir, __u8 kind, __u64 ptr, __
 	__u32 tid = (__u32)pid_tgid;
 	struct io_stash s;
 
-	if (!is_target(pid_tgid >> 32))
+	if (!cfg_syscall_start || !is_target(pid_tgid >> 32))
 		return 0;
 	s.start_ns = bpf_ktime_get_ns();
 	s.ptr = ptr;
@@ -95,6 +95,67 @@ static __always_inline __u32 copy_iov(__u8 *dst, __u64 iov_ptr, __u32 iovcnt, __
 	return off;
 }
 
+/* The syscall the current thread is in, and its buffer argument, read
+ * from the thread's saved user registers.  This replaces syscall-enter
+ * hooks on the hot path: they fire for every read and write of every
+ * process and cost a fifth of a busy server's throughput (KERNEL.md). */
+static __always_inline int io_from_regs(struct io_stash *io, __u8 dir)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr;
+
+	if (!regs)
+		return -1;
+#if defined(__TARGET_ARCH_x86)
+	nr = BPF_CORE_READ(regs, orig_ax);
+	io->ptr = BPF_CORE_READ(regs, si);
+	io->iovcnt = BPF_CORE_READ(regs, dx);
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDFILE 40
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+#elif defined(__TARGET_ARCH_arm64)
+	nr = BPF_CORE_READ(regs, syscallno);
+	io->ptr = BPF_CORE_READ(regs, regs[1]);
+	io->iovcnt = BPF_CORE_READ(regs, regs[2]);
+#define NR_READ 63
+#define NR_WRITE 64
+#define NR_READV 65
+#define NR_WRITEV 66
+#define NR_SENDFILE 71
+#define NR_SENDTO 206
+#define NR_RECVFROM 207
+#define NR_SENDMSG 211
+#define NR_RECVMSG 212
+#else
+	return -1;
+#endif
+	io->start_ns = 0;
+	io->live = 1;
+	io->dir = dir;
+	switch (nr) {
+	case NR_READ: io->sys = BZ_SYS_READ; io->kind = IO_BUF; break;
+	case NR_RECVFROM: io->sys = BZ_SYS_RECVFROM; io->kind = IO_BUF; break;
+	case NR_READV: io->sys = BZ_SYS_READV; io->kind = IO_IOV; break;
+	case NR_RECVMSG: io->sys = BZ_SYS_RECVMSG; io->kind = IO_MSG; break;
+	case NR_WRITE: io->sys = BZ_SYS_WRITE; io->kind = IO_BUF; break;
+	case NR_SENDTO: io->sys = BZ_SYS_SENDTO; io->kind = IO_BUF; break;
+	case NR_WRITEV: io->sys = BZ_SYS_WRITEV; io->kind = IO_IOV; break;
+	case NR_SENDMSG: io->sys = BZ_SYS_SENDMSG; io->kind = IO_MSG; break;
+	case NR_SENDFILE: io->sys = BZ_SYS_SENDFILE; io->kind = IO_NONE; break;
+	default: return -1;
+	}
+	/* reads into, and writes from, the buffer: the direction must agree */
+	if ((dir == BZ_DIR_IN) != (io->sys <= BZ_SYS_RECVMSG))
+		return -1;
+	return 0;
+}
+
 static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, int ret, int flags,
 				      __u8 dir, __u32 probe)
 {
@@ -102,15 +163,15 @@ static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, i
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	struct sock *sk = skp;
 	struct sock_state *st;
-	struct io_stash *io;
+	struct io_stash *io, regs_io;
 	struct bz_ev_data *ev;
 	__u32 want, got = 0;
 
 	if ((family != BZ_AF_INET && family != BZ_AF_INET6) || protocol != BZ_IPPROTO_TCP)
 		return 0;
-	if (!is_target(tgid) && !adopt_by_port(tgid, sk))
-		return 0;
 	if (ret <= 0 || (dir == BZ_DIR_IN && (flags & BZ_MSG_PEEK)))
+		return 0;
+	if (!is_target(tgid) && !adopt_by_port(tgid, sk))
 		return 0;
 	st = track_sock(sk, BZ_ROLE_PREEXISTING, -1, 0, probe);
 	if (!st)
@@ -119,9 +180,15 @@ static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, i
 	if (!ev)
 		return 0;
 
-	io = bpf_map_lookup_elem(&io_stash, &tid);
-	if (io && (!io->live || io->dir != dir))
-		io = NULL;
+	io = NULL;
+	if (cfg_syscall_start) {
+		/* opt-in: the enter hooks noted the start time and arguments */
+		io = bpf_map_lookup_elem(&io_stash, &tid);
+		if (io && (!io->live || io->dir != dir))
+			io = NULL;
+	}
+	if (!io && io_from_regs(&regs_io, dir) == 0)
+		io = &regs_io;
 	fill_hdr(&ev->h, BZ_EV_DATA, sizeof(*ev), pid_tgid);
 	ev->conn_id = st->conn_id;
 	ev->start_ns = io ? io->start_ns : 0;
@@ -158,7 +225,7 @@ static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, i
 		}
 	}
 	/* sendfile may reach the socket several times in one call. */
-	if (io && io->kind != IO_NONE)
+	if (io && io != &regs_io && io->kind != IO_NONE)
 		io->live = 0;
 	if (got > BZ_SNAPLEN_MAX)
 		got = BZ_SNAPLEN_MAX;

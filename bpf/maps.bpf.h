@@ -8,6 +8,7 @@ const volatile __u32 cfg_snaplen = BZ_SNAPLEN_DEFAULT;
 const volatile __u32 cfg_self_pid = 0;     /* the recorder: never a target */
 const volatile __u16 cfg_target_port = 0;  /* --port: adopt processes using it */
 const volatile __u8 cfg_all_execs = 0;     /* --exe: report every exec */
+const volatile __u8 cfg_syscall_start = 0; /* --syscall-start: enter hooks note start times */
 
 /* Target processes, by tgid.  Filled by the recorder at start, by fork
  * tracking, and (--port) by adoption on first use of the port. */

@@ -143,7 +143,7 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
-enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT };
+enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART };
 
 static const struct argp_option record_options[] = {
 	{ 0, 0, 0, 0, "What to record (at least one; combine freely):", 1 },
@@ -163,6 +163,9 @@ static const struct argp_option record_options[] = {
 	  "Keep the first N bytes of every socket read and write (default 512, max 1024, 0: none)", 3 },
 	{ "ring-size", OPT_RING, "BYTES", 0,
 	  "Kernel ring buffer size, a power of two (default 16M); bigger absorbs longer bursts", 3 },
+	{ "syscall-start", OPT_SYSSTART, 0, 0,
+	  "Also record when each socket read/write syscall began (hooks every read/write "
+	  "syscall on the machine: costs throughput; the end time is always recorded)", 3 },
 	{ "zstd-level", OPT_LEVEL, "N", 0, "zstd compression level 1-19 (default 3)", 3 },
 	{ 0 }
 };
@@ -219,6 +222,9 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'q':
 		o->quiet = true;
+		break;
+	case OPT_SYSSTART:
+		o->syscall_start = true;
 		break;
 	case OPT_SNAPLEN:
 		if (!strcmp(arg, "0")) {

@@ -15,6 +15,7 @@ struct record_opts {
 	const char *output;       /* NULL: beyla-<date>-<time>.bz.zst */
 	bool force;
 	bool quiet;
+	bool syscall_start;        /* enter hooks for read/write start times */
 	uint32_t snaplen;
 	uint32_t ring_bytes;
 	int zstd_level;

@@ -20,34 +20,35 @@ struct probe_def {
 	const char *name;
 	bool required;
 	const char *purpose;
+	bool syscall_start; /* only with --syscall-start */
 };
 
 static const struct probe_def probe_table[] = {
-	{ "bz_recv", "sock/sock_recv_length", "sock:sock_recv_length", true, "socket reads" },
-	{ "bz_send", "sock/sock_send_length", "sock:sock_send_length", true, "socket writes" },
+	{ "bz_recv", "sock/sock_recv_length", "sock:sock_recv_length", true, "socket reads", false },
+	{ "bz_send", "sock/sock_send_length", "sock:sock_send_length", true, "socket writes", false },
 	{ "bz_state", "sock/inet_sock_set_state", "sock:inet_sock_set_state", true,
-	  "handshake and close times" },
-	{ "bz_fork", NULL, "raw:sched_process_fork", true, "following forked children" },
-	{ "bz_exit", "sched/sched_process_exit", "sched:sched_process_exit", true, "process exits" },
+	  "handshake and close times", false },
+	{ "bz_fork", NULL, "raw:sched_process_fork", true, "following forked children", false },
+	{ "bz_exit", "sched/sched_process_exit", "sched:sched_process_exit", true, "process exits", false },
 	{ "bz_exec", "sched/sched_process_exec", "sched:sched_process_exec", false,
-	  "exec events and --exe matching of new processes" },
+	  "exec events and --exe matching of new processes", false },
 	{ "bz_data_ready", "sock/sk_data_ready", "sock:sk_data_ready", false,
-	  "receive-queue wait (when request bytes arrived)" },
-	{ "bz_accept_enter", "syscalls/sys_enter_accept", "syscalls:sys_enter_accept", false, "accept start times" },
-	{ "bz_accept_exit", "syscalls/sys_exit_accept", "syscalls:sys_exit_accept", false, "accepted connections (accept)" },
-	{ "bz_accept4_enter", "syscalls/sys_enter_accept4", "syscalls:sys_enter_accept4", false, "accept start times" },
-	{ "bz_accept4_exit", "syscalls/sys_exit_accept4", "syscalls:sys_exit_accept4", false, "accepted connections (accept4)" },
-	{ "bz_connect_enter", "syscalls/sys_enter_connect", "syscalls:sys_enter_connect", false, "outgoing connections" },
-	{ "bz_connect_exit", "syscalls/sys_exit_connect", "syscalls:sys_exit_connect", false, "outgoing connections" },
-	{ "bz_enter_read", "syscalls/sys_enter_read", "syscalls:sys_enter_read", false, "payload and start time of read()" },
-	{ "bz_enter_recvfrom", "syscalls/sys_enter_recvfrom", "syscalls:sys_enter_recvfrom", false, "payload of recv/recvfrom" },
-	{ "bz_enter_readv", "syscalls/sys_enter_readv", "syscalls:sys_enter_readv", false, "payload of readv" },
-	{ "bz_enter_recvmsg", "syscalls/sys_enter_recvmsg", "syscalls:sys_enter_recvmsg", false, "payload of recvmsg" },
-	{ "bz_enter_write", "syscalls/sys_enter_write", "syscalls:sys_enter_write", false, "payload of write()" },
-	{ "bz_enter_sendto", "syscalls/sys_enter_sendto", "syscalls:sys_enter_sendto", false, "payload of send/sendto" },
-	{ "bz_enter_writev", "syscalls/sys_enter_writev", "syscalls:sys_enter_writev", false, "payload of writev" },
-	{ "bz_enter_sendmsg", "syscalls/sys_enter_sendmsg", "syscalls:sys_enter_sendmsg", false, "payload of sendmsg" },
-	{ "bz_enter_sendfile64", "syscalls/sys_enter_sendfile64", "syscalls:sys_enter_sendfile64", false, "sendfile start times" },
+	  "receive-queue wait (when request bytes arrived)", false },
+	{ "bz_accept_enter", "syscalls/sys_enter_accept", "syscalls:sys_enter_accept", false, "accept start times", false },
+	{ "bz_accept_exit", "syscalls/sys_exit_accept", "syscalls:sys_exit_accept", false, "accepted connections (accept)", false },
+	{ "bz_accept4_enter", "syscalls/sys_enter_accept4", "syscalls:sys_enter_accept4", false, "accept start times", false },
+	{ "bz_accept4_exit", "syscalls/sys_exit_accept4", "syscalls:sys_exit_accept4", false, "accepted connections (accept4)", false },
+	{ "bz_connect_enter", "syscalls/sys_enter_connect", "syscalls:sys_enter_connect", false, "outgoing connections", false },
+	{ "bz_connect_exit", "syscalls/sys_exit_connect", "syscalls:sys_exit_connect", false, "outgoing connections", false },
+	{ "bz_enter_read", "syscalls/sys_enter_read", "syscalls:sys_enter_read", false, "start times of read()", true },
+	{ "bz_enter_recvfrom", "syscalls/sys_enter_recvfrom", "syscalls:sys_enter_recvfrom", false, "start times of recv/recvfrom", true },
+	{ "bz_enter_readv", "syscalls/sys_enter_readv", "syscalls:sys_enter_readv", false, "start times of readv", true },
+	{ "bz_enter_recvmsg", "syscalls/sys_enter_recvmsg", "syscalls:sys_enter_recvmsg", false, "start times of recvmsg", true },
+	{ "bz_enter_write", "syscalls/sys_enter_write", "syscalls:sys_enter_write", false, "start times of write()", true },
+	{ "bz_enter_sendto", "syscalls/sys_enter_sendto", "syscalls:sys_enter_sendto", false, "start times of send/sendto", true },
+	{ "bz_enter_writev", "syscalls/sys_enter_writev", "syscalls:sys_enter_writev", false, "start times of writev", true },
+	{ "bz_enter_sendmsg", "syscalls/sys_enter_sendmsg", "syscalls:sys_enter_sendmsg", false, "start times of sendmsg", true },
+	{ "bz_enter_sendfile64", "syscalls/sys_enter_sendfile64", "syscalls:sys_enter_sendfile64", false, "sendfile start times", true },
 };
 #define NPROBES ((int)(sizeof(probe_table) / sizeof(probe_table[0])))
 
@@ -76,7 +77,8 @@ static bool tracepoint_exists(const char *tp)
 	return access(path, F_OK) == 0;
 }
 
-int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, char *err, size_t errlen)
+int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, bool syscall_start,
+		   char *err, size_t errlen)
 {
 	for (int i = 0; i < NPROBES; i++) {
 		const struct probe_def *d = &probe_table[i];
@@ -90,6 +92,12 @@ int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, char *err, 
 		if (!p) {
 			snprintf(err, errlen, "internal error: no BPF program %s", d->prog);
 			return -ENOENT;
+		}
+		if (d->syscall_start && !syscall_start) {
+			res[i].status = BZ_PROBE_SKIPPED;
+			snprintf(res[i].detail, sizeof(res[i].detail), "not requested (--syscall-start)");
+			bpf_program__set_autoload(p, false);
+			continue;
 		}
 		if (d->tracepoint && !tracepoint_exists(d->tracepoint)) {
 			if (d->required) {

@@ -22,7 +22,8 @@ struct probe_result {
 int probes_count(void);
 /* Before load: disables the programs whose tracepoints this kernel lacks
  * (reported as skipped).  Returns -ENOENT naming a missing required one. */
-int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, char *err, size_t errlen);
+int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, bool syscall_start,
+		   char *err, size_t errlen);
 /* After load: attaches one by one.  A refused optional probe is reported and
  * skipped; a refused required one fails with its name in err. */
 int probes_attach(struct beyla_bpf *skel, struct probe_result *res, char *err, size_t errlen);

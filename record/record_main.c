@@ -656,8 +656,9 @@ int cmd_record(int argc, char **argv)
 	r.skel->rodata->cfg_self_pid = getpid();
 	r.skel->rodata->cfg_target_port = (uint16_t)o.port;
 	r.skel->rodata->cfg_all_execs = o.exe_re != NULL;
+	r.skel->rodata->cfg_syscall_start = o.syscall_start;
 	bpf_map__set_max_entries(r.skel->maps.events, o.ring_bytes);
-	if (probes_prepare(r.skel, r.probes, err, sizeof(err))) {
+	if (probes_prepare(r.skel, r.probes, o.syscall_start, err, sizeof(err))) {
 		die_line("%s", err);
 		goto out;
 	}
@@ -671,7 +672,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < probes_count(); i++)
-		if (r.probes[i].status != BZ_PROBE_ATTACHED && !o.quiet)
+		if (r.probes[i].status != BZ_PROBE_ATTACHED && !o.quiet &&
+		    strncmp(r.probes[i].detail, "not requested", 13))
 			fprintf(stderr, "beyla record: warning: probe %s %s (%s): no %s\n", r.probes[i].name,
 				r.probes[i].status == BZ_PROBE_SKIPPED ? "skipped" : "refused",
 				r.probes[i].detail, r.probes[i].purpose);
