@@ -21,11 +21,13 @@ int bz_parse_duration(const char *s, uint64_t *ns)
 		double v;
 		uint64_t unit;
 
+		size_t digits = strspn(p, "0123456789."); /* no signs, no exponents */
+
 		if (*p < '0' || *p > '9')
 			return -EINVAL;
 		errno = 0;
 		v = strtod(p, &end);
-		if (errno || end == p || v < 0)
+		if (errno || end != p + digits || v < 0)
 			return -EINVAL;
 		if (!strncmp(end, "ms", 2)) {
 			unit = 1000000ull; end += 2;
