@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# setup.sh - install everything that building and testing beyla needs on Debian 12.
+#
+# Idempotent and quiet: a re-run on a ready machine only checks and returns.
+#   1. Debian packages (apt-get update runs once, and only when something is missing).
+#   2. tracefs at /sys/kernel/tracing (the recorder's tracepoints live there).
+#   3. Servers for the end-to-end tests that are not Debian packages, in a cache
+#      directory outside the work tree ($BEYLA_CACHE, default ~/.cache/beyla-test):
+#      a Python venv with gunicorn + flask, and Express in a node_modules.
+# Run as root (sudo bash scripts/setup.sh).  tests/lib.sh finds the same cache.
+set -euo pipefail
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. Debian packages -------------------------------------------------------
+# Build:   build-essential clang llvm (BPF objects), libbpf-dev bpftool (loader,
+#          skeletons, vmlinux.h), libelf-dev zlib1g-dev (libbpf's deps),
+#          libzstd-dev (capture frames), libsqlite3-dev (analyze), libcurl4-openssl-dev
+#          (exports), libcmocka-dev (unit tests), pkg-config.
+# Tools:   zstd sqlite3 (inspect captures and databases by hand).
+# Tests:   nginx wrk curl python3 python3-venv (real servers and load),
+#          procps iproute2 (pgrep, ss).
+PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+      libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
+      pkg-config nginx wrk curl python3 python3-venv procps iproute2)
+# Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || die "not root; missing packages: ${missing[*]} (run: sudo bash scripts/setup.sh)"
+	log "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# Installing nginx must not start a system nginx (it would listen on :80 and
+	# be one more 'nginx' for --exe nginx).  Keep services from starting during
+	# the install unless the machine already has a policy.
+	own_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		own_policy=1
+	fi
+	rc=0
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+		>/tmp/beyla-setup-apt.log 2>&1 || rc=$?
+	[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+	if [ "$rc" -ne 0 ]; then
+		tail -n 30 /tmp/beyla-setup-apt.log >&2
+		die "apt-get failed (full log: /tmp/beyla-setup-apt.log)"
+	fi
+fi
+
+# --- 2. Kernel interfaces -----------------------------------------------------
+if [ ! -d /sys/kernel/tracing/events ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		mount -t tracefs nodev /sys/kernel/tracing || die "cannot mount tracefs at /sys/kernel/tracing"
+		log "mounted tracefs at /sys/kernel/tracing"
+	else
+		log "warning: tracefs not mounted at /sys/kernel/tracing and not root to mount it"
+	fi
+fi
+[ -r /sys/kernel/btf/vmlinux ] || log "warning: no BTF at /sys/kernel/btf/vmlinux: beyla cannot be built or run here"
+
+# --- 3. Test servers from PyPI and npm ----------------------------------------
+# Later issues add more here (Go servers through the Go module proxy, ...): one
+# block per runtime, each idempotent, quiet, and installing into $CACHE only.
+CACHE=${BEYLA_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/beyla-test}
+mkdir -p "$CACHE"
+
+retry() { # retry CMD...: a registry hiccup should not fail a whole CI run
+	local n
+	for n in 1 2 3; do
+		"$@" && return 0
+		log "attempt $n failed: $*"
+		sleep $((n * 5))
+	done
+	return 1
+}
+
+# Python: gunicorn + flask in a venv of Debian's python3.
+VENV=$CACHE/venv
+PY_PKGS=(gunicorn flask)
+if [ ! -x "$VENV/bin/python" ]; then
+	/usr/bin/python3 -m venv "$VENV" || die "cannot create venv $VENV"
+fi
+if ! "$VENV/bin/python" -c 'import gunicorn, flask' >/dev/null 2>&1; then
+	log "pip install ${PY_PKGS[*]} into $VENV"
+	retry "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" \
+		|| die "pip install ${PY_PKGS[*]} failed"
+fi
+
+# Node: express in $CACHE/node/node_modules.
+NODE_DIR=$CACHE/node
+NODE_PKGS=(express)
+if [ ! -f "$NODE_DIR/node_modules/express/package.json" ]; then
+	mkdir -p "$NODE_DIR"
+	[ -f "$NODE_DIR/package.json" ] || printf '{"name":"beyla-test-servers","private":true}\n' >"$NODE_DIR/package.json"
+	log "npm install ${NODE_PKGS[*]} into $NODE_DIR"
+	retry npm install --prefix "$NODE_DIR" --silent --no-audit --no-fund "${NODE_PKGS[@]}" \
+		|| die "npm install ${NODE_PKGS[*]} failed"
+fi
+
+log "ready (cache: $CACHE)"

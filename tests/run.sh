@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tests/run.sh - runs beyla's tests and ends with one line "N passed, N failed".
+#
+#   tests/run.sh                 every unit test binary, then every e2e script
+#   tests/run.sh unit            only build/tests/test_* (cmocka; `make unit` builds them)
+#   tests/run.sh e2e             only tests/e2e/*.sh (root and a BPF-capable kernel)
+#   tests/run.sh [unit|e2e] WORD...   only tests whose name contains one of the WORDs
+#
+# What is counted: each cmocka test case, and each `ok -` / `not ok -` check
+# an e2e script prints.  A binary or script that fails without reporting a
+# failed case (crash, timeout, early exit) counts as one more failure.
+# Logs: build/test-logs/<name>.log; the tail of a failed test's log is shown.
+# Per-test time limit: UNIT_TIMEOUT (default 60 s), E2E_TIMEOUT (default 120 s).
+# Exit status: 0 if nothing failed, 1 otherwise (also when no test was found).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+LOGDIR=$ROOT/build/test-logs
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-60}
+E2E_TIMEOUT=${E2E_TIMEOUT:-120}
+TAIL_LINES=${TAIL_LINES:-40}
+
+kind=all
+case "${1:-}" in
+unit | e2e | all) kind=$1; shift ;;
+-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+esac
+filters=("$@")
+
+mkdir -p "$LOGDIR"
+passed=0
+failed=0
+ran=0
+failures=()
+
+selected() { # selected NAME: no filter, or NAME contains one of the filters
+	local f
+	[ ${#filters[@]} -eq 0 ] && return 0
+	for f in "${filters[@]}"; do
+		[[ "$1" == *"$f"* ]] && return 0
+	done
+	return 1
+}
+
+# show_failure NAME LOG: the end of the log of a failed test.
+show_failure() {
+	printf -- '---- last %d lines of %s ----\n' "$TAIL_LINES" "${2#"$ROOT"/}"
+	tail -n "$TAIL_LINES" "$2"
+	printf -- '----\n'
+}
+
+# run_one LOG TIMEOUT CMD...: runs CMD under a time limit, output to LOG;
+# sets RC (124 or 137 on timeout) and SECS.
+run_one() {
+	local log=$1 limit=$2 t0
+	shift 2
+	t0=$(date +%s.%N)
+	printf '# %s\n# started %s\n' "$*" "$(date -Is)" >"$log"
+	# CMOCKA_MESSAGE_OUTPUT=stdout: the format parsed below, whatever the environment says.
+	CMOCKA_MESSAGE_OUTPUT=stdout timeout -k 10 "$limit" "$@" >>"$log" 2>&1 </dev/null
+	RC=$?
+	SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	if [ "$RC" = 124 ] || [ "$RC" = 137 ]; then
+		echo "# TIMEOUT after ${limit}s" >>"$log"
+	else
+		echo "# exit status $RC" >>"$log"
+	fi
+}
+
+# tally NAME NPASS NFAIL: adds one test file's results to the totals and reports it.
+tally() {
+	local name=$1 np=$2 nf=$3 log=$4 what
+	if [ "$RC" -ne 0 ] && [ "$nf" -eq 0 ]; then
+		nf=1 # failed without naming a failed case: crash, timeout, setup error
+	fi
+	passed=$((passed + np))
+	failed=$((failed + nf))
+	ran=$((ran + 1))
+	what="$np passed, $nf failed, ${SECS}s"
+	if [ "$RC" = 124 ] || [ "$RC" = 137 ]; then what="$what, TIMEOUT"; fi
+	if [ "$nf" -eq 0 ]; then
+		printf 'PASS  %-40s (%s)\n' "$name" "$what"
+	else
+		printf 'FAIL  %-40s (%s, exit %s)\n' "$name" "$what" "$RC"
+		failures+=("$name")
+		show_failure "$name" "$log"
+	fi
+}
+
+# --- unit tests: cmocka binaries -----------------------------------------------
+if [ "$kind" != e2e ]; then
+	shopt -s nullglob
+	for bin in build/tests/test_*; do
+		[[ -f "$bin" && -x "$bin" ]] || continue
+		name=unit/$(basename "$bin")
+		selected "$name" || continue
+		log=$LOGDIR/unit-$(basename "$bin").log
+		run_one "$log" "$UNIT_TIMEOUT" "./$bin"
+		# cmocka ends each group with "[  PASSED  ] N test(s)." and, if any
+		# failed, "[  FAILED  ] N test(s), listed below:".  Sum over groups.
+		np=$(awk '/^\[  PASSED  \] [0-9]+ test/ { n += $4 } END { print n + 0 }' "$log")
+		nf=$(awk '/^\[  FAILED  \] [0-9]+ test\(s\), listed below/ { n += $4 } END { print n + 0 }' "$log")
+		# A binary that exits 0 without cmocka's summary still counts once.
+		if [ "$np" -eq 0 ] && [ "$nf" -eq 0 ] && [ "$RC" -eq 0 ]; then np=1; fi
+		tally "$name" "$np" "$nf" "$log"
+	done
+	shopt -u nullglob
+fi
+
+# --- end-to-end tests: scripts that print ok / not ok ------------------------------
+if [ "$kind" != unit ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "note: e2e tests need root; they will fail (run: sudo make test)"
+	fi
+	shopt -s nullglob
+	for script in tests/e2e/*.sh; do
+		name=e2e/$(basename "$script" .sh)
+		selected "$name" || continue
+		log=$LOGDIR/e2e-$(basename "$script" .sh).log
+		run_one "$log" "$E2E_TIMEOUT" bash "$script"
+		np=$(grep -c '^ok - ' "$log")
+		nf=$(grep -c '^not ok - ' "$log")
+		tally "$name" "$np" "$nf" "$log"
+	done
+	shopt -u nullglob
+fi
+
+if [ "$ran" -eq 0 ]; then
+	echo "no test found (kind: $kind${filters[*]:+, filter: ${filters[*]}}); build them with: make unit beyla"
+	echo "0 passed, 0 failed"
+	exit 1
+fi
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "logs: ${LOGDIR#"$ROOT"/}/"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
