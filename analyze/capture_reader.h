@@ -61,6 +61,12 @@ struct bz_ev_hdr;
 struct bz_ev_iter { const uint8_t *p, *end; uint32_t left; };
 int bz_ev_iter_init(struct bz_ev_iter *it, const struct bz_block *b);
 int bz_ev_iter_next(struct bz_ev_iter *it, const struct bz_ev_hdr **hdr);
+/* Copies a record returned by bz_ev_iter_next() into dst (e.g. a struct
+ * bz_ev_data on the stack) so its fields can be read aligned: records need
+ * not be 8-byte aligned in the block.  Copies min(record size, dst_size)
+ * bytes and zeroes the rest of dst, so fields a record is too old to have
+ * read as zero.  Returns the record's size. */
+size_t bz_ev_copy(void *dst, size_t dst_size, const struct bz_ev_hdr *rec);
 
 /* Little-endian loads that never read out of bounds of what was checked. */
 static inline uint16_t bz_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }

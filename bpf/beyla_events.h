@@ -65,7 +65,7 @@ struct bz_ev_proc_fork {
 
 struct bz_ev_proc_exit {
 	struct bz_ev_hdr h;
-	__s32 exit_code; /* task->exit_code: (status << 8) | signal */
+	__s32 exit_code; /* a wait status, task->exit_code: (status << 8) | signal */
 	__u32 _pad;
 };
 
@@ -97,6 +97,8 @@ struct bz_ev_conn_open {
 	__u8 remote_addr[16];
 };
 
+/* EST and CLOSE happen in softirq or another task's context: their header
+ * pid is the target that owns the connection, and tid is 0. */
 struct bz_ev_conn_est {
 	struct bz_ev_hdr h;
 	__u64 conn_id;

@@ -69,6 +69,7 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 	if (!seq)
 		return NULL;
 	st.conn_id = __sync_fetch_and_add(seq, 1) + 1;
+	st.pid = bpf_get_current_pid_tgid() >> 32;
 	if (bpf_map_update_elem(&socks, &key, &st, BPF_NOEXIST)) {
 		count_missed(probe);
 		return NULL;
@@ -200,7 +201,7 @@ int bz_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		st = bpf_map_lookup_elem(&socks, &key);
 		if (st && ctx->oldstate == BZ_TCP_SYN_SENT) {
 			struct bz_ev_conn_est ev = {};
-			fill_hdr(&ev.h, BZ_EV_CONN_EST, sizeof(ev), bpf_get_current_pid_tgid());
+			fill_hdr(&ev.h, BZ_EV_CONN_EST, sizeof(ev), (__u64)st->pid << 32);
 			ev.conn_id = st->conn_id;
 			emit(BZ_P_STATE, &ev, sizeof(ev));
 		}
@@ -214,7 +215,7 @@ int bz_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	{
 		struct bz_ev_conn_close ev = {};
-		fill_hdr(&ev.h, BZ_EV_CONN_CLOSE, sizeof(ev), bpf_get_current_pid_tgid());
+		fill_hdr(&ev.h, BZ_EV_CONN_CLOSE, sizeof(ev), (__u64)st->pid << 32);
 		ev.conn_id = st->conn_id;
 		ev.bytes_in = st->bytes_in;
 		ev.bytes_out = st->bytes_out;

@@ -59,6 +59,8 @@ struct sock_state {
 	__u64 last_ready_ns;  /* latest data_ready */
 	__u64 bytes_in;
 	__u64 bytes_out;
+	__u32 pid;  /* the target that used it: close and handshake events */
+	__u32 _pad; /* fire in whatever context the kernel is in */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -1,0 +1,901 @@
+/* info.c - `beyla info FILE`: describes a capture without analyzing it.
+ *
+ * One pass over the blocks through analyze/capture_reader.c.  The summary
+ * (header, probe report, process table, event counts, probe counters, sizes
+ * and a final `status:` line) is printed at the end; --dump instead prints one
+ * stable line per block or event record as it is read (tests and scripts grep
+ * these prefixes: HEADER PROBE PROC EXEC FORK EXIT CONN EST CLOSE DATA STATS
+ * END BLOCK UNKNOWN).
+ *
+ * Memory stays bounded whatever the file: per-process counters live in a
+ * fixed-size hash (INFO_PROC_MAX processes, the rest are summed into one
+ * "other" row), strings are kept truncated, and the probe report and counters
+ * keep at most INFO_PROBE_MAX probes.
+ *
+ * The exit code tells a complete capture (0) from a cut one (4), a damaged
+ * one (5), not a capture (2), a too new one (3) and usage or I/O errors (1).
+ */
+#include <argp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyze/capture_reader.h"
+#include "bpf/beyla_events.h"
+#include "cmd/commands.h"
+#include "record/capture_format.h"
+
+#define INFO_PROC_MAX 4096u   /* processes with their own row */
+#define INFO_PROC_SLOTS 8192u /* hash slots, a power of two > INFO_PROC_MAX */
+#define INFO_PROBE_MAX 64u
+#define INFO_PAYLOAD_SHOW 80u /* payload bytes shown per DATA line */
+
+struct info_opts {
+	int dump;
+	const char *path;
+};
+
+struct info_proc {
+	uint32_t pid, ppid, flags;
+	int has_proc;
+	uint64_t events, conns, bytes_in, bytes_out;
+	char exe[96], service[48], cmdline[128];
+};
+
+struct info_probe {
+	char name[48];
+	char detail[160];
+	uint8_t status, required;
+};
+
+struct info_stat {
+	char name[48];
+	uint64_t emitted, lost, missed;
+};
+
+struct info {
+	const struct info_opts *o;
+	/* HEADER */
+	int have_header;
+	uint16_t major, minor;
+	uint32_t hflags, ncpus, snaplen, ring_bytes;
+	int have_clock, have_start, have_snaplen, have_ncpus, have_ring;
+	uint64_t clock_mono, clock_real, start_mono;
+	char version[64], argv[512], hostname[128], kernel[128], arch[32], boot_id[64];
+	char target[512];
+	/* PROBES */
+	struct info_probe probes[INFO_PROBE_MAX];
+	unsigned nprobes, probes_more;
+	/* last STATS */
+	struct info_stat stats[INFO_PROBE_MAX];
+	unsigned nstats, stats_more;
+	int have_stats;
+	uint64_t stats_ts;
+	/* END */
+	int have_end;
+	uint64_t end_mono, end_events, end_drops, end_user_drops;
+	int have_end_mono, have_end_drops, have_user_drops, have_end_events;
+	char stop_reason[128];
+	/* counts */
+	uint64_t kinds[BZ_EV_KIND_MAX]; /* [0]: unknown kinds */
+	uint64_t events, first_ts, last_ts;
+	uint64_t blocks, unknown_blocks, raw_bytes;
+	uint64_t malformed;     /* blocks or records that made no sense */
+	uint64_t malformed_off; /* decompressed offset of the first one */
+	/* processes */
+	struct info_proc *procs; /* INFO_PROC_MAX rows */
+	int32_t *slots;          /* INFO_PROC_SLOTS indexes into procs, -1 free */
+	unsigned nprocs;
+	struct info_proc other;  /* processes beyond INFO_PROC_MAX */
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* Prints bytes with \r \n \t \\ \" escaped and other non-printables as \xNN;
+ * NULs as spaces when nul_space (argv-style strings). */
+static void put_esc(FILE *f, const uint8_t *p, size_t n, int nul_space)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c == 0 && nul_space)
+			fputc(' ', f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\\')
+			fputs("\\\\", f);
+		else if (c == '"')
+			fputs("\\\"", f);
+		else if (c < 0x20 || c > 0x7e)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void put_str(FILE *f, const char *s)
+{
+	if (!*s)
+		fputc('-', f);
+	else
+		put_esc(f, (const uint8_t *)s, strlen(s), 0);
+}
+
+/* Copies an option value into dst as a C string: NULs become spaces (argv
+ * lists), trailing spaces are dropped, the rest is cut to fit. */
+static void copy_str(char *dst, size_t cap, const uint8_t *v, uint32_t n)
+{
+	size_t k = n < cap - 1 ? n : cap - 1;
+	for (size_t i = 0; i < k; i++)
+		dst[i] = v[i] ? (char)v[i] : ' ';
+	while (k && dst[k - 1] == ' ')
+		k--;
+	dst[k] = 0;
+}
+
+static int opt_u64(const uint8_t *v, uint32_t n, uint64_t *out)
+{
+	if (n < 8)
+		return 0;
+	*out = bz_le64(v);
+	return 1;
+}
+
+static int opt_u32(const uint8_t *v, uint32_t n, uint32_t *out)
+{
+	if (n < 4)
+		return 0;
+	*out = bz_le32(v);
+	return 1;
+}
+
+static void note_malformed(struct info *in, uint64_t off)
+{
+	if (!in->malformed++)
+		in->malformed_off = off;
+}
+
+/* Monotonic ns to wall-clock text through the header's clock pair. */
+static void fmt_wall(const struct info *in, uint64_t mono, char *out, size_t cap)
+{
+	if (!in->have_clock) {
+		snprintf(out, cap, "%" PRIu64 " ns monotonic (no clock pair)", mono);
+		return;
+	}
+	uint64_t wall = mono >= in->clock_mono ? in->clock_real + (mono - in->clock_mono)
+					       : in->clock_real - (in->clock_mono - mono);
+	time_t secs = (time_t)(wall / 1000000000u);
+	struct tm tm;
+	char day[64];
+	if (!gmtime_r(&secs, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm)) {
+		snprintf(out, cap, "%" PRIu64 " ns since the epoch", wall);
+		return;
+	}
+	snprintf(out, cap, "%s.%06u UTC", day, (unsigned)(wall % 1000000000u / 1000u));
+}
+
+static const char *probe_status_name(unsigned s)
+{
+	switch (s) {
+	case BZ_PROBE_ATTACHED: return "attached";
+	case BZ_PROBE_REFUSED: return "refused";
+	case BZ_PROBE_SKIPPED: return "skipped";
+	default: return "unknown";
+	}
+}
+
+static const char *role_name(unsigned r)
+{
+	switch (r) {
+	case BZ_ROLE_ACCEPTED: return "accepted";
+	case BZ_ROLE_CONNECTED: return "connected";
+	case BZ_ROLE_PREEXISTING: return "preexisting";
+	default: return "unknown";
+	}
+}
+
+static const char *sys_name(unsigned s)
+{
+	static const char *const names[BZ_SYS_MAX] = {
+		[BZ_SYS_UNKNOWN] = "unknown", [BZ_SYS_READ] = "read", [BZ_SYS_READV] = "readv",
+		[BZ_SYS_RECVFROM] = "recvfrom", [BZ_SYS_RECVMSG] = "recvmsg",
+		[BZ_SYS_WRITE] = "write", [BZ_SYS_WRITEV] = "writev", [BZ_SYS_SENDTO] = "sendto",
+		[BZ_SYS_SENDMSG] = "sendmsg", [BZ_SYS_SENDFILE] = "sendfile",
+	};
+	return s < BZ_SYS_MAX ? names[s] : "unknown";
+}
+
+static void fmt_flags(uint32_t flags, char *out, size_t cap)
+{
+	static const struct { uint32_t bit; const char *name; } fl[] = {
+		{ BZ_PF_AT_START, "at_start" }, { BZ_PF_FORKED, "forked" }, { BZ_PF_EXEC, "exec" },
+		{ BZ_PF_LAUNCHED, "launched" }, { BZ_PF_GONE, "gone" },
+	};
+	size_t n = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+		if (!(flags & fl[i].bit))
+			continue;
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "|" : "", fl[i].name);
+		flags &= ~fl[i].bit;
+		if (n >= cap)
+			return;
+	}
+	if (flags && n < cap)
+		n += (size_t)snprintf(out + n, cap - n, "%s0x%" PRIx32, n ? "|" : "", flags);
+	if (!n)
+		snprintf(out, cap, "-");
+}
+
+/* "1.2.3.4:80", "[::1]:80" or "?:80" */
+static void fmt_addr(unsigned family, const uint8_t addr[16], unsigned port, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (family == BZ_AF_INET && inet_ntop(AF_INET, addr, ip, sizeof(ip)))
+		snprintf(out, cap, "%s:%u", ip, port);
+	else if (family == BZ_AF_INET6 && inet_ntop(AF_INET6, addr, ip, sizeof(ip)))
+		snprintf(out, cap, "[%s]:%u", ip, port);
+	else
+		snprintf(out, cap, "?:%u", port);
+}
+
+/* ---- the process table -------------------------------------------------- */
+
+static struct info_proc *proc_get(struct info *in, uint32_t pid)
+{
+	uint32_t h = (pid * 2654435761u) & (INFO_PROC_SLOTS - 1);
+	for (;; h = (h + 1) & (INFO_PROC_SLOTS - 1)) {
+		int32_t i = in->slots[h];
+		if (i < 0)
+			break;
+		if (in->procs[i].pid == pid)
+			return &in->procs[i];
+	}
+	if (in->nprocs >= INFO_PROC_MAX) {
+		return &in->other;
+	}
+	struct info_proc *p = &in->procs[in->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	in->slots[h] = (int32_t)in->nprocs++;
+	return p;
+}
+
+static int proc_cmp(const void *a, const void *b)
+{
+	const struct info_proc *x = a, *y = b;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* ---- blocks ------------------------------------------------------------- */
+
+static void on_header(struct info *in, const struct bz_block *b)
+{
+	if (in->have_header) /* the first one counts; others are odd but legal */
+		return;
+	in->have_header = 1;
+	in->major = bz_le16(b->body + 8);
+	in->minor = bz_le16(b->body + 10);
+	in->hflags = bz_le32(b->body + 12);
+	struct bz_tlv_iter it;
+	uint16_t code;
+	const uint8_t *v;
+	uint32_t n;
+	int rc;
+	bz_tlv_init(&it, b->body + 16, b->len - 16);
+	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
+		switch (code) {
+		case BZ_HO_BEYLA_VERSION: copy_str(in->version, sizeof(in->version), v, n); break;
+		case BZ_HO_ARGV: copy_str(in->argv, sizeof(in->argv), v, n); break;
+		case BZ_HO_HOSTNAME: copy_str(in->hostname, sizeof(in->hostname), v, n); break;
+		case BZ_HO_KERNEL: copy_str(in->kernel, sizeof(in->kernel), v, n); break;
+		case BZ_HO_ARCH: copy_str(in->arch, sizeof(in->arch), v, n); break;
+		case BZ_HO_BOOT_ID: copy_str(in->boot_id, sizeof(in->boot_id), v, n); break;
+		case BZ_HO_TARGET: copy_str(in->target, sizeof(in->target), v, n); break;
+		case BZ_HO_NCPUS: in->have_ncpus = opt_u32(v, n, &in->ncpus); break;
+		case BZ_HO_SNAPLEN: in->have_snaplen = opt_u32(v, n, &in->snaplen); break;
+		case BZ_HO_RING_BYTES: in->have_ring = opt_u32(v, n, &in->ring_bytes); break;
+		case BZ_HO_CLOCK_MONO_NS: in->have_clock |= opt_u64(v, n, &in->clock_mono); break;
+		case BZ_HO_CLOCK_REAL_NS: in->have_clock |= opt_u64(v, n, &in->clock_real) << 1; break;
+		case BZ_HO_START_MONO_NS: in->have_start = opt_u64(v, n, &in->start_mono); break;
+		default: break; /* newer options: skipped */
+		}
+	}
+	in->have_clock = in->have_clock == 3;
+	if (rc < 0)
+		note_malformed(in, b->offset);
+	if (in->o->dump) {
+		printf("HEADER format=%u.%u beyla=", in->major, in->minor);
+		put_str(stdout, in->version);
+		printf(" snaplen=%" PRIu32 " flags=0x%" PRIx32 "\n", in->snaplen, in->hflags);
+	}
+}
+
+static void on_probes(struct info *in, const struct bz_block *b)
+{
+	struct bz_tlv_iter it;
+	uint16_t code;
+	const uint8_t *v;
+	uint32_t n;
+	int rc;
+	in->nprobes = in->probes_more = 0; /* a later report replaces an earlier one */
+	bz_tlv_init(&it, b->body, b->len);
+	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
+		if (code != BZ_PO_PROBE)
+			continue;
+		if (n < 4) {
+			note_malformed(in, b->offset);
+			continue;
+		}
+		const uint8_t *name = v + 4, *nul = memchr(name, 0, n - 4);
+		uint32_t name_len = nul ? (uint32_t)(nul - name) : n - 4;
+		const uint8_t *detail = nul ? nul + 1 : v + n;
+		uint32_t detail_len = (uint32_t)(v + n - detail);
+		struct info_probe p = { .status = v[0], .required = v[1] };
+		copy_str(p.name, sizeof(p.name), name, name_len);
+		copy_str(p.detail, sizeof(p.detail), detail, detail_len);
+		if (in->nprobes < INFO_PROBE_MAX)
+			in->probes[in->nprobes++] = p;
+		else
+			in->probes_more++;
+		if (in->o->dump) {
+			printf("PROBE name=");
+			put_str(stdout, p.name);
+			printf(" status=%s required=%s detail=\"", probe_status_name(p.status),
+			       p.required ? "yes" : "no");
+			put_esc(stdout, detail, detail_len, 1);
+			printf("\"\n");
+		}
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
+}
+
+static void on_proc(struct info *in, const struct bz_block *b)
+{
+	if (b->len < BZ_PROC_FIXED) {
+		note_malformed(in, b->offset);
+		return;
+	}
+	uint32_t pid = bz_le32(b->body), ppid = bz_le32(b->body + 4);
+	uint32_t flags = bz_le32(b->body + 16);
+	struct info_proc *p = proc_get(in, pid);
+	p->has_proc = 1;
+	p->ppid = ppid;
+	p->flags = flags;
+	p->exe[0] = p->service[0] = p->cmdline[0] = 0;
+	const uint8_t *cmd = NULL;
+	uint32_t cmd_len = 0;
+	struct bz_tlv_iter it;
+	uint16_t code;
+	const uint8_t *v;
+	uint32_t n;
+	int rc;
+	bz_tlv_init(&it, b->body + BZ_PROC_FIXED, b->len - BZ_PROC_FIXED);
+	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
+		switch (code) {
+		case BZ_PR_EXE: copy_str(p->exe, sizeof(p->exe), v, n); break;
+		case BZ_PR_SERVICE_NAME: copy_str(p->service, sizeof(p->service), v, n); break;
+		case BZ_PR_CMDLINE:
+			copy_str(p->cmdline, sizeof(p->cmdline), v, n);
+			cmd = v;
+			cmd_len = n;
+			break;
+		default: break;
+		}
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
+	if (!in->o->dump)
+		return;
+	char fl[96];
+	fmt_flags(flags, fl, sizeof(fl));
+	printf("PROC pid=%" PRIu32 " ppid=%" PRIu32 " flags=%s exe=", pid, ppid, fl);
+	put_str(stdout, p->exe);
+	printf(" service=");
+	put_str(stdout, p->service);
+	printf(" cmdline=\"");
+	while (cmd_len && !cmd[cmd_len - 1]) /* the trailing NUL of argv */
+		cmd_len--;
+	if (cmd)
+		put_esc(stdout, cmd, cmd_len, 1);
+	printf("\"\n");
+}
+
+static void on_stats(struct info *in, const struct bz_block *b)
+{
+	if (b->len < BZ_STATS_FIXED) {
+		note_malformed(in, b->offset);
+		return;
+	}
+	in->have_stats = 1;
+	in->stats_ts = bz_le64(b->body);
+	in->nstats = in->stats_more = 0;
+	uint64_t te = 0, tl = 0, tm = 0;
+	struct bz_tlv_iter it;
+	uint16_t code;
+	const uint8_t *v;
+	uint32_t n;
+	int rc;
+	bz_tlv_init(&it, b->body + BZ_STATS_FIXED, b->len - BZ_STATS_FIXED);
+	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
+		if (code != BZ_SO_PROBE)
+			continue;
+		if (n < 24) {
+			note_malformed(in, b->offset);
+			continue;
+		}
+		struct info_stat s = { .emitted = bz_le64(v), .lost = bz_le64(v + 8),
+				       .missed = bz_le64(v + 16) };
+		copy_str(s.name, sizeof(s.name), v + 24, n - 24);
+		te += s.emitted;
+		tl += s.lost;
+		tm += s.missed;
+		if (in->nstats < INFO_PROBE_MAX)
+			in->stats[in->nstats++] = s;
+		else
+			in->stats_more++;
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
+	if (in->o->dump)
+		printf("STATS ts=%" PRIu64 " probes=%u emitted=%" PRIu64 " lost=%" PRIu64
+		       " missed=%" PRIu64 "\n", in->stats_ts, in->nstats + in->stats_more, te, tl, tm);
+}
+
+static void on_end(struct info *in, const struct bz_block *b)
+{
+	in->have_end = 1;
+	struct bz_tlv_iter it;
+	uint16_t code;
+	const uint8_t *v;
+	uint32_t n;
+	int rc;
+	bz_tlv_init(&it, b->body, b->len);
+	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
+		switch (code) {
+		case BZ_EO_END_MONO_NS: in->have_end_mono = opt_u64(v, n, &in->end_mono); break;
+		case BZ_EO_EVENTS: in->have_end_events = opt_u64(v, n, &in->end_events); break;
+		case BZ_EO_DROPS: in->have_end_drops = opt_u64(v, n, &in->end_drops); break;
+		case BZ_EO_USER_DROPS: in->have_user_drops = opt_u64(v, n, &in->end_user_drops); break;
+		case BZ_EO_STOP_REASON: copy_str(in->stop_reason, sizeof(in->stop_reason), v, n); break;
+		default: break;
+		}
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
+	if (in->o->dump) {
+		printf("END ts=%" PRIu64 " events=%" PRIu64 " drops=%" PRIu64 " reason=\"",
+		       in->end_mono, in->end_events, in->end_drops);
+		put_esc(stdout, (const uint8_t *)in->stop_reason, strlen(in->stop_reason), 0);
+		printf("\"\n");
+	}
+}
+
+/* ---- event records ------------------------------------------------------ */
+
+static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
+{
+	char l[64], r[64];
+	switch (kind) {
+	case BZ_EV_PROC_EXEC: {
+		struct bz_ev_proc_exec e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		size_t fl = e.filename_len < BZ_PATH_MAX ? e.filename_len : BZ_PATH_MAX;
+		size_t al = e.args_len < BZ_ARGS_MAX ? e.args_len : BZ_ARGS_MAX;
+		while (al && !e.args[al - 1])
+			al--;
+		printf("EXEC ts=%" PRIu64 " pid=%u tid=%u ppid=%u file=", (uint64_t)e.h.ts_ns,
+		       e.h.pid, e.h.tid, e.ppid);
+		if (fl)
+			put_esc(stdout, (const uint8_t *)e.filename, fl, 0);
+		else
+			fputc('-', stdout);
+		printf(" args=\"");
+		put_esc(stdout, (const uint8_t *)e.args, al, 1);
+		printf("\"\n");
+		break;
+	}
+	case BZ_EV_PROC_FORK: {
+		struct bz_ev_proc_fork e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("FORK ts=%" PRIu64 " pid=%u child=%u\n", (uint64_t)e.h.ts_ns, e.h.pid,
+		       e.child_pid);
+		break;
+	}
+	case BZ_EV_PROC_EXIT: {
+		struct bz_ev_proc_exit e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		/* exit_code is a wait status: exit status << 8, or the killing signal */
+		if (e.exit_code & 0x7f)
+			printf("EXIT ts=%" PRIu64 " pid=%u signal=%d\n", (uint64_t)e.h.ts_ns, e.h.pid,
+			       e.exit_code & 0x7f);
+		else
+			printf("EXIT ts=%" PRIu64 " pid=%u code=%d\n", (uint64_t)e.h.ts_ns, e.h.pid,
+			       (e.exit_code >> 8) & 0xff);
+		break;
+	}
+	case BZ_EV_CONN_OPEN: {
+		struct bz_ev_conn_open e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		fmt_addr(e.family, e.local_addr, e.local_port, l, sizeof(l));
+		fmt_addr(e.family, e.remote_addr, e.remote_port, r, sizeof(r));
+		printf("CONN ts=%" PRIu64 " pid=%u tid=%u conn=%" PRIu64 " role=%s local=%s remote=%s"
+		       " est=%" PRIu64 " start=%" PRIu64 " fd=%d\n",
+		       (uint64_t)e.h.ts_ns, e.h.pid, e.h.tid, (uint64_t)e.conn_id, role_name(e.role),
+		       l, r, (uint64_t)e.established_ns, (uint64_t)e.syscall_start_ns, e.fd);
+		break;
+	}
+	case BZ_EV_CONN_EST: {
+		struct bz_ev_conn_est e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("EST ts=%" PRIu64 " pid=%u conn=%" PRIu64 "\n", (uint64_t)e.h.ts_ns, e.h.pid,
+		       (uint64_t)e.conn_id);
+		break;
+	}
+	case BZ_EV_CONN_CLOSE: {
+		struct bz_ev_conn_close e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("CLOSE ts=%" PRIu64 " pid=%u conn=%" PRIu64 " in=%" PRIu64 " out=%" PRIu64 "\n",
+		       (uint64_t)e.h.ts_ns, e.h.pid, (uint64_t)e.conn_id, (uint64_t)e.bytes_in,
+		       (uint64_t)e.bytes_out);
+		break;
+	}
+	case BZ_EV_DATA: {
+		struct bz_ev_data e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		/* caplen is only believed as far as the record goes */
+		size_t room = size > sizeof(e) ? size - sizeof(e) : 0;
+		size_t cap = e.caplen < room ? e.caplen : room;
+		printf("DATA ts=%" PRIu64 " pid=%u tid=%u conn=%" PRIu64 " dir=", (uint64_t)e.h.ts_ns,
+		       e.h.pid, e.h.tid, (uint64_t)e.conn_id);
+		if (e.dir == BZ_DIR_IN || e.dir == BZ_DIR_OUT)
+			fputs(e.dir == BZ_DIR_IN ? "in" : "out", stdout);
+		else
+			printf("%u", e.dir);
+		printf(" sys=%s ret=%d start=%" PRIu64 " arrival=%" PRIu64 " cap=%zu \"",
+		       sys_name(e.syscall), e.ret, (uint64_t)e.start_ns, (uint64_t)e.arrival_ns, cap);
+		put_esc(stdout, (const uint8_t *)rec + sizeof(e),
+			cap < INFO_PAYLOAD_SHOW ? cap : INFO_PAYLOAD_SHOW, 0);
+		printf("\"\n");
+		break;
+	}
+	default:
+		printf("UNKNOWN kind=%u size=%zu\n", kind, size);
+		break;
+	}
+}
+
+static void on_event(struct info *in, const struct bz_ev_hdr *rec)
+{
+	struct bz_ev_hdr h;
+	size_t size = bz_ev_copy(&h, sizeof(h), rec);
+	unsigned kind = h.kind < BZ_EV_KIND_MAX ? h.kind : 0;
+	in->kinds[kind]++;
+	if (!in->events++ || h.ts_ns < in->first_ts)
+		in->first_ts = h.ts_ns;
+	if (h.ts_ns > in->last_ts)
+		in->last_ts = h.ts_ns;
+	struct info_proc *p = proc_get(in, h.pid);
+	p->events++;
+	if (kind == BZ_EV_CONN_OPEN) {
+		p->conns++;
+	} else if (kind == BZ_EV_DATA) {
+		struct bz_ev_data d;
+		bz_ev_copy(&d, sizeof(d), rec);
+		if (d.ret > 0 && d.dir == BZ_DIR_IN)
+			p->bytes_in += (uint64_t)d.ret;
+		else if (d.ret > 0 && d.dir == BZ_DIR_OUT)
+			p->bytes_out += (uint64_t)d.ret;
+	} else if (kind == BZ_EV_PROC_FORK) {
+		struct bz_ev_proc_fork f;
+		bz_ev_copy(&f, sizeof(f), rec);
+		struct info_proc *c = proc_get(in, f.child_pid);
+		if (c != &in->other && !c->has_proc && !c->ppid)
+			c->ppid = h.pid;
+	}
+	if (in->o->dump)
+		dump_event(rec, h.kind, size);
+}
+
+static void on_events(struct info *in, const struct bz_block *b)
+{
+	struct bz_ev_iter it;
+	const struct bz_ev_hdr *rec;
+	int rc;
+	if (bz_ev_iter_init(&it, b) < 0) {
+		note_malformed(in, b->offset);
+		return;
+	}
+	while ((rc = bz_ev_iter_next(&it, &rec)) == 1)
+		on_event(in, rec);
+	if (rc < 0)
+		note_malformed(in, b->offset);
+}
+
+static void on_block(struct info *in, const struct bz_block *b)
+{
+	in->blocks++;
+	in->raw_bytes += (uint64_t)b->len + BZ_BLOCK_OVERHEAD;
+	switch (b->type) {
+	case BZ_BLK_HEADER: on_header(in, b); break; /* reader checked 16-byte fixed part */
+	case BZ_BLK_PROBES: on_probes(in, b); break;
+	case BZ_BLK_PROC: on_proc(in, b); break;
+	case BZ_BLK_EVENTS: on_events(in, b); break;
+	case BZ_BLK_STATS: on_stats(in, b); break;
+	case BZ_BLK_END: on_end(in, b); break;
+	default:
+		in->unknown_blocks++;
+		if (in->o->dump)
+			printf("BLOCK type=%" PRIu32 " len=%" PRIu32 "\n", b->type, b->len);
+		break;
+	}
+}
+
+/* ---- the summary -------------------------------------------------------- */
+
+static void print_summary(struct info *in, uint64_t compressed)
+{
+	char t[96];
+	printf("file:         %s\n", in->o->path);
+	printf("format:       %u.%u%s\n", in->major, in->minor,
+	       in->hflags & BZ_HDR_FLAG_NO_REDACT ? " (payload redaction off)" : "");
+	printf("beyla:        %s\n", in->version[0] ? in->version : "?");
+	printf("recorded by:  %s\n", in->argv[0] ? in->argv : "?");
+	printf("host:         %s (kernel %s, %s, ", in->hostname[0] ? in->hostname : "?",
+	       in->kernel[0] ? in->kernel : "?", in->arch[0] ? in->arch : "?");
+	if (in->have_ncpus)
+		printf("%" PRIu32 " cpus, ", in->ncpus);
+	else
+		printf("? cpus, ");
+	printf("boot id %s)\n", in->boot_id[0] ? in->boot_id : "?");
+
+	uint64_t start = in->have_start ? in->start_mono : in->first_ts;
+	uint64_t end = in->have_end_mono ? in->end_mono : in->last_ts;
+	if (in->have_start || in->events) {
+		fmt_wall(in, start, t, sizeof(t));
+		printf("start:        %s\n", t);
+		uint64_t d = end > start ? end - start : 0;
+		printf("duration:     %" PRIu64 ".%03" PRIu64 " s%s\n", d / 1000000000u,
+		       d % 1000000000u / 1000000u, in->have_end_mono ? "" : " (to the last event)");
+	} else {
+		printf("start:        ?\nduration:     ?\n");
+	}
+	if (in->have_snaplen)
+		printf("snaplen:      %" PRIu32 " bytes\n", in->snaplen);
+	else
+		printf("snaplen:      ?\n");
+	printf("target:       %s\n", in->target[0] ? in->target : "?");
+	if (in->have_ring)
+		printf("ring buffer:  %" PRIu32 " bytes\n", in->ring_bytes);
+
+	printf("\nprobes: %u\n", in->nprobes + in->probes_more);
+	for (unsigned i = 0; i < in->nprobes; i++) {
+		const struct info_probe *p = &in->probes[i];
+		printf("  %-20s %-9s %-9s %s\n", p->name, probe_status_name(p->status),
+		       p->required ? "required" : "optional", p->detail);
+	}
+	if (in->probes_more)
+		printf("  (%u more not shown)\n", in->probes_more);
+
+	printf("\nprocesses: %u%s\n", in->nprocs, in->other.events ? " (and more, summed as 'other')" : "");
+	if (in->nprocs || in->other.events)
+		printf("  %7s %7s %-22s %8s %6s %10s %10s  %s\n", "PID", "PPID", "FLAGS", "EVENTS",
+		       "CONNS", "BYTES_IN", "BYTES_OUT", "EXE / SERVICE / CMDLINE");
+	qsort(in->procs, in->nprocs, sizeof(in->procs[0]), proc_cmp);
+	for (unsigned i = 0; i <= in->nprocs; i++) {
+		const struct info_proc *p = i < in->nprocs ? &in->procs[i] : &in->other;
+		char fl[96];
+		if (i == in->nprocs && !p->events)
+			break;
+		fmt_flags(p->flags, fl, sizeof(fl));
+		if (i < in->nprocs)
+			printf("  %7" PRIu32 " %7" PRIu32 " ", p->pid, p->ppid);
+		else
+			printf("  %7s %7s ", "other", "-");
+		printf("%-22s %8" PRIu64 " %6" PRIu64 " %10" PRIu64 " %10" PRIu64 "  ", fl, p->events,
+		       p->conns, p->bytes_in, p->bytes_out);
+		put_str(stdout, p->exe);
+		printf(" / ");
+		put_str(stdout, p->service);
+		printf(" / \"");
+		put_esc(stdout, (const uint8_t *)p->cmdline, strlen(p->cmdline), 0);
+		printf("\"%s\n", p->has_proc || i == in->nprocs ? "" : " (no PROC block)");
+	}
+
+	static const char *const kind_names[BZ_EV_KIND_MAX] = {
+		[0] = "unknown", [BZ_EV_PROC_EXEC] = "exec", [BZ_EV_PROC_FORK] = "fork",
+		[BZ_EV_PROC_EXIT] = "exit", [BZ_EV_CONN_OPEN] = "conn_open",
+		[BZ_EV_CONN_EST] = "conn_est", [BZ_EV_CONN_CLOSE] = "conn_close",
+		[BZ_EV_DATA] = "data",
+	};
+	printf("\nevents: %" PRIu64 "\n", in->events);
+	for (unsigned k = 1; k <= BZ_EV_KIND_MAX; k++) {
+		unsigned i = k % BZ_EV_KIND_MAX; /* unknown last */
+		if (i || in->kinds[0])
+			printf("  %-11s %12" PRIu64 "\n", kind_names[i], in->kinds[i]);
+	}
+
+	uint64_t lost = 0;
+	if (in->have_stats) {
+		printf("\nprobe counters (last STATS block):\n");
+		printf("  %-20s %12s %12s %12s\n", "PROBE", "EMITTED", "LOST", "MISSED");
+		for (unsigned i = 0; i < in->nstats; i++) {
+			const struct info_stat *s = &in->stats[i];
+			printf("  %-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n", s->name,
+			       s->emitted, s->lost, s->missed);
+			lost += s->lost;
+		}
+		if (in->stats_more)
+			printf("  (%u more not shown)\n", in->stats_more);
+	} else {
+		printf("\nprobe counters: none (no STATS block)\n");
+	}
+	printf("\ndrops:        %" PRIu64 " in the kernel (ring buffer full)",
+	       in->have_end_drops ? in->end_drops : lost);
+	if (in->have_user_drops)
+		printf(", %" PRIu64 " in user space", in->end_user_drops);
+	printf("%s\n", in->have_end_drops ? "" : " (from the last STATS block)");
+	if (in->have_end)
+		printf("stop reason:  %s\n", in->stop_reason[0] ? in->stop_reason : "?");
+	if (in->malformed)
+		printf("malformed:    %" PRIu64 " blocks or records skipped\n", in->malformed);
+	printf("compressed:   %" PRIu64 " bytes\n", compressed);
+	printf("uncompressed: %" PRIu64 " bytes in %" PRIu64 " blocks\n", in->raw_bytes, in->blocks);
+	if (in->events)
+		printf("per event:    %.1f bytes compressed, %.1f uncompressed\n",
+		       (double)compressed / (double)in->events,
+		       (double)in->raw_bytes / (double)in->events);
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static const struct argp_option info_options[] = {
+	{ "dump", 'D', NULL, 0,
+	  "Instead of the summary, print one line per block and event record "
+	  "(PROC, EXEC, FORK, EXIT, CONN, EST, CLOSE, DATA, ...); the status then goes to stderr", 0 },
+	{ 0 }
+};
+
+static error_t info_parse(int key, char *arg, struct argp_state *state)
+{
+	struct info_opts *o = state->input;
+	switch (key) {
+	case 'D':
+		o->dump = 1;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (o->path)
+			argp_error(state, "one FILE at a time");
+		o->path = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!o->path)
+			argp_error(state, "which capture? give a FILE");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const char info_doc[] =
+	"Describe a beyla capture: format and beyla version, the recorder's command line, "
+	"the host, start time and duration, which probes attached, the processes recorded, "
+	"event counts, drops, sizes, and whether the file is complete."
+	"\v"
+	"Examples:\n"
+	"  beyla info shop.bz.zst\n"
+	"  beyla info --dump shop.bz.zst | grep '^DATA' | head\n"
+	"\n"
+	"The first prints the summary; its last line is 'status: complete', "
+	"'status: truncated: ...' (the recorder was killed or the disk filled; everything "
+	"before the cut is still usable) or 'status: corrupt: ...'. The second prints the "
+	"first socket reads and writes, one per line, with their first payload bytes.\n"
+	"\n"
+	"Exit status: 0 complete, 1 usage or I/O error, 2 not a beyla capture, "
+	"3 written by a newer beyla, 4 truncated, 5 corrupt.";
+
+static const struct argp info_argp = { info_options, info_parse, "FILE", info_doc, NULL, NULL, NULL };
+
+int cmd_info(int argc, char **argv)
+{
+	struct info_opts o = { 0 };
+	char *argv0 = argc > 0 ? argv[0] : NULL;
+	if (argc > 0)
+		argv[0] = (char *)"beyla info"; /* for argp's usage lines */
+	argp_err_exit_status = BZ_EXIT_USAGE;
+	error_t perr = argp_parse(&info_argp, argc, argv, 0, NULL, &o);
+	if (argc > 0)
+		argv[0] = argv0;
+	if (perr)
+		return BZ_EXIT_USAGE;
+
+	struct info *in = calloc(1, sizeof(*in));
+	if (in) {
+		in->procs = calloc(INFO_PROC_MAX, sizeof(in->procs[0]));
+		in->slots = malloc(INFO_PROC_SLOTS * sizeof(in->slots[0]));
+	}
+	if (!in || !in->procs || !in->slots) {
+		fprintf(stderr, "beyla info: out of memory\n");
+		if (in) {
+			free(in->procs);
+			free(in->slots);
+		}
+		free(in);
+		return BZ_EXIT_USAGE;
+	}
+	memset(in->slots, 0xff, INFO_PROC_SLOTS * sizeof(in->slots[0]));
+	in->o = &o;
+
+	int ret;
+	struct bz_reader *r = NULL;
+	int rc = bz_reader_open_file(&r, o.path);
+	if (rc) {
+		fprintf(stderr, "beyla info: %s: %s\n", o.path, strerror(-rc));
+		ret = BZ_EXIT_USAGE;
+		goto out;
+	}
+	struct bz_block b;
+	while ((rc = bz_reader_next(r, &b)) == 1)
+		on_block(in, &b);
+	uint64_t compressed = bz_reader_compressed_offset(r);
+
+	char status[400];
+	switch (rc) {
+	case BZ_READ_NOT_CAPTURE:
+	case BZ_READ_TOO_NEW:
+	case BZ_READ_IO:
+	case BZ_READ_NOMEM:
+		fflush(stdout);
+		fprintf(stderr, "beyla info: %s: %s\n", o.path, bz_reader_errmsg(r));
+		ret = rc == BZ_READ_NOT_CAPTURE ? BZ_EXIT_NOT_CAPTURE
+		      : rc == BZ_READ_TOO_NEW  ? BZ_EXIT_TOO_NEW
+					       : BZ_EXIT_USAGE;
+		goto out;
+	case BZ_READ_TRUNCATED:
+		snprintf(status, sizeof(status), "truncated: %s", bz_reader_errmsg(r));
+		ret = BZ_EXIT_TRUNCATED;
+		break;
+	case BZ_READ_CORRUPT:
+		snprintf(status, sizeof(status), "corrupt: %s", bz_reader_errmsg(r));
+		ret = BZ_EXIT_CORRUPT;
+		break;
+	default:
+		if (in->malformed) {
+			snprintf(status, sizeof(status),
+				 "corrupt: %" PRIu64 " malformed blocks or records, the first in the block "
+				 "at decompressed offset %" PRIu64, in->malformed, in->malformed_off);
+			ret = BZ_EXIT_CORRUPT;
+		} else if (!in->have_end) {
+			snprintf(status, sizeof(status),
+				 "truncated: no end block (recorder killed?) after byte %" PRIu64, compressed);
+			ret = BZ_EXIT_TRUNCATED;
+		} else {
+			snprintf(status, sizeof(status), "complete");
+			ret = BZ_EXIT_OK;
+		}
+		break;
+	}
+	if (o.dump) {
+		fflush(stdout);
+		if (ret != BZ_EXIT_OK)
+			fprintf(stderr, "beyla info: %s: %s\n", o.path, status);
+	} else {
+		print_summary(in, compressed);
+		printf("status: %s\n", status);
+	}
+out:
+	fflush(stdout);
+	bz_reader_free(&r);
+	free(in->procs);
+	free(in->slots);
+	free(in);
+	return ret;
+}
