@@ -184,22 +184,32 @@ int bz_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int bz_state(struct trace_event_raw_inet_sock_set_state *ctx)
+static __always_inline int sock_is_tcp(struct sock *sk)
 {
-	__u64 key = (__u64)ctx->skaddr;
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == BZ_IPPROTO_TCP;
+}
+
+/* Raw tracepoints on the hot paths: a classic tracepoint first copies
+ * every field into a perf buffer; a raw one hands over the arguments. */
+SEC("raw_tracepoint/inet_sock_set_state")
+int bz_state(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->args[0];
+	int oldstate = (int)ctx->args[1], newstate = (int)ctx->args[2];
+	__u64 key = (__u64)sk;
 	struct sock_state *st;
 
-	if (ctx->protocol != BZ_IPPROTO_TCP)
-		return 0;
-	if (ctx->newstate == BZ_TCP_ESTABLISHED) {
+	if (newstate == BZ_TCP_ESTABLISHED) {
 		struct estab_info es = { .ts_ns = bpf_ktime_get_ns(),
-					 .passive = ctx->oldstate == BZ_TCP_SYN_RECV };
-		if (cfg_target_port && ctx->sport != cfg_target_port && ctx->dport != cfg_target_port)
+					 .passive = oldstate == BZ_TCP_SYN_RECV };
+		if (!sock_is_tcp(sk))
+			return 0;
+		if (cfg_target_port && sock_local_port(sk) != cfg_target_port &&
+		    sock_remote_port(sk) != cfg_target_port)
 			return 0;
 		bpf_map_update_elem(&estab, &key, &es, BPF_ANY);
 		st = bpf_map_lookup_elem(&socks, &key);
-		if (st && ctx->oldstate == BZ_TCP_SYN_SENT) {
+		if (st && oldstate == BZ_TCP_SYN_SENT) {
 			struct bz_ev_conn_est ev = {};
 			fill_hdr(&ev.h, BZ_EV_CONN_EST, sizeof(ev), (__u64)st->pid << 32);
 			ev.conn_id = st->conn_id;
@@ -207,7 +217,7 @@ int bz_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		}
 		return 0;
 	}
-	if (ctx->newstate != BZ_TCP_CLOSE)
+	if (newstate != BZ_TCP_CLOSE)
 		return 0;
 	bpf_map_delete_elem(&estab, &key);
 	st = bpf_map_lookup_elem(&socks, &key);
@@ -227,17 +237,15 @@ int bz_state(struct trace_event_raw_inet_sock_set_state *ctx)
 
 /* Data reached a tracked socket's receive queue: from now on a request (or
  * response) is waiting for its process.  No event: the time rides on the
- * next read's DATA event. */
-SEC("tracepoint/sock/sk_data_ready")
-int bz_data_ready(struct trace_event_raw_sk_data_ready *ctx)
+ * next read's DATA event.  Only tracked sockets are in the map, so the
+ * lookup is the filter. */
+SEC("raw_tracepoint/sk_data_ready")
+int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 key = (__u64)ctx->skaddr;
-	struct sock_state *st;
+	__u64 key = ctx->args[0];
+	struct sock_state *st = bpf_map_lookup_elem(&socks, &key);
 	__u64 now;
 
-	if (ctx->protocol != BZ_IPPROTO_TCP)
-		return 0;
-	st = bpf_map_lookup_elem(&socks, &key);
 	if (!st)
 		return 0;
 	now = bpf_ktime_get_ns();

@@ -156,8 +156,7 @@ static __always_inline int io_from_regs(struct io_stash *io, __u8 dir)
 	return 0;
 }
 
-static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, int ret, int flags,
-				      __u8 dir, __u32 probe)
+static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, __u32 probe)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
@@ -167,11 +166,11 @@ static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, i
 	struct bz_ev_data *ev;
 	__u32 want, got = 0;
 
-	if ((family != BZ_AF_INET && family != BZ_AF_INET6) || protocol != BZ_IPPROTO_TCP)
-		return 0;
 	if (ret <= 0 || (dir == BZ_DIR_IN && (flags & BZ_MSG_PEEK)))
 		return 0;
-	if (!is_target(tgid) && !adopt_by_port(tgid, sk))
+	if (!is_target(tgid) && (!cfg_target_port || !adopt_by_port(tgid, sk)))
+		return 0;
+	if (!sock_is_inet(sk) || !sock_is_tcp(sk))
 		return 0;
 	st = track_sock(sk, BZ_ROLE_PREEXISTING, -1, 0, probe);
 	if (!st)
@@ -235,16 +234,17 @@ static __always_inline int on_sock_io(void *skp, __u16 family, __u16 protocol, i
 	return 0;
 }
 
-SEC("tracepoint/sock/sock_recv_length")
-int bz_recv(struct trace_event_raw_sock_msg_length *ctx)
+/* trace_sock_recv_length(sk, ret, flags), raw: no perf-buffer copy */
+SEC("raw_tracepoint/sock_recv_length")
+int bz_recv(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_sock_io(ctx->sk, ctx->family, ctx->protocol, ctx->ret, ctx->flags, BZ_DIR_IN, BZ_P_RECV);
+	return on_sock_io((void *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2], BZ_DIR_IN, BZ_P_RECV);
 }
 
-SEC("tracepoint/sock/sock_send_length")
-int bz_send(struct trace_event_raw_sock_msg_length *ctx)
+SEC("raw_tracepoint/sock_send_length")
+int bz_send(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_sock_io(ctx->sk, ctx->family, ctx->protocol, ctx->ret, ctx->flags, BZ_DIR_OUT, BZ_P_SEND);
+	return on_sock_io((void *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2], BZ_DIR_OUT, BZ_P_SEND);
 }
 
 #endif

@@ -8,6 +8,7 @@ const volatile __u32 cfg_snaplen = BZ_SNAPLEN_DEFAULT;
 const volatile __u32 cfg_self_pid = 0;     /* the recorder: never a target */
 const volatile __u16 cfg_target_port = 0;  /* --port: adopt processes using it */
 const volatile __u8 cfg_all_execs = 0;     /* --exe: report every exec */
+const volatile __u64 cfg_ring_bytes = 16 << 20; /* the events ring's size */
 const volatile __u8 cfg_syscall_start = 0; /* --syscall-start: enter hooks note start times */
 
 /* Target processes, by tgid.  Filled by the recorder at start, by fork
@@ -132,7 +133,7 @@ static __always_inline void emit(__u32 probe, void *ev, __u64 size)
 	struct bz_probe_counts *c = probe_counts(probe);
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > cfg_ring_bytes / 4)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, ev, size, flags) == 0) {
 		if (c)

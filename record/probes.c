@@ -24,15 +24,15 @@ struct probe_def {
 };
 
 static const struct probe_def probe_table[] = {
-	{ "bz_recv", "sock/sock_recv_length", "sock:sock_recv_length", true, "socket reads", false },
-	{ "bz_send", "sock/sock_send_length", "sock:sock_send_length", true, "socket writes", false },
-	{ "bz_state", "sock/inet_sock_set_state", "sock:inet_sock_set_state", true,
+	{ "bz_recv", "sock/sock_recv_length", "raw:sock_recv_length", true, "socket reads", false },
+	{ "bz_send", "sock/sock_send_length", "raw:sock_send_length", true, "socket writes", false },
+	{ "bz_state", "sock/inet_sock_set_state", "raw:inet_sock_set_state", true,
 	  "handshake and close times", false },
 	{ "bz_fork", NULL, "raw:sched_process_fork", true, "following forked children", false },
 	{ "bz_exit", "sched/sched_process_exit", "sched:sched_process_exit", true, "process exits", false },
 	{ "bz_exec", "sched/sched_process_exec", "sched:sched_process_exec", false,
 	  "exec events and --exe matching of new processes", false },
-	{ "bz_data_ready", "sock/sk_data_ready", "sock:sk_data_ready", false,
+	{ "bz_data_ready", "sock/sk_data_ready", "raw:sk_data_ready", false,
 	  "receive-queue wait (when request bytes arrived)", false },
 	{ "bz_accept_enter", "syscalls/sys_enter_accept", "syscalls:sys_enter_accept", false, "accept start times", false },
 	{ "bz_accept_exit", "syscalls/sys_exit_accept", "syscalls:sys_exit_accept", false, "accepted connections (accept)", false },

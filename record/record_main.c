@@ -657,6 +657,7 @@ int cmd_record(int argc, char **argv)
 	r.skel->rodata->cfg_target_port = (uint16_t)o.port;
 	r.skel->rodata->cfg_all_execs = o.exe_re != NULL;
 	r.skel->rodata->cfg_syscall_start = o.syscall_start;
+	r.skel->rodata->cfg_ring_bytes = o.ring_bytes;
 	bpf_map__set_max_entries(r.skel->maps.events, o.ring_bytes);
 	if (probes_prepare(r.skel, r.probes, o.syscall_start, err, sizeof(err))) {
 		die_line("%s", err);
