@@ -1,0 +1,617 @@
+/* analysis.c - the analyzer's session handlers (analysis.h).
+ *
+ *   handler      what it does
+ *   header       clock pair (mono -> Unix), id seed
+ *   proc/exec/   process table; a process's row is written when it exits
+ *   fork/exit
+ *   conn_open    creates the connection and its HTTP parser (role known)
+ *   conn_est     established time of an outgoing connection
+ *   data         feeds the connection's parser (creates an unknown-role
+ *                connection when its open was not recorded)
+ *   conn_close   flushes the parser, ends pending requests, writes the row,
+ *                frees the connection
+ *   stats/end    drop counters and totals, written at the end
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "conn.h"
+#include "procs.h"
+#include "u64map.h"
+
+#define PROBES_MAX 64
+
+#ifndef BEYLA_VERSION
+#define BEYLA_VERSION "unknown"
+#endif
+
+struct parse_totals {
+	uint64_t skipped, ignored, guessed_ends, cut_heads, resyncs, malformed, queue_overflows;
+	uint64_t upgraded, non_http, http, unparsed, requests, responses;
+};
+
+struct bz_analysis {
+	struct bz_db *db;
+	const char *source;
+	struct bz_procs procs;
+	struct bz_spanner sp;
+	struct bz_u64map conns;
+	struct bz_capture_meta meta;
+	struct bz_end_meta end;
+	int have_meta, have_end;
+	struct bz_probe_stat probes[PROBES_MAX];
+	unsigned nprobes;
+	uint64_t first_ts, last_ts;
+	uint64_t conns_total, processes;
+	uint64_t data_errors, data_unknown_conn, empty_reads;
+	struct parse_totals pt;
+	bz_progress_fn progress;
+	void *progress_user;
+	int err; /* first failure: stops the session */
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+void bz_conn_addr(const struct bz_conn *c, int remote, char *out, size_t cap)
+{
+	const uint8_t *a = remote ? c->remote_addr : c->local_addr;
+	int af = c->family == BZ_AF_INET6 ? AF_INET6 : c->family == BZ_AF_INET ? AF_INET : 0;
+
+	out[0] = 0;
+	if (!af || !inet_ntop(af, a, out, (socklen_t)cap))
+		out[0] = 0;
+}
+
+static int64_t unix_or_null(const struct bz_analysis *a, uint64_t mono)
+{
+	return mono ? (int64_t)mono + a->sp.mono_to_unix : BZ_DB_NULL;
+}
+
+static void see_ts(struct bz_analysis *a, uint64_t ts)
+{
+	if (!ts)
+		return;
+	if (!a->first_ts || ts < a->first_ts)
+		a->first_ts = ts;
+	if (ts > a->last_ts)
+		a->last_ts = ts;
+}
+
+static int fail(struct bz_analysis *a, int rc)
+{
+	if (!a->err)
+		a->err = rc;
+	return rc;
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+static int write_proc(struct bz_analysis *a, const struct bz_proc *p)
+{
+	struct bz_db_process r = {
+		.pid = p->pid,
+		.ppid = p->ppid ? (int64_t)p->ppid : BZ_DB_NULL,
+		.exe = p->exe,
+		.comm = p->comm,
+		.cmdline = p->cmdline,
+		.service_name = p->service,
+		.resource_attributes = p->resource_attrs,
+		.flags = p->flags,
+		.forked_from = p->forked_from ? (int64_t)p->forked_from : BZ_DB_NULL,
+		.first_seen_ns = unix_or_null(a, p->first_seen_ns),
+		.exit_ns = p->exited ? unix_or_null(a, p->exit_ns) : BZ_DB_NULL,
+		.exit_code = p->exited ? p->exit_code : BZ_DB_NULL,
+	};
+	a->processes++;
+	return bz_db_process(a->db, &r);
+}
+
+static int an_proc(void *u, const struct bz_proc_meta *m)
+{
+	struct bz_analysis *a = u;
+	return bz_procs_meta(&a->procs, m) ? 0 : fail(a, -ENOMEM);
+}
+
+static int an_exec(void *u, const struct bz_ev_proc_exec *e)
+{
+	struct bz_analysis *a = u;
+	see_ts(a, e->h.ts_ns);
+	return bz_procs_exec(&a->procs, e) ? 0 : fail(a, -ENOMEM);
+}
+
+static int an_fork(void *u, const struct bz_ev_proc_fork *e)
+{
+	struct bz_analysis *a = u;
+	see_ts(a, e->h.ts_ns);
+	return bz_procs_fork(&a->procs, e) ? 0 : fail(a, -ENOMEM);
+}
+
+static int an_exit(void *u, const struct bz_ev_proc_exit *e)
+{
+	struct bz_analysis *a = u;
+	struct bz_proc *p;
+	int rc;
+
+	see_ts(a, e->h.ts_ns);
+	if (!bz_procs_exit(&a->procs, e))
+		return 0;
+	p = bz_procs_take(&a->procs, e->h.pid);
+	rc = write_proc(a, p);
+	free(p);
+	return rc ? fail(a, rc) : 0;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void an_http(void *u, enum bz_http_event ev, const struct bz_http_msg *m)
+{
+	struct bz_conn *c = u;
+	bz_spanner_msg(&c->a->sp, c, ev, m);
+}
+
+static int req_dir_of(uint8_t role)
+{
+	return role == BZ_ROLE_ACCEPTED ? BZ_HTTP_IN :
+	       role == BZ_ROLE_CONNECTED ? BZ_HTTP_OUT : BZ_HTTP_DIR_UNKNOWN;
+}
+
+static struct bz_conn *conn_get(struct bz_analysis *a, uint64_t id, uint32_t pid, uint8_t role)
+{
+	struct bz_conn *c = bz_u64map_get(&a->conns, id);
+
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->a = a;
+	c->id = id;
+	c->pid = pid;
+	c->role = role;
+	c->fd = -1;
+	if (bz_http1_new(&c->http, req_dir_of(role),
+			 role == BZ_ROLE_ACCEPTED || role == BZ_ROLE_CONNECTED, an_http, c) ||
+	    bz_u64map_put(&a->conns, id, c)) {
+		bz_http1_free(&c->http);
+		free(c);
+		return NULL;
+	}
+	a->conns_total++;
+	return c;
+}
+
+static const char *role_name(uint8_t role)
+{
+	switch (role) {
+	case BZ_ROLE_ACCEPTED: return "accepted";
+	case BZ_ROLE_CONNECTED: return "connected";
+	case BZ_ROLE_PREEXISTING: return "preexisting";
+	default: return "unknown";
+	}
+}
+
+/* Flushes, ends, writes and frees c. */
+static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
+{
+	const struct bz_http1_stats *st;
+	char laddr[64], raddr[64];
+	int rc, rd;
+
+	bz_http1_flush(c->http, closed);
+	bz_spanner_conn_end(&a->sp, c, closed);
+	st = bz_http1_stats(c->http);
+	rd = bz_http1_req_dir(c->http);
+	bz_conn_addr(c, 0, laddr, sizeof(laddr));
+	bz_conn_addr(c, 1, raddr, sizeof(raddr));
+	const char *proto = st->non_http ? "non-http" : st->requests + st->responses ? "http/1" : "unknown";
+	struct bz_db_conn r = {
+		.conn_id = (int64_t)c->id,
+		.pid = c->pid,
+		.role = role_name(c->role),
+		.family = c->family == BZ_AF_INET ? "ipv4" : c->family == BZ_AF_INET6 ? "ipv6" : NULL,
+		.local_address = laddr,
+		.local_port = c->opened ? c->local_port : BZ_DB_NULL,
+		.remote_address = raddr,
+		.remote_port = c->opened ? c->remote_port : BZ_DB_NULL,
+		.fd = c->fd >= 0 ? c->fd : BZ_DB_NULL,
+		.syscall_start_ns = unix_or_null(a, c->syscall_start_ns),
+		.established_ns = unix_or_null(a, c->established_ns),
+		.opened_ns = unix_or_null(a, c->open_ts),
+		.closed_ns = closed ? unix_or_null(a, c->close_ts) : BZ_DB_NULL,
+		.bytes_in = (int64_t)c->bytes_in,
+		.bytes_out = (int64_t)c->bytes_out,
+		.protocol = proto,
+		.http_role = rd == BZ_HTTP_IN ? "server" : rd == BZ_HTTP_OUT ? "client" : NULL,
+		.requests = (int64_t)st->requests,
+		.responses = (int64_t)st->responses,
+		.skipped_bytes = (int64_t)(st->skipped[0] + st->skipped[1]),
+		.ignored_bytes = (int64_t)(st->ignored[0] + st->ignored[1]),
+		.guessed_ends = (int64_t)st->guessed_ends,
+	};
+	a->pt.skipped += st->skipped[0] + st->skipped[1];
+	a->pt.ignored += st->ignored[0] + st->ignored[1];
+	a->pt.guessed_ends += st->guessed_ends;
+	a->pt.cut_heads += st->cut_heads;
+	a->pt.resyncs += st->resyncs;
+	a->pt.malformed += st->malformed;
+	a->pt.queue_overflows += st->queue_overflows;
+	a->pt.upgraded += st->upgraded;
+	a->pt.non_http += st->non_http;
+	a->pt.requests += st->requests;
+	a->pt.responses += st->responses;
+	if (!strcmp(proto, "http/1"))
+		a->pt.http++;
+	else if (!st->non_http && st->fed[0] + st->fed[1])
+		a->pt.unparsed++;
+	rc = bz_db_conn(a->db, &r);
+	bz_u64map_del(&a->conns, c->id);
+	bz_http1_free(&c->http);
+	free(c);
+	if (!rc && a->sp.err)
+		rc = a->sp.err;
+	return rc ? fail(a, rc) : 0;
+}
+
+static int an_conn_open(void *u, const struct bz_ev_conn_open *e)
+{
+	struct bz_analysis *a = u;
+	struct bz_conn *c;
+
+	see_ts(a, e->h.ts_ns);
+	c = conn_get(a, e->conn_id, e->h.pid, e->role);
+	if (!c)
+		return fail(a, -ENOMEM);
+	c->opened = 1;
+	c->pid = e->h.pid;
+	c->role = e->role;
+	c->open_ts = e->h.ts_ns;
+	c->established_ns = e->established_ns ? e->established_ns : c->established_ns;
+	c->syscall_start_ns = e->syscall_start_ns;
+	c->family = e->family;
+	c->local_port = e->local_port;
+	c->remote_port = e->remote_port;
+	c->fd = e->fd;
+	memcpy(c->local_addr, e->local_addr, 16);
+	memcpy(c->remote_addr, e->remote_addr, 16);
+	bz_procs_touch(&a->procs, e->h.pid, e->h.ts_ns);
+	return 0;
+}
+
+static int an_conn_est(void *u, const struct bz_ev_conn_est *e)
+{
+	struct bz_analysis *a = u;
+	struct bz_conn *c = bz_u64map_get(&a->conns, e->conn_id);
+
+	see_ts(a, e->h.ts_ns);
+	if (c && !c->established_ns)
+		c->established_ns = e->h.ts_ns;
+	return 0;
+}
+
+static int an_conn_close(void *u, const struct bz_ev_conn_close *e)
+{
+	struct bz_analysis *a = u;
+	struct bz_conn *c = bz_u64map_get(&a->conns, e->conn_id);
+
+	see_ts(a, e->h.ts_ns);
+	if (!c)
+		return 0;
+	c->closed = 1;
+	c->close_ts = e->h.ts_ns;
+	if (e->bytes_in > c->bytes_in)
+		c->bytes_in = e->bytes_in;
+	if (e->bytes_out > c->bytes_out)
+		c->bytes_out = e->bytes_out;
+	return conn_end(a, c, 1);
+}
+
+static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
+{
+	struct bz_analysis *a = u;
+	struct bz_conn *c;
+	struct bz_http_read rd;
+
+	see_ts(a, e->h.ts_ns);
+	if (e->ret <= 0) {
+		if (e->ret < 0)
+			a->data_errors++;
+		else
+			a->empty_reads++;
+		return 0;
+	}
+	c = bz_u64map_get(&a->conns, e->conn_id);
+	if (!c) {
+		a->data_unknown_conn++;
+		c = conn_get(a, e->conn_id, e->h.pid, BZ_ROLE_UNKNOWN);
+		if (!c)
+			return fail(a, -ENOMEM);
+	}
+	if (e->dir == BZ_DIR_IN)
+		c->bytes_in += (uint32_t)e->ret;
+	else
+		c->bytes_out += (uint32_t)e->ret;
+	rd.at.ts_ns = e->h.ts_ns;
+	rd.at.start_ns = e->start_ns;
+	rd.at.arrival_ns = e->dir == BZ_DIR_IN ? e->arrival_ns : 0;
+	rd.at.pid = e->h.pid;
+	rd.at.tid = e->h.tid;
+	rd.len = (uint32_t)e->ret;
+	rd.caplen = e->caplen;
+	rd.data = payload;
+	bz_http1_feed(c->http, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd);
+	return a->sp.err ? fail(a, a->sp.err) : 0;
+}
+
+/* ---- capture metadata --------------------------------------------------- */
+
+static int an_header(void *u, const struct bz_capture_meta *m)
+{
+	struct bz_analysis *a = u;
+	uint64_t seed = BZ_ID_SEED0;
+
+	a->meta = *m;
+	a->have_meta = 1;
+	if (m->has_clock)
+		a->sp.mono_to_unix = (int64_t)(m->clock_real_ns - m->clock_mono_ns);
+	seed = bz_id_hash(seed, m->boot_id, strlen(m->boot_id));
+	seed = bz_id_hash(seed, m->hostname, strlen(m->hostname));
+	seed = bz_id_hash(seed, &m->clock_mono_ns, sizeof(m->clock_mono_ns));
+	seed = bz_id_hash(seed, &m->clock_real_ns, sizeof(m->clock_real_ns));
+	seed = bz_id_hash(seed, &m->start_mono_ns, sizeof(m->start_mono_ns));
+	a->sp.seed = seed;
+	return 0;
+}
+
+static int an_stats(void *u, const struct bz_probe_stat *s)
+{
+	struct bz_analysis *a = u;
+	unsigned i;
+
+	for (i = 0; i < a->nprobes; i++)
+		if (!strcmp(a->probes[i].name, s->name))
+			break;
+	if (i == a->nprobes) {
+		if (a->nprobes == PROBES_MAX)
+			return 0;
+		a->nprobes++;
+	}
+	a->probes[i] = *s; /* counters are cumulative: the latest wins */
+	return 0;
+}
+
+static int an_end(void *u, const struct bz_end_meta *m)
+{
+	struct bz_analysis *a = u;
+	a->end = *m;
+	a->have_end = 1;
+	return 0;
+}
+
+static void an_progress(void *u, uint64_t bytes)
+{
+	struct bz_analysis *a = u;
+	if (a->progress)
+		a->progress(a->progress_user, bytes);
+}
+
+static const struct bz_session_ops analysis_ops = {
+	.header = an_header,
+	.proc = an_proc,
+	.exec = an_exec,
+	.fork = an_fork,
+	.exit = an_exit,
+	.conn_open = an_conn_open,
+	.conn_est = an_conn_est,
+	.conn_close = an_conn_close,
+	.data = an_data,
+	.stats = an_stats,
+	.end = an_end,
+	.progress = an_progress,
+};
+
+/* ---- the end ------------------------------------------------------------ */
+
+static int write_capture(struct bz_analysis *a, const struct bz_session_result *res)
+{
+	const struct bz_capture_meta *m = &a->meta;
+	uint64_t start = m->start_mono_ns ? m->start_mono_ns : a->first_ts;
+	uint64_t end = a->have_end && a->end.has_end_mono ? a->end.end_mono_ns : a->last_ts;
+	struct bz_db_capture c = {
+		.source = a->source,
+		.format_major = a->have_meta ? m->major : BZ_DB_NULL,
+		.format_minor = a->have_meta ? m->minor : BZ_DB_NULL,
+		.beyla_version = m->beyla_version,
+		.analyzer_version = BEYLA_VERSION,
+		.hostname = m->hostname,
+		.kernel = m->kernel,
+		.arch = m->arch,
+		.ncpus = m->ncpus ? m->ncpus : BZ_DB_NULL,
+		.boot_id = m->boot_id,
+		.target = m->target,
+		.snaplen = a->have_meta ? m->snaplen : BZ_DB_NULL,
+		.redacted = a->have_meta ? !(m->flags & BZ_HDR_FLAG_NO_REDACT) : BZ_DB_NULL,
+		.clock_mono_ns = m->has_clock ? (int64_t)m->clock_mono_ns : BZ_DB_NULL,
+		.clock_real_ns = m->has_clock ? (int64_t)m->clock_real_ns : BZ_DB_NULL,
+		.start_ns = unix_or_null(a, start),
+		.end_ns = unix_or_null(a, end),
+		.complete = res->saw_end && !res->read_status && !res->bad_records,
+		.truncated = res->read_status == BZ_READ_TRUNCATED || (!res->read_status && !res->saw_end),
+		.corrupt = res->read_status == BZ_READ_CORRUPT || res->read_status == BZ_READ_IO ||
+			   res->bad_records,
+		.error = res->read_status ? res->errmsg :
+			 !res->saw_end ? "no end block (recorder killed?)" :
+			 res->bad_records ? "malformed event records were skipped" : NULL,
+		.stop_reason = a->have_end ? a->end.stop_reason : NULL,
+		.events_recorded = a->have_end && a->end.has_events ? (int64_t)a->end.events : BZ_DB_NULL,
+		.events_read = (int64_t)res->events,
+		.drops = a->have_end && a->end.has_drops ? (int64_t)a->end.drops : BZ_DB_NULL,
+		.user_drops = a->have_end && a->end.has_user_drops ? (int64_t)a->end.user_drops : BZ_DB_NULL,
+	};
+	return bz_db_capture(a->db, &c);
+}
+
+static int write_stats(struct bz_analysis *a, const struct bz_session_result *res)
+{
+	const struct bz_span_counts *n = &a->sp.n;
+	const struct { const char *name; uint64_t v; } rows[] = {
+		{ "events", res->events },
+		{ "bad_records", res->bad_records },
+		{ "unknown_events", res->unknown_events },
+		{ "unknown_blocks", res->unknown_blocks },
+		{ "data_errors", a->data_errors },
+		{ "data_empty", a->empty_reads },
+		{ "data_unknown_conn", a->data_unknown_conn },
+		{ "conns", a->conns_total },
+		{ "conns_http", a->pt.http },
+		{ "conns_non_http", a->pt.non_http },
+		{ "conns_unparsed", a->pt.unparsed },
+		{ "conns_upgraded", a->pt.upgraded },
+		{ "requests", a->pt.requests },
+		{ "responses", a->pt.responses },
+		{ "interim_responses", n->interim },
+		{ "orphan_responses", n->orphan_responses },
+		{ "skipped_bytes", a->pt.skipped },
+		{ "ignored_bytes", a->pt.ignored },
+		{ "guessed_ends", a->pt.guessed_ends },
+		{ "cut_heads", a->pt.cut_heads },
+		{ "resyncs", a->pt.resyncs },
+		{ "malformed_heads", a->pt.malformed },
+		{ "pipeline_overflows", a->pt.queue_overflows },
+		{ "spans_server", n->server },
+		{ "spans_client", n->client },
+		{ "spans_internal", n->internal },
+		{ "spans_incomplete", n->incomplete },
+		{ "parent_links", n->parent_links },
+		{ "parent_ambiguous", n->parent_ambiguous },
+		{ "processes", a->processes },
+	};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if ((rc = bz_db_stat(a->db, rows[i].name, (int64_t)rows[i].v)))
+			return rc;
+	for (unsigned i = 0; i < a->nprobes; i++)
+		if ((rc = bz_db_drop(a->db, a->probes[i].name, a->probes[i].emitted, a->probes[i].lost,
+				     a->probes[i].missed)))
+			return rc;
+	return 0;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The keys of m, sorted, so the output does not depend on hashing.
+ * NULL (and *n = 0) for an empty map; NULL with *n > 0 on ENOMEM. */
+static uint64_t *sorted_keys(const struct bz_u64map *m, size_t *n)
+{
+	size_t pos = 0, i = 0;
+	uint64_t key, *keys;
+	void *v;
+
+	*n = m->len;
+	if (!m->len)
+		return NULL;
+	keys = malloc(m->len * sizeof(*keys));
+	if (!keys)
+		return NULL;
+	while (bz_u64map_next(m, &pos, &key, &v))
+		keys[i++] = key;
+	qsort(keys, i, sizeof(*keys), cmp_u64);
+	return keys;
+}
+
+/* Ends every open connection (capture end) and writes every process left. */
+static int drain(struct bz_analysis *a)
+{
+	size_t n;
+	uint64_t *keys;
+	int rc = 0;
+
+	keys = sorted_keys(&a->conns, &n);
+	if (n && !keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = conn_end(a, bz_u64map_get(&a->conns, keys[i]), 0);
+	free(keys);
+	if (rc)
+		return rc;
+	keys = sorted_keys(&a->procs.map, &n);
+	if (n && !keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct bz_proc *p = bz_procs_take(&a->procs, (uint32_t)keys[i]);
+		rc = write_proc(a, p);
+		free(p);
+	}
+	free(keys);
+	return rc;
+}
+
+static void cleanup(struct bz_analysis *a)
+{
+	size_t pos = 0;
+	uint64_t key;
+	void *v;
+
+	while (bz_u64map_next(&a->conns, &pos, &key, &v)) {
+		struct bz_conn *c = v;
+		while (c->head) {
+			struct bz_pending *p = c->head;
+			c->head = p->next;
+			free(p);
+		}
+		bz_http1_free(&c->http);
+		free(c);
+	}
+	bz_u64map_free(&a->conns);
+	bz_procs_free(&a->procs);
+	bz_spanner_free(&a->sp);
+}
+
+int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_progress_fn progress,
+	       void *progress_user, struct bz_analysis_summary *out)
+{
+	struct bz_analysis *a = calloc(1, sizeof(*a));
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!a) {
+		snprintf(out->err, sizeof(out->err), "out of memory");
+		return -ENOMEM;
+	}
+	a->db = db;
+	a->source = source;
+	a->progress = progress;
+	a->progress_user = progress_user;
+	bz_spanner_init(&a->sp, db, &a->procs);
+	rc = bz_session_run(r, &analysis_ops, a, &out->session);
+	/* Whatever stopped the input, analyse what was read. */
+	if (!rc)
+		rc = drain(a);
+	if (!rc)
+		rc = a->sp.err;
+	if (!rc)
+		rc = write_stats(a, &out->session);
+	if (!rc)
+		rc = write_capture(a, &out->session);
+	if (!rc)
+		rc = bz_db_finish(db);
+	if (rc)
+		snprintf(out->err, sizeof(out->err), "%s",
+			 rc == -ENOMEM ? "out of memory" : bz_db_errmsg(db));
+	out->spans = a->sp.n;
+	out->conns = a->conns_total;
+	out->conns_http = a->pt.http;
+	out->conns_non_http = a->pt.non_http;
+	out->processes = a->processes;
+	cleanup(a);
+	free(a);
+	return rc;
+}

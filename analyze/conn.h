@@ -1,0 +1,53 @@
+/* conn.h - per-connection state of the analyzer, shared by the event
+ * handlers (analysis.c) and the span builder (spans.c).  A connection lives
+ * from its CONN_OPEN (or first DATA) to its CONN_CLOSE (or the end of the
+ * capture); its requests awaiting responses live on it, so memory follows
+ * the open connections and their in-flight requests. */
+#ifndef BEYLA_CONN_H
+#define BEYLA_CONN_H
+
+#include <stdint.h>
+
+#include "http1.h"
+#include "span_ids.h"
+
+#define BZ_SERVICE_MAX 128
+
+/* One request on a connection, from its head to its span. */
+struct bz_pending {
+	struct bz_pending *next;
+	uint64_t index;            /* request number on the connection */
+	struct bz_http_msg req;    /* head, then updated at its end */
+	struct bz_http_msg resp;   /* the final response, valid if has_resp */
+	uint8_t req_done, has_resp, server, registered;
+	uint32_t interim;          /* 1xx responses seen */
+	uint64_t prev_resp_end;    /* end of the previous response on the conn at emit time */
+	uint64_t span_id, parent_id;
+	struct bz_trace_id trace;
+	char service[BZ_SERVICE_MAX];
+};
+
+struct bz_analysis;
+
+struct bz_conn {
+	struct bz_analysis *a;
+	uint64_t id;
+	uint32_t pid;
+	uint8_t role;              /* enum bz_conn_role */
+	uint8_t opened;            /* CONN_OPEN seen */
+	uint8_t closed;
+	uint16_t family, local_port, remote_port;
+	int32_t fd;
+	uint8_t local_addr[16], remote_addr[16];
+	uint64_t open_ts, established_ns, syscall_start_ns, close_ts;  /* monotonic, 0 unknown */
+	uint64_t bytes_in, bytes_out;
+	uint64_t last_resp_end;    /* monotonic end of the last response emitted */
+	uint64_t requests, responses;
+	struct bz_http1 *http;
+	struct bz_pending *head, *tail; /* in request order */
+};
+
+/* Formats an address of the connection ("10.0.0.1", "::1"); "" if unknown. */
+void bz_conn_addr(const struct bz_conn *c, int remote, char *out, size_t cap);
+
+#endif

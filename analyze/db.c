@@ -1,0 +1,404 @@
+/* db.c - the SQLite writer of the analysis database (db.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "schema_sql.h"
+
+enum {
+	ST_SPAN, ST_SPAN3, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_MAX
+};
+
+#define SPAN_COLS \
+	"INSERT INTO spans (span_id, trace_id, parent_id, kind, name, start_ns, end_ns," \
+	" duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns," \
+	" status, incomplete, http_method, url_path, url_query, http_route," \
+	" http_status_code, server_address, server_port, client_address, client_port," \
+	" protocol_version, user_agent, request_body_size, response_body_size," \
+	" service_name, pid, tid, conn_id, request_index) VALUES "
+#define SPAN_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define SPAN_NCOLS 33
+
+static const char *const stmt_sql[ST_MAX] = {
+	[ST_SPAN] = SPAN_COLS SPAN_ROW,
+	/* A server span and its two children in one statement: a third of
+	 * the per-statement cost. */
+	[ST_SPAN3] = SPAN_COLS SPAN_ROW "," SPAN_ROW "," SPAN_ROW,
+	[ST_ATTR] = "INSERT INTO span_attributes (span_id, key, value) VALUES (?,?,?)",
+	[ST_PROC] = "INSERT INTO processes (pid, ppid, exe, comm, cmdline, service_name,"
+		    " resource_attributes, flags, forked_from, first_seen_ns, exit_ns, exit_code)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_CONN] = "INSERT OR REPLACE INTO connections (conn_id, pid, role, family, local_address,"
+		    " local_port, remote_address, remote_port, fd, syscall_start_ns, established_ns,"
+		    " opened_ns, closed_ns, bytes_in, bytes_out, protocol, http_role, requests,"
+		    " responses, skipped_bytes, ignored_bytes, guessed_ends)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_CAPTURE] = "INSERT OR REPLACE INTO capture (id, source, format_major, format_minor,"
+		       " beyla_version, analyzer_version, hostname, kernel, arch, ncpus, boot_id,"
+		       " target, snaplen, redacted, clock_mono_ns, clock_real_ns, start_ns, end_ns,"
+		       " complete, truncated, corrupt, error, stop_reason, events_recorded,"
+		       " events_read, drops, user_drops)"
+		       " VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_DROP] = "INSERT OR REPLACE INTO drops (probe, emitted, lost, missed) VALUES (?,?,?,?)",
+	[ST_STAT] = "INSERT OR REPLACE INTO parse_stats (name, value) VALUES (?,?)",
+};
+
+struct bz_db {
+	sqlite3 *h;
+	sqlite3_stmt *st[ST_MAX];
+	int in_tx;
+	uint64_t spans;
+	char err[256];
+};
+
+void bz_span_init(struct bz_span *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->queue_ns = s->accept_queue_ns = s->recv_queue_ns = s->processing_ns = BZ_DB_NULL;
+	s->connect_ns = s->status_code = s->server_port = s->client_port = BZ_DB_NULL;
+	s->req_body = s->resp_body = s->pid = s->tid = s->conn_id = s->request_index = BZ_DB_NULL;
+	s->start_ns = s->end_ns = 0;
+}
+
+static int db_fail(struct bz_db *db, const char *what)
+{
+	snprintf(db->err, sizeof(db->err), "%s: %s", what, sqlite3_errmsg(db->h));
+	return -EIO;
+}
+
+static int exec_sql(struct bz_db *db, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(db->err, sizeof(db->err), "%s: %s", what, msg ? msg : "error");
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Binding helpers: position i counts from 1. */
+static void b_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void b_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v == BZ_DB_NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, v);
+}
+
+static int step_reset(struct bz_db *db, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, what);
+}
+
+void bz_db_close(struct bz_db **dbp)
+{
+	struct bz_db *db;
+
+	if (!dbp || !*dbp)
+		return;
+	db = *dbp;
+	for (int i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(db->st[i]);
+	if (db->in_tx)
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db->h);
+	free(db);
+	*dbp = NULL;
+}
+
+int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen)
+{
+	struct bz_db *db;
+	const char *split = strstr(bz_schema_sql, BZ_SCHEMA_AFTER_LOAD);
+	char *pre = NULL;
+	int rc = -EIO;
+
+	db = calloc(1, sizeof(*db));
+	if (!db) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* One thread uses the handle: no SQLite mutexes. */
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
+		goto fail;
+	}
+	/* Bounded memory: a 64 MiB page cache (which also bounds the sorter
+	 * of CREATE INDEX; temporary files go to disk). */
+	if (exec_sql(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+			 " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536;", "pragmas"))
+		goto fail_msg;
+	pre = strndup(bz_schema_sql, split ? (size_t)(split - bz_schema_sql) : strlen(bz_schema_sql));
+	if (!pre) {
+		rc = -ENOMEM;
+		snprintf(db->err, sizeof(db->err), "out of memory");
+		goto fail_msg;
+	}
+	if (exec_sql(db, pre, "schema") || exec_sql(db, "BEGIN", "begin"))
+		goto fail_msg;
+	db->in_tx = 1;
+	for (int i = 0; i < ST_MAX; i++) {
+		if (sqlite3_prepare_v2(db->h, stmt_sql[i], -1, &db->st[i], NULL) != SQLITE_OK) {
+			db_fail(db, "prepare");
+			goto fail_msg;
+		}
+	}
+	free(pre);
+	*out = db;
+	return 0;
+fail_msg:
+	snprintf(err, errlen, "%s", db->err);
+fail:
+	free(pre);
+	bz_db_close(&db);
+	return rc;
+}
+
+/* Binds s at columns base+1 .. base+SPAN_NCOLS; ids are formatted into
+ * id (3 buffers: span, parent, trace) that must live until the step. */
+static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, char id[3][33])
+{
+	static const char *const kinds[] = { "server", "client", "internal" };
+	static const char *const statuses[] = { "unset", "ok", "error" };
+	int i = base + 1;
+
+	if (s->kind < 0 || s->kind > 2 || s->status < 0 || s->status > 2 || !s->name)
+		return -EINVAL;
+	bz_id_hex16(s->span_id, id[0]);
+	bz_id_hex16(s->parent_id, id[1]);
+	bz_id_hex32(s->trace, id[2]);
+	sqlite3_bind_text(st, i++, id[0], 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, id[2], 32, SQLITE_STATIC);
+	if (s->parent_id)
+		sqlite3_bind_text(st, i++, id[1], 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_text(st, i++, kinds[s->kind], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, i++, s->start_ns);
+	sqlite3_bind_int64(st, i++, s->end_ns);
+	sqlite3_bind_int64(st, i++, s->end_ns - s->start_ns);
+	b_int(st, i++, s->queue_ns);
+	b_int(st, i++, s->accept_queue_ns);
+	b_int(st, i++, s->recv_queue_ns);
+	b_int(st, i++, s->processing_ns);
+	b_int(st, i++, s->connect_ns);
+	sqlite3_bind_text(st, i++, statuses[s->status], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, !!s->incomplete);
+	b_text(st, i++, s->method);
+	b_text(st, i++, s->url_path);
+	b_text(st, i++, s->url_query);
+	b_text(st, i++, s->route);
+	b_int(st, i++, s->status_code);
+	b_text(st, i++, s->server_address);
+	b_int(st, i++, s->server_port);
+	b_text(st, i++, s->client_address);
+	b_int(st, i++, s->client_port);
+	b_text(st, i++, s->protocol_version);
+	b_text(st, i++, s->user_agent);
+	b_int(st, i++, s->req_body);
+	b_int(st, i++, s->resp_body);
+	b_text(st, i++, s->service_name);
+	b_int(st, i++, s->pid);
+	b_int(st, i++, s->tid);
+	b_int(st, i++, s->conn_id);
+	b_int(st, i++, s->request_index);
+	return 0;
+}
+
+static int write_attrs(struct bz_db *db, const struct bz_span *s, const char *id)
+{
+	sqlite3_stmt *st = db->st[ST_ATTR];
+	int rc;
+
+	for (unsigned a = 0; a < s->nattrs && a < BZ_SPAN_ATTRS_MAX; a++) {
+		sqlite3_bind_text(st, 1, id, 16, SQLITE_STATIC);
+		b_text(st, 2, s->attrs[a].key);
+		b_text(st, 3, s->attrs[a].value);
+		if ((rc = step_reset(db, st, "insert span attribute")))
+			return rc;
+	}
+	return 0;
+}
+
+int bz_db_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
+{
+	char id[3][3][33];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (n == 3) {
+		st = db->st[ST_SPAN3];
+		for (unsigned k = 0; k < 3; k++) {
+			if ((rc = bind_span(st, (int)k * SPAN_NCOLS, &s[k], id[k]))) {
+				sqlite3_clear_bindings(st);
+				return rc;
+			}
+		}
+		if ((rc = step_reset(db, st, "insert spans")))
+			return rc;
+	} else {
+		st = db->st[ST_SPAN];
+		for (unsigned k = 0; k < n; k++) {
+			if ((rc = bind_span(st, 0, &s[k], id[0])))
+				return rc;
+			if ((rc = step_reset(db, st, "insert span")))
+				return rc;
+			if ((rc = write_attrs(db, &s[k], id[0][0])))
+				return rc;
+		}
+		db->spans += n;
+		return 0;
+	}
+	db->spans += n;
+	for (unsigned k = 0; k < n; k++)
+		if ((rc = write_attrs(db, &s[k], id[k][0])))
+			return rc;
+	return 0;
+}
+
+int bz_db_span(struct bz_db *db, const struct bz_span *s)
+{
+	return bz_db_spans(db, s, 1);
+}
+
+int bz_db_process(struct bz_db *db, const struct bz_db_process *p)
+{
+	sqlite3_stmt *st = db->st[ST_PROC];
+	int i = 1;
+
+	b_int(st, i++, p->pid);
+	b_int(st, i++, p->ppid);
+	b_text(st, i++, p->exe);
+	b_text(st, i++, p->comm);
+	b_text(st, i++, p->cmdline);
+	b_text(st, i++, p->service_name);
+	b_text(st, i++, p->resource_attributes);
+	b_int(st, i++, p->flags);
+	b_int(st, i++, p->forked_from);
+	b_int(st, i++, p->first_seen_ns);
+	b_int(st, i++, p->exit_ns);
+	b_int(st, i++, p->exit_code);
+	return step_reset(db, st, "insert process");
+}
+
+int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c)
+{
+	sqlite3_stmt *st = db->st[ST_CONN];
+	int i = 1;
+
+	b_int(st, i++, c->conn_id);
+	b_int(st, i++, c->pid);
+	b_text(st, i++, c->role);
+	b_text(st, i++, c->family);
+	b_text(st, i++, c->local_address);
+	b_int(st, i++, c->local_port);
+	b_text(st, i++, c->remote_address);
+	b_int(st, i++, c->remote_port);
+	b_int(st, i++, c->fd);
+	b_int(st, i++, c->syscall_start_ns);
+	b_int(st, i++, c->established_ns);
+	b_int(st, i++, c->opened_ns);
+	b_int(st, i++, c->closed_ns);
+	b_int(st, i++, c->bytes_in);
+	b_int(st, i++, c->bytes_out);
+	b_text(st, i++, c->protocol);
+	b_text(st, i++, c->http_role);
+	b_int(st, i++, c->requests);
+	b_int(st, i++, c->responses);
+	b_int(st, i++, c->skipped_bytes);
+	b_int(st, i++, c->ignored_bytes);
+	b_int(st, i++, c->guessed_ends);
+	return step_reset(db, st, "insert connection");
+}
+
+int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c)
+{
+	sqlite3_stmt *st = db->st[ST_CAPTURE];
+	int i = 1;
+
+	b_text(st, i++, c->source);
+	b_int(st, i++, c->format_major);
+	b_int(st, i++, c->format_minor);
+	b_text(st, i++, c->beyla_version);
+	b_text(st, i++, c->analyzer_version);
+	b_text(st, i++, c->hostname);
+	b_text(st, i++, c->kernel);
+	b_text(st, i++, c->arch);
+	b_int(st, i++, c->ncpus);
+	b_text(st, i++, c->boot_id);
+	b_text(st, i++, c->target);
+	b_int(st, i++, c->snaplen);
+	b_int(st, i++, c->redacted);
+	b_int(st, i++, c->clock_mono_ns);
+	b_int(st, i++, c->clock_real_ns);
+	b_int(st, i++, c->start_ns);
+	b_int(st, i++, c->end_ns);
+	b_int(st, i++, c->complete);
+	b_int(st, i++, c->truncated);
+	b_int(st, i++, c->corrupt);
+	b_text(st, i++, c->error);
+	b_text(st, i++, c->stop_reason);
+	b_int(st, i++, c->events_recorded);
+	b_int(st, i++, c->events_read);
+	b_int(st, i++, c->drops);
+	b_int(st, i++, c->user_drops);
+	return step_reset(db, st, "insert capture");
+}
+
+int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t lost, uint64_t missed)
+{
+	sqlite3_stmt *st = db->st[ST_DROP];
+
+	b_text(st, 1, probe);
+	sqlite3_bind_int64(st, 2, (int64_t)emitted);
+	sqlite3_bind_int64(st, 3, (int64_t)lost);
+	sqlite3_bind_int64(st, 4, (int64_t)missed);
+	return step_reset(db, st, "insert drops");
+}
+
+int bz_db_stat(struct bz_db *db, const char *name, int64_t value)
+{
+	sqlite3_stmt *st = db->st[ST_STAT];
+
+	b_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, value);
+	return step_reset(db, st, "insert parse_stats");
+}
+
+int bz_db_finish(struct bz_db *db)
+{
+	const char *split = strstr(bz_schema_sql, BZ_SCHEMA_AFTER_LOAD);
+	int rc;
+
+	if (!db->in_tx)
+		return -EINVAL;
+	if ((rc = exec_sql(db, "COMMIT", "commit")))
+		return rc;
+	db->in_tx = 0;
+	if (split && (rc = exec_sql(db, split, "indexes and views")))
+		return rc;
+	return 0;
+}
+
+uint64_t bz_db_span_count(const struct bz_db *db) { return db ? db->spans : 0; }
+
+const char *bz_db_errmsg(const struct bz_db *db) { return db ? db->err : "no database"; }
+
+struct sqlite3 *bz_db_handle(struct bz_db *db) { return db ? db->h : NULL; }

@@ -1,0 +1,110 @@
+/* db.h - writes the analysis database (schema/spans.sql) with SQLite.
+ *
+ * Rows go through prepared statements inside one transaction; the database
+ * is written with journalling and syncing off, because `beyla analyze`
+ * writes to a temporary file and renames it into place only when
+ * bz_db_finish() succeeded: an interrupted run leaves nothing half-written
+ * under the final name.  Indexes and views (the part of the schema after
+ * "-- @after-load") are created by bz_db_finish(), after the bulk insert.
+ *
+ * Functions return 0 or a negative value (-EIO for an SQLite error, whose
+ * text bz_db_errmsg() gives, -ENOMEM, -EINVAL).
+ */
+#ifndef BEYLA_DB_H
+#define BEYLA_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span_ids.h"
+
+#define BZ_DB_NULL INT64_MIN /* an integer column's NULL */
+#define BZ_SPAN_ATTRS_MAX 12
+
+enum bz_span_kind { BZ_SPAN_SERVER = 0, BZ_SPAN_CLIENT = 1, BZ_SPAN_INTERNAL = 2 };
+enum bz_span_status { BZ_STATUS_UNSET = 0, BZ_STATUS_OK = 1, BZ_STATUS_ERROR = 2 };
+
+struct bz_span_attr {
+	const char *key, *value;
+};
+
+/* One row of spans (+ its span_attributes).  Strings: NULL or "" store NULL. */
+struct bz_span {
+	uint64_t span_id;
+	uint64_t parent_id;        /* 0: root */
+	struct bz_trace_id trace;
+	int kind, status, incomplete;
+	const char *name;
+	int64_t start_ns, end_ns;  /* Unix ns */
+	int64_t queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns;
+	const char *method, *url_path, *url_query, *route;
+	int64_t status_code;
+	const char *server_address;
+	int64_t server_port;
+	const char *client_address;
+	int64_t client_port;
+	const char *protocol_version, *user_agent;
+	int64_t req_body, resp_body;
+	const char *service_name;
+	int64_t pid, tid, conn_id, request_index;
+	unsigned nattrs;
+	struct bz_span_attr attrs[BZ_SPAN_ATTRS_MAX];
+};
+
+/* Resets a span: every integer column NULL, every string NULL. */
+void bz_span_init(struct bz_span *s);
+
+struct bz_db_capture {
+	const char *source;
+	int64_t format_major, format_minor;
+	const char *beyla_version, *analyzer_version, *hostname, *kernel, *arch, *boot_id, *target;
+	int64_t ncpus, snaplen, redacted;
+	int64_t clock_mono_ns, clock_real_ns, start_ns, end_ns;
+	int64_t complete, truncated, corrupt;
+	const char *error, *stop_reason;
+	int64_t events_recorded, events_read, drops, user_drops;
+};
+
+struct bz_db_process {
+	int64_t pid, ppid;
+	const char *exe, *comm, *cmdline, *service_name, *resource_attributes;
+	int64_t flags, forked_from, first_seen_ns, exit_ns, exit_code;
+};
+
+struct bz_db_conn {
+	int64_t conn_id, pid;
+	const char *role, *family, *local_address;
+	int64_t local_port;
+	const char *remote_address;
+	int64_t remote_port, fd;
+	int64_t syscall_start_ns, established_ns, opened_ns, closed_ns;
+	int64_t bytes_in, bytes_out;
+	const char *protocol, *http_role;
+	int64_t requests, responses, skipped_bytes, ignored_bytes, guessed_ends;
+};
+
+struct bz_db;
+
+/* Creates the database at path (which must not exist or be empty; ":memory:"
+ * works), creates the tables and begins the transaction.  On failure *out is
+ * untouched and err holds a message. */
+int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen);
+int bz_db_span(struct bz_db *db, const struct bz_span *s);
+/* n spans at once (3 is the fast path: a server span and its children). */
+int bz_db_spans(struct bz_db *db, const struct bz_span *s, unsigned n);
+int bz_db_process(struct bz_db *db, const struct bz_db_process *p);
+int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c);
+int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c);
+int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t lost, uint64_t missed);
+int bz_db_stat(struct bz_db *db, const char *name, int64_t value);
+/* Commits, then creates indexes and views. */
+int bz_db_finish(struct bz_db *db);
+/* Rows written so far to spans. */
+uint64_t bz_db_span_count(const struct bz_db *db);
+const char *bz_db_errmsg(const struct bz_db *db);
+/* The SQLite handle, for reports over a finished database. */
+struct sqlite3 *bz_db_handle(struct bz_db *db);
+/* Closes (rolling back an unfinished transaction); accepts NULL, clears *dbp. */
+void bz_db_close(struct bz_db **dbp);
+
+#endif

@@ -1,0 +1,480 @@
+/* spans.c - HTTP messages to spans (spans.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spans.h"
+#include "http_url.h"
+#include "../bpf/beyla_events.h"
+
+/* Salts of the id hashes: one per id a request can produce. */
+enum {
+	SALT_SERVER = 1, SALT_TRACE_HI, SALT_TRACE_LO, SALT_QUEUE, SALT_PROC,
+	SALT_CLIENT, SALT_CTRACE_HI, SALT_CTRACE_LO,
+};
+
+struct active {
+	uint64_t conn_id, index, span_id;
+	struct bz_trace_id trace;
+};
+
+struct thread_active {
+	unsigned n, cap;
+	struct active *v;
+};
+
+void bz_spanner_init(struct bz_spanner *sp, struct bz_db *db, struct bz_procs *procs)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->db = db;
+	sp->procs = procs;
+}
+
+void bz_spanner_free(struct bz_spanner *sp)
+{
+	size_t pos = 0;
+	uint64_t k;
+	void *v;
+
+	while (bz_u64map_next(&sp->threads, &pos, &k, &v)) {
+		struct thread_active *t = v;
+		free(t->v);
+		free(t);
+	}
+	bz_u64map_free(&sp->threads);
+}
+
+static uint64_t thread_key(uint32_t pid, uint32_t tid) { return (uint64_t)pid << 32 | tid; }
+
+/* ---- server spans in progress, per thread ----------------------------- */
+
+static void thread_register(struct bz_spanner *sp, const struct bz_conn *c, struct bz_pending *p)
+{
+	uint64_t key = thread_key(p->req.first.pid, p->req.first.tid);
+	struct thread_active *t = bz_u64map_get(&sp->threads, key);
+
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t || bz_u64map_put(&sp->threads, key, t)) {
+			free(t);
+			return; /* out of memory: no parent links, spans still right */
+		}
+	}
+	if (t->n == t->cap) {
+		unsigned cap = t->cap ? t->cap * 2 : 4;
+		struct active *v = realloc(t->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = (struct active){ c->id, p->index, p->span_id, p->trace };
+	p->registered = 1;
+}
+
+static void thread_unregister(struct bz_spanner *sp, const struct bz_conn *c, struct bz_pending *p)
+{
+	uint64_t key = thread_key(p->req.first.pid, p->req.first.tid);
+	struct thread_active *t = bz_u64map_get(&sp->threads, key);
+
+	if (!p->registered || !t)
+		return;
+	p->registered = 0;
+	for (unsigned i = 0; i < t->n; i++) {
+		if (t->v[i].conn_id == c->id && t->v[i].index == p->index) {
+			memmove(t->v + i, t->v + i + 1, (t->n - i - 1) * sizeof(*t->v));
+			t->n--;
+			break;
+		}
+	}
+	if (!t->n) {
+		bz_u64map_del(&sp->threads, key);
+		free(t->v);
+		free(t);
+	}
+}
+
+/* The server span the thread is working on: the only one in progress, or
+ * the oldest if all are pipelined on one connection. NULL if none or
+ * ambiguous. */
+static const struct active *thread_current(struct bz_spanner *sp, uint32_t pid, uint32_t tid)
+{
+	struct thread_active *t = bz_u64map_get(&sp->threads, thread_key(pid, tid));
+
+	if (!t || !t->n)
+		return NULL;
+	for (unsigned i = 1; i < t->n; i++) {
+		if (t->v[i].conn_id != t->v[0].conn_id) {
+			sp->n.parent_ambiguous++;
+			return NULL;
+		}
+	}
+	return &t->v[0];
+}
+
+/* ---- pending requests ------------------------------------------------- */
+
+static struct bz_pending *find_pending(struct bz_conn *c, uint64_t index)
+{
+	for (struct bz_pending *p = c->head; p; p = p->next)
+		if (p->index == index)
+			return p;
+	return NULL;
+}
+
+static void unlink_pending(struct bz_conn *c, struct bz_pending *p)
+{
+	struct bz_pending **pp = &c->head, *prev = NULL;
+
+	while (*pp && *pp != p) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = p->next;
+	if (c->tail == p)
+		c->tail = prev;
+}
+
+static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct bz_http_msg *m)
+{
+	struct bz_pending *p = malloc(sizeof(*p));
+	const struct bz_proc *proc;
+
+	if (!p) {
+		sp->err = sp->err ? sp->err : -ENOMEM;
+		return;
+	}
+	memset(p, 0, offsetof(struct bz_pending, req));
+	p->req = *m;
+	p->index = m->index;
+	p->server = m->dir == BZ_HTTP_IN;
+	p->trace.hi = p->trace.lo = 0;
+	p->parent_id = 0;
+	p->has_resp = p->req_done = p->registered = 0;
+	p->interim = 0;
+	p->prev_resp_end = 0;
+	proc = bz_procs_touch(sp->procs, m->first.pid, m->first.ts_ns);
+	snprintf(p->service, sizeof(p->service), "%s", proc ? proc->service : "unknown_service");
+	if (p->server) {
+		p->span_id = bz_id_mix(sp->seed, c->id, p->index, SALT_SERVER);
+		p->trace.hi = bz_id_mix(sp->seed, c->id, p->index, SALT_TRACE_HI);
+		p->trace.lo = bz_id_mix(sp->seed, c->id, p->index, SALT_TRACE_LO);
+		thread_register(sp, c, p);
+	} else {
+		const struct active *parent = thread_current(sp, m->first.pid, m->first.tid);
+		p->span_id = bz_id_mix(sp->seed, c->id, p->index, SALT_CLIENT);
+		if (parent) {
+			p->parent_id = parent->span_id;
+			p->trace = parent->trace;
+			sp->n.parent_links++;
+		} else {
+			p->trace.hi = bz_id_mix(sp->seed, c->id, p->index, SALT_CTRACE_HI);
+			p->trace.lo = bz_id_mix(sp->seed, c->id, p->index, SALT_CTRACE_LO);
+		}
+	}
+	p->next = NULL;
+	if (c->tail)
+		c->tail->next = p;
+	else
+		c->head = p;
+	c->tail = p;
+	c->requests++;
+}
+
+/* ---- building the span row -------------------------------------------- */
+
+static const char *const otel_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL,
+};
+
+static int otel_method(const char *m)
+{
+	for (int i = 0; otel_methods[i]; i++)
+		if (!strcmp(m, otel_methods[i]))
+			return 1;
+	return 0;
+}
+
+/* Host header without its port: "a.b:80" -> "a.b", "[::1]:80" -> "::1". */
+static void host_only(const char *h, char *out, size_t cap)
+{
+	size_t n;
+
+	if (h[0] == '[') {
+		const char *e = strchr(h, ']');
+		n = e ? (size_t)(e - h - 1) : strlen(h + 1);
+		h++;
+	} else {
+		const char *colon = strchr(h, ':');
+		n = colon && !strchr(colon + 1, ':') ? (size_t)(colon - h) : strlen(h);
+	}
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, h, n);
+	out[n] = 0;
+}
+
+static uint64_t u64max(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static void add_attr(struct bz_span *s, const char *k, const char *v)
+{
+	if (v && *v && s->nattrs < BZ_SPAN_ATTRS_MAX) {
+		s->attrs[s->nattrs].key = k;
+		s->attrs[s->nattrs].value = v;
+		s->nattrs++;
+	}
+}
+
+/* The analyzer's facts about how a message was framed, as a short list. */
+static void flags_text(uint32_t f, char *out, size_t cap)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ BZ_HTTP_F_HEAD_CUT, "head_cut" }, { BZ_HTTP_F_TARGET_CUT, "target_cut" },
+		{ BZ_HTTP_F_GUESSED_END, "guessed_end" }, { BZ_HTTP_F_CLOSE_END, "close_end" },
+		{ BZ_HTTP_F_RESYNC, "resync" }, { BZ_HTTP_F_UPGRADE, "upgrade" },
+		{ BZ_HTTP_F_CHUNKED, "chunked" }, { BZ_HTTP_F_EXPECT_100, "expect_100" },
+	};
+	size_t len = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(f & names[i].bit))
+			continue;
+		int w = snprintf(out + len, cap - len, "%s%s", len ? "," : "", names[i].name);
+		if (w < 0 || (size_t)w >= cap - len)
+			break;
+		len += (size_t)w;
+	}
+}
+
+static int64_t to_unix(const struct bz_spanner *sp, uint64_t mono) { return (int64_t)mono + sp->mono_to_unix; }
+
+static void write_spans(struct bz_spanner *sp, const struct bz_span *s, unsigned n)
+{
+	int rc;
+
+	if (sp->err)
+		return;
+	if ((rc = bz_db_spans(sp->db, s, n)))
+		sp->err = rc;
+}
+
+/* Emits the span(s) of p; incomplete: no (complete) final response. */
+static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p, int incomplete,
+		 const char *reason)
+{
+	const struct bz_http_msg *q = &p->req, *r = p->has_resp ? &p->resp : NULL;
+	char path[BZ_HTTP_TARGET_MAX], query[BZ_HTTP_TARGET_MAX], rquery[2 * BZ_HTTP_TARGET_MAX];
+	char route[BZ_HTTP_TARGET_MAX], name[BZ_HTTP_METHOD_MAX + BZ_HTTP_TARGET_MAX + 8];
+	char host[BZ_HTTP_HOST_MAX], laddr[64], raddr[64], flags[160], err_type[8], interim[16];
+	char peer_port[8];
+	int known = otel_method(q->method);
+	struct bz_span s;
+	uint64_t start, end, proc_start;
+
+	bz_url_split(q->target, path, sizeof(path), query, sizeof(query));
+	bz_url_redact_query(query, rquery, sizeof(rquery));
+	if (path[0])
+		bz_url_route(path, route, sizeof(route));
+	else
+		snprintf(route, sizeof(route), "%s", q->target[0] ? q->target : "/");
+	snprintf(name, sizeof(name), "%s %s", known ? q->method : "HTTP", route);
+	bz_conn_addr(c, 0, laddr, sizeof(laddr));
+	bz_conn_addr(c, 1, raddr, sizeof(raddr));
+	host_only(q->host, host, sizeof(host));
+	flags_text(q->flags | (r ? r->flags : 0), flags, sizeof(flags));
+
+	bz_span_init(&s);
+	s.span_id = p->span_id;
+	s.parent_id = p->parent_id;
+	s.trace = p->trace;
+	s.incomplete = incomplete;
+	s.name = name;
+	s.method = known ? q->method : "_OTHER";
+	s.url_path = path;
+	s.url_query = rquery;
+	s.route = route;
+	s.protocol_version = q->version ? "1.1" : "1.0";
+	s.user_agent = q->user_agent;
+	s.req_body = (int64_t)q->body_bytes;
+	s.service_name = p->service;
+	s.pid = q->first.pid;
+	s.tid = q->first.tid;
+	s.conn_id = (int64_t)c->id;
+	s.request_index = (int64_t)p->index;
+	if (r) {
+		s.status_code = r->status;
+		s.resp_body = (int64_t)r->body_bytes;
+	}
+	if (!known)
+		add_attr(&s, "http.request.method_original", q->method);
+	add_attr(&s, "http.request.header.content-type", q->content_type);
+	if (r)
+		add_attr(&s, "http.response.header.content-type", r->content_type);
+	add_attr(&s, "beyla.framing", flags);
+	if (incomplete)
+		add_attr(&s, "beyla.incomplete_reason", reason);
+	if (p->interim) {
+		snprintf(interim, sizeof(interim), "%u", p->interim);
+		add_attr(&s, "beyla.interim_responses", interim);
+	}
+
+	/* End: the last byte of the response, else the last byte seen. */
+	end = incomplete || !r ? u64max(q->last.ts_ns, r ? r->last.ts_ns : 0) : r->last.ts_ns;
+
+	if (p->server) {
+		const struct bz_http_point *f = &q->first;
+		uint64_t arrival = f->arrival_ns ? f->arrival_ns : f->ts_ns;
+		uint64_t entered = f->start_ns ? f->start_ns : f->ts_ns;
+		int first_of_conn = c->role == BZ_ROLE_ACCEPTED && c->opened &&
+				    c->established_ns && p->index == 0 && !(q->flags & BZ_HTTP_F_RESYNC);
+		/* The first request may have waited in the accept queue since
+		 * the handshake, unless its bytes provably arrived after the
+		 * accept (the recorder only sees arrivals on accepted sockets,
+		 * so arrival_ns is 0 when the bytes came before). */
+		if (first_of_conn && f->arrival_ns && c->open_ts && f->arrival_ns >= c->open_ts)
+			first_of_conn = 0;
+		start = first_of_conn && c->established_ns < arrival ? c->established_ns : arrival;
+		if (end < start)
+			end = start;
+		proc_start = clamp(u64max(u64max(arrival, entered), p->prev_resp_end), start, end);
+		uint64_t accept_end = first_of_conn ? clamp(c->open_ts, start, proc_start) : start;
+		uint64_t recv_from = clamp(u64max(u64max(arrival, accept_end), p->prev_resp_end), start,
+					   proc_start);
+		s.kind = BZ_SPAN_SERVER;
+		s.queue_ns = (int64_t)(proc_start - start);
+		s.processing_ns = (int64_t)(end - proc_start);
+		s.accept_queue_ns = (int64_t)(accept_end - start);
+		s.recv_queue_ns = (int64_t)(proc_start - recv_from);
+		s.server_address = host[0] ? host : laddr;
+		s.server_port = c->local_port ? c->local_port : BZ_DB_NULL;
+		s.client_address = raddr;
+		s.client_port = c->remote_port ? c->remote_port : BZ_DB_NULL;
+		s.status = incomplete ? BZ_STATUS_UNSET : r->status >= 500 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
+		sp->n.server++;
+	} else {
+		start = q->first.start_ns ? q->first.start_ns : q->first.ts_ns;
+		if (end < start)
+			end = start;
+		if (c->role == BZ_ROLE_CONNECTED && c->opened && p->index == 0 &&
+		    c->syscall_start_ns && c->established_ns >= c->syscall_start_ns)
+			s.connect_ns = (int64_t)(c->established_ns - c->syscall_start_ns);
+		s.kind = BZ_SPAN_CLIENT;
+		s.server_address = host[0] ? host : raddr;
+		s.server_port = c->remote_port ? c->remote_port : BZ_DB_NULL;
+		add_attr(&s, "network.peer.address", raddr);
+		if (c->remote_port) {
+			snprintf(peer_port, sizeof(peer_port), "%u", c->remote_port);
+			add_attr(&s, "network.peer.port", peer_port);
+		}
+		s.status = incomplete ? BZ_STATUS_UNSET : r->status >= 400 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
+		sp->n.client++;
+		proc_start = start;
+	}
+	if (s.status == BZ_STATUS_ERROR) {
+		snprintf(err_type, sizeof(err_type), "%u", r->status);
+		add_attr(&s, "error.type", err_type);
+	}
+	s.start_ns = to_unix(sp, start);
+	s.end_ns = to_unix(sp, end);
+	sp->n.incomplete += !!incomplete;
+	if (!p->server) {
+		write_spans(sp, &s, 1);
+		return;
+	}
+
+	/* The two children that tile the server span. */
+	struct bz_span k[3];
+	k[0] = s;
+	bz_span_init(&k[1]);
+	k[1].kind = BZ_SPAN_INTERNAL;
+	k[1].parent_id = p->span_id;
+	k[1].trace = p->trace;
+	k[1].status = incomplete ? BZ_STATUS_UNSET : BZ_STATUS_OK;
+	k[1].incomplete = incomplete;
+	k[1].service_name = p->service;
+	k[1].pid = s.pid;
+	k[1].tid = s.tid;
+	k[1].conn_id = s.conn_id;
+	k[1].request_index = s.request_index;
+	k[2] = k[1];
+	k[1].span_id = bz_id_mix(p->span_id, 0, 0, SALT_QUEUE);
+	k[1].name = "in queue";
+	k[1].start_ns = to_unix(sp, start);
+	k[1].end_ns = to_unix(sp, proc_start);
+	k[2].span_id = bz_id_mix(p->span_id, 0, 0, SALT_PROC);
+	k[2].name = "processing";
+	k[2].start_ns = to_unix(sp, proc_start);
+	k[2].end_ns = to_unix(sp, end);
+	write_spans(sp, k, 3);
+	sp->n.internal += 2;
+}
+
+static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
+			  int incomplete, const char *reason)
+{
+	uint64_t end;
+
+	p->prev_resp_end = c->last_resp_end;
+	emit(sp, c, p, incomplete, reason);
+	if (p->has_resp && !incomplete) {
+		end = p->resp.last.ts_ns;
+		if (end > c->last_resp_end)
+			c->last_resp_end = end;
+	}
+	if (p->server)
+		thread_unregister(sp, c, p);
+	unlink_pending(c, p);
+	free(p);
+}
+
+void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event ev,
+		    const struct bz_http_msg *m)
+{
+	struct bz_pending *p;
+
+	if (m->is_request) {
+		if (ev == BZ_HTTP_HEAD) {
+			open_request(sp, c, m);
+		} else if ((p = find_pending(c, m->index))) {
+			p->req = *m;
+			p->req_done = 1;
+		}
+		return;
+	}
+	if (m->flags & BZ_HTTP_F_INTERIM) {
+		if (ev == BZ_HTTP_HEAD) {
+			sp->n.interim++;
+			if ((p = find_pending(c, m->index)))
+				p->interim++;
+		}
+		return;
+	}
+	p = m->index == BZ_HTTP_NO_INDEX ? NULL : find_pending(c, m->index);
+	if (!p) {
+		if (ev == BZ_HTTP_HEAD)
+			sp->n.orphan_responses++;
+		return;
+	}
+	p->resp = *m;
+	p->has_resp = 1;
+	if (ev == BZ_HTTP_END) {
+		c->responses++;
+		if (m->flags & BZ_HTTP_F_INCOMPLETE)
+			close_pending(sp, c, p, 1, "response did not end");
+		else
+			close_pending(sp, c, p, 0, NULL);
+	}
+}
+
+void bz_spanner_conn_end(struct bz_spanner *sp, struct bz_conn *c, int closed)
+{
+	while (c->head)
+		close_pending(sp, c, c->head, 1,
+			      closed ? "connection closed without a response" : "capture ended");
+}

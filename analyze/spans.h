@@ -1,0 +1,61 @@
+/* spans.h - turns the HTTP messages of a connection into spans.
+ *
+ * The HTTP parser of each connection reports messages (HEAD, END) here.  A
+ * request's HEAD opens a pending request on its connection; the END of its
+ * final response closes it into a span (server or client, by the direction
+ * the request travelled), which is written to the database at once.  What
+ * is still pending when the connection ends becomes an incomplete span.
+ *
+ * Timing rules (docs/analysis.md has the long form):
+ *  server span  start = established_ns for the first request of a connection
+ *               accepted during the capture (unless its bytes provably
+ *               arrived after the accept), else when the request's first
+ *               bytes arrived (arrival_ns of the read holding them; that
+ *               read's return time if unknown).
+ *               processing starts at max(arrival, read entered, end of the
+ *               previous response on the connection), clamped into the
+ *               span; "in queue" and "processing" children tile the span.
+ *               end = return of the write holding the response's last byte.
+ *  client span  start = entry of the write holding the request's first
+ *               byte; end = return of the read holding the response's last.
+ *  parent       a client span is the child of the server span its thread
+ *               is working on (registered when the thread read that
+ *               request), if that is unambiguous.
+ */
+#ifndef BEYLA_SPANS_H
+#define BEYLA_SPANS_H
+
+#include <stdint.h>
+
+#include "conn.h"
+#include "db.h"
+#include "procs.h"
+#include "u64map.h"
+
+struct bz_span_counts {
+	uint64_t server, client, internal, incomplete;
+	uint64_t parent_links, parent_ambiguous;
+	uint64_t orphan_responses;   /* responses to requests never seen */
+	uint64_t interim;            /* 1xx responses */
+};
+
+struct bz_spanner {
+	struct bz_db *db;
+	struct bz_procs *procs;
+	uint64_t seed;          /* capture identity, for ids */
+	int64_t mono_to_unix;   /* add to a monotonic time to get Unix ns */
+	struct bz_u64map threads; /* (pid << 32 | tid) -> server spans in progress */
+	int err;                /* first database error, sticky */
+	struct bz_span_counts n;
+};
+
+void bz_spanner_init(struct bz_spanner *sp, struct bz_db *db, struct bz_procs *procs);
+/* The HTTP parser callback's work; c is the message's connection. */
+void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event ev,
+		    const struct bz_http_msg *m);
+/* After the connection's parser was flushed: every request still pending
+ * becomes an incomplete span and is freed. */
+void bz_spanner_conn_end(struct bz_spanner *sp, struct bz_conn *c, int closed);
+void bz_spanner_free(struct bz_spanner *sp);
+
+#endif

@@ -1,0 +1,305 @@
+/* analyze.c - `beyla analyze FILE`: turns a capture into an SQLite database
+ * of HTTP spans (analyze/analysis.h does the work) and prints a summary.
+ *
+ * The database is written to a temporary file next to the output and
+ * renamed into place at the end, so an interrupted or failed run leaves no
+ * half-written database under the final name.  An existing output is only
+ * replaced with --force.
+ *
+ * Exit codes (cmd/commands.h): 0 complete; 1 usage, I/O or database error,
+ * output exists; 2 not a capture; 3 newer format; 4 truncated and 5 corrupt,
+ * both after writing the database from every complete part.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyze/analysis.h"
+#include "analyze/capture_reader.h"
+#include "analyze/db.h"
+#include "analyze/report.h"
+#include "cmd/commands.h"
+
+struct analyze_opts {
+	const char *path;
+	const char *out;
+	int force, quiet, dump;
+};
+
+static const struct argp_option analyze_options[] = {
+	{ "output", 'o', "DB", 0, "Write the database to DB (default: FILE with .bz.zst replaced by .db)", 0 },
+	{ "force", 'f', NULL, 0, "Replace DB if it exists", 0 },
+	{ "quiet", 'q', NULL, 0, "Print no progress and no summary (warnings still go to stderr)", 0 },
+	{ "dump-spans", 'D', NULL, 0,
+	  "Print every span as one stable line instead of the summary (for golden tests); "
+	  "the database is then kept in memory unless -o is given", 0 },
+	{ 0 }
+};
+
+static error_t analyze_parse(int key, char *arg, struct argp_state *state)
+{
+	struct analyze_opts *o = state->input;
+	switch (key) {
+	case 'o':
+		o->out = arg;
+		return 0;
+	case 'f':
+		o->force = 1;
+		return 0;
+	case 'q':
+		o->quiet = 1;
+		return 0;
+	case 'D':
+		o->dump = 1;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (o->path)
+			argp_error(state, "one FILE at a time");
+		o->path = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!o->path)
+			argp_error(state, "which capture? give a FILE");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const char analyze_doc[] =
+	"Turn a beyla capture into an SQLite database of HTTP/1.x request spans: every request "
+	"a target served (server spans, split into \"in queue\" and \"processing\") or made "
+	"(client spans), with OpenTelemetry attributes, and print requests, errors, latency "
+	"percentiles and queue share per service and route."
+	"\v"
+	"Examples:\n"
+	"  beyla analyze shop.bz.zst\n"
+	"  beyla analyze shop.bz.zst -o /tmp/x.db --force\n"
+	"  sqlite3 shop.db 'select * from route_stats'\n"
+	"\n"
+	"The schema is documented in schema/spans.sql and docs/analysis.md.\n"
+	"\n"
+	"Exit status: 0 complete, 1 usage, I/O or database error (or DB exists), 2 not a beyla "
+	"capture, 3 written by a newer beyla, 4 truncated, 5 corrupt. With 4 and 5 the database "
+	"is still written from every complete part of the capture.";
+
+static const struct argp analyze_argp = { analyze_options, analyze_parse, "FILE", analyze_doc, NULL, NULL, NULL };
+
+/* ---- the temporary output ------------------------------------------------ */
+
+static char tmp_path[4096]; /* removed by the signal handler if set */
+
+static void on_signal(int sig)
+{
+	if (tmp_path[0])
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* FILE.bz.zst -> FILE.db; FILE.zst -> FILE.db; else FILE.db */
+static char *default_output(const char *in)
+{
+	size_t n = strlen(in);
+	char *out = malloc(n + 4);
+
+	if (!out)
+		return NULL;
+	if (n > 7 && !strcmp(in + n - 7, ".bz.zst"))
+		n -= 7;
+	else if (n > 4 && !strcmp(in + n - 4, ".zst"))
+		n -= 4;
+	memcpy(out, in, n);
+	strcpy(out + n, ".db");
+	return out;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+struct progress {
+	uint64_t total;
+	struct timespec last;
+	int shown;
+};
+
+static void on_progress(void *u, uint64_t bytes)
+{
+	struct progress *p = u;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000000000L + (now.tv_nsec - p->last.tv_nsec) <
+				200000000L)
+		return;
+	p->last = now;
+	p->shown = 1;
+	if (p->total)
+		fprintf(stderr, "\ranalyzing: %3.0f%% (%.1f of %.1f MB)", 100.0 * (double)bytes / (double)p->total,
+			(double)bytes / 1e6, (double)p->total / 1e6);
+	else
+		fprintf(stderr, "\ranalyzing: %.1f MB", (double)bytes / 1e6);
+	fflush(stderr);
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+static int exit_for_read(int status)
+{
+	switch (status) {
+	case BZ_READ_NOT_CAPTURE: return BZ_EXIT_NOT_CAPTURE;
+	case BZ_READ_TOO_NEW: return BZ_EXIT_TOO_NEW;
+	case BZ_READ_TRUNCATED: return BZ_EXIT_TRUNCATED;
+	case BZ_READ_CORRUPT: return BZ_EXIT_CORRUPT;
+	default: return BZ_EXIT_USAGE;
+	}
+}
+
+static void print_totals(const char *db_name, const struct bz_analysis_summary *s)
+{
+	printf("%s: %" PRIu64 " server and %" PRIu64 " client spans (%" PRIu64 " incomplete) from %" PRIu64
+	       " connections (%" PRIu64 " HTTP, %" PRIu64 " not HTTP)\n\n",
+	       db_name, s->spans.server, s->spans.client, s->spans.incomplete, s->conns, s->conns_http,
+	       s->conns_non_http);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	struct analyze_opts o = { 0 };
+	struct bz_analysis_summary sum;
+	struct bz_reader *r = NULL;
+	struct bz_db *db = NULL;
+	struct progress prog = { 0 };
+	struct stat sb;
+	char *out = NULL, err[512];
+	const char *db_path;
+	int ret = BZ_EXIT_USAGE, rc, in_memory, tty;
+	char *argv0 = argc > 0 ? argv[0] : NULL;
+
+	if (argc > 0)
+		argv[0] = (char *)"beyla analyze";
+	argp_err_exit_status = BZ_EXIT_USAGE;
+	error_t perr = argp_parse(&analyze_argp, argc, argv, 0, NULL, &o);
+	if (argc > 0)
+		argv[0] = argv0;
+	if (perr)
+		return BZ_EXIT_USAGE;
+
+	in_memory = o.dump && !o.out;
+	if (!in_memory) {
+		out = o.out ? strdup(o.out) : default_output(o.path);
+		if (!out) {
+			fprintf(stderr, "beyla analyze: out of memory\n");
+			return BZ_EXIT_USAGE;
+		}
+		if (stat(out, &sb) == 0) {
+			struct stat in_sb;
+			if (stat(o.path, &in_sb) == 0 && in_sb.st_dev == sb.st_dev && in_sb.st_ino == sb.st_ino) {
+				fprintf(stderr, "beyla analyze: %s is the capture itself; choose another -o\n", out);
+				goto done;
+			}
+			if (!o.force) {
+				fprintf(stderr, "beyla analyze: %s exists (use --force to replace it)\n", out);
+				goto done;
+			}
+		}
+	}
+	rc = bz_reader_open_file(&r, o.path);
+	if (rc) {
+		fprintf(stderr, "beyla analyze: %s: %s\n", o.path, strerror(-rc));
+		goto done;
+	}
+	if (in_memory) {
+		db_path = ":memory:";
+	} else {
+		int n = snprintf(tmp_path, sizeof(tmp_path), "%s.tmp.XXXXXX", out), fd;
+		if (n < 0 || (size_t)n >= sizeof(tmp_path)) {
+			tmp_path[0] = 0;
+			fprintf(stderr, "beyla analyze: %s: path too long\n", out);
+			goto done;
+		}
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+		fd = mkstemp(tmp_path);
+		if (fd < 0) {
+			fprintf(stderr, "beyla analyze: cannot create %s: %s\n", tmp_path, strerror(errno));
+			tmp_path[0] = 0;
+			goto done;
+		}
+		close(fd);
+		db_path = tmp_path;
+	}
+	if (bz_db_create(&db, db_path, err, sizeof(err))) {
+		fprintf(stderr, "beyla analyze: %s\n", err);
+		goto done;
+	}
+
+	tty = !o.quiet && isatty(STDERR_FILENO);
+	if (tty && stat(o.path, &sb) == 0)
+		prog.total = (uint64_t)sb.st_size;
+	rc = bz_analyze(r, db, o.path, tty ? on_progress : NULL, &prog, &sum);
+	if (prog.shown)
+		fprintf(stderr, "\r\033[K");
+	if (!sum.session.saw_header) {
+		/* Nothing usable: not a capture, too new, unreadable. */
+		fprintf(stderr, "beyla analyze: %s: %s\n", o.path,
+			sum.session.read_status ? sum.session.errmsg : "no capture header");
+		ret = sum.session.read_status ? exit_for_read(sum.session.read_status) : BZ_EXIT_NOT_CAPTURE;
+		goto done;
+	}
+	if (rc) {
+		fprintf(stderr, "beyla analyze: cannot write the database: %s\n", sum.err);
+		goto done;
+	}
+
+	/* The input's verdict, as `beyla info` gives it. */
+	ret = BZ_EXIT_OK;
+	if (sum.session.read_status) {
+		ret = exit_for_read(sum.session.read_status);
+		fprintf(stderr, "beyla analyze: warning: %s: %s; analysed every complete part\n", o.path,
+			sum.session.errmsg);
+	} else if (sum.session.bad_records) {
+		ret = BZ_EXIT_CORRUPT;
+		fprintf(stderr, "beyla analyze: warning: %s: %" PRIu64 " malformed records skipped\n", o.path,
+			sum.session.bad_records);
+	} else if (!sum.session.saw_end) {
+		ret = BZ_EXIT_TRUNCATED;
+		fprintf(stderr, "beyla analyze: warning: %s: no end block (recorder killed?); "
+				"analysed every complete part\n", o.path);
+	}
+
+	if (o.dump) {
+		if (bz_report_dump_spans(bz_db_handle(db), stdout))
+			ret = BZ_EXIT_USAGE;
+	} else if (!o.quiet) {
+		print_totals(out, &sum);
+		if (bz_report_summary(bz_db_handle(db), stdout))
+			ret = BZ_EXIT_USAGE;
+	}
+	bz_db_close(&db);
+	if (!in_memory) {
+		if (rename(tmp_path, out)) {
+			fprintf(stderr, "beyla analyze: cannot rename %s to %s: %s\n", tmp_path, out, strerror(errno));
+			ret = BZ_EXIT_USAGE;
+		} else {
+			tmp_path[0] = 0;
+		}
+	}
+done:
+	fflush(stdout);
+	bz_db_close(&db);
+	bz_reader_free(&r);
+	if (tmp_path[0]) {
+		unlink(tmp_path);
+		tmp_path[0] = 0;
+	}
+	free(out);
+	return ret;
+}

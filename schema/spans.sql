@@ -1,0 +1,238 @@
+-- spans.sql - the database `beyla analyze` writes from a capture.
+--
+-- Version 1 (PRAGMA user_version).  A reader checks user_version before
+-- trusting a column; columns are only added (new version) or documented as
+-- deprecated, never changed in meaning.  docs/analysis.md explains how spans
+-- are built from the capture; this file says what every column holds.
+--
+-- Conventions:
+--   *_ns columns ending in a time are Unix time in nanoseconds (the capture's
+--   monotonic timestamps converted with its clock pair:
+--   unix = clock_real_ns + (mono - clock_mono_ns)); *_ns columns holding a
+--   length of time are durations in nanoseconds.
+--   Ids (span_id, trace_id, parent_id) are lowercase hex text (16, 32, 16
+--   digits), deterministic for a capture: analysing it again gives the same.
+--   conn_id is the recorder's capture-unique connection id.
+--   NULL means unknown or not applicable.
+--
+-- This file is embedded in the binary (analyze/schema_sql.c holds the same
+-- text; a unit test checks they match).  Statements before the line
+-- "-- @after-load" run when the database is created; the ones after it
+-- (indexes and views) run once all rows are in, which is faster.
+
+PRAGMA user_version = 1;
+
+-- One row: the capture this database was made from.
+CREATE TABLE capture (
+  id               INTEGER PRIMARY KEY CHECK (id = 1),
+  source           TEXT,     -- path of the capture as given to `beyla analyze`
+  format_major     INTEGER,  -- capture format version (record/capture_format.h)
+  format_minor     INTEGER,
+  beyla_version    TEXT,     -- recorder's version
+  analyzer_version TEXT,     -- version of `beyla analyze` that wrote this
+  hostname         TEXT,
+  kernel           TEXT,     -- uname release of the recording host
+  arch             TEXT,
+  ncpus            INTEGER,
+  boot_id          TEXT,
+  target           TEXT,     -- human description of the recorded target set
+  snaplen          INTEGER,  -- payload bytes kept per read/write
+  redacted         INTEGER,  -- 1 if credential redaction was on while recording
+  clock_mono_ns    INTEGER,  -- the clock pair: CLOCK_MONOTONIC ...
+  clock_real_ns    INTEGER,  -- ... and CLOCK_REALTIME read together
+  start_ns         INTEGER,  -- recording began (Unix ns)
+  end_ns           INTEGER,  -- recording ended (END block), else the last event
+  complete         INTEGER,  -- 1: the END block was read and nothing was damaged
+  truncated        INTEGER,  -- 1: the file ends inside a frame or block
+  corrupt          INTEGER,  -- 1: damaged data; everything before it was used
+  error            TEXT,     -- the reader's message when truncated or corrupt
+  stop_reason      TEXT,     -- why recording stopped (END block): "duration", "signal", ...
+  events_recorded  INTEGER,  -- records the recorder wrote (END block)
+  events_read      INTEGER,  -- records this analysis read
+  drops            INTEGER,  -- records lost in the kernel, all probes (END block)
+  user_drops       INTEGER   -- records user space could not store (END block)
+);
+
+-- One row per process lifetime seen (a pid may appear again if reused).
+CREATE TABLE processes (
+  pid                 INTEGER NOT NULL,
+  ppid                INTEGER,
+  exe                 TEXT,     -- executable path
+  comm                TEXT,
+  cmdline             TEXT,     -- argv joined by spaces
+  service_name        TEXT,     -- OTEL_SERVICE_NAME, else the executable's basename
+  resource_attributes TEXT,     -- OTEL_RESOURCE_ATTRIBUTES as found
+  flags               INTEGER,  -- record/capture_format.h enum bz_proc_flag
+  forked_from         INTEGER,  -- parent pid when it was forked during recording
+  first_seen_ns       INTEGER,
+  exit_ns             INTEGER,  -- NULL if still running at the end
+  exit_code           INTEGER   -- (status << 8) | signal, NULL if still running
+);
+
+-- One row per TCP connection a target used.
+CREATE TABLE connections (
+  conn_id          INTEGER PRIMARY KEY,
+  pid              INTEGER,  -- process that accepted/connected/first used it
+  role             TEXT,     -- 'accepted' (target is the server), 'connected'
+                             -- (client), 'preexisting', 'unknown'
+  family           TEXT,     -- 'ipv4' / 'ipv6'
+  local_address    TEXT,
+  local_port       INTEGER,
+  remote_address   TEXT,
+  remote_port      INTEGER,
+  fd               INTEGER,
+  syscall_start_ns INTEGER,  -- accept()/connect() entered
+  established_ns   INTEGER,  -- handshake completed (accepted: began waiting in the accept queue)
+  opened_ns        INTEGER,  -- accept()/connect() returned, or first use
+  closed_ns        INTEGER,  -- NULL if still open at the end of the capture
+  bytes_in         INTEGER,  -- bytes read by the target
+  bytes_out        INTEGER,  -- bytes written by the target
+  protocol         TEXT,     -- 'http/1' / 'non-http' / 'unknown' (nothing recognised)
+  http_role        TEXT,     -- 'server' / 'client' as seen in the traffic, NULL if unknown
+  requests         INTEGER,  -- requests parsed on it
+  responses        INTEGER,  -- final responses parsed on it
+  skipped_bytes    INTEGER,  -- bytes skipped while resynchronising (joined mid-stream, lost framing)
+  ignored_bytes    INTEGER,  -- bytes not parsed: non-HTTP, or after an upgrade
+  guessed_ends     INTEGER   -- messages whose end was found by a heuristic
+);
+
+-- Spans, OpenTelemetry style.  (The CHECKs use OR, not IN (...): SQLite
+-- builds an ephemeral table for an IN list on every insert, which made bulk
+-- loading three times slower.)  Every server span has exactly two children
+-- of kind 'internal', "in queue" and "processing", that tile it:
+-- child.start_ns/end_ns cover [start, processing start) and
+-- [processing start, end), so queue_ns + processing_ns = duration_ns.
+CREATE TABLE spans (
+  span_id            TEXT NOT NULL,
+  trace_id           TEXT NOT NULL,
+  parent_id          TEXT,     -- NULL for a root span
+  kind               TEXT NOT NULL  -- 'server', 'client' or 'internal'
+                     CHECK (kind = 'server' OR kind = 'client' OR kind = 'internal'),
+  name               TEXT NOT NULL,  -- "{method} {route}", or "in queue" / "processing"
+  start_ns           INTEGER NOT NULL,
+  end_ns             INTEGER NOT NULL,
+  duration_ns        INTEGER NOT NULL, -- end_ns - start_ns
+  queue_ns           INTEGER,  -- server: waiting before the process worked on it
+  accept_queue_ns    INTEGER,  -- server: part of queue_ns in the accept queue
+  recv_queue_ns      INTEGER,  -- server: part of queue_ns with the request in the receive queue
+  processing_ns      INTEGER,  -- server: duration_ns - queue_ns
+  connect_ns         INTEGER,  -- client: connect() entered -> established, for the
+                               -- first request of a connection opened for it
+  status             TEXT NOT NULL  -- 'ok', 'error' or 'unset'
+                     CHECK (status = 'ok' OR status = 'error' OR status = 'unset'),
+  incomplete         INTEGER NOT NULL DEFAULT 0, -- 1: no (complete) response was seen
+  http_method        TEXT,     -- http.request.method ("_OTHER" if not a known method)
+  url_path           TEXT,     -- url.path
+  url_query          TEXT,     -- url.query with every value replaced by REDACTED
+  http_route         TEXT,     -- http.route: path with id-like segments as {id}
+  http_status_code   INTEGER,  -- http.response.status_code
+  server_address     TEXT,     -- server.address (Host header, else the server's IP)
+  server_port        INTEGER,  -- server.port
+  client_address     TEXT,     -- client.address (the client's IP)
+  client_port        INTEGER,  -- client.port
+  protocol_version   TEXT,     -- network.protocol.version: '1.0' / '1.1'
+  user_agent         TEXT,     -- user_agent.original
+  request_body_size  INTEGER,  -- http.request.body.size: bytes after the head
+  response_body_size INTEGER,  -- http.response.body.size
+  service_name       TEXT,     -- service.name of the process
+  pid                INTEGER,  -- process.pid
+  tid                INTEGER,  -- thread.id: read the request (server) / wrote it (client)
+  conn_id            INTEGER,  -- connections.conn_id
+  request_index      INTEGER   -- 0-based number of the request on its connection
+);
+
+-- Attributes that are not columns of spans: key is the OpenTelemetry name
+-- (or beyla.* for the analyzer's own facts), value is text.
+CREATE TABLE span_attributes (
+  span_id TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  value   TEXT
+);
+
+-- Per-probe counters from the last STATS block: what may be missing.
+CREATE TABLE drops (
+  probe   TEXT PRIMARY KEY,
+  emitted INTEGER,  -- events handed to the ring buffer
+  lost    INTEGER,  -- events dropped: ring buffer full
+  missed  INTEGER   -- bookkeeping lost: a map was full
+);
+
+-- Analyzer counters: name -> value (see docs/analysis.md for the list).
+CREATE TABLE parse_stats (
+  name  TEXT PRIMARY KEY,
+  value INTEGER
+);
+
+-- @after-load
+
+-- Internal spans ("in queue", "processing") are reached through their
+-- parent, so the time, route and connection indexes leave them out.
+CREATE UNIQUE INDEX spans_by_id ON spans (span_id);
+CREATE INDEX spans_by_trace ON spans (trace_id);
+CREATE INDEX spans_by_parent ON spans (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX spans_by_start ON spans (start_ns) WHERE kind <> 'internal';
+CREATE INDEX spans_by_route ON spans (service_name, kind, http_route, http_method, duration_ns)
+  WHERE kind <> 'internal';
+CREATE INDEX spans_by_conn ON spans (conn_id, request_index) WHERE kind <> 'internal';
+CREATE INDEX span_attributes_by_span ON span_attributes (span_id, key);
+CREATE INDEX processes_by_pid ON processes (pid);
+
+-- Requests per service, kind and route over complete spans: counts, error
+-- rate, nearest-rank percentiles of the duration, and the share of the total
+-- time spent in queue (server spans; NULL for client spans).
+CREATE VIEW route_stats AS
+WITH ranked AS (
+  SELECT service_name, kind, http_route, http_method, status, duration_ns, queue_ns,
+         ROW_NUMBER() OVER w AS rn,
+         COUNT(*) OVER (PARTITION BY service_name, kind, http_route, http_method) AS n
+  FROM spans
+  WHERE kind <> 'internal' AND incomplete = 0
+  WINDOW w AS (PARTITION BY service_name, kind, http_route, http_method ORDER BY duration_ns)
+)
+SELECT service_name AS service,
+       kind,
+       http_route AS route,
+       http_method AS method,
+       COUNT(*) AS requests,
+       SUM(status = 'error') AS errors,
+       ROUND(1.0 * SUM(status = 'error') / COUNT(*), 4) AS error_rate,
+       MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,
+       MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,
+       MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,
+       ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share
+FROM ranked
+GROUP BY service_name, kind, http_route, http_method;
+
+-- The same per service and kind, all routes together.
+CREATE VIEW service_stats AS
+WITH ranked AS (
+  SELECT service_name, kind, status, duration_ns, queue_ns,
+         ROW_NUMBER() OVER (PARTITION BY service_name, kind ORDER BY duration_ns) AS rn,
+         COUNT(*) OVER (PARTITION BY service_name, kind) AS n
+  FROM spans
+  WHERE kind <> 'internal' AND incomplete = 0
+)
+SELECT service_name AS service,
+       kind,
+       COUNT(*) AS requests,
+       SUM(status = 'error') AS errors,
+       ROUND(1.0 * SUM(status = 'error') / COUNT(*), 4) AS error_rate,
+       MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,
+       MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,
+       MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,
+       ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share
+FROM ranked
+GROUP BY service_name, kind;
+
+-- Server spans with their queue and processing parts, slowest first.
+CREATE VIEW server_requests AS
+SELECT span_id, trace_id, service_name, name, http_status_code, start_ns,
+       duration_ns / 1e6 AS total_ms,
+       queue_ns / 1e6 AS queue_ms,
+       accept_queue_ns / 1e6 AS accept_queue_ms,
+       recv_queue_ns / 1e6 AS recv_queue_ms,
+       processing_ns / 1e6 AS processing_ms,
+       status, incomplete, pid, tid, conn_id, request_index
+FROM spans
+WHERE kind = 'server'
+ORDER BY duration_ns DESC;

@@ -1,0 +1,776 @@
+/* test_analyze.c - the analyzer end to end on small captures built here
+ * with the capture writer: spans in the SQLite database (timing rules,
+ * queue + processing = duration exactly, parent/child, OpenTelemetry
+ * attributes), ids stable across runs, truncated input, the embedded schema
+ * matching schema/spans.sql, and the hash map under churn. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "analyze/analysis.h"
+#include "analyze/capture_reader.h"
+#include "analyze/db.h"
+#include "analyze/report.h"
+#include "analyze/schema_sql.h"
+#include "analyze/u64map.h"
+#include "bpf/beyla_events.h"
+#include "record/capture_format.h"
+#include "record/capture_writer.h"
+
+#define MONO0 1000000000ull           /* clock pair: mono ... */
+#define REAL0 1700000000000000000ull  /* ... and real */
+#define MS(x) ((uint64_t)((x) * 1000000.0))
+#define T(x) (MONO0 + MS(x))           /* capture time x ms */
+#define U(x) ((int64_t)(REAL0 + MS(x))) /* the same as Unix ns */
+
+/* ---- building captures ------------------------------------------------ */
+
+struct cap {
+	struct bz_writer *w;
+	struct bz_buf ev;   /* records of the EVENTS block being built */
+	uint32_t nev;
+	char path[64];
+};
+
+static void cap_open(struct cap *c)
+{
+	struct bz_buf b = { 0 };
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "/tmp/test_analyze.XXXXXX");
+	fd = mkstemp(c->path);
+	assert_true(fd >= 0);
+	assert_int_equal(bz_writer_new(&c->w, fd, 3), 0);
+	bz_buf_put(&b, BZ_MAGIC, 8);
+	bz_buf_put_u16(&b, BZ_FORMAT_MAJOR);
+	bz_buf_put_u16(&b, BZ_FORMAT_MINOR);
+	bz_buf_put_u32(&b, 0);
+	bz_buf_opt_str(&b, BZ_HO_BEYLA_VERSION, "0.1.0");
+	bz_buf_opt_str(&b, BZ_HO_HOSTNAME, "testhost");
+	bz_buf_opt_str(&b, BZ_HO_BOOT_ID, "0f0e0d0c-boot");
+	bz_buf_opt_u64(&b, BZ_HO_CLOCK_MONO_NS, MONO0);
+	bz_buf_opt_u64(&b, BZ_HO_CLOCK_REAL_NS, REAL0);
+	bz_buf_opt_u64(&b, BZ_HO_START_MONO_NS, MONO0);
+	bz_buf_opt_u32(&b, BZ_HO_SNAPLEN, 512);
+	assert_int_equal(bz_writer_block(c->w, BZ_BLK_HEADER, b.data, b.len), 0);
+	bz_buf_free(&b);
+}
+
+static void cap_proc(struct cap *c, uint32_t pid, const char *exe, const char *service)
+{
+	struct bz_buf b = { 0 };
+	bz_buf_put_u32(&b, pid);
+	bz_buf_put_u32(&b, 1);
+	bz_buf_put_u64(&b, MONO0);
+	bz_buf_put_u32(&b, BZ_PF_AT_START);
+	bz_buf_put_u32(&b, 0);
+	bz_buf_opt_str(&b, BZ_PR_EXE, exe);
+	bz_buf_opt(&b, BZ_PR_CMDLINE, "app\0--port\0" "8080\0", 17);
+	bz_buf_opt_str(&b, BZ_PR_SERVICE_NAME, service);
+	assert_int_equal(bz_writer_block(c->w, BZ_BLK_PROC, b.data, b.len), 0);
+	bz_buf_free(&b);
+}
+
+static void hdr(struct bz_ev_hdr *h, uint16_t kind, uint16_t size, uint64_t ts, uint32_t pid, uint32_t tid)
+{
+	h->ts_ns = ts;
+	h->pid = pid;
+	h->tid = tid;
+	h->kind = kind;
+	h->size = size;
+}
+
+static void ev_open(struct cap *c, uint64_t conn, uint8_t role, uint64_t ts, uint64_t est, uint64_t sys,
+		    uint16_t lport, uint16_t rport, uint32_t pid)
+{
+	struct bz_ev_conn_open e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), ts, pid, pid);
+	e.conn_id = conn;
+	e.established_ns = est;
+	e.syscall_start_ns = sys;
+	e.family = BZ_AF_INET;
+	e.local_port = lport;
+	e.remote_port = rport;
+	e.role = role;
+	e.fd = 5;
+	e.local_addr[0] = 127;
+	e.local_addr[3] = 1;
+	e.remote_addr[0] = 10;
+	e.remote_addr[3] = 7;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+static void ev_est(struct cap *c, uint64_t conn, uint64_t ts, uint32_t pid)
+{
+	struct bz_ev_conn_est e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_EST, sizeof(e), ts, pid, pid);
+	e.conn_id = conn;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+static void ev_close(struct cap *c, uint64_t conn, uint64_t ts, uint32_t pid)
+{
+	struct bz_ev_conn_close e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_CLOSE, sizeof(e), ts, pid, pid);
+	e.conn_id = conn;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+/* A read (dir IN) or write; ret bytes moved, the first caplen of s known. */
+static void ev_data_cut(struct cap *c, uint64_t conn, int dir, uint64_t ts, uint64_t start, uint64_t arrival,
+			uint32_t pid, uint32_t tid, const char *s, size_t caplen, int32_t ret)
+{
+	struct bz_ev_data e = { 0 };
+	hdr(&e.h, BZ_EV_DATA, (uint16_t)(sizeof(e) + caplen), ts, pid, tid);
+	e.conn_id = conn;
+	e.start_ns = start;
+	e.arrival_ns = arrival;
+	e.ret = ret;
+	e.caplen = (uint16_t)caplen;
+	e.dir = (uint8_t)dir;
+	e.syscall = dir == BZ_DIR_IN ? BZ_SYS_READ : BZ_SYS_WRITE;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	bz_buf_put(&c->ev, s, caplen);
+	c->nev++;
+}
+
+static void ev_data(struct cap *c, uint64_t conn, int dir, uint64_t ts, uint64_t start, uint64_t arrival,
+		    uint32_t pid, uint32_t tid, const char *s)
+{
+	ev_data_cut(c, conn, dir, ts, start, arrival, pid, tid, s, strlen(s), (int32_t)strlen(s));
+}
+
+static void ev_fork(struct cap *c, uint32_t parent, uint32_t child, uint64_t ts)
+{
+	struct bz_ev_proc_fork e = { 0 };
+	hdr(&e.h, BZ_EV_PROC_FORK, sizeof(e), ts, parent, parent);
+	e.child_pid = child;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+static void ev_exec(struct cap *c, uint32_t pid, const char *filename, uint64_t ts)
+{
+	struct bz_ev_proc_exec e = { 0 };
+	hdr(&e.h, BZ_EV_PROC_EXEC, sizeof(e), ts, pid, pid);
+	e.ppid = 1;
+	e.filename_len = (uint16_t)strlen(filename);
+	memcpy(e.filename, filename, strlen(filename));
+	memcpy(e.comm, "gunicorn", 8);
+	memcpy(e.args, "gunicorn\0app:app\0", 17);
+	e.args_len = 17;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+static void ev_exit(struct cap *c, uint32_t pid, int32_t code, uint64_t ts)
+{
+	struct bz_ev_proc_exit e = { 0 };
+	hdr(&e.h, BZ_EV_PROC_EXIT, sizeof(e), ts, pid, pid);
+	e.exit_code = code;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+/* Writes the records gathered so far as one EVENTS block. */
+static void cap_events(struct cap *c)
+{
+	struct bz_buf b = { 0 };
+	bz_buf_put_u32(&b, c->nev);
+	bz_buf_put_u32(&b, 0);
+	bz_buf_put(&b, c->ev.data, c->ev.len);
+	assert_int_equal(bz_writer_block(c->w, BZ_BLK_EVENTS, b.data, b.len), 0);
+	bz_buf_free(&b);
+	bz_buf_reset(&c->ev);
+	c->nev = 0;
+}
+
+static void cap_flush(struct cap *c)
+{
+	assert_int_equal(bz_writer_flush(c->w), 0);
+}
+
+static void cap_close(struct cap *c, int with_end)
+{
+	struct bz_buf b = { 0 };
+	if (c->nev)
+		cap_events(c);
+	bz_buf_put_u64(&b, 42);
+	uint8_t probe[24 + 4] = { 0 };
+	probe[0] = 10;  /* emitted */
+	probe[8] = 2;   /* lost */
+	memcpy(probe + 24, "recv", 4);
+	bz_buf_opt(&b, BZ_SO_PROBE, probe, sizeof(probe));
+	assert_int_equal(bz_writer_block(c->w, BZ_BLK_STATS, b.data, b.len), 0);
+	bz_buf_reset(&b);
+	if (with_end) {
+		bz_buf_opt_u64(&b, BZ_EO_END_MONO_NS, T(100));
+		bz_buf_opt_u64(&b, BZ_EO_EVENTS, 99);
+		bz_buf_opt_u64(&b, BZ_EO_DROPS, 2);
+		bz_buf_opt_str(&b, BZ_EO_STOP_REASON, "duration");
+		assert_int_equal(bz_writer_block(c->w, BZ_BLK_END, b.data, b.len), 0);
+	}
+	bz_buf_free(&b);
+	bz_buf_free(&c->ev);
+	assert_int_equal(bz_writer_close(&c->w), 0);
+}
+
+/* ---- running the analyzer --------------------------------------------- */
+
+/* Analyses the capture at path into an in-memory database. */
+static struct bz_db *analyse(const char *path, struct bz_analysis_summary *sum)
+{
+	struct bz_reader *r = NULL;
+	struct bz_db *db = NULL;
+	char err[256];
+
+	assert_int_equal(bz_reader_open_file(&r, path), 0);
+	assert_int_equal(bz_db_create(&db, ":memory:", err, sizeof(err)), 0);
+	assert_int_equal(bz_analyze(r, db, path, NULL, NULL, sum), 0);
+	bz_reader_free(&r);
+	return db;
+}
+
+static int64_t q_int(struct bz_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = INT64_MIN;
+	if (sqlite3_prepare_v2(bz_db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(bz_db_handle(db)));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char *q_text(struct bz_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+	if (sqlite3_prepare_v2(bz_db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(bz_db_handle(db)));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void assert_text(struct bz_db *db, const char *sql, const char *want)
+{
+	char *got = q_text(db, sql);
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	if (!got)
+		fail_msg("%s: NULL, want %s", sql, want);
+	if (strcmp(got, want))
+		fail_msg("%s: '%s', want '%s'", sql, got, want);
+	free(got);
+}
+
+static char *dump(struct bz_db *db)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(bz_report_dump_spans(bz_db_handle(db), f), 0);
+	fclose(f);
+	return buf;
+}
+
+/* ---- the main scenario ------------------------------------------------- */
+
+/* pid 100 ("shop") accepts conn 1 and serves three requests on it; while
+ * serving the first, its thread 101 calls a backend over conn 2. */
+static void build_shop(struct cap *c)
+{
+	cap_open(c);
+	cap_proc(c, 100, "/usr/bin/python3", "shop");
+	/* established at 0.1 ms, accepted at 0.3 ms */
+	ev_open(c, 1, BZ_ROLE_ACCEPTED, T(0.3), T(0.1), T(0.05), 8080, 50000, 100);
+	/* request bytes arrived at 0.15 ms; read entered 0.4, returned 0.5 */
+	ev_data(c, 1, BZ_DIR_IN, T(0.5), T(0.4), T(0.15), 100, 101,
+		"GET /users/42?token=abc&x HTTP/1.1\r\nHost: shop.example:8080\r\nUser-Agent: curl/8\r\n\r\n");
+	cap_events(c);
+	cap_flush(c); /* a frame boundary */
+	/* the backend call: connect 0.6 -> established 0.65 */
+	ev_open(c, 2, BZ_ROLE_CONNECTED, T(0.7), 0, T(0.6), 40000, 9000, 100);
+	ev_est(c, 2, T(0.65), 100);
+	ev_data(c, 2, BZ_DIR_OUT, T(0.8), T(0.75), 0, 100, 101,
+		"GET /api/items/5f3a9c0e12 HTTP/1.1\r\nHost: backend:9000\r\n\r\n");
+	ev_data(c, 2, BZ_DIR_IN, T(1.5), T(1.4), T(1.45), 100, 101,
+		"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	ev_close(c, 2, T(1.6), 100);
+	ev_data(c, 1, BZ_DIR_OUT, T(2.0), T(1.9), 0, 100, 101,
+		"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nerror");
+	/* keep-alive: arrived 2.5, read 2.8 -> 3.0, answered at 4.0 */
+	ev_data(c, 1, BZ_DIR_IN, T(3.0), T(2.8), T(2.5), 100, 101,
+		"POST /users HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd");
+	ev_data(c, 1, BZ_DIR_OUT, T(4.0), T(3.9), 0, 100, 101,
+		"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	/* never answered */
+	ev_data(c, 1, BZ_DIR_IN, T(5.0), T(4.9), T(4.5), 100, 101, "GET /slow HTTP/1.1\r\n\r\n");
+	/* a non-HTTP connection (TLS) */
+	ev_open(c, 3, BZ_ROLE_ACCEPTED, T(6.0), T(5.9), 0, 8443, 50001, 100);
+	ev_data_cut(c, 3, BZ_DIR_IN, T(6.5), T(6.4), T(6.1), 100, 101, "\x16\x03\x01\x02\x00", 5, 517);
+	ev_close(c, 3, T(7.0), 100);
+}
+
+static void test_server_and_client_spans(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	build_shop(&c);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(sum.spans.server, 3);
+	assert_int_equal(sum.spans.client, 1);
+	assert_int_equal(sum.spans.incomplete, 1);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='internal'"), 6);
+
+	/* first request: starts when the connection was established */
+	const char *s1 = "select %s from spans where kind='server' and request_index=0";
+	char sql[512];
+#define S1(col) (snprintf(sql, sizeof(sql), s1, col), sql)
+	assert_int_equal(q_int(db, S1("start_ns")), U(0.1));
+	assert_int_equal(q_int(db, S1("end_ns")), U(2.0));
+	assert_int_equal(q_int(db, S1("queue_ns")), MS(0.3));        /* 0.1 -> read entered 0.4 */
+	assert_int_equal(q_int(db, S1("accept_queue_ns")), MS(0.2)); /* 0.1 -> accepted 0.3 */
+	assert_int_equal(q_int(db, S1("recv_queue_ns")), MS(0.1));   /* accepted 0.3 -> read 0.4 */
+	assert_int_equal(q_int(db, S1("processing_ns")), MS(1.6));
+	assert_text(db, S1("name"), "GET /users/{id}");
+	assert_text(db, S1("http_route"), "/users/{id}");
+	assert_text(db, S1("url_path"), "/users/42");
+	assert_text(db, S1("url_query"), "token=REDACTED&x");
+	assert_text(db, S1("status"), "error");
+	assert_int_equal(q_int(db, S1("http_status_code")), 500);
+	assert_text(db, S1("server_address"), "shop.example");
+	assert_int_equal(q_int(db, S1("server_port")), 8080);
+	assert_text(db, S1("client_address"), "10.0.0.7");
+	assert_int_equal(q_int(db, S1("client_port")), 50000);
+	assert_text(db, S1("user_agent"), "curl/8");
+	assert_text(db, S1("protocol_version"), "1.1");
+	assert_text(db, S1("service_name"), "shop");
+	assert_int_equal(q_int(db, S1("response_body_size")), 5);
+	assert_int_equal(q_int(db, S1("pid")), 100);
+	assert_int_equal(q_int(db, S1("tid")), 101);
+	assert_text(db, "select value from span_attributes a join spans s using (span_id)"
+			" where s.kind='server' and s.request_index=0 and a.key='error.type'", "500");
+
+	/* second request: arrival -> read entered */
+	const char *s2 = "select %s from spans where kind='server' and request_index=1";
+#define S2(col) (snprintf(sql, sizeof(sql), s2, col), sql)
+	assert_int_equal(q_int(db, S2("start_ns")), U(2.5));
+	assert_int_equal(q_int(db, S2("queue_ns")), MS(0.3));
+	assert_int_equal(q_int(db, S2("recv_queue_ns")), MS(0.3));
+	assert_int_equal(q_int(db, S2("accept_queue_ns")), 0);
+	assert_int_equal(q_int(db, S2("request_body_size")), 4);
+	assert_text(db, S2("status"), "ok");
+	assert_text(db, S2("name"), "POST /users");
+
+	/* third: no response */
+	assert_int_equal(q_int(db, "select incomplete from spans where kind='server' and request_index=2"), 1);
+	assert_text(db, "select status from spans where kind='server' and request_index=2", "unset");
+	assert_int_equal(q_int(db, "select end_ns from spans where kind='server' and request_index=2"), U(5.0));
+
+	/* every server span: queue + processing == duration, children tile it */
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"
+				   " and queue_ns + processing_ns <> duration_ns"), 0);
+	assert_int_equal(q_int(db, "select count(*) from spans s"
+				   " join spans q on q.parent_id = s.span_id and q.name = 'in queue'"
+				   " join spans p on p.parent_id = s.span_id and p.name = 'processing'"
+				   " where s.kind = 'server' and q.start_ns = s.start_ns and q.end_ns = p.start_ns"
+				   " and p.end_ns = s.end_ns and q.duration_ns = s.queue_ns"
+				   " and p.duration_ns = s.processing_ns and q.trace_id = s.trace_id"), 3);
+
+	/* the client span: child of the first server span, same trace */
+	const char *c1 = "select %s from spans where kind='client'";
+#define C1(col) (snprintf(sql, sizeof(sql), c1, col), sql)
+	assert_int_equal(q_int(db, C1("start_ns")), U(0.75));
+	assert_int_equal(q_int(db, C1("end_ns")), U(1.5));
+	assert_int_equal(q_int(db, C1("connect_ns")), MS(0.05));
+	assert_text(db, C1("status"), "error");
+	assert_text(db, C1("name"), "GET /api/items/{id}");
+	assert_text(db, C1("server_address"), "backend");
+	assert_int_equal(q_int(db, C1("server_port")), 9000);
+	assert_int_equal(q_int(db, "select count(*) from spans c join spans s on c.parent_id = s.span_id"
+				   " and c.trace_id = s.trace_id where c.kind='client' and s.kind='server'"
+				   " and s.request_index = 0"), 1);
+	assert_int_equal(q_int(db, "select count(distinct trace_id) from spans"), 3);
+
+	/* the rest of the database */
+	assert_int_equal(q_int(db, "pragma user_version"), BZ_SCHEMA_VERSION);
+	assert_int_equal(q_int(db, "select complete from capture"), 1);
+	assert_int_equal(q_int(db, "select start_ns from capture"), U(0));
+	assert_text(db, "select stop_reason from capture", "duration");
+	assert_text(db, "select service_name from processes where pid=100", "shop");
+	assert_text(db, "select cmdline from processes where pid=100", "app --port 8080");
+	assert_text(db, "select protocol from connections where conn_id=3", "non-http");
+	assert_text(db, "select protocol from connections where conn_id=1", "http/1");
+	assert_text(db, "select http_role from connections where conn_id=2", "client");
+	assert_int_equal(q_int(db, "select closed_ns from connections where conn_id=2"), U(1.6));
+	assert_int_equal(q_int(db, "select lost from drops where probe='recv'"), 2);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='conns_non_http'"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='parent_links'"), 1);
+	assert_int_equal(q_int(db, "select requests from route_stats where route='/users/{id}'"), 1);
+	assert_int_equal(q_int(db, "select errors from route_stats where route='/users/{id}'"), 1);
+	assert_int_equal(q_int(db, "select p99_ns from route_stats where route='/users/{id}'"), MS(1.9));
+
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+static void test_ids_stable(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	const char *ids = "select group_concat(span_id || ':' || trace_id || ':' || ifnull(parent_id, '-'), ',')"
+			  " from (select * from spans order by span_id)";
+	build_shop(&c);
+	cap_close(&c, 1);
+	struct bz_db *a = analyse(c.path, &sum), *b = analyse(c.path, &sum);
+	char *ia = q_text(a, ids), *ib = q_text(b, ids);
+	assert_non_null(ia);
+	assert_string_equal(ia, ib);
+	assert_int_equal(q_int(a, "select count(distinct span_id) from spans"), 10);
+	char *da = dump(a), *dbb = dump(b);
+	assert_string_equal(da, dbb);
+	/* the dump is relative and label-based */
+	assert_non_null(strstr(da, "#1 server \"GET /users/{id}\" t=+0.100ms dur=1.900ms queue=0.300ms"));
+	assert_non_null(strstr(da, "client \"GET /api/items/{id}\" t=+0.750ms"));
+	assert_non_null(strstr(da, "incomplete\n"));
+	free(ia);
+	free(ib);
+	free(da);
+	free(dbb);
+	bz_db_close(&a);
+	bz_db_close(&b);
+	unlink(c.path);
+}
+
+static void test_truncated_capture(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	build_shop(&c);
+	cap_close(&c, 1);
+	/* Cut the file in its second frame: the first frame's request
+	 * remains, incomplete. */
+	FILE *f = fopen(c.path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fclose(f);
+	assert_int_equal(truncate(c.path, size - 40), 0);
+	struct bz_db *db = analyse(c.path, &sum);
+	assert_int_equal(sum.session.read_status, BZ_READ_TRUNCATED);
+	assert_int_equal(q_int(db, "select truncated from capture"), 1);
+	assert_int_equal(q_int(db, "select complete from capture"), 0);
+	assert_true(q_int(db, "select count(*) from spans where kind='server'") >= 1);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"
+				   " and queue_ns + processing_ns <> duration_ns"), 0);
+	bz_db_close(&db);
+
+	/* no END block: complete parts, flagged truncated */
+	build_shop(&c);
+	cap_close(&c, 0);
+	db = analyse(c.path, &sum);
+	assert_int_equal(sum.session.read_status, 0);
+	assert_false(sum.session.saw_end);
+	assert_int_equal(q_int(db, "select truncated from capture"), 1);
+	assert_int_equal(sum.spans.server, 3);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+static void test_preexisting_and_unknown_conns(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	cap_open(&c);
+	cap_proc(&c, 200, "/usr/sbin/nginx", "");
+	/* pre-existing connection joined mid-request */
+	ev_open(&c, 7, BZ_ROLE_PREEXISTING, T(1), 0, 0, 80, 51000, 200);
+	ev_data_cut(&c, 7, BZ_DIR_IN, T(2), T(1.5), T(1.8), 200, 200, "dy bytes", 8, 3000);
+	ev_data(&c, 7, BZ_DIR_IN, T(3), T(2.9), T(2.95), 200, 200, "GET /a/b HTTP/1.0\r\n\r\n");
+	ev_data(&c, 7, BZ_DIR_OUT, T(4), T(3.5), 0, 200, 200, "HTTP/1.0 200 OK\r\n\r\nbody");
+	ev_close(&c, 7, T(5), 200);
+	/* DATA for a connection whose open was not recorded */
+	ev_data(&c, 8, BZ_DIR_IN, T(6), T(5.5), T(5.9), 200, 201, "DELETE /x/550e8400-e29b-41d4-a716-446655440000 HTTP/1.1\r\n\r\n");
+	ev_data(&c, 8, BZ_DIR_OUT, T(7), T(6.5), 0, 200, 201, "HTTP/1.1 204 No Content\r\n\r\n");
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	assert_int_equal(sum.spans.server, 2);
+	assert_text(db, "select service_name from spans where conn_id=7 and kind='server'", "nginx");
+	assert_int_equal(q_int(db, "select start_ns from spans where conn_id=7 and kind='server'"), U(2.95));
+	assert_int_equal(q_int(db, "select end_ns from spans where conn_id=7 and kind='server'"), U(4)); /* the last write, not the close */
+	assert_int_equal(q_int(db, "select response_body_size from spans where conn_id=7 and kind='server'"), 4);
+	assert_text(db, "select protocol_version from spans where conn_id=7 and kind='server'", "1.0");
+	assert_int_equal(q_int(db, "select skipped_bytes from connections where conn_id=7"), 3000);
+	assert_text(db, "select role from connections where conn_id=8", "unknown");
+	assert_text(db, "select http_role from connections where conn_id=8", "server");
+	assert_text(db, "select name from spans where conn_id=8 and kind='server'", "DELETE /x/{id}");
+	assert_int_equal(q_int(db, "select value from parse_stats where name='data_unknown_conn'"), 1);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+static void test_not_a_capture(void **state)
+{
+	struct bz_reader *r = NULL;
+	struct bz_db *db = NULL;
+	struct bz_analysis_summary sum;
+	char err[256];
+	static const char junk[] = "this is not a capture at all, just text";
+	assert_int_equal(bz_reader_open_mem(&r, junk, sizeof(junk)), 0);
+	assert_int_equal(bz_db_create(&db, ":memory:", err, sizeof(err)), 0);
+	bz_analyze(r, db, "junk", NULL, NULL, &sum);
+	assert_false(sum.session.saw_header);
+	assert_int_equal(sum.session.read_status, BZ_READ_NOT_CAPTURE);
+	bz_db_close(&db);
+	bz_reader_free(&r);
+}
+
+/* Many requests: speed and memory sanity (and a number for the note). */
+static void test_many_requests(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	const int conns = 200, per = 50;
+	cap_open(&c);
+	cap_proc(&c, 300, "/srv/app", "bulk");
+	uint64_t t = T(1);
+	for (int k = 0; k < conns; k++) {
+		ev_open(&c, 1000 + (uint64_t)k, BZ_ROLE_ACCEPTED, t + 10, t, t - 5, 80, (uint16_t)(20000 + k), 300);
+		for (int i = 0; i < per; i++) {
+			char req[96];
+			snprintf(req, sizeof(req), "GET /item/%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+			t += 1000;
+			ev_data(&c, 1000 + (uint64_t)k, BZ_DIR_IN, t + 100, t + 50, t, 300, 300, req);
+			ev_data(&c, 1000 + (uint64_t)k, BZ_DIR_OUT, t + 900, t + 800, 0, 300, 300,
+				"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+		}
+		ev_close(&c, 1000 + (uint64_t)k, t + 950, 300);
+		if (c.nev > 5000)
+			cap_events(&c);
+	}
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	assert_int_equal(sum.spans.server, conns * per);
+	assert_int_equal(q_int(db, "select requests from route_stats where route='/item/{id}'"), conns * per);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"
+				   " and queue_ns + processing_ns <> duration_ns"), 0);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* The client sent its request long after connecting: no accept-queue wait.
+ * Two pipelined requests in one read: the second waits for the first's
+ * response. */
+static void test_late_request_and_pipelining(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	char sql[256];
+	cap_open(&c);
+	cap_proc(&c, 400, "/usr/bin/node", "");
+	ev_open(&c, 20, BZ_ROLE_ACCEPTED, T(1.1), T(1), T(1.05), 3000, 41000, 400);
+	ev_data(&c, 20, BZ_DIR_IN, T(5.2), T(5.1), T(5), 400, 400, "GET /late HTTP/1.1\r\n\r\n");
+	ev_data(&c, 20, BZ_DIR_OUT, T(6), T(5.9), 0, 400, 400, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ev_open(&c, 21, BZ_ROLE_ACCEPTED, T(10.05), T(10), T(10.01), 3000, 41001, 400);
+	ev_data(&c, 21, BZ_DIR_IN, T(10.3), T(10.2), T(10.1), 400, 400,
+		"GET /p/1 HTTP/1.1\r\n\r\nGET /p/2 HTTP/1.1\r\n\r\n");
+	ev_data(&c, 21, BZ_DIR_OUT, T(11), T(10.9), 0, 400, 400, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ev_data(&c, 21, BZ_DIR_OUT, T(12), T(11.9), 0, 400, 400, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+#define Q(conn, idx, col) (snprintf(sql, sizeof(sql), \
+	"select %s from spans where kind='server' and conn_id=%d and request_index=%d", col, conn, idx), sql)
+	assert_int_equal(q_int(db, Q(20, 0, "start_ns")), U(5));
+	assert_int_equal(q_int(db, Q(20, 0, "accept_queue_ns")), 0);
+	assert_int_equal(q_int(db, Q(20, 0, "queue_ns")), MS(0.1));
+	assert_int_equal(q_int(db, Q(20, 0, "recv_queue_ns")), MS(0.1));
+	assert_text(db, Q(20, 0, "service_name"), "node");
+	assert_int_equal(q_int(db, Q(21, 0, "start_ns")), U(10.1));
+	assert_int_equal(q_int(db, Q(21, 0, "queue_ns")), MS(0.1));
+	assert_int_equal(q_int(db, Q(21, 1, "start_ns")), U(10.1));
+	assert_int_equal(q_int(db, Q(21, 1, "queue_ns")), MS(0.9));     /* waited for /p/1's answer */
+	assert_int_equal(q_int(db, Q(21, 1, "recv_queue_ns")), 0);
+	assert_int_equal(q_int(db, Q(21, 1, "processing_ns")), MS(1));
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"
+				   " and queue_ns + processing_ns <> duration_ns"), 0);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* An event loop thread with requests of two connections in progress makes
+ * a call: which request it belongs to is unknown, so no parent. */
+static void test_ambiguous_parent(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	cap_open(&c);
+	ev_open(&c, 30, BZ_ROLE_ACCEPTED, T(1), T(0.9), 0, 80, 1, 500);
+	ev_open(&c, 31, BZ_ROLE_ACCEPTED, T(1), T(0.9), 0, 80, 2, 500);
+	ev_data(&c, 30, BZ_DIR_IN, T(2), T(2), T(2), 500, 500, "GET /a HTTP/1.1\r\n\r\n");
+	ev_data(&c, 31, BZ_DIR_IN, T(2.1), T(2.1), T(2.1), 500, 500, "GET /b HTTP/1.1\r\n\r\n");
+	ev_open(&c, 32, BZ_ROLE_CONNECTED, T(2.2), T(2.2), T(2.15), 5000, 6379, 500);
+	ev_data(&c, 32, BZ_DIR_OUT, T(2.3), T(2.25), 0, 500, 500, "GET /db HTTP/1.1\r\n\r\n");
+	ev_data(&c, 32, BZ_DIR_IN, T(2.4), T(2.35), T(2.38), 500, 500, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ev_data(&c, 30, BZ_DIR_OUT, T(3), T(3), 0, 500, 500, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	/* now only /b is in progress on the thread: the next call is its child */
+	ev_data(&c, 32, BZ_DIR_OUT, T(3.3), T(3.25), 0, 500, 500, "GET /db2 HTTP/1.1\r\n\r\n");
+	ev_data(&c, 32, BZ_DIR_IN, T(3.4), T(3.35), T(3.38), 500, 500, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ev_data(&c, 31, BZ_DIR_OUT, T(4), T(4), 0, 500, 500, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	assert_int_equal(sum.spans.client, 2);
+	assert_int_equal(sum.spans.parent_ambiguous, 1);
+	assert_null(q_text(db, "select parent_id from spans where kind='client' and url_path='/db'"));
+	assert_int_equal(q_int(db, "select count(*) from spans c join spans s on c.parent_id = s.span_id"
+				   " where c.url_path = '/db2' and s.url_path = '/b'"), 1);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* service.name through PROC, FORK and EXEC; process rows at exit. */
+static void test_process_events(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	cap_open(&c);
+	cap_proc(&c, 600, "/usr/bin/python3", "api");
+	ev_fork(&c, 600, 601, T(1));
+	ev_open(&c, 40, BZ_ROLE_ACCEPTED, T(2), T(1.9), 0, 80, 3, 601);
+	ev_data(&c, 40, BZ_DIR_IN, T(3), T(3), T(2.95), 601, 601, "GET / HTTP/1.1\r\n\r\n");
+	ev_data(&c, 40, BZ_DIR_OUT, T(4), T(4), 0, 601, 601, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ev_exec(&c, 700, "/usr/local/bin/gunicorn", T(5));
+	ev_open(&c, 41, BZ_ROLE_ACCEPTED, T(6), T(5.9), 0, 8000, 4, 700);
+	ev_data(&c, 41, BZ_DIR_IN, T(7), T(7), T(6.95), 700, 700, "GET /x HTTP/1.1\r\n\r\n");
+	ev_close(&c, 41, T(7.5), 700);
+	ev_exit(&c, 601, 256, T(8));
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	assert_text(db, "select service_name from spans where conn_id=40 and kind='server'", "api");
+	assert_text(db, "select service_name from spans where conn_id=41 and kind='server'", "gunicorn");
+	assert_text(db, "select value from span_attributes a join spans s using (span_id)"
+			" where s.conn_id=41 and s.kind='server' and a.key='beyla.incomplete_reason'",
+		    "connection closed without a response");
+	assert_int_equal(q_int(db, "select exit_code from processes where pid=601"), 256);
+	assert_int_equal(q_int(db, "select forked_from from processes where pid=601"), 600);
+	assert_text(db, "select service_name from processes where pid=601", "api");
+	assert_text(db, "select cmdline from processes where pid=700", "gunicorn app:app");
+	assert_null(q_text(db, "select exit_ns from processes where pid=600"));
+	assert_int_equal(q_int(db, "select count(*) from processes"), 3);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* The stable text dump of the shop capture, line by line. */
+static const char shop_golden[] =
+	"#1 server \"GET /users/{id}\" t=+0.100ms dur=1.900ms queue=0.300ms (accept=0.200ms recv=0.100ms) proc=1.600ms connect=- status=error code=500 method=GET route=/users/{id} req=0 resp=5 svc=shop pid=100 tid=101 conn=1/0 trace=T1 parent=-\n"
+	"#2 internal \"in queue\" t=+0.100ms dur=0.300ms queue=- (accept=- recv=-) proc=- connect=- status=ok code=- method=- route=- req=- resp=- svc=shop pid=100 tid=101 conn=1/0 trace=T1 parent=#1\n"
+	"#3 internal \"processing\" t=+0.400ms dur=1.600ms queue=- (accept=- recv=-) proc=- connect=- status=ok code=- method=- route=- req=- resp=- svc=shop pid=100 tid=101 conn=1/0 trace=T1 parent=#1\n"
+	"#4 client \"GET /api/items/{id}\" t=+0.750ms dur=0.750ms queue=- (accept=- recv=-) proc=- connect=0.050ms status=error code=404 method=GET route=/api/items/{id} req=0 resp=0 svc=shop pid=100 tid=101 conn=2/0 trace=T1 parent=#1\n"
+	"#5 server \"POST /users\" t=+2.500ms dur=1.500ms queue=0.300ms (accept=0.000ms recv=0.300ms) proc=1.200ms connect=- status=ok code=201 method=POST route=/users req=4 resp=0 svc=shop pid=100 tid=101 conn=1/1 trace=T2 parent=-\n"
+	"#6 internal \"in queue\" t=+2.500ms dur=0.300ms queue=- (accept=- recv=-) proc=- connect=- status=ok code=- method=- route=- req=- resp=- svc=shop pid=100 tid=101 conn=1/1 trace=T2 parent=#5\n"
+	"#7 internal \"processing\" t=+2.800ms dur=1.200ms queue=- (accept=- recv=-) proc=- connect=- status=ok code=- method=- route=- req=- resp=- svc=shop pid=100 tid=101 conn=1/1 trace=T2 parent=#5\n"
+	"#8 server \"GET /slow\" t=+4.500ms dur=0.500ms queue=0.400ms (accept=0.000ms recv=0.400ms) proc=0.100ms connect=- status=unset code=- method=GET route=/slow req=0 resp=- svc=shop pid=100 tid=101 conn=1/2 trace=T3 parent=- incomplete\n"
+	"#9 internal \"in queue\" t=+4.500ms dur=0.400ms queue=- (accept=- recv=-) proc=- connect=- status=unset code=- method=- route=- req=- resp=- svc=shop pid=100 tid=101 conn=1/2 trace=T3 parent=#8 incomplete\n"
+	"#10 internal \"processing\" t=+4.900ms dur=0.100ms queue=- (accept=- recv=-) proc=- connect=- status=unset code=- method=- route=- req=- resp=- svc=shop pid=100 tid=101 conn=1/2 trace=T3 parent=#8 incomplete\n"
+	;
+
+static void test_golden_dump(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	build_shop(&c);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	char *d = dump(db);
+	if (strcmp(d, shop_golden))
+		fail_msg("dump differs; got:\n%s", d);
+	free(d);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* ---- pieces ------------------------------------------------------------ */
+
+static void test_schema_matches_file(void **state)
+{
+	FILE *f = fopen("schema/spans.sql", "rb");
+	if (!f)
+		skip(); /* not run from the source tree */
+	char *buf = malloc(1 << 20);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	assert_string_equal(buf, bz_schema_sql);
+	assert_non_null(strstr(bz_schema_sql, BZ_SCHEMA_AFTER_LOAD));
+	free(buf);
+}
+
+static void test_u64map_churn(void **state)
+{
+	struct bz_u64map m = { 0 };
+	static uint8_t present[4096];
+	uint64_t x = 88172645463325252ull;
+	memset(present, 0, sizeof(present));
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint64_t k = x % 4096;
+		if (x & 0x100000) {
+			assert_int_equal(bz_u64map_put(&m, k * 0x10000, (void *)(uintptr_t)(k + 1)), 0);
+			present[k] = 1;
+		} else {
+			void *v = bz_u64map_del(&m, k * 0x10000);
+			assert_true(present[k] ? v == (void *)(uintptr_t)(k + 1) : v == NULL);
+			present[k] = 0;
+		}
+	}
+	size_t n = 0;
+	for (uint64_t k = 0; k < 4096; k++) {
+		void *v = bz_u64map_get(&m, k * 0x10000);
+		assert_true(present[k] ? v == (void *)(uintptr_t)(k + 1) : v == NULL);
+		n += present[k];
+	}
+	assert_int_equal(n, m.len);
+	bz_u64map_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_server_and_client_spans),
+		cmocka_unit_test(test_ids_stable),
+		cmocka_unit_test(test_truncated_capture),
+		cmocka_unit_test(test_preexisting_and_unknown_conns),
+		cmocka_unit_test(test_not_a_capture),
+		cmocka_unit_test(test_many_requests),
+		cmocka_unit_test(test_late_request_and_pipelining),
+		cmocka_unit_test(test_ambiguous_parent),
+		cmocka_unit_test(test_golden_dump),
+		cmocka_unit_test(test_process_events),
+		cmocka_unit_test(test_schema_matches_file),
+		cmocka_unit_test(test_u64map_churn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
