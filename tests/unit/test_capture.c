@@ -1261,7 +1261,7 @@ static void test_info(void **state)
 	assert_true(file_has(out, "CONN ts=1020000000 pid=4300 tid=4300 conn=8 role=connected "
 				  "local=[::1]:40000 remote=[2001:db8::2]:443 est=0 start=1019000000 fd=-1\n"));
 	assert_true(file_has(out, "EST ts=1030000000 pid=4300 conn=8\n"));
-	assert_true(file_has(out, "EXIT ts=1450000000 pid=4300 code=256\n"));
+	assert_true(file_has(out, "EXIT ts=1450000000 pid=4300 code=1\n"));
 
 	/* no END: the recorder was killed */
 	write_small_capture(cap, 0);
