@@ -72,23 +72,29 @@ static __always_inline __u64 bound_len(__u64 n)
  * offsets are masked so the verifier can see every access in bounds. */
 static __always_inline __u32 copy_iov(__u8 *dst, __u64 iov_ptr, __u32 iovcnt, __u32 want)
 {
-	__u32 off = 0;
+	struct iovec iov[BZ_IOV_MAX_READ];
+	__u32 off = 0, cnt = iovcnt < BZ_IOV_MAX_READ ? iovcnt : BZ_IOV_MAX_READ;
 
+	/* one read for the iovec array: each user read costs ~50-100 ns */
+	__u64 sz = (__u64)cnt * sizeof(iov[0]);
+
+	asm volatile("%[n] &= 127" : [n] "+r"(sz));
+	if (sz > sizeof(iov))
+		sz = sizeof(iov);
+	if (cnt == 0 || bpf_probe_read_user(iov, sz, (void *)iov_ptr))
+		return 0;
 	for (int i = 0; i < BZ_IOV_MAX_READ; i++) {
-		struct iovec iov;
 		__u64 n;
 
-		if (i >= iovcnt || off >= want)
+		if (i >= cnt || off >= want)
 			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iov_ptr + i * sizeof(iov))))
-			break;
-		n = iov.iov_len;
+		n = iov[i].iov_len;
 		if (n > want - off)
 			n = want - off;
 		if (n == 0)
 			continue;
 		if (bpf_probe_read_user(dst + (bound_len(off) & (BZ_SNAPLEN_MAX - 1)), bound_len(n),
-					iov.iov_base))
+					iov[i].iov_base))
 			break;
 		off += n;
 	}
@@ -107,9 +113,10 @@ static __always_inline int io_from_regs(struct io_stash *io, __u8 dir)
 	if (!regs)
 		return -1;
 #if defined(__TARGET_ARCH_x86)
-	nr = BPF_CORE_READ(regs, orig_ax);
-	io->ptr = BPF_CORE_READ(regs, si);
-	io->iovcnt = BPF_CORE_READ(regs, dx);
+	/* regs is a BTF pointer: direct (CO-RE relocated) loads, no probe reads */
+	nr = regs->orig_ax;
+	io->ptr = regs->si;
+	io->iovcnt = regs->dx;
 #define NR_READ 0
 #define NR_WRITE 1
 #define NR_READV 19
@@ -120,9 +127,9 @@ static __always_inline int io_from_regs(struct io_stash *io, __u8 dir)
 #define NR_SENDMSG 46
 #define NR_RECVMSG 47
 #elif defined(__TARGET_ARCH_arm64)
-	nr = BPF_CORE_READ(regs, syscallno);
-	io->ptr = BPF_CORE_READ(regs, regs[1]);
-	io->iovcnt = BPF_CORE_READ(regs, regs[2]);
+	nr = regs->syscallno;
+	io->ptr = regs->regs[1];
+	io->iovcnt = regs->regs[2];
 #define NR_READ 63
 #define NR_WRITE 64
 #define NR_READV 65
@@ -186,7 +193,7 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		if (io && (!io->live || io->dir != dir))
 			io = NULL;
 	}
-	if (!io && io_from_regs(&regs_io, dir) == 0)
+	if (!io && cfg_snaplen && io_from_regs(&regs_io, dir) == 0)
 		io = &regs_io;
 	fill_hdr(&ev->h, BZ_EV_DATA, sizeof(*ev), pid_tgid);
 	ev->conn_id = st->conn_id;
