@@ -8,6 +8,7 @@
 #include <string.h>
 #include "bpf/beyla_events.h"
 #include "record/options.h"
+#include "record/redact.h"
 
 int bz_parse_duration(const char *s, uint64_t *ns)
 {
@@ -145,15 +146,16 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
-enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART };
+enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
+       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT };
 
 static const struct argp_option record_options[] = {
 	{ 0, 0, 0, 0, "What to record (at least one; combine freely):", 1 },
 	{ "pid", 'p', "PID", 0, "Record process PID and the children it forks (repeatable)", 1 },
 	{ "port", OPT_PORT, "N", 0, "Record every process that serves or calls TCP port N", 1 },
 	{ "exe", OPT_EXE, "REGEX", 0,
-	  "Record processes whose executable path, name or argv[0] matches REGEX "
-	  "(POSIX extended), running now or started later", 1 },
+	  "Record processes whose executable path, name, argv[0] or script (argv[1]) matches "
+	  "REGEX (POSIX extended), running now or started later", 1 },
 	{ 0, 0, 0, 0, "Output:", 2 },
 	{ "output", 'o', "FILE", 0, "Write the capture to FILE (default beyla-DATE-TIME.bz.zst)", 2 },
 	{ "force", OPT_FORCE, 0, 0, "Overwrite FILE if it exists", 2 },
@@ -169,6 +171,15 @@ static const struct argp_option record_options[] = {
 	  "Also record when each socket read/write syscall began (hooks every read/write "
 	  "syscall on the machine: costs throughput; the end time is always recorded)", 3 },
 	{ "zstd-level", OPT_LEVEL, "N", 0, "zstd compression level 1-19 (default 3)", 3 },
+	{ 0, 0, 0, 0, "Privacy (credentials in captured payloads are masked by default):", 4 },
+	{ "redact-header", OPT_REDACT_HEADER, "NAME", 0,
+	  "Also mask the value of HTTP header NAME (repeatable; Authorization, Cookie, Set-Cookie, "
+	  "X-Api-Key and names with token, secret, password, session... are masked already)", 4 },
+	{ "redact-param", OPT_REDACT_PARAM, "NAME", 0,
+	  "Also mask the value of query or form parameter NAME (repeatable; password, token, key, "
+	  "secret, signature... are masked already)", 4 },
+	{ "no-redact", OPT_NO_REDACT, 0, 0,
+	  "Store payloads exactly as captured, credentials included (the capture says so)", 4 },
 	{ 0 }
 };
 
@@ -190,7 +201,12 @@ static const char record_doc[] =
 	"  beyla info shop.bz.zst && beyla analyze shop.bz.zst\n"
 	"\n"
 	"Ctrl-C or SIGTERM stops recording and finishes the file. A killed recorder loses at most "
-	"the last second: the rest of the file stays readable.";
+	"the last second: the rest of the file stays readable.\n"
+	"\n"
+	"Before payload bytes are written, the values of credential headers (Authorization, Cookie, "
+	"Set-Cookie, API keys, tokens) and of secret-looking query and form parameters in HTTP/1 "
+	"traffic are overwritten with '*', byte for byte, so sizes stay exact. The file is created "
+	"with mode 0600.";
 
 static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -242,6 +258,21 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid ring size '%s' (a power of two, 4K-1G)", arg);
 		o->ring_bytes = (uint32_t)v;
 		break;
+	case OPT_REDACT_HEADER:
+	case OPT_REDACT_PARAM: {
+		int *n = key == OPT_REDACT_HEADER ? &o->nredact_headers : &o->nredact_params;
+		if (*n >= BZ_MAX_REDACT_NAMES)
+			argp_error(state, "too many --redact-%s (at most %d)",
+				   key == OPT_REDACT_HEADER ? "header" : "param", BZ_MAX_REDACT_NAMES);
+		if (!bz_redact_name_ok(arg))
+			argp_error(state, "invalid name '%s' (1-%d printable characters, "
+				   "no space, ':', '=', '&', '?', '#')", arg, BZ_REDACT_NAME_MAX);
+		(key == OPT_REDACT_HEADER ? o->redact_headers : o->redact_params)[(*n)++] = arg;
+		break;
+	}
+	case OPT_NO_REDACT:
+		o->no_redact = true;
+		break;
 	case OPT_LEVEL:
 		o->zstd_level = atoi(arg);
 		if (o->zstd_level < 1 || o->zstd_level > 19)
@@ -254,6 +285,8 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->npids && !o->port && !o->exe_re && !o->cmd)
 			argp_error(state, "nothing to record: give -p PID, --port N, --exe REGEX or -- CMD");
+		if (o->no_redact && (o->nredact_headers || o->nredact_params))
+			argp_error(state, "--no-redact contradicts --redact-header/--redact-param");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

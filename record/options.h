@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #define BZ_MAX_PIDS 64
+#define BZ_MAX_REDACT_NAMES 64 /* --redact-header / --redact-param, each */
 
 struct record_opts {
 	uint64_t duration_ns;     /* 0: until SIGINT/SIGTERM (or the command exits) */
@@ -24,6 +25,11 @@ struct record_opts {
 	int port;                 /* 0: none */
 	const char *exe_re;       /* NULL: none */
 	char **cmd;               /* argv after "--", NULL-terminated; NULL: none */
+	bool no_redact;           /* --no-redact: payloads stored as captured */
+	const char *redact_headers[BZ_MAX_REDACT_NAMES]; /* --redact-header, beyond the defaults */
+	int nredact_headers;
+	const char *redact_params[BZ_MAX_REDACT_NAMES];  /* --redact-param, beyond the defaults */
+	int nredact_params;
 	int argc;                 /* the recorder's own argv, stored in the capture */
 	char **argv;
 };

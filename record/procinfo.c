@@ -121,8 +121,15 @@ int procinfo_matches(const struct procinfo *pi, const void *re)
 		return 1;
 	if (pi->comm[0] && !regexec(rx, pi->comm, 0, NULL, 0))
 		return 1;
-	/* argv[0] is the first NUL-terminated string of cmdline */
+	/* argv[0] is the first NUL-terminated string of cmdline; argv[1] is
+	 * the script when the executable is an interpreter (gunicorn, node app) */
 	if (pi->cmdline_len && !regexec(rx, pi->cmdline, 0, NULL, 0))
 		return 1;
+	{
+		size_t a0 = strnlen(pi->cmdline, pi->cmdline_len);
+		if (a0 + 1 < pi->cmdline_len && pi->cmdline[a0 + 1] != '-' &&
+		    !regexec(rx, pi->cmdline + a0 + 1, 0, NULL, 0))
+			return 1;
+	}
 	return 0;
 }

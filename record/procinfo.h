@@ -24,7 +24,8 @@ struct procinfo {
 int procinfo_read(pid_t pid, struct procinfo *pi);
 /* Appends a PROC block body for pi to b. */
 void procinfo_encode(const struct procinfo *pi, uint64_t seen_ns, uint32_t flags, struct bz_buf *b);
-/* Does the process match the regex on exe path, exe basename, comm or argv[0]? */
+/* Does the process match the regex on exe path, exe basename, comm, argv[0],
+ * or argv[1] when it is not an option (an interpreter's script)? */
 int procinfo_matches(const struct procinfo *pi, const void *regex_t_ptr);
 
 #endif

@@ -29,6 +29,7 @@
 #include "record/options.h"
 #include "record/probes.h"
 #include "record/procinfo.h"
+#include "record/redact.h"
 #include "record/targets.h"
 
 #define EVENTS_BLOCK_MAX (256u << 10) /* raw bytes per EVENTS block */
@@ -58,6 +59,7 @@ struct recorder {
 	regex_t re;
 	int have_re;
 	struct procinfo pi;
+	struct bz_redact *redact;  /* NULL with --no-redact */
 	uint64_t by_kind[BZ_EV_KIND_MAX];
 	uint64_t events;
 	uint64_t start_ns, last_frame_ns, last_stats_ns, last_status_ns;
@@ -213,6 +215,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h) || h->size < sizeof(*h) || h->size > size)
 		return 0;
 	len = h->size;
+	data = bz_redact_event(r->redact, data, len); /* credentials masked in a copy */
 	switch (h->kind) {
 	case BZ_EV_PROC_EXEC: {
 		const struct bz_ev_proc_exec *ev = data;
@@ -635,6 +638,11 @@ int cmd_record(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (preflight(&r))
 		goto out;
+	if (!o.no_redact && bz_redact_setup(&r.redact, o.redact_headers, o.nredact_headers,
+					     o.redact_params, o.nredact_params)) {
+		die_line("cannot set up payload redaction: out of memory");
+		goto out;
+	}
 
 	fd = open_output(&r);
 	if (fd < 0)
@@ -741,6 +749,7 @@ out:
 		unlink(r.out_path);
 	bz_buf_free(&r.batch);
 	bz_buf_free(&r.tmp);
+	bz_redact_free(&r.redact);
 	free(r.probes);
 	if (r.have_re)
 		regfree(&r.re);

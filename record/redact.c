@@ -1,0 +1,1018 @@
+/* redact.c - masks credential values in captured HTTP/1 payloads, per
+ * connection and direction, across reads.  redact.h says what is masked and
+ * where the limits are; this file is the byte-at-a-time state machine and
+ * the bounded table that holds one state per stream in mid-message.
+ *
+ * The machine, per stream:
+ *   RM_HEAD        outside any body: start lines, header lines, blank lines.
+ *                  With F_MSG a start line was seen and the blank line decides
+ *                  what follows; without it (a fresh or idle stream, chunk
+ *                  trailers, after lost sync) header-looking lines are still
+ *                  masked and a blank line changes nothing.
+ *   RM_BODY        `left` bytes of a Content-Length body (form parameters
+ *                  masked when F_FORM).
+ *   RM_CHUNK_*     a chunked body: size line, extension, data, CRLF.
+ * Every decision is taken on the byte that settles it, with what earlier
+ * bytes left in the state, never by looking ahead, so (in BZ_REDACT_F_EXACT
+ * mode) a stream gives the same bytes whatever reads it was cut into.  The
+ * only look-ahead is at the start of a read after uncaptured bytes, where
+ * nothing better is known (rd_unsure).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bpf/beyla_events.h"
+#include "record/redact.h"
+
+#define RD_METHOD_MAX 20        /* longest request method recognised */
+#define RD_HEX_MAX 16           /* hex digits of a chunk size */
+#define RD_DROP_BITS 65536u     /* marks of streams that found the table full */
+#define RD_SCRATCH (1u << 16)   /* an event record is at most 64 KiB (u16 size) */
+#define RD_SLOTS_MIN 64u
+
+enum rd_mode { RM_HEAD = 0, RM_BODY, RM_CHUNK_SIZE, RM_CHUNK_EXT, RM_CHUNK_DATA, RM_CHUNK_END };
+enum rd_line {
+	L_START = 0, /* nothing of this line yet */
+	L_CR,        /* only a CR so far: a blank line if LF follows */
+	L_TOKEN,     /* the first token: a header name, a method, or "HTTP" */
+	L_TOKSP,     /* whitespace after the token: "Name :" */
+	L_VALUE,     /* a header value (hv says which) */
+	L_SKIP,      /* nothing more of interest until LF */
+	L_TARGET,    /* a request target */
+	L_STATUS,    /* a status line after "HTTP/" */
+};
+enum rd_hv { HV_SKIP = 0, HV_REDACT, HV_CL, HV_CT, HV_TE };
+enum rd_par { P_NONE = 0, P_NAME, P_KEEP, P_REDACT };
+enum rd_tgt { T_PATH = 0, T_MATRIX, T_QUERY, T_FRAG };
+
+enum {
+	F_MSG = 1u << 0,         /* a start line was seen and its header block is being read */
+	F_REQ = 1u << 1,         /* that message (or the last one) is a request */
+	F_PREV_SENS = 1u << 2,   /* the header line before was masked: so are its continuations */
+	F_VAL_STARTED = 1u << 3, /* past the leading whitespace of a header value */
+	F_TOK_LONG = 1u << 4,    /* the line's first token did not fit in tok[] */
+	F_PAR_LONG = 1u << 5,    /* the parameter name did not fit in parn[] */
+	F_CL_KNOWN = 1u << 6,
+	F_CL_BAD = 1u << 7,      /* Content-Length repeated, malformed or overflowing */
+	F_CT_SEEN = 1u << 8,
+	F_CT_FORM = 1u << 9,
+	F_CHUNKED = 1u << 10,
+	F_HEAD_GAP = 1u << 11,   /* bytes of this header block were not captured */
+	F_GUESS_FORM = 1u << 12, /* look for form parameters on every non-header line */
+	F_FORM = 1u << 13,       /* the body being read is a form */
+	F_SNIFF = 1u << 14,      /* in a body: might this be a start line?  tok[] holds its token */
+	F_UNSURE = 1u << 15,     /* the next read starts after uncaptured bytes */
+};
+
+struct rd_state {
+	uint64_t left; /* RM_BODY, RM_CHUNK_DATA: bytes left; RM_CHUNK_SIZE: the size so far */
+	uint64_t cl;   /* Content-Length so far */
+	uint32_t fl;   /* F_* */
+	uint16_t status;
+	uint8_t mode, line, hv, par, tgt;
+	uint8_t sub;   /* HV_CL: whitespace after digits; HV_CT, HV_TE: match position;
+	                * L_STATUS: 0 version, 1 code, 2 reason */
+	uint8_t tok_len, par_len;
+	char tok[BZ_REDACT_NAME_MAX];  /* first token of the line (or hex digits of a chunk size) */
+	char parn[BZ_REDACT_NAME_MAX]; /* name of the parameter being read */
+};
+
+struct rd_slot {
+	uint64_t conn;
+	uint32_t dir;
+	struct rd_state *st; /* NULL: empty slot */
+};
+
+struct rd_names {
+	char (*v)[BZ_REDACT_NAME_MAX + 1]; /* normalised, NUL-terminated */
+	int n, cap;
+};
+
+struct bz_redact {
+	struct rd_slot *slots;
+	uint32_t nslots, max;
+	unsigned flags;
+	struct rd_names hdr, par;
+	struct bz_redact_stats st;
+	size_t cur; /* bytes masked by the current call */
+	uint8_t *scratch;
+	uint8_t dropped[RD_DROP_BITS / 8];
+};
+
+/* ---- names ----------------------------------------------------------------- */
+
+/* Names (normalised) masked by default.  Exact: the whole name, or the name
+ * after an "X-" prefix.  Substrings: anywhere in the name. */
+static const char *const rd_exact[] = { "key", "sig", "pwd", "pass", "auth", "otp", "sid", NULL };
+static const char *const rd_substr[] = {
+	"password", "passwd", "passphrase", "secret", "token", "credential", "apikey",
+	"accesskey", "privatekey", "signature", "session", "sessid", "cookie", "csrf", "xsrf",
+	"authorization", "oauth", "bearer", "jwt", NULL
+};
+static const char rd_form_ct[] = "application/x-www-form-urlencoded";
+#define RD_FORM_CT_LEN (sizeof(rd_form_ct) - 1)
+
+static int rd_lower(unsigned c) { return c >= 'A' && c <= 'Z' ? (int)(c + 32) : (int)c; }
+
+static int rd_hexval(unsigned c)
+{
+	if (c >= '0' && c <= '9')
+		return (int)(c - '0');
+	c = (unsigned)rd_lower(c);
+	return c >= 'a' && c <= 'f' ? (int)(c - 'a' + 10) : -1;
+}
+
+/* RFC 9110 tchar: what a header name or method is made of. */
+static int rd_tchar(unsigned c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	return c && c < 0x80 && strchr("!#$%&'*+-.^_`|~", (int)c) != NULL;
+}
+
+/* A request method: 3..RD_METHOD_MAX upper-case letters, '-' or '_'. */
+static int rd_is_method(const char *t, size_t n)
+{
+	if (n < 3 || n > RD_METHOD_MAX || t[0] < 'A' || t[0] > 'Z')
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!((t[i] >= 'A' && t[i] <= 'Z') || t[i] == '-' || t[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Normalises name[0..len) into out: letters lowered, digits kept, %XX
+ * decoded first when `decode`, everything else dropped.  Returns the length,
+ * or BZ_REDACT_NAME_MAX + 1 if it does not fit. */
+static size_t rd_norm(const char *name, size_t len, int decode, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = (uint8_t)name[i];
+		if (decode && c == '%' && i + 2 < len && rd_hexval((uint8_t)name[i + 1]) >= 0 &&
+		    rd_hexval((uint8_t)name[i + 2]) >= 0) {
+			c = (unsigned)(rd_hexval((uint8_t)name[i + 1]) * 16 + rd_hexval((uint8_t)name[i + 2]));
+			i += 2;
+		}
+		c = (unsigned)rd_lower(c);
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			continue;
+		if (n == BZ_REDACT_NAME_MAX)
+			return BZ_REDACT_NAME_MAX + 1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static int rd_default_sensitive(const char *raw, size_t rawlen, const char *norm, size_t n)
+{
+	int xprefix = rawlen > 2 && (raw[0] == 'x' || raw[0] == 'X') && (raw[1] == '-' || raw[1] == '_');
+
+	for (int i = 0; rd_exact[i]; i++) {
+		size_t l = strlen(rd_exact[i]);
+		if ((l == n && !memcmp(norm, rd_exact[i], l)) ||
+		    (xprefix && l + 1 == n && !memcmp(norm + 1, rd_exact[i], l)))
+			return 1;
+	}
+	for (int i = 0; rd_substr[i]; i++)
+		if (memmem(norm, n, rd_substr[i], strlen(rd_substr[i])))
+			return 1;
+	return 0;
+}
+
+/* 1 if the header (decode 0) or parameter (decode 1) name raw[0..len) is to
+ * be masked: a default name, one of `extra`, or too long to tell. */
+static int rd_sensitive(const struct rd_names *extra, const char *raw, size_t len, int decode)
+{
+	char norm[BZ_REDACT_NAME_MAX + 1];
+	size_t n = rd_norm(raw, len, decode, norm);
+
+	if (n > BZ_REDACT_NAME_MAX)
+		return 1;
+	if (rd_default_sensitive(raw, len, norm, n))
+		return 1;
+	for (int i = 0; i < extra->n; i++)
+		if (strlen(extra->v[i]) == n && !memcmp(extra->v[i], norm, n))
+			return 1;
+	return 0;
+}
+
+/* 1 if the normalised raw[0..len) equals want. */
+static int rd_norm_is(const char *raw, size_t len, const char *want)
+{
+	char norm[BZ_REDACT_NAME_MAX + 1];
+	return rd_norm(raw, len, 0, norm) <= BZ_REDACT_NAME_MAX && !strcmp(norm, want);
+}
+
+int bz_redact_name_ok(const char *name)
+{
+	char norm[BZ_REDACT_NAME_MAX + 1];
+	size_t len;
+
+	if (!name)
+		return 0;
+	len = strlen(name);
+	if (len < 1 || len > BZ_REDACT_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = (uint8_t)name[i];
+		if (c <= 0x20 || c >= 0x7f || strchr(":=&?#", (int)c))
+			return 0;
+	}
+	/* something must be left to compare */
+	return rd_norm(name, len, 1, norm) > 0;
+}
+
+static int rd_names_add(struct rd_names *ns, const char *name)
+{
+	if (!bz_redact_name_ok(name))
+		return -EINVAL;
+	if (ns->n == ns->cap) {
+		int cap = ns->cap ? ns->cap * 2 : 8;
+		void *v = realloc(ns->v, (size_t)cap * sizeof(ns->v[0]));
+		if (!v)
+			return -ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	rd_norm(name, strlen(name), 1, ns->v[ns->n]);
+	ns->n++;
+	return 0;
+}
+
+/* ---- the state machine ------------------------------------------------------ */
+
+static void rd_mask(struct bz_redact *r, uint8_t *b)
+{
+	if (*b == '\r' || *b == '\n' || *b == BZ_REDACT_FILL)
+		return;
+	*b = BZ_REDACT_FILL;
+	r->cur++;
+}
+
+/* Between messages: exactly the state of a stream never seen (but for F_REQ,
+ * which only matters together with F_MSG or a body). */
+static void rd_idle(struct rd_state *s)
+{
+	s->mode = RM_HEAD;
+	s->line = L_START;
+	s->fl &= F_REQ;
+	s->left = s->cl = 0;
+	s->status = 0;
+	s->hv = HV_SKIP;
+	s->par = P_NONE;
+	s->tgt = T_PATH;
+	s->sub = 0;
+	s->tok_len = s->par_len = 0;
+}
+
+static int rd_is_idle(const struct rd_state *s)
+{
+	return s->mode == RM_HEAD && s->line == L_START && !(s->fl & ~F_REQ) && s->par == P_NONE;
+}
+
+/* A request line (after "METHOD ") or status line (after "HTTP/") begins. */
+static void rd_start_msg(struct rd_state *s, int req)
+{
+	rd_idle(s);
+	s->fl = F_MSG | (req ? F_REQ : 0);
+	s->line = req ? L_TARGET : L_STATUS;
+}
+
+static void rd_par_start(struct rd_state *s)
+{
+	s->par = P_NAME;
+	s->par_len = 0;
+	s->fl &= ~F_PAR_LONG;
+}
+
+/* One byte of a name=value&name=value list. */
+static void rd_param(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsigned c)
+{
+	switch (s->par) {
+	case P_NAME:
+		if (c == '&') {
+			rd_par_start(s);
+		} else if (c == '=') {
+			s->par = (s->fl & F_PAR_LONG) || rd_sensitive(&r->par, s->parn, s->par_len, 1)
+				 ? P_REDACT : P_KEEP;
+		} else if (s->par_len < BZ_REDACT_NAME_MAX) {
+			s->parn[s->par_len++] = (char)c;
+		} else {
+			s->fl |= F_PAR_LONG;
+		}
+		break;
+	case P_KEEP:
+		if (c == '&')
+			rd_par_start(s);
+		break;
+	case P_REDACT:
+		if (c == '&')
+			rd_par_start(s);
+		else
+			rd_mask(r, b);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The header name in tok[] ended with ':'. */
+static void rd_header_name(struct bz_redact *r, struct rd_state *s)
+{
+	s->line = L_VALUE;
+	s->hv = HV_SKIP;
+	s->sub = 0;
+	s->fl &= ~F_VAL_STARTED;
+	if ((s->fl & F_TOK_LONG) || rd_sensitive(&r->hdr, s->tok, s->tok_len, 0)) {
+		s->hv = HV_REDACT;
+		s->fl |= F_PREV_SENS;
+		return;
+	}
+	if (!(s->fl & F_MSG)) /* framing matters only in a header block we know */
+		return;
+	if (rd_norm_is(s->tok, s->tok_len, "contentlength")) {
+		if (s->fl & F_CL_KNOWN)
+			s->fl |= F_CL_BAD; /* two lengths: trust neither */
+		s->fl |= F_CL_KNOWN;
+		s->cl = 0;
+		s->hv = HV_CL;
+	} else if (rd_norm_is(s->tok, s->tok_len, "contenttype")) {
+		s->fl = (s->fl | F_CT_SEEN) & ~F_CT_FORM;
+		s->hv = HV_CT;
+	} else if (rd_norm_is(s->tok, s->tok_len, "transferencoding")) {
+		s->hv = HV_TE;
+	}
+}
+
+static void rd_value(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsigned c)
+{
+	int ows = c == ' ' || c == '\t';
+
+	if (c == '\r' || (ows && !(s->fl & F_VAL_STARTED)))
+		return;
+	switch (s->hv) {
+	case HV_REDACT:
+		rd_mask(r, b);
+		break;
+	case HV_CL:
+		if (c >= '0' && c <= '9' && !s->sub) {
+			if (s->cl > (UINT64_MAX - 9) / 10)
+				s->fl |= F_CL_BAD;
+			else
+				s->cl = s->cl * 10 + (c - '0');
+		} else if (ows) {
+			s->sub = 1;
+		} else {
+			s->fl |= F_CL_BAD;
+		}
+		break;
+	case HV_CT:
+		if (s->sub < RD_FORM_CT_LEN) {
+			if (rd_lower(c) == rd_form_ct[s->sub]) {
+				if (++s->sub == RD_FORM_CT_LEN)
+					s->fl |= F_CT_FORM;
+			} else {
+				s->sub = 0xff;
+			}
+		}
+		break;
+	case HV_TE: /* "chunked" anywhere in the list */
+		if (rd_lower(c) == "chunked"[s->sub]) {
+			if (++s->sub == 7) {
+				s->fl |= F_CHUNKED;
+				s->sub = 0;
+			}
+		} else {
+			s->sub = rd_lower(c) == 'c';
+		}
+		break;
+	default:
+		break;
+	}
+	s->fl |= F_VAL_STARTED;
+}
+
+static void rd_target(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsigned c)
+{
+	if (c == ' ' || c == '\t' || c == '\r') { /* the version follows */
+		s->line = L_SKIP;
+		s->par = P_NONE;
+		return;
+	}
+	switch (s->tgt) {
+	case T_PATH:
+		if (c == '?' || c == ';') {
+			s->tgt = c == '?' ? T_QUERY : T_MATRIX;
+			rd_par_start(s);
+		}
+		break;
+	case T_MATRIX: /* /path;jsessionid=...;x=y/more */
+		if (c == '/') {
+			s->tgt = T_PATH;
+			s->par = P_NONE;
+		} else if (c == '?') {
+			s->tgt = T_QUERY;
+			rd_par_start(s);
+		} else if (c == ';') {
+			rd_par_start(s);
+		} else {
+			rd_param(r, s, b, c);
+		}
+		break;
+	case T_QUERY:
+		if (c == '#') {
+			s->tgt = T_FRAG;
+			s->par = P_NONE;
+		} else {
+			rd_param(r, s, b, c);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void rd_status(struct rd_state *s, unsigned c)
+{
+	if (s->sub == 0) {
+		if (c == ' ')
+			s->sub = 1;
+	} else if (s->sub == 1) {
+		if (c >= '0' && c <= '9' && s->tok_len < 3) {
+			s->status = (uint16_t)(s->status * 10 + (c - '0'));
+			s->tok_len++;
+		} else if (!(c == ' ' && !s->tok_len)) {
+			s->sub = 2;
+		}
+	}
+}
+
+/* The blank line that ends a header block: what follows? */
+static void rd_blank(struct rd_state *s)
+{
+	uint32_t req = s->fl & F_REQ;
+	int form;
+
+	if (!(s->fl & F_MSG)) /* idle, or chunk trailers: nothing follows by rule */
+		return;
+	if (s->fl & F_HEAD_GAP) {
+		/* Length or type may have gone by unseen: no body we can count. */
+		rd_idle(s);
+		s->fl |= F_GUESS_FORM;
+		return;
+	}
+	if (!req && (s->status / 100 == 1 || s->status == 204 || s->status == 304)) {
+		rd_idle(s);
+		return;
+	}
+	form = req && ((s->fl & F_CT_FORM) || !(s->fl & F_CT_SEEN));
+	if (s->fl & F_CHUNKED) {
+		s->mode = RM_CHUNK_SIZE;
+		s->left = 0;
+		s->tok_len = 0;
+		s->fl = req | (form ? F_FORM : 0);
+		if (form)
+			rd_par_start(s);
+		return;
+	}
+	if ((s->fl & (F_CL_KNOWN | F_CL_BAD)) == F_CL_KNOWN && s->cl > 0) {
+		s->mode = RM_BODY;
+		s->left = s->cl;
+		s->tok_len = 0;
+		s->fl = req | F_SNIFF | (form ? F_FORM : 0); /* a HEAD response has no body */
+		if (form)
+			rd_par_start(s);
+		return;
+	}
+	form = req && (s->fl & F_CL_BAD);
+	rd_idle(s); /* no body, or a response until close */
+	if (form)
+		s->fl |= F_GUESS_FORM;
+}
+
+static void rd_head_eol(struct rd_state *s)
+{
+	int blank = s->line == L_START || s->line == L_CR;
+	int masked = s->line == L_VALUE && s->hv == HV_REDACT;
+
+	if (s->line == L_VALUE && s->hv == HV_CL && !(s->fl & F_VAL_STARTED))
+		s->fl |= F_CL_BAD;
+	s->line = L_START;
+	s->tok_len = 0;
+	s->par = P_NONE;
+	if (!masked)
+		s->fl &= ~F_PREV_SENS;
+	if (blank)
+		rd_blank(s);
+}
+
+static void rd_head(struct bz_redact *r, struct rd_state *s, uint8_t *b)
+{
+	unsigned c = *b;
+
+	if ((s->fl & F_GUESS_FORM) && s->par != P_NONE && c != '\r' && c != '\n')
+		rd_param(r, s, b, c);
+	if (c == '\n') {
+		rd_head_eol(s);
+		return;
+	}
+	switch (s->line) {
+	case L_START:
+		if (c == '\r') {
+			s->line = L_CR;
+			return;
+		}
+		if (s->fl & F_GUESS_FORM) {
+			rd_par_start(s);
+			rd_param(r, s, b, c);
+		}
+		if (c == ' ' || c == '\t') { /* obs-fold: continues the header above */
+			if (s->fl & F_PREV_SENS) {
+				s->line = L_VALUE;
+				s->hv = HV_REDACT;
+				s->fl &= ~F_VAL_STARTED;
+			} else {
+				s->line = L_SKIP;
+			}
+			return;
+		}
+		s->fl &= ~(F_PREV_SENS | F_TOK_LONG);
+		s->tok_len = 0;
+		s->line = L_TOKEN;
+		/* fall through */
+	case L_TOKEN:
+		if (rd_tchar(c)) {
+			if (s->tok_len < BZ_REDACT_NAME_MAX)
+				s->tok[s->tok_len++] = (char)c;
+			else
+				s->fl |= F_TOK_LONG;
+		} else if (c == ':') {
+			rd_header_name(r, s);
+		} else if (c == ' ' && !(s->fl & F_TOK_LONG) && rd_is_method(s->tok, s->tok_len)) {
+			rd_start_msg(s, 1);
+		} else if (c == '/' && s->tok_len == 4 && !memcmp(s->tok, "HTTP", 4)) {
+			rd_start_msg(s, 0);
+		} else {
+			s->line = c == ' ' || c == '\t' ? L_TOKSP : L_SKIP;
+		}
+		return;
+	case L_CR:
+		s->line = L_SKIP;
+		return;
+	case L_TOKSP:
+		if (c == ':')
+			rd_header_name(r, s);
+		else if (c != ' ' && c != '\t')
+			s->line = L_SKIP;
+		return;
+	case L_VALUE:
+		rd_value(r, s, b, c);
+		return;
+	case L_TARGET:
+		rd_target(r, s, b, c);
+		return;
+	case L_STATUS:
+		rd_status(s, c);
+		return;
+	default: /* L_SKIP */
+		return;
+	}
+}
+
+/* In a body: does a start line begin here?  1 if so (the stream is now in
+ * that message's start line). */
+static int rd_sniff(struct rd_state *s, unsigned c)
+{
+	if (rd_tchar(c) && s->tok_len < RD_METHOD_MAX) {
+		s->tok[s->tok_len++] = (char)c;
+		return 0;
+	}
+	if (c == ' ' && rd_is_method(s->tok, s->tok_len)) {
+		rd_start_msg(s, 1);
+		return 1;
+	}
+	if (c == '/' && s->tok_len == 4 && !memcmp(s->tok, "HTTP", 4)) {
+		rd_start_msg(s, 0);
+		return 1;
+	}
+	s->fl &= ~F_SNIFF;
+	return 0;
+}
+
+static void rd_body(struct bz_redact *r, struct rd_state *s, uint8_t *b)
+{
+	unsigned c = *b;
+
+	if ((s->fl & F_SNIFF) && rd_sniff(s, c))
+		return;
+	if ((s->fl & F_FORM) && s->par != P_NONE)
+		rd_param(r, s, b, c);
+	if (--s->left == 0) {
+		if (s->mode == RM_BODY) {
+			rd_idle(s);
+		} else {
+			s->mode = RM_CHUNK_END;
+			s->fl &= ~F_SNIFF;
+		}
+	}
+}
+
+/* The chunk framing makes no sense: go back to looking for lines, and feed
+ * them what was taken for a chunk size ("DEL" of "DELETE ..."). */
+static void rd_lost(struct bz_redact *r, struct rd_state *s, uint8_t *b)
+{
+	char pend[RD_HEX_MAX];
+	size_t n = s->mode == RM_CHUNK_SIZE ? s->tok_len : 0;
+	uint32_t req = s->fl & F_REQ;
+
+	memcpy(pend, s->tok, n);
+	rd_idle(s);
+	if (req)
+		s->fl |= F_GUESS_FORM;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t x = (uint8_t)pend[i];
+		rd_head(r, s, &x);
+	}
+	rd_head(r, s, b);
+}
+
+static void rd_chunk_size_done(struct rd_state *s)
+{
+	s->tok_len = 0;
+	if (s->left == 0) /* the last chunk: trailers are header lines, then idle */
+		rd_idle(s);
+	else
+		s->mode = RM_CHUNK_DATA;
+}
+
+static void rd_chunk(struct bz_redact *r, struct rd_state *s, uint8_t *b)
+{
+	unsigned c = *b;
+	int v = rd_hexval(c);
+
+	switch (s->mode) {
+	case RM_CHUNK_SIZE:
+		if (v >= 0 && s->tok_len < RD_HEX_MAX) {
+			s->left = s->left * 16 + (unsigned)v;
+			s->tok[s->tok_len++] = (char)c;
+			return;
+		}
+		if (s->tok_len && v < 0) {
+			if (c == '\n') {
+				rd_chunk_size_done(s);
+				return;
+			}
+			if (c == '\r' || c == ';' || c == ' ' || c == '\t') {
+				s->mode = RM_CHUNK_EXT;
+				return;
+			}
+		}
+		rd_lost(r, s, b);
+		return;
+	case RM_CHUNK_EXT:
+		if (c == '\n')
+			rd_chunk_size_done(s);
+		return;
+	default: /* RM_CHUNK_END: the CRLF after chunk data */
+		if (c == '\r')
+			return;
+		if (c == '\n') {
+			s->mode = RM_CHUNK_SIZE;
+			s->left = 0;
+			s->tok_len = 0;
+			return;
+		}
+		rd_lost(r, s, b);
+		return;
+	}
+}
+
+/* Does p[0..n) begin with a request line ("METHOD ") or a status line ("HTTP/")? */
+static int rd_starts_msg(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && i <= RD_METHOD_MAX && rd_tchar(p[i]))
+		i++;
+	if (i < n && p[i] == ' ' && rd_is_method((const char *)p, i))
+		return 1;
+	return i == 4 && n > 4 && p[4] == '/' && !memcmp(p, "HTTP", 4);
+}
+
+/* Text as header values are: no control bytes but HT and CR. */
+static int rd_texty(unsigned c) { return c == '\t' || c == '\r' || (c >= 0x20 && c != 0x7f); }
+
+/* The read starts after bytes never captured, somewhere in header lines:
+ * unless a new message starts here, the first line is the unseen rest of
+ * some line, perhaps a secret's: masked if it is text. */
+static void rd_unsure(struct rd_state *s, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	s->fl &= ~F_UNSURE;
+	s->line = L_START;
+	s->tok_len = 0;
+	s->par = P_NONE;
+	if (rd_starts_msg(p, n))
+		return;
+	for (i = 0; i < n && p[i] != '\n'; i++)
+		if (!rd_texty(p[i]))
+			break;
+	if (i < n && p[i] != '\n') {
+		s->line = L_SKIP; /* binary: not a header line */
+		return;
+	}
+	s->line = L_VALUE;
+	s->hv = HV_REDACT;
+	s->fl |= F_VAL_STARTED | F_PREV_SENS;
+}
+
+static void rd_run(struct bz_redact *r, struct rd_state *s, uint8_t *p, size_t n)
+{
+	if (s->fl & F_UNSURE) {
+		rd_unsure(s, p, n);
+	} else if (!(r->flags & BZ_REDACT_F_EXACT) && (s->mode == RM_BODY || s->mode == RM_CHUNK_DATA) &&
+		   rd_starts_msg(p, n)) {
+		rd_idle(s); /* a read that starts a new message ends a body we lost track of */
+	}
+	for (size_t i = 0; i < n; i++) {
+		switch (s->mode) {
+		case RM_HEAD:
+			rd_head(r, s, p + i);
+			break;
+		case RM_BODY:
+		case RM_CHUNK_DATA:
+			rd_body(r, s, p + i);
+			break;
+		default:
+			rd_chunk(r, s, p + i);
+			break;
+		}
+	}
+}
+
+/* `skipped` bytes of the stream went by uncaptured. */
+static void rd_gap(struct bz_redact *r, struct rd_state *s, uint64_t skipped)
+{
+	if (s->mode == RM_BODY || s->mode == RM_CHUNK_DATA) {
+		if (skipped < s->left) {
+			s->left -= skipped;
+			s->fl &= ~F_SNIFF;
+			if (s->fl & F_FORM) /* somewhere in a parameter: mask to the next '&' */
+				s->par = P_REDACT;
+			return;
+		}
+		if (skipped == s->left) {
+			if (s->mode == RM_BODY)
+				rd_idle(s);
+			else
+				s->mode = RM_CHUNK_END;
+			return;
+		}
+	}
+	r->st.gaps++;
+	if (s->mode != RM_HEAD)
+		rd_idle(s);
+	else if (s->fl & F_MSG)
+		s->fl |= F_HEAD_GAP;
+	s->fl |= F_UNSURE | F_GUESS_FORM;
+}
+
+/* ---- the table of streams ------------------------------------------------------ */
+
+static uint64_t rd_hash(uint64_t conn, unsigned dir)
+{
+	uint64_t x = conn ^ ((uint64_t)dir * 0x9e3779b97f4a7c15ull);
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint32_t rd_find(const struct bz_redact *r, uint64_t conn, unsigned dir)
+{
+	uint32_t mask = r->nslots - 1;
+
+	for (uint32_t i = (uint32_t)rd_hash(conn, dir) & mask;; i = (i + 1) & mask) {
+		if (!r->slots[i].st || (r->slots[i].conn == conn && r->slots[i].dir == dir))
+			return i;
+	}
+}
+
+static int rd_grow(struct bz_redact *r)
+{
+	uint32_t n = r->nslots * 2;
+	struct rd_slot *old = r->slots, *ns = calloc(n, sizeof(*ns));
+	uint32_t oldn = r->nslots;
+
+	if (!ns)
+		return -ENOMEM;
+	r->slots = ns;
+	r->nslots = n;
+	for (uint32_t i = 0; i < oldn; i++)
+		if (old[i].st)
+			r->slots[rd_find(r, old[i].conn, old[i].dir)] = old[i];
+	free(old);
+	return 0;
+}
+
+static int rd_insert(struct bz_redact *r, uint64_t conn, unsigned dir, const struct rd_state *s)
+{
+	struct rd_state *st;
+	uint32_t i;
+
+	if (r->st.streams >= r->max)
+		return -ENOSPC;
+	if ((r->st.streams + 1) * 2 > r->nslots && rd_grow(r))
+		return -ENOMEM;
+	st = malloc(sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	*st = *s;
+	i = rd_find(r, conn, dir);
+	r->slots[i].conn = conn;
+	r->slots[i].dir = dir;
+	r->slots[i].st = st;
+	if (++r->st.streams > r->st.streams_hw)
+		r->st.streams_hw = r->st.streams;
+	return 0;
+}
+
+/* Frees slot i and closes the hole (linear probing, backward shift). */
+static void rd_remove_at(struct bz_redact *r, uint32_t i)
+{
+	uint32_t mask = r->nslots - 1, j = i;
+
+	free(r->slots[i].st);
+	r->slots[i].st = NULL;
+	r->st.streams--;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!r->slots[j].st)
+			return;
+		uint32_t home = (uint32_t)rd_hash(r->slots[j].conn, r->slots[j].dir) & mask;
+		/* may slot j's entry move back to i?  Only if home is not in (i, j]. */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		r->slots[i] = r->slots[j];
+		r->slots[j].st = NULL;
+		i = j;
+	}
+}
+
+static uint32_t rd_drop_bit(uint64_t conn, unsigned dir)
+{
+	return (uint32_t)(rd_hash(conn, dir) >> 40) & (RD_DROP_BITS - 1);
+}
+
+/* ---- API ---------------------------------------------------------------------- */
+
+int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags)
+{
+	struct bz_redact *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->max = max_streams ? max_streams : BZ_REDACT_STREAMS_DEFAULT;
+	r->flags = flags;
+	r->nslots = RD_SLOTS_MIN;
+	r->slots = calloc(r->nslots, sizeof(*r->slots));
+	r->scratch = malloc(RD_SCRATCH);
+	if (!r->slots || !r->scratch) {
+		free(r->slots);
+		free(r->scratch);
+		free(r);
+		return -ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+void bz_redact_free(struct bz_redact **rp)
+{
+	struct bz_redact *r = rp ? *rp : NULL;
+
+	if (!r)
+		return;
+	for (uint32_t i = 0; i < r->nslots; i++)
+		free(r->slots[i].st);
+	free(r->slots);
+	free(r->hdr.v);
+	free(r->par.v);
+	free(r->scratch);
+	free(r);
+	*rp = NULL;
+}
+
+int bz_redact_add_header(struct bz_redact *r, const char *name) { return rd_names_add(&r->hdr, name); }
+int bz_redact_add_param(struct bz_redact *r, const char *name) { return rd_names_add(&r->par, name); }
+
+int bz_redact_setup(struct bz_redact **out, const char *const *headers, int nheaders,
+		    const char *const *params, int nparams)
+{
+	struct bz_redact *r = NULL;
+	int rc = bz_redact_new(&r, 0, 0);
+
+	for (int i = 0; !rc && i < nheaders; i++)
+		rc = bz_redact_add_header(r, headers[i]);
+	for (int i = 0; !rc && i < nparams; i++)
+		rc = bz_redact_add_param(r, params[i]);
+	if (rc) {
+		bz_redact_free(&r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8_t *p,
+		      size_t caplen, int64_t ret)
+{
+	struct rd_state tmp, *s;
+	uint32_t i = 0, bit;
+
+	if (!r || ret <= 0)
+		return 0;
+	dir = dir ? 1 : 0;
+	r->cur = 0;
+	i = rd_find(r, conn_id, dir);
+	s = r->slots[i].st;
+	if (!s) {
+		if (!caplen)
+			return 0; /* nothing seen of this stream: nothing to follow */
+		memset(&tmp, 0, sizeof(tmp));
+		s = &tmp;
+		bit = rd_drop_bit(conn_id, dir);
+		if (r->dropped[bit / 8] & (1u << (bit % 8))) {
+			/* this stream (or one sharing its mark) lost its state once */
+			tmp.fl = F_UNSURE | F_GUESS_FORM;
+			r->st.fallbacks++;
+		}
+	}
+	if (caplen)
+		rd_run(r, s, p, caplen);
+	if ((uint64_t)ret > caplen)
+		rd_gap(r, s, (uint64_t)ret - caplen);
+	if (s == &tmp) {
+		if (!rd_is_idle(s) && rd_insert(r, conn_id, dir, s)) {
+			bit = rd_drop_bit(conn_id, dir);
+			r->dropped[bit / 8] |= (uint8_t)(1u << (bit % 8));
+			r->st.dropped++;
+		}
+	} else if (rd_is_idle(s)) {
+		rd_remove_at(r, i); /* idle is what a missing entry means */
+	}
+	r->st.bytes += r->cur;
+	if (r->cur)
+		r->st.events++;
+	return r->cur;
+}
+
+void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
+{
+	if (!r)
+		return;
+	for (unsigned dir = 0; dir < 2; dir++) {
+		uint32_t i = rd_find(r, conn_id, dir);
+		if (r->slots[i].st)
+			rd_remove_at(r, i);
+	}
+}
+
+void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
+{
+	struct bz_ev_hdr h;
+	struct bz_ev_data d;
+	struct bz_ev_conn_close c;
+	size_t cap;
+
+	if (!r || !ev || size < sizeof(h) || size > RD_SCRATCH)
+		return ev;
+	memcpy(&h, ev, sizeof(h));
+	if (h.kind == BZ_EV_CONN_CLOSE && size >= sizeof(c)) {
+		memcpy(&c, ev, sizeof(c));
+		bz_redact_forget(r, c.conn_id);
+		return ev;
+	}
+	if (h.kind != BZ_EV_DATA || size < sizeof(d))
+		return ev;
+	memcpy(&d, ev, sizeof(d));
+	cap = size - sizeof(d);
+	if (d.caplen < cap)
+		cap = d.caplen;
+	memcpy(r->scratch, ev, size);
+	bz_redact_data(r, d.conn_id, d.dir, r->scratch + sizeof(d), cap, d.ret);
+	return r->scratch;
+}
+
+void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out)
+{
+	if (r)
+		*out = r->st;
+	else
+		memset(out, 0, sizeof(*out));
+}

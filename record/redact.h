@@ -1,0 +1,128 @@
+/* redact.h - masks credentials in captured payloads before they reach the
+ * capture file.
+ *
+ * `beyla record` keeps the first --snaplen bytes of every socket read and
+ * write.  For HTTP/1 traffic those bytes hold Authorization headers, cookies,
+ * API keys in query strings and passwords in form bodies.  The recorder hands
+ * every event to bz_redact_event() before it is batched; the redactor follows
+ * each connection and direction as a byte stream and overwrites the VALUE
+ * bytes of credential-looking headers and parameters with BZ_REDACT_FILL, in
+ * place.  Nothing is inserted or removed: payload lengths, caplen, ret and
+ * every offset stay exactly what the kernel reported, and CR and LF bytes are
+ * never touched, so the analyzer frames messages exactly as without
+ * redaction.
+ *
+ * What is masked (names compared case-insensitively, ignoring '-', '_', '.'
+ * and other punctuation, so X-Api-Key, x_api_key and apiKey are one name):
+ *  - header values: Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+ *    X-Api-Key, X-Auth-Token, X-Csrf-Token, and any header whose name
+ *    contains password, passwd, passphrase, secret, token, credential,
+ *    apikey, accesskey, privatekey, signature, session, sessid, cookie,
+ *    csrf, xsrf, authorization, oauth, bearer or jwt, or is (with an
+ *    optional "X-" prefix) key, sig, pwd, pass, auth, otp or sid; plus the
+ *    --redact-header names;
+ *  - parameter values, by the same rules, plus the --redact-param names: in
+ *    the query string and ;matrix parameters of a request target, and in
+ *    request bodies sent as application/x-www-form-urlencoded (or with no
+ *    Content-Type at all).
+ * The whole value is masked (for Authorization, the scheme too); leading
+ * whitespace and header names stay.
+ *
+ * Streams.  State is kept per (conn_id, direction) only while a stream is
+ * in the middle of something (a header line, a body of known length, a
+ * parameter value): a stream that ends a read between messages is idle,
+ * which is exactly the state of a stream never seen, so its entry is
+ * dropped.  A header name or parameter name split across reads is kept up to
+ * BZ_REDACT_NAME_MAX bytes; a longer name counts as sensitive.  Entries are
+ * also dropped on CONN_CLOSE.
+ *
+ * Uncaptured bytes.  When a read moved more than it captured (ret > caplen),
+ * the bytes after caplen were never seen.  Their count is known, so body
+ * lengths stay exact; but inside headers the line boundaries are lost, so
+ * the next read's first line is treated as the unseen rest of a sensitive
+ * value: masked up to its end of line if it is text, unless it begins a new
+ * request or status line.  Form parameters are then also looked for on
+ * every non-header line until the next message starts.
+ *
+ * Bounded memory and the conservative fallback.  At most max_streams
+ * entries exist.  A stream that needs one when the table is full is marked
+ * in a fixed bitmap (by hash, never unmarked); from then on every read of a
+ * marked stream that has no entry is handled as if it followed uncaptured
+ * bytes (above): the rest of the first line is masked if it is text and not
+ * a start line, and form parameters are looked for on every line.  Nothing
+ * is unmasked because memory ran out; some bytes may be masked needlessly.
+ *
+ * Resynchronisation.  A read or write that starts with a request or status
+ * line while a body is expected starts a new message (events lost in a full
+ * ring buffer would otherwise leave the stream inside a body it never sees).
+ * Within a read, a request or status line is recognised at every line start
+ * outside a body, and at the first byte of a body (a response to HEAD has a
+ * Content-Length but no body).  BZ_REDACT_F_EXACT turns the per-read check
+ * off, so the result never depends on how a stream was cut into reads
+ * (used by the tests and the fuzzer to compare split and unsplit streams).
+ *
+ * Not handled: HTTP/2 and TLS (binary or encrypted: passed untouched), JSON
+ * or multipart bodies, secrets in URL paths, and events the kernel dropped
+ * inside a header line (the recorder reports drops).
+ */
+#ifndef BEYLA_RECORD_REDACT_H
+#define BEYLA_RECORD_REDACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BZ_REDACT_FILL '*'
+#define BZ_REDACT_NAME_MAX 64         /* bytes of a header/param name kept across reads */
+#define BZ_REDACT_STREAMS_DEFAULT 16384u
+
+/* bz_redact_new flags */
+#define BZ_REDACT_F_EXACT 0x1u /* never resynchronise at read boundaries */
+
+struct bz_redact;
+
+struct bz_redact_stats {
+	uint64_t bytes;      /* payload bytes replaced by BZ_REDACT_FILL */
+	uint64_t events;     /* DATA events with at least one byte replaced */
+	uint64_t fallbacks;  /* reads handled conservatively for lack of an entry */
+	uint64_t dropped;    /* states that found the table full (their streams are marked) */
+	uint64_t gaps;       /* reads that moved more than they captured, inside a message */
+	uint32_t streams;    /* entries in use now */
+	uint32_t streams_hw; /* most entries ever in use */
+};
+
+/* Creates a redactor with the default names.  max_streams: entries kept at
+ * most (0: BZ_REDACT_STREAMS_DEFAULT).  Returns 0 or -ENOMEM; *out is
+ * untouched on failure. */
+int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags);
+/* Accepts NULL; clears *rp. */
+void bz_redact_free(struct bz_redact **rp);
+/* 1 if NAME can be given to --redact-header / --redact-param: 1 to
+ * BZ_REDACT_NAME_MAX printable bytes, no space, ':', '=', '&', '?' or '#'. */
+int bz_redact_name_ok(const char *name);
+/* Adds a header (or parameter) name to mask.  0, -EINVAL (bad name) or -ENOMEM. */
+int bz_redact_add_header(struct bz_redact *r, const char *name);
+int bz_redact_add_param(struct bz_redact *r, const char *name);
+/* bz_redact_new with default flags and limits plus the given extra names;
+ * what the recorder calls.  0, -EINVAL or -ENOMEM. */
+int bz_redact_setup(struct bz_redact **out, const char *const *headers, int nheaders,
+		    const char *const *params, int nparams);
+
+/* Masks one captured payload in place: p holds the first caplen bytes of a
+ * read (dir BZ_DIR_IN) or write (BZ_DIR_OUT) of ret bytes on conn_id.
+ * ret <= 0 means nothing moved.  Returns the number of bytes replaced. */
+size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8_t *p,
+		      size_t caplen, int64_t ret);
+/* Forgets both directions of conn_id (its CONN_CLOSE). */
+void bz_redact_forget(struct bz_redact *r, uint64_t conn_id);
+
+/* What the recorder calls for every event record of `size` bytes, as read
+ * from the ring buffer (which user space may not write).  Returns ev itself,
+ * or for a DATA record a masked copy in the redactor's own buffer, valid
+ * until the next call; a CONN_CLOSE record also forgets its connection.
+ * With r == NULL (--no-redact) returns ev.  Never fails (the copy buffer is
+ * allocated by bz_redact_new, large enough for any record). */
+void *bz_redact_event(struct bz_redact *r, void *ev, size_t size);
+
+void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out);
+
+#endif
