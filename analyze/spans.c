@@ -8,11 +8,31 @@
 #include "http_url.h"
 #include "../bpf/beyla_events.h"
 
-/* Salts of the id hashes: one per id a request can produce. */
-enum {
-	SALT_SERVER = 1, SALT_TRACE_HI, SALT_TRACE_LO, SALT_QUEUE, SALT_PROC,
-	SALT_CLIENT, SALT_CTRACE_HI, SALT_CTRACE_LO,
-};
+/* Ids.  A request gets a number in the order its head was seen (seq, from
+ * 1); its ids are
+ *   span id  = prefix << 40 | seq << 2 | role   (role: 0 the server or
+ *              client span, 1 "in queue", 2 "processing")
+ *   trace id = trace_hi : span id of the trace's root
+ * where prefix (24 bits) and trace_hi (64 bits) are hashes of the capture's
+ * identity.  So ids are deterministic for a capture and differ between
+ * captures, and they grow with the requests: the spans are inserted nearly
+ * in id order, which keeps SQLite's id, trace and parent indexes cheap to
+ * maintain while loading (random ids made index building most of the
+ * analysis time). */
+enum { SALT_PREFIX = 1, SALT_TRACE_HI = 2 };
+enum { ROLE_SPAN = 0, ROLE_QUEUE = 1, ROLE_PROC = 2 };
+#define SEQ_BITS 38
+
+static uint64_t span_id_of(const struct bz_spanner *sp, uint64_t seq, unsigned role)
+{
+	uint64_t prefix = bz_id_mix(sp->seed, 0, 0, SALT_PREFIX) >> 40;
+	return prefix << 40 | (seq & ((1ull << SEQ_BITS) - 1)) << 2 | role;
+}
+
+static struct bz_trace_id root_trace(const struct bz_spanner *sp, uint64_t span_id)
+{
+	return (struct bz_trace_id){ bz_id_mix(sp->seed, 0, 0, SALT_TRACE_HI), span_id };
+}
 
 struct active {
 	uint64_t conn_id, index, span_id;
@@ -158,21 +178,18 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 	p->prev_resp_end = 0;
 	proc = bz_procs_touch(sp->procs, m->first.pid, m->first.ts_ns);
 	snprintf(p->service, sizeof(p->service), "%s", proc ? proc->service : "unknown_service");
+	p->span_id = span_id_of(sp, ++sp->seq, ROLE_SPAN);
 	if (p->server) {
-		p->span_id = bz_id_mix(sp->seed, c->id, p->index, SALT_SERVER);
-		p->trace.hi = bz_id_mix(sp->seed, c->id, p->index, SALT_TRACE_HI);
-		p->trace.lo = bz_id_mix(sp->seed, c->id, p->index, SALT_TRACE_LO);
+		p->trace = root_trace(sp, p->span_id);
 		thread_register(sp, c, p);
 	} else {
 		const struct active *parent = thread_current(sp, m->first.pid, m->first.tid);
-		p->span_id = bz_id_mix(sp->seed, c->id, p->index, SALT_CLIENT);
 		if (parent) {
 			p->parent_id = parent->span_id;
 			p->trace = parent->trace;
 			sp->n.parent_links++;
 		} else {
-			p->trace.hi = bz_id_mix(sp->seed, c->id, p->index, SALT_CTRACE_HI);
-			p->trace.lo = bz_id_mix(sp->seed, c->id, p->index, SALT_CTRACE_LO);
+			p->trace = root_trace(sp, p->span_id);
 		}
 	}
 	p->next = NULL;
@@ -301,7 +318,11 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.route = route;
 	s.protocol_version = q->version ? "1.1" : "1.0";
 	s.user_agent = q->user_agent;
-	s.req_body = (int64_t)q->body_bytes;
+	/* A server may answer before reading the body (nginx's `return`): the
+	 * span is written at the response's end, so trust the declared length
+	 * when more was promised than read so far. */
+	s.req_body = q->content_length > (int64_t)q->body_bytes ? q->content_length
+								: (int64_t)q->body_bytes;
 	s.service_name = p->service;
 	s.pid = q->first.pid;
 	s.tid = q->first.tid;
@@ -403,11 +424,11 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	k[1].conn_id = s.conn_id;
 	k[1].request_index = s.request_index;
 	k[2] = k[1];
-	k[1].span_id = bz_id_mix(p->span_id, 0, 0, SALT_QUEUE);
+	k[1].span_id = p->span_id | ROLE_QUEUE;
 	k[1].name = "in queue";
 	k[1].start_ns = to_unix(sp, start);
 	k[1].end_ns = to_unix(sp, proc_start);
-	k[2].span_id = bz_id_mix(p->span_id, 0, 0, SALT_PROC);
+	k[2].span_id = p->span_id | ROLE_PROC;
 	k[2].name = "processing";
 	k[2].start_ns = to_unix(sp, proc_start);
 	k[2].end_ns = to_unix(sp, end);

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# make_samples.sh - (re)record the small real captures in samples/ and rewrite
+# their golden outputs (tests/golden.sh --update).  Needs root, like any
+# recording, and the test servers of scripts/setup.sh.  samples/SAMPLES says
+# how each capture is made; keep it in step with this file.
+#
+#   sudo bash scripts/make_samples.sh            every sample
+#   sudo bash scripts/make_samples.sh NAME...    only these (e.g. python-http-mix)
+#
+# Recording is live, so a new capture differs from the old one (times, pids,
+# ports): review the golden diffs before committing them.
+# shellcheck disable=SC2317 # the sample_* functions are called by name
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../tests/lib.sh"
+require_recording_env
+need nginx node curl ss
+
+SAMPLES=$E2E_ROOT/samples
+SERVERS=$E2E_ROOT/tests/servers
+cd "$SAMPLES" || exit 1
+
+# rec NAME ARGS...: starts `beyla record -q -o NAME.bz.zst ARGS...` in samples/.
+rec() {
+	local name=$1
+	shift
+	rm -f "$name.bz.zst"
+	record_start "$name.bz.zst" -q "$@" || bail "$name: beyla record $* starts" "$(tail -n 3 "$REC_LOG")"
+}
+# stop NAME: SIGINT to the recorder, then the capture must be complete.
+stop() {
+	sleep 0.3 # the servers' closes
+	record_stop INT
+	check_num "$1: beyla record exits 0" "${REC_RC:-none}" -eq 0
+}
+# mix PORT ARGS...: tests/servers/mix_client.py, its JSON kept in $T.
+mix() {
+	"$PYTHON" "$SERVERS/mix_client.py" "$@" >"$T/mix.$1.json" || bail "mix_client.py $* runs"
+}
+py_server() { # py_server PORT [--upstream PORT]: BG_PID
+	start_bg "py.$1" "$PYTHON" "$SERVERS/http_server.py" "$@"
+	wait_for_port "$1" || bail "http_server.py listens on $1"
+}
+
+sample_python_http_mix() {
+	local port; port=$(free_port)
+	py_server "$port"; local srv=$BG_PID
+	rec python-http-mix -p "$srv"
+	mix "$port"
+	stop python-http-mix
+	stop_bg "$srv"
+}
+
+sample_nginx_mix() {
+	local port d=$T/nginx; port=$(free_port)
+	mkdir -p "$d"
+	sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" "$SERVERS/nginx.conf.in" >"$d/nginx.conf"
+	head -c 200000 /dev/zero | tr '\0' L >"$d/large.bin"
+	start_bg nginx nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+	local srv=$BG_PID
+	wait_for_port "$port" || bail "nginx listens on $port"
+	sleep 0.3 # the worker
+	rec nginx-mix -p "$srv"
+	mix "$port" --skip chunked
+	stop nginx-mix
+	stop_bg "$srv"
+}
+
+sample_gunicorn_flask_mix() {
+	local port; port=$(free_port)
+	start_bg gunicorn "$BEYLA_VENV/bin/python" -m gunicorn -w 2 -k sync -b "127.0.0.1:$port" \
+		--chdir "$SERVERS" flask_app:app
+	local srv=$BG_PID
+	wait_for_port "$port" || bail "gunicorn listens on $port"
+	sleep 1 # both workers
+	rec gunicorn-flask-mix -p "$srv"
+	mix "$port"
+	stop gunicorn-flask-mix
+	stop_bg "$srv"
+}
+
+sample_express_mix() {
+	local port; port=$(free_port)
+	NODE_PATH=$BEYLA_NODE_MODULES start_bg express node "$SERVERS/express_app.js" "$port"
+	local srv=$BG_PID
+	wait_for_port "$port" || bail "express listens on $port"
+	rec express-mix -p "$srv"
+	mix "$port"
+	stop express-mix
+	stop_bg "$srv"
+}
+
+sample_pipelined_split() {
+	local port; port=$(free_port)
+	py_server "$port"; local srv=$BG_PID
+	rec pipelined-split -p "$srv"
+	mix "$port" --only pipelined,split
+	stop pipelined-split
+	stop_bg "$srv"
+}
+
+sample_client_span() {
+	local up front; up=$(free_port); front=$(free_port)
+	py_server "$up"; local upsrv=$BG_PID
+	py_server "$front" --upstream "$up"; local srv=$BG_PID
+	rec client-span -p "$srv"
+	curl -s -o /dev/null -o /dev/null "http://127.0.0.1:$front/call" "http://127.0.0.1:$front/call" || bail "curl /call"
+	curl -s -o /dev/null "http://127.0.0.1:$front/call" || bail "curl /call"
+	stop client-span
+	stop_bg "$srv"
+	stop_bg "$upsrv"
+}
+
+sample_sigkill_truncated() {
+	local port; port=$(free_port)
+	py_server "$port"; local srv=$BG_PID
+	rec sigkill-truncated -p "$srv"
+	mix "$port" --only keepalive,new
+	sleep 1.5 # frames are closed every second: these requests are on disk
+	mix "$port" --only pipelined
+	kill -KILL "$REC_PID"
+	wait "$REC_PID" 2>/dev/null
+	REC_PID=
+	check "sigkill-truncated: the capture is not empty" test -s sigkill-truncated.bz.zst
+	stop_bg "$srv"
+}
+
+# A complete capture whose traffic spans several one-second frames (python
+# http.server; the mix's phases 1.2 s apart), copied with 16 bytes inverted in
+# the middle of its last zstd frame: the frames before the damage must still
+# be analysed.
+sample_corrupt_flipped_bytes() {
+	local port; port=$(free_port)
+	py_server "$port"; local srv=$BG_PID
+	rec corrupt-source -p "$srv"
+	mix "$port" --only keepalive
+	sleep 1.2
+	mix "$port" --only new
+	sleep 1.2
+	mix "$port" --only pipelined,split
+	stop corrupt-source
+	stop_bg "$srv"
+	"$PYTHON" - corrupt-source.bz.zst corrupt-flipped-bytes.bz.zst <<'PY' || bail "corrupt-flipped-bytes: made"
+# Invert 16 bytes in the middle of the last zstd frame; the frames before it
+# (header, then at least one of events) stay intact.
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+frames, off = [], 0
+while off < len(data):
+    assert struct.unpack_from("<I", data, off)[0] == 0xFD2FB528, "not a zstd frame at %d" % off
+    fhd = data[off + 4]
+    single, fcs, did, cksum = (fhd >> 5) & 1, fhd >> 6, fhd & 3, (fhd >> 2) & 1
+    pos = off + 5 + (0 if single else 1) + [0, 1, 2, 4][did] + [single, 2, 4, 8][fcs]
+    while True:
+        bh = data[pos] | data[pos + 1] << 8 | data[pos + 2] << 16
+        pos += 3 + (1 if (bh >> 1) & 3 == 1 else bh >> 3)
+        if bh & 1:
+            break
+    pos += 4 * cksum
+    frames.append((off, pos))
+    off = pos
+assert len(frames) >= 3, "want a header frame, event frames and a last frame, got %d frames" % len(frames)
+start, end = frames[-1]
+mid = (start + end) // 2
+for i in range(mid, mid + 16):
+    data[i] ^= 0xFF
+open(sys.argv[2], "wb").write(bytes(data))
+print("# %d frames; bytes %d-%d of the last one (%d-%d) inverted" % (len(frames), mid, mid + 15, start, end))
+PY
+	rm -f corrupt-source.bz.zst
+	check "corrupt-flipped-bytes: written" test -s corrupt-flipped-bytes.bz.zst
+}
+
+ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes"
+names=("$@")
+[ $# -gt 0 ] || read -ra names <<<"$ALL"
+for name in "${names[@]}"; do
+	fn=sample_${name//-/_}
+	declare -F "$fn" >/dev/null || bail "no sample named $name (known: $ALL)"
+	log "recording $name"
+	"$fn"
+done
+chmod 644 ./*.bz.zst
+stat -c '# %8s bytes  %n' ./*.bz.zst
+bash "$E2E_ROOT/tests/golden.sh" --update "$@" || bail "tests/golden.sh --update"
+finish
