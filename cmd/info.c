@@ -675,6 +675,7 @@ static void print_summary(struct info *in, uint64_t compressed)
 	printf("target:       %s\n", in->target[0] ? in->target : "?");
 	if (in->have_ring)
 		printf("ring buffer:  %" PRIu32 " bytes\n", in->ring_bytes);
+	printf("redaction:    %s\n", in->hflags & BZ_HDR_FLAG_NO_REDACT ? "off" : "on");
 
 	printf("\nprobes: %u\n", in->nprobes + in->probes_more);
 	for (unsigned i = 0; i < in->nprobes; i++) {
@@ -738,11 +739,15 @@ static void print_summary(struct info *in, uint64_t compressed)
 	} else {
 		printf("\nprobe counters: none (no STATS block)\n");
 	}
-	printf("\ndrops:        %" PRIu64 " in the kernel (ring buffer full)",
-	       in->have_end_drops ? in->end_drops : lost);
-	if (in->have_user_drops)
-		printf(", %" PRIu64 " in user space", in->end_user_drops);
-	printf("%s\n", in->have_end_drops ? "" : " (from the last STATS block)");
+	if (!in->have_end_drops && !in->have_stats) {
+		printf("\ndrops:        unknown (the file ends before any counters were written)\n");
+	} else {
+		printf("\ndrops:        %" PRIu64 " in the kernel (ring buffer full)",
+		       in->have_end_drops ? in->end_drops : lost);
+		if (in->have_user_drops)
+			printf(", %" PRIu64 " in user space", in->end_user_drops);
+		printf("%s\n", in->have_end_drops ? "" : " (from the last STATS block)");
+	}
 	if (in->have_end)
 		printf("stop reason:  %s\n", in->stop_reason[0] ? in->stop_reason : "?");
 	if (in->malformed)

@@ -35,7 +35,7 @@
 #define EVENTS_BLOCK_MAX (256u << 10) /* raw bytes per EVENTS block */
 #define POLL_MS 100
 #define FRAME_EVERY_NS 1000000000ull  /* a killed recorder loses at most this */
-#define STATS_EVERY_NS 10000000000ull
+#define STATS_EVERY_NS 1000000000ull  /* a killed recorder still tells its drops */
 
 enum stop_reason { STOP_NONE, STOP_DURATION, STOP_SIGNAL, STOP_CMD_EXIT, STOP_WRITE_ERROR };
 static const char *const stop_names[] = {
