@@ -100,8 +100,7 @@ static void b_int(sqlite3_stmt *s, int i, int64_t v)
 static int step_reset(struct bz_db *db, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	sqlite3_reset(s); /* every statement rebinds all its parameters */
 	return rc == SQLITE_DONE ? 0 : db_fail(db, what);
 }
 
@@ -140,8 +139,10 @@ int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	/* Bounded memory: a 64 MiB page cache (which also bounds the sorter
-	 * of CREATE INDEX; temporary files go to disk). */
-	if (exec_sql(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	 * of CREATE INDEX; temporary files go to disk).  64 KiB pages: fewer
+	 * pages to balance while loading and to walk when the indexes are
+	 * built at the end (measured: ~15 % less time than 4 KiB). */
+	if (exec_sql(db, "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
 			 " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536;", "pragmas"))
 		goto fail_msg;
 	pre = strndup(bz_schema_sql, split ? (size_t)(split - bz_schema_sql) : strlen(bz_schema_sql));
@@ -170,9 +171,18 @@ fail:
 	return rc;
 }
 
-/* Binds s at columns base+1 .. base+SPAN_NCOLS; ids are formatted into
- * id (3 buffers: span, parent, trace) that must live until the step. */
-static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, char id[3][33])
+/* The trace id's 16 bytes, big-endian (as OpenTelemetry writes it). */
+static void trace_bytes(struct bz_trace_id t, uint8_t out[16])
+{
+	for (int i = 0; i < 8; i++) {
+		out[i] = (uint8_t)(t.hi >> (56 - 8 * i));
+		out[8 + i] = (uint8_t)(t.lo >> (56 - 8 * i));
+	}
+}
+
+/* Binds s at columns base+1 .. base+SPAN_NCOLS; the trace id is written
+ * into trace, which must live until the step. */
+static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_t trace[16])
 {
 	static const char *const kinds[] = { "server", "client", "internal" };
 	static const char *const statuses[] = { "unset", "ok", "error" };
@@ -180,13 +190,11 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, char i
 
 	if (s->kind < 0 || s->kind > 2 || s->status < 0 || s->status > 2 || !s->name)
 		return -EINVAL;
-	bz_id_hex16(s->span_id, id[0]);
-	bz_id_hex16(s->parent_id, id[1]);
-	bz_id_hex32(s->trace, id[2]);
-	sqlite3_bind_text(st, i++, id[0], 16, SQLITE_STATIC);
-	sqlite3_bind_text(st, i++, id[2], 32, SQLITE_STATIC);
+	trace_bytes(s->trace, trace);
+	sqlite3_bind_int64(st, i++, (int64_t)s->span_id);
+	sqlite3_bind_blob(st, i++, trace, 16, SQLITE_STATIC);
 	if (s->parent_id)
-		sqlite3_bind_text(st, i++, id[1], 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, i++, (int64_t)s->parent_id);
 	else
 		sqlite3_bind_null(st, i++);
 	sqlite3_bind_text(st, i++, kinds[s->kind], -1, SQLITE_STATIC);
@@ -222,13 +230,13 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, char i
 	return 0;
 }
 
-static int write_attrs(struct bz_db *db, const struct bz_span *s, const char *id)
+static int write_attrs(struct bz_db *db, const struct bz_span *s)
 {
 	sqlite3_stmt *st = db->st[ST_ATTR];
 	int rc;
 
 	for (unsigned a = 0; a < s->nattrs && a < BZ_SPAN_ATTRS_MAX; a++) {
-		sqlite3_bind_text(st, 1, id, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 1, (int64_t)s->span_id);
 		b_text(st, 2, s->attrs[a].key);
 		b_text(st, 3, s->attrs[a].value);
 		if ((rc = step_reset(db, st, "insert span attribute")))
@@ -239,14 +247,14 @@ static int write_attrs(struct bz_db *db, const struct bz_span *s, const char *id
 
 int bz_db_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
 {
-	char id[3][3][33];
+	uint8_t trace[3][16];
 	sqlite3_stmt *st;
 	int rc;
 
 	if (n == 3) {
 		st = db->st[ST_SPAN3];
 		for (unsigned k = 0; k < 3; k++) {
-			if ((rc = bind_span(st, (int)k * SPAN_NCOLS, &s[k], id[k]))) {
+			if ((rc = bind_span(st, (int)k * SPAN_NCOLS, &s[k], trace[k]))) {
 				sqlite3_clear_bindings(st);
 				return rc;
 			}
@@ -256,11 +264,11 @@ int bz_db_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
 	} else {
 		st = db->st[ST_SPAN];
 		for (unsigned k = 0; k < n; k++) {
-			if ((rc = bind_span(st, 0, &s[k], id[0])))
+			if ((rc = bind_span(st, 0, &s[k], trace[0])))
 				return rc;
 			if ((rc = step_reset(db, st, "insert span")))
 				return rc;
-			if ((rc = write_attrs(db, &s[k], id[0][0])))
+			if ((rc = write_attrs(db, &s[k])))
 				return rc;
 		}
 		db->spans += n;
@@ -268,7 +276,7 @@ int bz_db_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
 	}
 	db->spans += n;
 	for (unsigned k = 0; k < n; k++)
-		if ((rc = write_attrs(db, &s[k], id[k][0])))
+		if ((rc = write_attrs(db, &s[k])))
 			return rc;
 	return 0;
 }

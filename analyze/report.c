@@ -132,19 +132,24 @@ int bz_report_summary(sqlite3 *h, FILE *out)
 
 /* ---- span dump ----------------------------------------------------------- */
 
-static uint64_t hex_id(const unsigned char *t)
+static uint64_t span_key(sqlite3_stmt *st, int col)
 {
-	return t ? strtoull((const char *)t, NULL, 16) : 0;
+	return (uint64_t)sqlite3_column_int64(st, col);
 }
 
-/* A 128-bit trace id folded to 64 bits for the label map. */
-static uint64_t trace_key(const unsigned char *t)
+/* A 128-bit trace id (16-byte blob) folded to 64 bits for the label map. */
+static uint64_t trace_key(sqlite3_stmt *st, int col)
 {
-	char hi[17] = { 0 };
-	if (!t || strlen((const char *)t) < 32)
+	const unsigned char *t = sqlite3_column_blob(st, col);
+	uint64_t hi = 0, lo = 0;
+
+	if (!t || sqlite3_column_bytes(st, col) != 16)
 		return 0;
-	memcpy(hi, t, 16);
-	return strtoull(hi, NULL, 16) ^ (strtoull((const char *)t + 16, NULL, 16) * 0x9e3779b97f4a7c15ull);
+	for (int i = 0; i < 8; i++) {
+		hi = hi << 8 | t[i];
+		lo = lo << 8 | t[8 + i];
+	}
+	return hi ^ (lo * 0x9e3779b97f4a7c15ull);
 }
 
 #define DUMP_ORDER \
@@ -171,7 +176,7 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 	if (sqlite3_prepare_v2(h, ids_sql, -1, &st, NULL) != SQLITE_OK)
 		return sql_fail(h, "dump");
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
-		if (bz_u64map_put(&labels, hex_id(sqlite3_column_text(st, 0)), (void *)next++)) {
+		if (bz_u64map_put(&labels, span_key(st, 0), (void *)next++)) {
 			rc = -ENOMEM;
 			break;
 		}
@@ -184,8 +189,8 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		char t[32], dur[32], q[32], aq[32], rq[32], pr[32], cn[32], code[16], reqb[24], respb[24];
 		char pid[16], tid[16], conn[24], idx[24], parent[24];
-		uintptr_t label = (uintptr_t)bz_u64map_get(&labels, hex_id(sqlite3_column_text(st, 0)));
-		uint64_t tk = trace_key(sqlite3_column_text(st, 2));
+		uintptr_t label = (uintptr_t)bz_u64map_get(&labels, span_key(st, 0));
+		uint64_t tk = trace_key(st, 2);
 		uintptr_t tl = (uintptr_t)bz_u64map_get(&traces, tk);
 		if (!tl) {
 			tl = next_trace++;
@@ -197,7 +202,7 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 		if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
 			snprintf(parent, sizeof(parent), "-");
 		} else {
-			uintptr_t pl = (uintptr_t)bz_u64map_get(&labels, hex_id(sqlite3_column_text(st, 1)));
+			uintptr_t pl = (uintptr_t)bz_u64map_get(&labels, span_key(st, 1));
 			if (pl)
 				snprintf(parent, sizeof(parent), "#%zu", (size_t)pl);
 			else

@@ -43,6 +43,7 @@ struct bz_spanner {
 	struct bz_db *db;
 	struct bz_procs *procs;
 	uint64_t seed;          /* capture identity, for ids */
+	uint64_t seq;           /* requests given ids so far (spans.c: ids) */
 	int64_t mono_to_unix;   /* add to a monotonic time to get Unix ns */
 	struct bz_u64map threads; /* (pid << 32 | tid) -> server spans in progress */
 	int err;                /* first database error, sticky */

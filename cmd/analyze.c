@@ -8,7 +8,8 @@
  *
  * Exit codes (cmd/commands.h): 0 complete; 1 usage, I/O or database error,
  * output exists; 2 not a capture; 3 newer format; 4 truncated and 5 corrupt,
- * both after writing the database from every complete part.
+ * both after writing the database from every complete part; 6 the OTLP
+ * export failed (the database is written).
  */
 #include <argp.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "analyze/analysis.h"
 #include "analyze/capture_reader.h"
 #include "analyze/db.h"
+#include "analyze/otlp_export.h"
 #include "analyze/report.h"
 #include "cmd/commands.h"
 
@@ -31,6 +33,7 @@ struct analyze_opts {
 	const char *path;
 	const char *out;
 	int force, quiet, dump;
+	struct bz_otlp_opts otlp; /* --otlp, --otlp-file, --metrics-interval (docs/otlp.md) */
 };
 
 static const struct argp_option analyze_options[] = {
@@ -40,6 +43,10 @@ static const struct argp_option analyze_options[] = {
 	{ "dump-spans", 'D', NULL, 0,
 	  "Print every span as one stable line instead of the summary (for golden tests); "
 	  "the database is then kept in memory unless -o is given", 0 },
+	{ "otlp", 0x100, "URL", OPTION_ARG_OPTIONAL, "Also export spans and metrics over OTLP/HTTP to URL "
+	  "(default: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318); see docs/otlp.md", 0 },
+	{ "otlp-file", 0x101, "FILE", 0, "Also write the OTLP/JSON export to FILE, one request per line", 0 },
+	{ "metrics-interval", 0x102, "DUR", 0, "Metrics aggregation interval (default 10s)", 0 },
 	{ 0 }
 };
 
@@ -54,12 +61,27 @@ static error_t analyze_parse(int key, char *arg, struct argp_state *state)
 		o->force = 1;
 		return 0;
 	case 'q':
-		o->quiet = 1;
+		o->quiet = o->otlp.quiet = 1;
 		return 0;
 	case 'D':
 		o->dump = 1;
 		return 0;
-	case ARGP_KEY_ARG:
+	case 0x100:
+		o->otlp.enabled = 1;
+		o->otlp.url = arg;
+		return 0;
+	case 0x101:
+		o->otlp.file = arg;
+		return 0;
+	case 0x102:
+		if ((o->otlp.interval_ns = bz_otlp_parse_duration(arg)) <= 0)
+			argp_error(state, "bad --metrics-interval '%s' (e.g. 10s, 500ms, 1m)", arg);
+		return 0;
+	case ARGP_KEY_ARG: /* `--otlp URL`: argp only attaches `--otlp=URL` */
+		if (o->otlp.enabled && !o->otlp.url && strstr(arg, "://")) {
+			o->otlp.url = arg;
+			return 0;
+		}
 		if (o->path)
 			argp_error(state, "one FILE at a time");
 		o->path = arg;
@@ -87,8 +109,8 @@ static const char analyze_doc[] =
 	"The schema is documented in schema/spans.sql and docs/analysis.md.\n"
 	"\n"
 	"Exit status: 0 complete, 1 usage, I/O or database error (or DB exists), 2 not a beyla "
-	"capture, 3 written by a newer beyla, 4 truncated, 5 corrupt. With 4 and 5 the database "
-	"is still written from every complete part of the capture.";
+	"capture, 3 written by a newer beyla, 4 truncated, 5 corrupt, 6 the OTLP export failed. "
+	"With 4, 5 and 6 the database is still written (4, 5: from every complete part of the capture).";
 
 static const struct argp analyze_argp = { analyze_options, analyze_parse, "FILE", analyze_doc, NULL, NULL, NULL };
 
@@ -275,6 +297,8 @@ int cmd_analyze(int argc, char **argv)
 				"analysed every complete part\n", o.path);
 	}
 
+	if ((o.otlp.enabled || o.otlp.file) && in_memory && bz_otlp_run(&o.otlp, bz_db_handle(db), NULL))
+		ret = BZ_EXIT_EXPORT;
 	if (o.dump) {
 		if (bz_report_dump_spans(bz_db_handle(db), stdout))
 			ret = BZ_EXIT_USAGE;
@@ -290,6 +314,8 @@ int cmd_analyze(int argc, char **argv)
 			ret = BZ_EXIT_USAGE;
 		} else {
 			tmp_path[0] = 0;
+			if ((o.otlp.enabled || o.otlp.file) && bz_otlp_run(&o.otlp, NULL, out))
+				ret = BZ_EXIT_EXPORT;
 		}
 	}
 done:

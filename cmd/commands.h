@@ -16,6 +16,7 @@ enum bz_exit {
 	BZ_EXIT_TOO_NEW = 3,     /* written by a newer, incompatible format */
 	BZ_EXIT_TRUNCATED = 4,   /* cut short: every complete part was used */
 	BZ_EXIT_CORRUPT = 5,     /* damaged: every part before the damage was used */
+	BZ_EXIT_EXPORT = 6,      /* analyze --otlp/--otlp-file: export failed, the database is written */
 };
 
 #endif

@@ -10,15 +10,23 @@
 --   monotonic timestamps converted with its clock pair:
 --   unix = clock_real_ns + (mono - clock_mono_ns)); *_ns columns holding a
 --   length of time are durations in nanoseconds.
---   Ids (span_id, trace_id, parent_id) are lowercase hex text (16, 32, 16
---   digits), deterministic for a capture: analysing it again gives the same.
+--   Ids are stored as numbers, not text: span_id and parent_id are 64-bit
+--   INTEGERs (the OpenTelemetry span id's 8 bytes read big-endian as a
+--   signed integer, so an id with the top bit set is negative), trace_id is
+--   a 16-byte BLOB (the trace id's bytes, compare with x'...' literals).
+--   The view spans_hex shows them as the usual lowercase hex digits
+--   (printf('%016x', span_id), lower(hex(trace_id))).  Ids are
+--   deterministic for a capture: analysing it again gives the same.
 --   conn_id is the recorder's capture-unique connection id.
 --   NULL means unknown or not applicable.
 --
 -- This file is embedded in the binary (analyze/schema_sql.c holds the same
 -- text; a unit test checks they match).  Statements before the line
--- "-- @after-load" run when the database is created; the ones after it
--- (indexes and views) run once all rows are in, which is faster.
+-- "-- @after-load" run when the database is created; the ones after it run
+-- once all rows are in.  Indexes whose keys arrive nearly in order (ids
+-- are handed out in request order, times grow) are created with the tables
+-- and kept up to date while loading, which costs little; an index on keys
+-- that arrive in random order is cheaper to build at the end, in one sort.
 
 PRAGMA user_version = 1;
 
@@ -103,9 +111,9 @@ CREATE TABLE connections (
 -- child.start_ns/end_ns cover [start, processing start) and
 -- [processing start, end), so queue_ns + processing_ns = duration_ns.
 CREATE TABLE spans (
-  span_id            TEXT NOT NULL,
-  trace_id           TEXT NOT NULL,
-  parent_id          TEXT,     -- NULL for a root span
+  span_id            INTEGER PRIMARY KEY, -- 64-bit span id (see Conventions)
+  trace_id           BLOB NOT NULL,       -- 16-byte trace id
+  parent_id          INTEGER,  -- span_id of the parent, NULL for a root span
   kind               TEXT NOT NULL  -- 'server', 'client' or 'internal'
                      CHECK (kind = 'server' OR kind = 'client' OR kind = 'internal'),
   name               TEXT NOT NULL,  -- "{method} {route}", or "in queue" / "processing"
@@ -144,7 +152,7 @@ CREATE TABLE spans (
 -- Attributes that are not columns of spans: key is the OpenTelemetry name
 -- (or beyla.* for the analyzer's own facts), value is text.
 CREATE TABLE span_attributes (
-  span_id TEXT NOT NULL,
+  span_id INTEGER NOT NULL,  -- spans.span_id
   key     TEXT NOT NULL,
   value   TEXT
 );
@@ -163,19 +171,25 @@ CREATE TABLE parse_stats (
   value INTEGER
 );
 
--- @after-load
-
--- Internal spans ("in queue", "processing") are reached through their
--- parent, so the time, route and connection indexes leave them out.
-CREATE UNIQUE INDEX spans_by_id ON spans (span_id);
+-- Indexes kept up to date while loading: their keys arrive nearly in order
+-- (ids grow with the requests).  span_id, the table's key, needs none.
 CREATE INDEX spans_by_trace ON spans (trace_id);
 CREATE INDEX spans_by_parent ON spans (parent_id) WHERE parent_id IS NOT NULL;
-CREATE INDEX spans_by_start ON spans (start_ns) WHERE kind <> 'internal';
-CREATE INDEX spans_by_route ON spans (service_name, kind, http_route, http_method, duration_ns)
-  WHERE kind <> 'internal';
-CREATE INDEX spans_by_conn ON spans (conn_id, request_index) WHERE kind <> 'internal';
-CREATE INDEX span_attributes_by_span ON span_attributes (span_id, key);
 CREATE INDEX processes_by_pid ON processes (pid);
+
+-- @after-load
+
+-- Indexes built once all rows are in (keys in random order, or costlier to
+-- keep while loading than to build in one sort).  Internal spans ("in
+-- queue", "processing") are reached through their parent, so the time,
+-- connection and route indexes leave them out.  spans_by_route covers the
+-- columns route_stats reads: the percentiles come from the index alone,
+-- in order, without a lookup per span.
+CREATE INDEX spans_by_start ON spans (start_ns) WHERE kind <> 'internal';
+CREATE INDEX spans_by_conn ON spans (conn_id, request_index) WHERE kind <> 'internal';
+CREATE INDEX spans_by_route ON spans (service_name, kind, http_route, http_method, duration_ns,
+  status, queue_ns, incomplete) WHERE kind <> 'internal';
+CREATE INDEX span_attributes_by_span ON span_attributes (span_id, key);
 
 -- Requests per service, kind and route over complete spans: counts, error
 -- rate, nearest-rank percentiles of the duration, and the share of the total
@@ -224,9 +238,11 @@ SELECT service_name AS service,
 FROM ranked
 GROUP BY service_name, kind;
 
--- Server spans with their queue and processing parts, slowest first.
+-- Server spans with their queue and processing parts, slowest first (ids
+-- as hex text, like spans_hex).
 CREATE VIEW server_requests AS
-SELECT span_id, trace_id, service_name, name, http_status_code, start_ns,
+SELECT printf('%016x', span_id) AS span_id, lower(hex(trace_id)) AS trace_id,
+       service_name, name, http_status_code, start_ns,
        duration_ns / 1e6 AS total_ms,
        queue_ns / 1e6 AS queue_ms,
        accept_queue_ns / 1e6 AS accept_queue_ms,
@@ -236,3 +252,13 @@ SELECT span_id, trace_id, service_name, name, http_status_code, start_ns,
 FROM spans
 WHERE kind = 'server'
 ORDER BY duration_ns DESC;
+
+-- Every span with its ids as lowercase hex text, as OpenTelemetry tools
+-- show them: span_hex, trace_hex, parent_hex (NULL for a root span), then
+-- every column of spans.
+CREATE VIEW spans_hex AS
+SELECT printf('%016x', span_id) AS span_hex,
+       lower(hex(trace_id)) AS trace_hex,
+       CASE WHEN parent_id IS NOT NULL THEN printf('%016x', parent_id) END AS parent_hex,
+       *
+FROM spans;

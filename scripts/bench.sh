@@ -142,4 +142,12 @@ echo "throughput ratio (on/off), median: $m_ratio   (target >= 0.90)"
 echo "drops, all rounds:                 $total_drops   (target 0)"
 echo "bytes per request on disk, median: $m_bpr   (target <= 64)"
 echo "events/s while recording, median:  $m_evps"
-# Later benchmarks (the analyzer's events/s and spans/s, issue 3) are added below.
+# The analyzer's throughput and memory (issue 3) follow: scripts/bench_analyze.sh.
+
+# --- the analyzer (issue 3): synthetic captures, no root needed -------------------
+echo
+bash "$ROOT/scripts/bench_analyze.sh"
+
+# --- the OTLP export (issue 5): spans/s to a file and to Jaeger, no root needed -----
+echo
+bash "$ROOT/scripts/bench_otlp.sh"

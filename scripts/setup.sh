@@ -17,13 +17,14 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # Build:   build-essential clang llvm (BPF objects), libbpf-dev bpftool (loader,
 #          skeletons, vmlinux.h), libelf-dev zlib1g-dev (libbpf's deps),
 #          libzstd-dev (capture frames), libsqlite3-dev (analyze), libcurl4-openssl-dev
-#          (exports), libcmocka-dev (unit tests), pkg-config.
+#          (exports), libcmocka-dev (unit tests), pkg-config, libclang-rt-14-dev
+#          (clang's libFuzzer and sanitizer runtimes: make fuzz, the fuzz tests).
 # Tools:   zstd sqlite3 (inspect captures and databases by hand).
 # Tests:   nginx wrk curl python3 python3-venv (real servers and load),
 #          procps iproute2 (pgrep, ss).
 PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
-      pkg-config nginx wrk curl python3 python3-venv procps iproute2)
+      pkg-config libclang-rt-14-dev nginx wrk curl python3 python3-venv procps iproute2)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
@@ -83,13 +84,16 @@ retry() { # retry CMD...: a registry hiccup should not fail a whole CI run
 	return 1
 }
 
+PKGS2=()
+
 # Python: gunicorn + flask in a venv of Debian's python3.
 VENV=$CACHE/venv
-PY_PKGS=(gunicorn flask)
+# opentelemetry-proto + protobuf: the official OTLP classes that the OTLP tests decode with.
+PY_PKGS=(gunicorn flask opentelemetry-proto protobuf)
 if [ ! -x "$VENV/bin/python" ]; then
 	/usr/bin/python3 -m venv "$VENV" || die "cannot create venv $VENV"
 fi
-if ! "$VENV/bin/python" -c 'import gunicorn, flask' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2' >/dev/null 2>&1; then
 	log "pip install ${PY_PKGS[*]} into $VENV"
 	retry "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" \
 		|| die "pip install ${PY_PKGS[*]} failed"
@@ -104,6 +108,41 @@ if [ ! -f "$NODE_DIR/node_modules/express/package.json" ]; then
 	log "npm install ${NODE_PKGS[*]} into $NODE_DIR"
 	retry npm install --prefix "$NODE_DIR" --silent --no-audit --no-fund "${NODE_PKGS[@]}" \
 		|| die "npm install ${NODE_PKGS[*]} failed"
+fi
+
+# Jaeger v2 (tests/e2e/otlp_jaeger.sh, scripts/bench_otlp.sh): built from the Go
+# module proxy into $CACHE/bin/jaeger.  Its go.mod has replace directives, so
+# `go install pkg@version` refuses it; it is built as a tool of a small module
+# instead.  The first build downloads and compiles a few hundred modules:
+# about 7 minutes on a 2-core machine; later runs only check the stamp.
+JAEGER_VERSION=v1.76.0
+JAEGER_DIR=$CACHE/jaeger-build
+GO=$(command -v go || true)
+[ -n "$GO" ] || { [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go; }
+if [ "$(cat "$CACHE/bin/jaeger.version" 2>/dev/null)" != "$JAEGER_VERSION" ] || [ ! -x "$CACHE/bin/jaeger" ]; then
+	[ -n "$GO" ] || die "go not found: needed to build jaeger for the OTLP tests"
+	log "building jaeger $JAEGER_VERSION into $CACHE/bin (several minutes the first time)"
+	mkdir -p "$JAEGER_DIR" "$CACHE/bin"
+	(
+		cd "$JAEGER_DIR" || exit 1
+		[ -f go.mod ] || "$GO" mod init beyla-test/jaeger >/dev/null 2>&1 || exit 1
+		retry "$GO" get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" &&
+			"$GO" build -o "$CACHE/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
+	) >/tmp/beyla-setup-jaeger.log 2>&1 || { tail -n 20 /tmp/beyla-setup-jaeger.log >&2; die "building jaeger failed"; }
+	echo "$JAEGER_VERSION" >"$CACHE/bin/jaeger.version"
+fi
+
+# Go and a JDK (the accuracy harness builds its Go and Java servers with them):
+# the machine image has /usr/local/go; otherwise Debian's.
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || PKGS2+=(golang-go)
+command -v javac >/dev/null 2>&1 || PKGS2+=(default-jdk-headless)
+if [ ${#PKGS2[@]} -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || die "not root; missing: ${PKGS2[*]}"
+	log "installing: ${PKGS2[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PKGS2[@]}" \
+		>/tmp/beyla-setup-apt.log 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${PKGS2[@]}" >/tmp/beyla-setup-apt.log 2>&1; } \
+		|| die "apt-get failed (full log: /tmp/beyla-setup-apt.log)"
 fi
 
 log "ready (cache: $CACHE)"
