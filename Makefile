@@ -1,10 +1,16 @@
 # beyla - see README.md.  `make` builds ./beyla; `make test` runs every test.
 # Sources are discovered by wildcard: a new .c file in cmd/, record/ or
 # analyze/ is built without touching this file.
+#
+#   make fuzz-build   every tests/fuzz/fuzz_*.c as a libFuzzer binary in $(BUILD)/fuzz/
+#   make fuzz         scripts/fuzz.sh: seed, replay, then FUZZ_TIME seconds per target
+#   make sanitize     unit tests and beyla with ASan+UBSan in build-san/, then the unit tests
+# BUILD (the object directory) and EXTRA_CFLAGS may be set on the command line.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
-BUILD      := build
+BUILD      ?= build
+SAN_BUILD  ?= build-san
 CC         ?= cc
 CLANG      ?= clang
 BPFTOOL    ?= bpftool
@@ -12,7 +18,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-              -DBEYLA_VERSION='"$(VERSION)"' -I$(BUILD) -I.
+              -DBEYLA_VERSION='"$(VERSION)"' -I$(BUILD) -I. $(EXTRA_CFLAGS)
 LDLIBS     := -lbpf -lelf -lz -lzstd -lsqlite3 -lcurl -lm
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -26,7 +32,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 HDRS       := $(wildcard record/*.h analyze/*.h cmd/*.h) $(BPF_HDRS)
 
-.PHONY: all test unit install clean bench fuzz sanitize
+.PHONY: all test unit install clean bench accuracy fuzz fuzz-build sanitize
 all: beyla
 
 $(BUILD)/vmlinux.h:
@@ -49,6 +55,10 @@ $(BUILD)/libbeyla.a: $(LIB_OBJ)
 beyla: $(BUILD)/cmd/main.o $(BUILD)/libbeyla.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The same binary inside the build directory (what `make sanitize` builds).
+$(BUILD)/beyla: $(BUILD)/cmd/main.o $(BUILD)/libbeyla.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbeyla.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libbeyla.a $(LDLIBS) -lcmocka
@@ -63,17 +73,48 @@ test: beyla unit
 bench: beyla
 	bash scripts/bench.sh
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) $(BUILD)/beyla.skel.h
-	@mkdir -p $(dir $@)
-	$(CLANG) -g -O1 -std=c11 -D_GNU_SOURCE -I$(BUILD) -I. -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all -o $@ $< $(filter analyze/%.c,$(LIB_SRC)) $(LDLIBS)
+# Server spans against what real clients saw (issue 4); rewrites docs/accuracy.md's table.
+accuracy: beyla
+	bash scripts/accuracy/run.sh
 
-fuzz: $(FUZZ_BIN)
-	bash scripts/fuzz.sh $(FUZZ_TIME)
+# Fuzz targets: the code they reach (analyze/ and the recorder's redaction)
+# is compiled once with coverage and sanitizers into an archive, and each
+# target links what it needs from it.  Needs clang's libFuzzer runtime
+# (Debian: libclang-rt-14-dev).
+FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -DBEYLA_VERSION='"$(VERSION)"' -I$(BUILD) -I. \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_SRC := $(filter analyze/%.c record/redact.c,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/fuzz/libfuzzlib.a: $(FUZZ_LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libfuzzlib.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	  $(BUILD)/fuzz/libfuzzlib.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# FUZZ_TIME: seconds per target (default 30).
+fuzz:
+	bash scripts/fuzz.sh
+
+# Everything rebuilt with ASan+UBSan in $(SAN_BUILD) (./beyla is left alone:
+# the sanitized one is $(SAN_BUILD)/beyla, e.g. for BEYLA=... tests/run.sh e2e),
+# then the unit tests run from there.  Any report fails the run.
+sanitize:
+	$(MAKE) BUILD=$(SAN_BUILD) EXTRA_CFLAGS='$(SAN_FLAGS)' unit $(SAN_BUILD)/beyla
+	TEST_BUILD=$(SAN_BUILD) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh unit
 
 install: beyla
 	install -D -m 0755 beyla $(DESTDIR)$(PREFIX)/bin/beyla
 	install -D -m 0644 schema/spans.sql $(DESTDIR)$(PREFIX)/share/beyla/spans.sql 2>/dev/null || true
 
 clean:
-	rm -rf $(BUILD) beyla
+	rm -rf $(BUILD) $(SAN_BUILD) beyla

@@ -365,8 +365,10 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			end = start;
 		proc_start = clamp(u64max(u64max(arrival, entered), p->prev_resp_end), start, end);
 		uint64_t accept_end = first_of_conn ? clamp(c->open_ts, start, proc_start) : start;
-		uint64_t recv_from = clamp(u64max(u64max(arrival, accept_end), p->prev_resp_end), start,
-					   proc_start);
+		/* Waiting in the receive queue began when the bytes arrived, or, when
+		 * they came before the accept (arrival unknown), when it returned. */
+		uint64_t recv_from = clamp(u64max(u64max(f->arrival_ns, accept_end), p->prev_resp_end),
+					   start, proc_start);
 		s.kind = BZ_SPAN_SERVER;
 		s.queue_ns = (int64_t)(proc_start - start);
 		s.processing_ns = (int64_t)(end - proc_start);

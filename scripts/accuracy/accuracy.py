@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""accuracy.py - join the load client's records with beyla's server spans.
+
+  accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS >> results.jsonl
+  accuracy.py table results.jsonl [--md]      # text (or markdown) table
+  accuracy.py tsv results.jsonl               # server load ok spans lost matched med_err client_errors med_abs_us
+
+Join: a client connection (loadgen: slot, conn_seq, local port, connect time) is the
+accepted connection in the database with that remote port whose established_ns is
+nearest to the client's connect time (ports are reused across a run); its requests
+are joined by their 0-based index on the connection.
+
+Per request:  client time = done - send (request 0 of a connection: done - connect,
+because the server span of a first request starts at the handshake), where done is
+the kernel's receive timestamp of the response's last segment (SO_TIMESTAMPNS) when
+the client has it, else the return of its read (the *_user columns always use the
+latter: it adds the client thread's own scheduling delay);
+error = |client time - span duration| / client time;
+expected queue = client time - handler cost (what the client saw beyond the handler).
+"""
+import csv, json, sqlite3, statistics, sys
+from collections import defaultdict
+
+
+def pct(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    k = max(0, min(len(xs) - 1, int(round(p / 100 * len(xs) + 0.5)) - 1))  # nearest rank
+    return xs[k]
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def row(csv_path, db_path, server, load, cost_ms):
+    cost = float(cost_ms) * 1e6
+    reqs = []
+    conns = defaultdict(list)
+    with open(csv_path) as f:
+        for r in csv.DictReader(f):
+            for k in ("slot", "conn_seq", "local_port", "req_index", "status"):
+                r[k] = int(r[k])
+            for k in ("connect_ns", "send_ns", "done_ns"):
+                r[k] = int(r[k])
+            r["done_user_ns"] = r["done_ns"]
+            rx = int(r.get("done_rx_ns") or 0)
+            if rx > 0:  # kernel receive time of the response's last segment
+                r["done_ns"] = rx
+            reqs.append(r)
+            conns[(r["slot"], r["conn_seq"])].append(r)
+    ok = [r for r in reqs if r["status"] > 0]
+    db = sqlite3.connect(db_path)
+    spans = {}
+    nspans = nincomplete = 0
+    for (cid, idx, dur, q, aq, rq, proc, inc, tid) in db.execute(
+            "select conn_id, request_index, duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, "
+            "processing_ns, incomplete, tid from spans where kind = 'server'"):
+        nspans += 1
+        nincomplete += inc
+        spans[(cid, idx)] = (dur, q, aq, rq, proc, inc, tid)
+    by_port = defaultdict(list)
+    for cid, port, est, opened in db.execute(
+            "select conn_id, remote_port, established_ns, opened_ns from connections where role = 'accepted'"):
+        by_port[port].append((est or opened or 0, cid))
+    drops = db.execute("select coalesce(sum(lost + missed), 0) from drops").fetchone()[0]
+    used = set()
+    m = []  # matched: (client_ns, span tuple, request)
+    for key, rs in conns.items():
+        port, t0 = rs[0]["local_port"], rs[0]["connect_ns"]
+        cands = [c for c in by_port.get(port, []) if c[1] not in used]
+        if not cands:
+            continue
+        est, cid = min(cands, key=lambda c: abs(c[0] - t0))
+        if abs(est - t0) > 2e9:
+            continue
+        used.add(cid)
+        for r in rs:
+            if r["status"] <= 0:
+                continue
+            s = spans.get((cid, r["req_index"]))
+            if s is None or s[5]:
+                continue
+            start = r["connect_ns"] if r["req_index"] == 0 else r["send_ns"]
+            m.append((r["done_ns"] - start, s, r))
+    errs = [abs(c - s[0]) / c for c, s, _ in m if c > 0]
+    uerrs = []  # the same with the client's user-space read-return time
+    for c, s, r in m:
+        cu = c + r["done_user_ns"] - r["done_ns"]
+        if cu > 0:
+            uerrs.append(abs(cu - s[0]) / cu)
+    signed = [(s[0] - c) / c for c, s, _ in m if c > 0]
+    procs = [s[4] for _, s, _ in m]
+    qshare = [s[1] / s[0] for _, s, _ in m if s[0] > 0]
+    exp_share = [max(0.0, c - cost) / c for c, _, _ in m if c > 0]
+    qdiff = [s[1] - max(0.0, c - cost) for c, s, _ in m]
+    out = {
+        "server": server, "load": load, "cost_ms": float(cost_ms),
+        "sent": len(reqs), "ok": len(ok), "client_errors": len(reqs) - len(ok),
+        "spans": nspans, "incomplete": nincomplete, "matched": len(m),
+        "lost": len(ok) - nspans, "drops": drops,
+        "med_err": med(errs), "p95_err": pct(errs, 95),
+        "med_abs_us": med([abs(c - s[0]) / 1e3 for c, s, _ in m]),
+        "med_err_user": med(uerrs), "p95_err_user": pct(uerrs, 95), "med_signed_err": med(signed),
+        "med_client_ms": med([c / 1e6 for c, _, _ in m]),
+        "med_total_ms": med([s[0] / 1e6 for _, s, _ in m]),
+        "med_proc_ms": med([p / 1e6 for p in procs]),
+        "proc_err": (med(procs) - cost) / cost if procs and cost > 0 else None,
+        "med_queue_ms": med([s[1] / 1e6 for _, s, _ in m]),
+        "med_accept_ms": med([s[2] / 1e6 for _, s, _ in m]),
+        "med_recv_ms": med([s[3] / 1e6 for _, s, _ in m]),
+        "queue_share": med(qshare), "sum_queue_share": (sum(s[1] for _, s, _ in m) / sum(s[0] for _, s, _ in m)) if m else None,
+        "expected_share": med(exp_share),
+        "med_beyond_ms": med([max(0.0, c - cost) / 1e6 for c, _, _ in m]),
+        "med_qdiff_ms": med([d / 1e6 for d in qdiff]),
+        "threads": len({s[6] for _, s, _ in m}),
+    }
+    # Targets (issue 4).  Processing and queue-share targets need a handler cost.
+    miss = []
+    if out["med_err"] is None or out["med_err"] > 0.05:
+        miss.append("med")
+    if out["p95_err"] is None or out["p95_err"] > 0.10:
+        miss.append("p95")
+    if out["proc_err"] is not None and abs(out["proc_err"]) > 0.10:
+        miss.append("proc")
+    if load != "noload" and cost > 0 and out["queue_share"] is not None and \
+            abs(out["queue_share"] - out["expected_share"]) > 0.10:
+        miss.append("queue")
+    if load == "noload" and cost > 0 and out["queue_share"] is not None and out["queue_share"] > 0.10:
+        miss.append("queue")
+    if out["lost"] != 0 or out["matched"] != out["ok"]:
+        miss.append("lost")
+    out["misses"] = miss
+    print(json.dumps(out))
+
+
+def fmt(v, kind):
+    if v is None:
+        return "n/a"
+    if kind == "pct":
+        return "%.1f%%" % (100 * v)
+    if kind == "spct":
+        return "%+.1f%%" % (100 * v)
+    if kind == "ms":
+        return "%.2f" % v
+    return str(v)
+
+
+COLS = [("server", "server", None), ("load", "load", None), ("sent", "sent", None),
+        ("matched", "matched", None), ("lost", "lost", None),
+        ("med err", "med_err", "pct"), ("p95 err", "p95_err", "pct"),
+        ("med err (read ret)", "med_err_user", "pct"), ("p95 err (read ret)", "p95_err_user", "pct"),
+        ("client ms", "med_client_ms", "ms"), ("span ms", "med_total_ms", "ms"),
+        ("proc ms", "med_proc_ms", "ms"), ("proc vs cost", "proc_err", "spct"),
+        ("queue ms", "med_queue_ms", "ms"), ("accept ms", "med_accept_ms", "ms"),
+        ("recv ms", "med_recv_ms", "ms"), ("queue share", "queue_share", "pct"),
+        ("beyond handler", "expected_share", "pct"), ("targets", "misses", None)]
+
+
+def table(path, md):
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    head = [c[0] for c in COLS]
+    lines = []
+    for r in rows:
+        cells = []
+        for _, k, kind in COLS:
+            if k == "misses":
+                cells.append("met" if not r[k] else "MISSED: " + ",".join(r[k]))
+            else:
+                cells.append(fmt(r.get(k), kind))
+        lines.append(cells)
+    if md:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for c in lines:
+            print("| " + " | ".join(c) + " |")
+    else:
+        w = [max(len(h), *(len(c[i]) for c in lines)) if lines else len(h) for i, h in enumerate(head)]
+        print("  ".join(h.ljust(w[i]) for i, h in enumerate(head)))
+        for c in lines:
+            print("  ".join(x.ljust(w[i]) for i, x in enumerate(c)))
+
+
+def tsv(path):
+    for l in open(path):
+        if not l.strip():
+            continue
+        r = json.loads(l)
+        e = r["med_err"]
+        print("\t".join(str(x) for x in (r["server"], r["load"], r["ok"], r["spans"], r["lost"], r["matched"],
+                                         "nan" if e is None else "%.4f" % e, r["client_errors"],
+                                         "nan" if r.get("med_abs_us") is None else "%d" % round(r["med_abs_us"]))))
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    if a and a[0] == "row" and len(a) == 6:
+        row(*a[1:])
+    elif a and a[0] == "table" and len(a) in (2, 3):
+        table(a[1], len(a) == 3 and a[2] == "--md")
+    elif a and a[0] == "tsv" and len(a) == 2:
+        tsv(a[1])
+    else:
+        sys.exit(__doc__)

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# scripts/accuracy/run.sh - does beyla's server span match what real clients felt?
+# (`make accuracy`; issue 4.)  Needs root, a built ./beyla, and scripts/setup.sh's servers.
+#
+# For each server (handler of known cost on GET /work), two runs on loopback, each
+# with `beyla record -p PID...` attached:
+#   noload     1 keep-alive connection, sequential requests;
+#   saturated  ACC_SAT_ARGS of scripts/accuracy/loadgen (default 12 keep-alive
+#              connections of 3 requests each + 10 new-connection-per-request
+#              clients = 16 concurrent clients).
+# Then `beyla analyze`, and scripts/accuracy/accuracy.py joins every client request
+# to its server span (client port + connection time, then order on the connection)
+# and prints one row per server and load (see docs/accuracy.md for the columns).
+#
+# Knobs (environment):
+#   ACC_SERVERS     servers to run (default: python threading gunicorn express nginx go java)
+#   ACC_LOADS       loads to run (default: noload saturated)
+#   ACC_DURATION    seconds of load per saturated run (default 3)
+#   ACC_NOLOAD_DURATION  seconds per no-load run (default 2)
+#   ACC_COST_MS     handler cost in ms (default 5; nginx serves a static file, cost 0)
+#   ACC_HANDLER     sleep (default; I/O-bound handler) or spin (CPU-bound busy loop)
+#   ACC_SAT_ARGS    loadgen options of the saturated run (default "-c 6 -r 3 -n 10")
+#   ACC_RECORD_ARGS extra `beyla record` options (e.g. --syscall-start)
+#   ACC_RESULTS     results file, one JSON object per row (default: a scratch file)
+#   ACC_DOC         markdown file whose generated section is rewritten (default
+#                   docs/accuracy.md when every server and load ran; "" for none)
+# Exit status: 0 if every run produced a row (targets missed or not: see the table).
+set -uo pipefail
+
+ACC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$ACC_DIR/../.." && pwd)
+# shellcheck source=tests/lib.sh
+. "$ROOT/tests/lib.sh"
+require_recording_env
+need ss nginx go javac java node cc
+
+ALL_SERVERS="python threading gunicorn express nginx go java"
+SERVERS=${ACC_SERVERS:-$ALL_SERVERS}
+LOADS=${ACC_LOADS:-noload saturated}
+DURATION=${ACC_DURATION:-3}
+NOLOAD_DURATION=${ACC_NOLOAD_DURATION:-2}
+COST_MS=${ACC_COST_MS:-5}
+HANDLER=${ACC_HANDLER:-sleep}
+SAT_ARGS=${ACC_SAT_ARGS:--c 6 -r 3 -n 10}
+read -r -a REC_EXTRA <<<"${ACC_RECORD_ARGS:-}"
+RESULTS=${ACC_RESULTS:-$T/results.jsonl}
+if [ -z "${ACC_DOC+x}" ] && [ "$SERVERS" = "$ALL_SERVERS" ] && [ "$LOADS" = "noload saturated" ]; then
+	DOC=$ROOT/docs/accuracy.md
+else
+	DOC=${ACC_DOC:-}
+fi
+BIN=$BEYLA_CACHE/accuracy
+mkdir -p "$BIN"
+: >"$RESULTS"
+
+# --- build the load client and the compiled servers (outside the work tree) ---------
+cc -O2 -Wall -pthread -o "$BIN/loadgen" "$ACC_DIR/loadgen.c" || bail "loadgen builds"
+if [[ " $SERVERS " == *" go "* ]]; then
+	(cd "$ACC_DIR/servers" && GO111MODULE=off go build -o "$BIN/goserver" server.go) ||
+		bail "go server builds"
+fi
+if [[ " $SERVERS " == *" java "* ]]; then
+	javac -d "$BIN/java" "$ACC_DIR/servers/Server.java" || bail "java server builds"
+fi
+if [[ " $SERVERS " == *" gunicorn "* ]]; then
+	[ -x "$BEYLA_VENV/bin/gunicorn" ] || bail "gunicorn installed" "run: sudo bash scripts/setup.sh"
+fi
+if [[ " $SERVERS " == *" express "* ]]; then
+	[ -d "$BEYLA_NODE_MODULES/express" ] || bail "express installed" "run: sudo bash scripts/setup.sh"
+fi
+
+# start_server NAME PORT: starts it, waits for the port; sets SRV_PID and SRV_COST.
+start_server() {
+	local name=$1 port=$2 d
+	SRV_COST=$COST_MS
+	case $name in
+	python) start_bg "srv-$name" "$PYTHON" "$ACC_DIR/servers/py_http.py" single "$port" "$COST_MS" "$HANDLER" ;;
+	threading) start_bg "srv-$name" "$PYTHON" "$ACC_DIR/servers/py_http.py" threading "$port" "$COST_MS" "$HANDLER" ;;
+	gunicorn)
+		start_bg "srv-$name" env ACC_COST_MS="$COST_MS" ACC_HANDLER="$HANDLER" \
+			"$BEYLA_VENV/bin/python" "$BEYLA_VENV/bin/gunicorn" -k sync -w 2 -b "127.0.0.1:$port" \
+			--backlog 128 --chdir "$ACC_DIR/servers" --log-level warning flask_app:app ;;
+	express) start_bg "srv-$name" env NODE_PATH="$BEYLA_NODE_MODULES" node "$ACC_DIR/servers/express_app.js" "$port" "$COST_MS" "$HANDLER" ;;
+	go) start_bg "srv-$name" "$BIN/goserver" "$port" "$COST_MS" "$HANDLER" ;;
+	java) start_bg "srv-$name" java -XX:+UseSerialGC -Xss512k -Dsun.net.httpserver.nodelay=true -cp "$BIN/java" Server "$port" "$COST_MS" "$HANDLER" ;;
+	nginx)
+		SRV_COST=0
+		d=$T/nginx-$port
+		mkdir -p "$d/www"
+		printf 'ok\n' >"$d/www/work"
+		sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" "$ACC_DIR/servers/nginx.conf" >"$d/nginx.conf"
+		start_bg "srv-$name" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" ;;
+	*) bail "known server $name" ;;
+	esac
+	SRV_PID=$BG_PID
+	wait_for_port "$port" 20
+}
+
+# target_pids PID: PID and its children (gunicorn's and nginx's workers).
+target_pids() {
+	local p
+	echo "$1"
+	for p in $(pgrep -P "$1"); do target_pids "$p"; done
+}
+
+# run_one SERVER LOAD: one row in $RESULTS.
+run_one() {
+	local name=$1 load=$2 port cap csv db args pids=() p
+	port=$(free_port)
+	if ! start_server "$name" "$port"; then
+		_not_ok "$name listens on $port" "$(tail -n 3 "$T/srv-$name.log")"
+		return 1
+	fi
+	# Warm-up outside the recording (JIT, imports, worker spawn), then settle.
+	"$BIN/loadgen" -p "$port" -u /work -c 4 -d 0.5 -o /dev/null 2>/dev/null
+	sleep 0.3
+	for p in $(target_pids "$SRV_PID"); do pids+=(-p "$p"); done
+	cap=$T/$name-$load.bz.zst csv=$T/$name-$load.csv db=$T/$name-$load.db
+	if ! record_start "$cap" -q "${REC_EXTRA[@]}" "${pids[@]}"; then
+		_not_ok "$name/$load: beyla record starts"
+		stop_bg "$SRV_PID"
+		return 1
+	fi
+	if [ "$load" = noload ]; then
+		args=(-c 1 -r 0 -d "$NOLOAD_DURATION")
+	else
+		read -r -a args <<<"$SAT_ARGS"
+		args+=(-d "$DURATION")
+	fi
+	"$BIN/loadgen" -p "$port" -u /work "${args[@]}" -o "$csv" 2>"$T/$name-$load.loadgen.log"
+	sleep 0.3 # let the last responses and closes reach the recorder
+	record_stop INT
+	stop_bg "$SRV_PID"
+	"$BEYLA" analyze -q --force -o "$db" "$cap" 2>"$T/$name-$load.analyze.log" ||
+		log "$name/$load: beyla analyze exited $? (see $T/$name-$load.analyze.log)"
+	if ! "$PYTHON" "$ACC_DIR/accuracy.py" row "$csv" "$db" "$name" "$load" "$SRV_COST" >>"$RESULTS"; then
+		_not_ok "$name/$load: joined"
+		return 1
+	fi
+	log "$name/$load: $(tail -n 1 "$RESULTS" | "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); print("sent %d matched %d lost %d med err %s misses %s" % (r["ok"], r["matched"], r["lost"], r["med_err"], r["misses"]))')"
+}
+
+failed=0
+for s in $SERVERS; do
+	for l in $LOADS; do
+		run_one "$s" "$l" || failed=1
+	done
+done
+
+echo
+"$PYTHON" "$ACC_DIR/accuracy.py" table "$RESULTS"
+
+if [ -n "$DOC" ]; then
+	gen=$T/generated.md
+	{
+		echo "<!-- BEGIN GENERATED by scripts/accuracy/run.sh: do not edit by hand -->"
+		echo "Generated $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n): $(nproc) vCPU" \
+			"($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), Linux $(uname -r)," \
+			"$("$BEYLA" --version 2>/dev/null | head -n 1)."
+		echo
+		echo "Command: \`sudo make accuracy\` (= \`scripts/accuracy/run.sh\`), handler \`$HANDLER\` of ${COST_MS} ms," \
+			"no-load ${NOLOAD_DURATION} s (\`loadgen -c 1\`), saturated ${DURATION} s (\`loadgen $SAT_ARGS\`)," \
+			"recorder options: \`${ACC_RECORD_ARGS:-(default)}\`."
+		echo
+		"$PYTHON" "$ACC_DIR/accuracy.py" table "$RESULTS" --md
+		echo "<!-- END GENERATED -->"
+	} >"$gen"
+	if [ -f "$DOC" ] && grep -q 'BEGIN GENERATED' "$DOC"; then
+		awk -v gen="$gen" '
+			/<!-- BEGIN GENERATED/ { while ((getline l < gen) > 0) print l; skip = 1; next }
+			/<!-- END GENERATED/ { skip = 0; next }
+			!skip' "$DOC" >"$DOC.tmp" && mv "$DOC.tmp" "$DOC"
+	else
+		{ echo "# Accuracy: server spans against what real clients saw"; echo; cat "$gen"; } >"$DOC"
+	fi
+	log "table written to ${DOC#"$ROOT"/}"
+fi
+[ -z "${ACC_RESULTS:-}" ] || log "results: $RESULTS"
+[ "$failed" -eq 0 ] || { CHECKS_FAILED=$((CHECKS_FAILED + 1)); }
+exit "$failed"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# accuracy_smoke.sh - the accuracy harness (scripts/accuracy/run.sh, issue 4) on a
+# reduced load: every server of the harness, a short no-load and a short saturated
+# run each.  Fails if a client request has no server span (client count != span
+# count, or a request not joined) or a server's median |client time - span
+# total| / client time exceeds 10 % (for µs-scale requests, i.e. nginx, a median
+# absolute difference of at most 20 µs also passes).  The full table is `sudo make accuracy`.
+# Knobs: ACC_SERVERS (default: all seven), ACC_DURATION, ACC_NOLOAD_DURATION.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+require_recording_env
+need ss nginx go javac java node cc
+
+res=$T/results.jsonl
+ACC_RESULTS=$res ACC_DOC= ACC_DURATION=${ACC_DURATION:-1} ACC_NOLOAD_DURATION=${ACC_NOLOAD_DURATION:-0.5} \
+	bash "$E2E_ROOT/scripts/accuracy/run.sh" >"$T/harness.log" 2>&1
+rc=$?
+check_num "the harness produced a row for every run (exit status)" "$rc" -eq 0
+grep -E '^(not ok|#)' "$T/harness.log" | head -n 20
+
+rows=0
+while IFS=$'\t' read -r server load ok spans lost matched med_err client_errors med_abs_us; do
+	rows=$((rows + 1))
+	check_num "$server/$load: client requests answered" "$ok" -gt 0
+	check_num "$server/$load: no client error" "$client_errors" -eq 0
+	check_num "$server/$load: as many server spans as client requests (lost)" "$lost" -eq 0
+	check_num "$server/$load: every client request joined to its span" "$matched" -eq "$ok"
+	# Median error in tenths of a percent.  Requests of a few tens of µs (nginx
+	# without load) are within loopback timing noise: there a median absolute
+	# difference of at most 20 µs passes too.
+	e=$(awk -v e="$med_err" 'BEGIN { if (e == "nan") print "nan"; else printf "%d", e * 1000 + 0.5 }')
+	if [[ "$e" =~ ^[0-9]+$ ]] && [ "$e" -gt 100 ] && [[ "$med_abs_us" =~ ^[0-9]+$ ]] && [ "$med_abs_us" -le 20 ]; then
+		check_num "$server/$load: median |client - span| <= 20 us (error ${e}x0.1% on a µs-scale request)" "$med_abs_us" -le 20
+	else
+		check_num "$server/$load: median error <= 10% (x0.1%)" "$e" -le 100
+	fi
+done < <("$PYTHON" "$E2E_ROOT/scripts/accuracy/accuracy.py" tsv "$res")
+check_num "rows in the results" "$rows" -gt 0
+"$PYTHON" "$E2E_ROOT/scripts/accuracy/accuracy.py" table "$res" | sed 's/^/# /'
+finish
