@@ -17,7 +17,7 @@ master=$BG_PID
 wait_for_port "$port" || bail "nginx listens on port $port"
 mount -t tmpfs -o size=256k beyla-test-small "$T/small" || bail "mount a 256 KiB tmpfs"
 _unmount_small() { umount "$T/small" 2>/dev/null; }
-trap '_unmount_small' EXIT
+trap '_unmount_small; _e2e_cleanup' EXIT # keep lib.sh's cleanup (kills nginx)
 
 cap=$T/small/full.bz.zst
 record_start "$cap" -p "$master" || bail "beyla record -p nginx-master starts"
@@ -38,7 +38,7 @@ worker=$(pgrep -P "$master" | head -n1)
 check_num "DATA events come from the worker pid $worker" \
 	"$(dump_count "$T/full-dump.txt" DATA "pid=$worker" 'payload~^GET /')" -gt 1000
 _unmount_small
-trap - EXIT
+trap _e2e_cleanup EXIT
 
 # --- a worker forked during recording is followed ------------------------------
 cap2=$T/reload.bz.zst

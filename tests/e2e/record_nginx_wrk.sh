@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# record_nginx_wrk.sh - record a single-worker nginx (--exe nginx) under wrk
+# record_nginx_wrk.sh - record a single-worker nginx (--exe) under wrk
 # load (keep-alive, 8 connections, 2 s) and check that every request wrk
 # completed is in the capture, with no drops, and that the worker (a fork of
 # the master) is a target.
@@ -13,7 +13,10 @@ SLACK=$((2 * CONNS)) # requests in flight when wrk stops, and wrk's reconnects
 port=$(free_port)
 mkdir -p "$T/nginx"
 sed -e "s|@DIR@|$T/nginx|g" -e "s|@PORT@|$port|g" "$E2E_ROOT/scripts/nginx-bench.conf" >"$T/nginx/nginx.conf"
-start_bg nginx nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log"
+# A copy under a name of its own, so --exe matches this nginx and not
+# another one that may run on the machine.
+cp "$(command -v nginx)" "$T/beyla-test-nginx"
+start_bg nginx "$T/beyla-test-nginx" -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log"
 master=$BG_PID
 wait_for_port "$port" || bail "nginx listens on port $port" "$(tail -n 3 "$T/nginx.log" "$T/nginx/error.log" 2>/dev/null)"
 worker=
@@ -24,7 +27,7 @@ done
 [ -n "$worker" ] || bail "nginx started a worker process"
 
 cap=$T/nginx.bz.zst
-record_start "$cap" --exe nginx || bail "beyla record --exe nginx starts"
+record_start "$cap" --exe 'beyla-test-nginx$' || bail "beyla record --exe beyla-test-nginx starts"
 
 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$port/" >"$T/wrk.txt" 2>&1
 reqs=$(awk '/ requests in / { print $1 }' "$T/wrk.txt")
