@@ -116,7 +116,7 @@ static __always_inline int io_from_regs(struct io_stash *io, __u8 dir)
 	/* regs is a BTF pointer: direct (CO-RE relocated) loads, no probe reads */
 	nr = regs->orig_ax;
 	io->ptr = regs->si;
-	io->iovcnt = regs->dx;
+	io->iovcnt = regs->dx; /* for a plain buffer: its length */
 #define NR_READ 0
 #define NR_WRITE 1
 #define NR_READV 19
@@ -204,10 +204,16 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	if (dir == BZ_DIR_IN) {
 		ev->arrival_ns = st->first_ready_ns;
 		st->bytes_in += ret;
-		/* Bytes still queued arrived no later than the last data_ready. */
-		struct tcp_sock *tp = (struct tcp_sock *)sk;
-		__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt), copied = BPF_CORE_READ(tp, copied_seq);
-		st->first_ready_ns = rcv_nxt != copied ? st->last_ready_ns : 0;
+		/* Bytes still queued arrived no later than the last data_ready.  A
+		 * read shorter than its buffer drained the queue: no need for the
+		 * two kernel reads of the TCP sequence numbers. */
+		if (io && io->kind == IO_BUF && (__u32)ret < io->iovcnt) {
+			st->first_ready_ns = 0;
+		} else {
+			struct tcp_sock *tp = (struct tcp_sock *)sk;
+			__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt), copied = BPF_CORE_READ(tp, copied_seq);
+			st->first_ready_ns = rcv_nxt != copied ? st->last_ready_ns : 0;
+		}
 	} else {
 		ev->arrival_ns = 0;
 		st->bytes_out += ret;
