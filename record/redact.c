@@ -41,15 +41,15 @@ enum rd_line {
 	L_TARGET,    /* a request target */
 	L_STATUS,    /* a status line after "HTTP/" */
 };
-enum rd_hv { HV_SKIP = 0, HV_REDACT, HV_CL, HV_CT, HV_TE };
+enum rd_hv { HV_SKIP = 0, HV_REDACT, HV_CL, HV_CT, HV_TE, HV_URL };
 enum rd_par { P_NONE = 0, P_NAME, P_KEEP, P_REDACT };
-enum rd_tgt { T_PATH = 0, T_MATRIX, T_QUERY, T_FRAG };
+enum rd_tgt { T_PATH = 0, T_MATRIX, T_QUERY };
 
 enum {
 	F_MSG = 1u << 0,         /* a start line was seen and its header block is being read */
 	F_REQ = 1u << 1,         /* that message (or the last one) is a request */
 	F_PREV_SENS = 1u << 2,   /* the header line before was masked: so are its continuations */
-	F_VAL_STARTED = 1u << 3, /* past the leading whitespace of a header value */
+	F_VAL_STARTED = 1u << 3, /* past the leading whitespace of a header value or target */
 	F_TOK_LONG = 1u << 4,    /* the line's first token did not fit in tok[] */
 	F_PAR_LONG = 1u << 5,    /* the parameter name did not fit in parn[] */
 	F_CL_KNOWN = 1u << 6,
@@ -83,8 +83,13 @@ struct rd_slot {
 	struct rd_state *st; /* NULL: empty slot */
 };
 
+struct rd_name {
+	char s[BZ_REDACT_NAME_MAX + 1]; /* normalised, NUL-terminated */
+	size_t len;
+};
+
 struct rd_names {
-	char (*v)[BZ_REDACT_NAME_MAX + 1]; /* normalised, NUL-terminated */
+	struct rd_name *v;
 	int n, cap;
 };
 
@@ -102,12 +107,40 @@ struct bz_redact {
 /* ---- names ----------------------------------------------------------------- */
 
 /* Names (normalised) masked by default.  Exact: the whole name, or the name
- * after an "X-" prefix.  Substrings: anywhere in the name. */
-static const char *const rd_exact[] = { "key", "sig", "pwd", "pass", "auth", "otp", "sid", NULL };
-static const char *const rd_substr[] = {
-	"password", "passwd", "passphrase", "secret", "token", "credential", "apikey",
-	"accesskey", "privatekey", "signature", "session", "sessid", "cookie", "csrf", "xsrf",
-	"authorization", "oauth", "bearer", "jwt", NULL
+ * after an "X-" prefix.  Substrings: anywhere in the name, grouped by first
+ * letter so that a name costs one pass (this runs for every header line the
+ * recorder sees). */
+struct rd_pat {
+	const char *s;
+	size_t len;
+};
+#define RD_PAT(x) { x, sizeof(x) - 1 }
+static const struct rd_pat rd_exact[] = {
+	RD_PAT("key"), RD_PAT("sig"), RD_PAT("pwd"), RD_PAT("pass"), RD_PAT("auth"), RD_PAT("otp"),
+	RD_PAT("sid"), { NULL, 0 }
+};
+#define RD_EXACT_MAX 4 /* longest exact name */
+static const struct rd_pat rd_sub_a[] = {
+	RD_PAT("apikey"), RD_PAT("accesskey"), RD_PAT("authorization"), { NULL, 0 }
+};
+static const struct rd_pat rd_sub_b[] = { RD_PAT("bearer"), { NULL, 0 } };
+static const struct rd_pat rd_sub_c[] = {
+	RD_PAT("credential"), RD_PAT("cookie"), RD_PAT("csrf"), { NULL, 0 }
+};
+static const struct rd_pat rd_sub_j[] = { RD_PAT("jwt"), { NULL, 0 } };
+static const struct rd_pat rd_sub_o[] = { RD_PAT("oauth"), { NULL, 0 } };
+static const struct rd_pat rd_sub_p[] = {
+	RD_PAT("password"), RD_PAT("passwd"), RD_PAT("passphrase"), RD_PAT("privatekey"), { NULL, 0 }
+};
+static const struct rd_pat rd_sub_s[] = {
+	RD_PAT("secret"), RD_PAT("signature"), RD_PAT("session"), RD_PAT("sessid"), { NULL, 0 }
+};
+static const struct rd_pat rd_sub_t[] = { RD_PAT("token"), { NULL, 0 } };
+static const struct rd_pat rd_sub_x[] = { RD_PAT("xsrf"), { NULL, 0 } };
+static const struct rd_pat *const rd_sub[26] = {
+	['a' - 'a'] = rd_sub_a, ['b' - 'a'] = rd_sub_b, ['c' - 'a'] = rd_sub_c,
+	['j' - 'a'] = rd_sub_j, ['o' - 'a'] = rd_sub_o, ['p' - 'a'] = rd_sub_p,
+	['s' - 'a'] = rd_sub_s, ['t' - 'a'] = rd_sub_t, ['x' - 'a'] = rd_sub_x,
 };
 static const char rd_form_ct[] = "application/x-www-form-urlencoded";
 #define RD_FORM_CT_LEN (sizeof(rd_form_ct) - 1)
@@ -122,13 +155,16 @@ static int rd_hexval(unsigned c)
 	return c >= 'a' && c <= 'f' ? (int)(c - 'a' + 10) : -1;
 }
 
-/* RFC 9110 tchar: what a header name or method is made of. */
-static int rd_tchar(unsigned c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c && c < 0x80 && strchr("!#$%&'*+-.^_`|~", (int)c) != NULL;
-}
+/* RFC 9110 tchar (ALPHA, DIGIT and !#$%&'*+-.^_`|~): what a header name or
+ * method is made of.  A bitmap: this is asked for nearly every byte. */
+static const uint64_t rd_tchar_bits[2] = { 0x03ff6cfa00000000ull, 0x57ffffffc7fffffeull };
+
+static int rd_tchar(unsigned c) { return c < 128 && (rd_tchar_bits[c >> 6] >> (c & 63)) & 1; }
+
+/* Bytes that end a run of plain path: ? ; # SP HT CR LF. */
+static const uint64_t rd_path_stop = 0x8800000900002600ull;
+
+static int rd_path_plain(unsigned c) { return c >= 64 || !((rd_path_stop >> c) & 1); }
 
 /* A request method: 3..RD_METHOD_MAX upper-case letters, '-' or '_'. */
 static int rd_is_method(const char *t, size_t n)
@@ -170,41 +206,39 @@ static int rd_default_sensitive(const char *raw, size_t rawlen, const char *norm
 {
 	int xprefix = rawlen > 2 && (raw[0] == 'x' || raw[0] == 'X') && (raw[1] == '-' || raw[1] == '_');
 
-	for (int i = 0; rd_exact[i]; i++) {
-		size_t l = strlen(rd_exact[i]);
-		if ((l == n && !memcmp(norm, rd_exact[i], l)) ||
-		    (xprefix && l + 1 == n && !memcmp(norm + 1, rd_exact[i], l)))
-			return 1;
+	if (n <= RD_EXACT_MAX + 1) {
+		for (const struct rd_pat *e = rd_exact; e->s; e++)
+			if ((e->len == n && !memcmp(norm, e->s, n)) ||
+			    (xprefix && e->len + 1 == n && !memcmp(norm + 1, e->s, e->len)))
+				return 1;
 	}
-	for (int i = 0; rd_substr[i]; i++)
-		if (memmem(norm, n, rd_substr[i], strlen(rd_substr[i])))
-			return 1;
+	for (size_t i = 0; i + 3 <= n; i++) {
+		const struct rd_pat *c = norm[i] >= 'a' && norm[i] <= 'z' ? rd_sub[norm[i] - 'a'] : NULL;
+		for (; c && c->s; c++)
+			if (c->len <= n - i && norm[i + 1] == c->s[1] && norm[i + 2] == c->s[2] &&
+			    !memcmp(norm + i + 3, c->s + 3, c->len - 3))
+				return 1;
+	}
 	return 0;
 }
 
-/* 1 if the header (decode 0) or parameter (decode 1) name raw[0..len) is to
- * be masked: a default name, one of `extra`, or too long to tell. */
-static int rd_sensitive(const struct rd_names *extra, const char *raw, size_t len, int decode)
+/* 1 if the name raw[0..len), normalised as norm[0..n), is to be masked: a
+ * default name, one of `extra`, or too long to tell. */
+static int rd_sensitive(const struct rd_names *extra, const char *raw, size_t len,
+			const char *norm, size_t n)
 {
-	char norm[BZ_REDACT_NAME_MAX + 1];
-	size_t n = rd_norm(raw, len, decode, norm);
-
 	if (n > BZ_REDACT_NAME_MAX)
 		return 1;
 	if (rd_default_sensitive(raw, len, norm, n))
 		return 1;
 	for (int i = 0; i < extra->n; i++)
-		if (strlen(extra->v[i]) == n && !memcmp(extra->v[i], norm, n))
+		if (extra->v[i].len == n && !memcmp(extra->v[i].s, norm, n))
 			return 1;
 	return 0;
 }
 
-/* 1 if the normalised raw[0..len) equals want. */
-static int rd_norm_is(const char *raw, size_t len, const char *want)
-{
-	char norm[BZ_REDACT_NAME_MAX + 1];
-	return rd_norm(raw, len, 0, norm) <= BZ_REDACT_NAME_MAX && !strcmp(norm, want);
-}
+/* norm[0..n) is the string literal `lit` */
+#define rd_is(norm, n, lit) ((n) == sizeof(lit) - 1 && !memcmp((norm), (lit), sizeof(lit) - 1))
 
 int bz_redact_name_ok(const char *name)
 {
@@ -237,7 +271,7 @@ static int rd_names_add(struct rd_names *ns, const char *name)
 		ns->v = v;
 		ns->cap = cap;
 	}
-	rd_norm(name, strlen(name), 1, ns->v[ns->n]);
+	ns->v[ns->n].len = rd_norm(name, strlen(name), 1, ns->v[ns->n].s);
 	ns->n++;
 	return 0;
 }
@@ -296,7 +330,9 @@ static void rd_param(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 		if (c == '&') {
 			rd_par_start(s);
 		} else if (c == '=') {
-			s->par = (s->fl & F_PAR_LONG) || rd_sensitive(&r->par, s->parn, s->par_len, 1)
+			char norm[BZ_REDACT_NAME_MAX + 1];
+			size_t n = rd_norm(s->parn, s->par_len, 1, norm);
+			s->par = (s->fl & F_PAR_LONG) || rd_sensitive(&r->par, s->parn, s->par_len, norm, n)
 				 ? P_REDACT : P_KEEP;
 		} else if (s->par_len < BZ_REDACT_NAME_MAX) {
 			s->parn[s->par_len++] = (char)c;
@@ -322,28 +358,81 @@ static void rd_param(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 /* The header name in tok[] ended with ':'. */
 static void rd_header_name(struct bz_redact *r, struct rd_state *s)
 {
+	char norm[BZ_REDACT_NAME_MAX + 1];
+	size_t n = rd_norm(s->tok, s->tok_len, 0, norm);
+
 	s->line = L_VALUE;
 	s->hv = HV_SKIP;
 	s->sub = 0;
 	s->fl &= ~F_VAL_STARTED;
-	if ((s->fl & F_TOK_LONG) || rd_sensitive(&r->hdr, s->tok, s->tok_len, 0)) {
+	if ((s->fl & F_TOK_LONG) || rd_sensitive(&r->hdr, s->tok, s->tok_len, norm, n)) {
 		s->hv = HV_REDACT;
 		s->fl |= F_PREV_SENS;
 		return;
 	}
+	if (!(s->fl & F_GUESS_FORM) && /* (which already parses this line's parameters) */
+	    (rd_is(norm, n, "referer") || rd_is(norm, n, "referrer") || rd_is(norm, n, "location") ||
+	     rd_is(norm, n, "contentlocation"))) {
+		s->hv = HV_URL; /* a redirect or referring URL: its parameters */
+		s->tgt = T_PATH;
+		s->par = P_NONE;
+		return;
+	}
 	if (!(s->fl & F_MSG)) /* framing matters only in a header block we know */
 		return;
-	if (rd_norm_is(s->tok, s->tok_len, "contentlength")) {
+	if (rd_is(norm, n, "contentlength")) {
 		if (s->fl & F_CL_KNOWN)
 			s->fl |= F_CL_BAD; /* two lengths: trust neither */
 		s->fl |= F_CL_KNOWN;
 		s->cl = 0;
 		s->hv = HV_CL;
-	} else if (rd_norm_is(s->tok, s->tok_len, "contenttype")) {
+	} else if (rd_is(norm, n, "contenttype")) {
 		s->fl = (s->fl | F_CT_SEEN) & ~F_CT_FORM;
 		s->hv = HV_CT;
-	} else if (rd_norm_is(s->tok, s->tok_len, "transferencoding")) {
+	} else if (rd_is(norm, n, "transferencoding")) {
 		s->hv = HV_TE;
+	}
+}
+
+/* One byte of a request target or of a URL in a header value: parameters
+ * after '?', after '#' (tokens of OAuth redirects travel in fragments), and
+ * ;matrix parameters of the path.  Whitespace ends a parameter (a target has
+ * none; spaces before it are skipped). */
+static void rd_target(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsigned c)
+{
+	if (c == ' ' || c == '\t') {
+		if (s->fl & F_VAL_STARTED) {
+			s->tgt = T_PATH;
+			s->par = P_NONE;
+		}
+		return;
+	}
+	s->fl |= F_VAL_STARTED;
+	if (c == '?' || c == '#') {
+		s->tgt = T_QUERY;
+		rd_par_start(s);
+		return;
+	}
+	switch (s->tgt) {
+	case T_PATH:
+		if (c == ';') {
+			s->tgt = T_MATRIX;
+			rd_par_start(s);
+		}
+		break;
+	case T_MATRIX: /* /path;jsessionid=...;x=y/more */
+		if (c == '/') {
+			s->tgt = T_PATH;
+			s->par = P_NONE;
+		} else if (c == ';') {
+			rd_par_start(s);
+		} else {
+			rd_param(r, s, b, c);
+		}
+		break;
+	default: /* T_QUERY */
+		rd_param(r, s, b, c);
+		break;
 	}
 }
 
@@ -379,6 +468,9 @@ static void rd_value(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 			}
 		}
 		break;
+	case HV_URL:
+		rd_target(r, s, b, c);
+		break;
 	case HV_TE: /* "chunked" anywhere in the list */
 		if (rd_lower(c) == "chunked"[s->sub]) {
 			if (++s->sub == 7) {
@@ -393,46 +485,6 @@ static void rd_value(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 		break;
 	}
 	s->fl |= F_VAL_STARTED;
-}
-
-static void rd_target(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsigned c)
-{
-	if (c == ' ' || c == '\t' || c == '\r') { /* the version follows */
-		s->line = L_SKIP;
-		s->par = P_NONE;
-		return;
-	}
-	switch (s->tgt) {
-	case T_PATH:
-		if (c == '?' || c == ';') {
-			s->tgt = c == '?' ? T_QUERY : T_MATRIX;
-			rd_par_start(s);
-		}
-		break;
-	case T_MATRIX: /* /path;jsessionid=...;x=y/more */
-		if (c == '/') {
-			s->tgt = T_PATH;
-			s->par = P_NONE;
-		} else if (c == '?') {
-			s->tgt = T_QUERY;
-			rd_par_start(s);
-		} else if (c == ';') {
-			rd_par_start(s);
-		} else {
-			rd_param(r, s, b, c);
-		}
-		break;
-	case T_QUERY:
-		if (c == '#') {
-			s->tgt = T_FRAG;
-			s->par = P_NONE;
-		} else {
-			rd_param(r, s, b, c);
-		}
-		break;
-	default:
-		break;
-	}
 }
 
 static void rd_status(struct rd_state *s, unsigned c)
@@ -572,7 +624,12 @@ static void rd_head(struct bz_redact *r, struct rd_state *s, uint8_t *b)
 		rd_value(r, s, b, c);
 		return;
 	case L_TARGET:
-		rd_target(r, s, b, c);
+		if (c == '\r') {
+			s->line = L_SKIP;
+			s->par = P_NONE;
+		} else {
+			rd_target(r, s, b, c);
+		}
 		return;
 	case L_STATUS:
 		rd_status(s, c);
@@ -730,27 +787,86 @@ static void rd_unsure(struct rd_state *s, const uint8_t *p, size_t n)
 	s->fl |= F_VAL_STARTED | F_PREV_SENS;
 }
 
+/* Header-side bytes in bulk where the state machine would do nothing but
+ * skip, mask or collect: values of no interest, masked values, ignored
+ * lines, plain path bytes, header names.  Returns the bytes consumed (0: let
+ * rd_head take the next byte).  Not used while form parameters are being
+ * guessed, which must see every byte. */
+static size_t rd_head_span(struct bz_redact *r, struct rd_state *s, uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	if ((s->fl & F_GUESS_FORM) && s->par != P_NONE)
+		return 0;
+	switch (s->line) {
+	case L_SKIP:
+		break;
+	case L_VALUE:
+		if (s->hv == HV_REDACT && (s->fl & F_VAL_STARTED)) {
+			for (; i < n && p[i] != '\n'; i++)
+				if (p[i] != '\r' && p[i] != BZ_REDACT_FILL) {
+					p[i] = BZ_REDACT_FILL;
+					r->cur++;
+				}
+			return i;
+		}
+		if (s->hv != HV_SKIP)
+			return 0;
+		break;
+	case L_TARGET:
+		if (s->tgt != T_PATH || !(s->fl & F_VAL_STARTED))
+			return 0;
+		while (i < n && rd_path_plain(p[i]))
+			i++;
+		return i;
+	case L_TOKEN:
+		while (i < n && s->tok_len < BZ_REDACT_NAME_MAX && rd_tchar(p[i]))
+			s->tok[s->tok_len++] = (char)p[i++];
+		return i;
+	default:
+		return 0;
+	}
+	/* L_SKIP, or a value of no interest: up to the end of the line */
+	const uint8_t *e = memchr(p, '\n', n);
+	return e ? (size_t)(e - p) : n;
+}
+
 static void rd_run(struct bz_redact *r, struct rd_state *s, uint8_t *p, size_t n)
 {
+	size_t i = 0, k;
+
 	if (s->fl & F_UNSURE) {
 		rd_unsure(s, p, n);
 	} else if (!(r->flags & BZ_REDACT_F_EXACT) && (s->mode == RM_BODY || s->mode == RM_CHUNK_DATA) &&
 		   rd_starts_msg(p, n)) {
 		rd_idle(s); /* a read that starts a new message ends a body we lost track of */
 	}
-	for (size_t i = 0; i < n; i++) {
+	while (i < n) {
 		switch (s->mode) {
 		case RM_HEAD:
+			k = rd_head_span(r, s, p + i, n - i);
+			if (k) {
+				i += k;
+				continue;
+			}
 			rd_head(r, s, p + i);
 			break;
 		case RM_BODY:
 		case RM_CHUNK_DATA:
+			if (!(s->fl & (F_SNIFF | F_FORM)) && s->left > 1) {
+				/* opaque body: skip all but its last byte in one step */
+				k = n - i < s->left - 1 ? n - i : (size_t)(s->left - 1);
+				s->left -= k;
+				i += k;
+				continue;
+			}
 			rd_body(r, s, p + i);
 			break;
 		default:
 			rd_chunk(r, s, p + i);
 			break;
 		}
+		i++;
 	}
 }
 

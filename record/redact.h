@@ -22,9 +22,10 @@
  *    optional "X-" prefix) key, sig, pwd, pass, auth, otp or sid; plus the
  *    --redact-header names;
  *  - parameter values, by the same rules, plus the --redact-param names: in
- *    the query string and ;matrix parameters of a request target, and in
- *    request bodies sent as application/x-www-form-urlencoded (or with no
- *    Content-Type at all).
+ *    the query string, #fragment and ;matrix parameters of a request target
+ *    and of the URL in a Referer, Location or Content-Location header, and
+ *    in request bodies sent as application/x-www-form-urlencoded (or with
+ *    no Content-Type at all).
  * The whole value is masked (for Authorization, the scheme too); leading
  * whitespace and header names stay.
  *

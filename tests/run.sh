@@ -4,26 +4,33 @@
 #   tests/run.sh                 every unit test binary, then every e2e script
 #   tests/run.sh unit            only build/tests/test_* (cmocka; `make unit` builds them)
 #   tests/run.sh e2e             only tests/e2e/*.sh (root and a BPF-capable kernel)
-#   tests/run.sh [unit|e2e] WORD...   only tests whose name contains one of the WORDs
+#   tests/run.sh fuzz            only tests/fuzz_smoke.sh: every fuzz target, briefly
+#   tests/run.sh golden          only tests/golden.sh: samples/ analysed, diffed with tests/golden/ (no root)
+#   tests/run.sh [unit|e2e|fuzz|golden] WORD...   only tests whose name contains one of the WORDs
 #
 # What is counted: each cmocka test case, and each `ok -` / `not ok -` check
 # an e2e script prints.  A binary or script that fails without reporting a
 # failed case (crash, timeout, early exit) counts as one more failure.
 # Logs: build/test-logs/<name>.log; the tail of a failed test's log is shown.
-# Per-test time limit: UNIT_TIMEOUT (default 60 s), E2E_TIMEOUT (default 120 s).
+# Per-test time limit: UNIT_TIMEOUT (default 60 s), E2E_TIMEOUT (default 120 s),
+# FUZZ_TIMEOUT (default 300 s, building the fuzzers included).
+# TEST_BUILD: where the unit test binaries are (default build; `make sanitize`
+# uses build-san).  The fuzz group counts one check per fuzz target.
 # Exit status: 0 if nothing failed, 1 otherwise (also when no test was found).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
-LOGDIR=$ROOT/build/test-logs
+TEST_BUILD=${TEST_BUILD:-build}
+LOGDIR=$ROOT/$TEST_BUILD/test-logs
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-60}
 E2E_TIMEOUT=${E2E_TIMEOUT:-120}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-300}
 TAIL_LINES=${TAIL_LINES:-40}
 
 kind=all
 case "${1:-}" in
-unit | e2e | all) kind=$1; shift ;;
+unit | e2e | fuzz | golden | all) kind=$1; shift ;;
 -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 esac
 filters=("$@")
@@ -89,9 +96,9 @@ tally() {
 }
 
 # --- unit tests: cmocka binaries -----------------------------------------------
-if [ "$kind" != e2e ]; then
+if [ "$kind" = all ] || [ "$kind" = unit ]; then
 	shopt -s nullglob
-	for bin in build/tests/test_*; do
+	for bin in "$TEST_BUILD"/tests/test_*; do
 		[[ -f "$bin" && -x "$bin" ]] || continue
 		name=unit/$(basename "$bin")
 		selected "$name" || continue
@@ -108,8 +115,19 @@ if [ "$kind" != e2e ]; then
 	shopt -u nullglob
 fi
 
+# --- golden: the captures in samples/ analysed and diffed (no root) -------------------
+if [ "$kind" = all ] || [ "$kind" = golden ]; then
+	if selected golden/samples; then
+		log=$LOGDIR/golden-samples.log
+		run_one "$log" "$UNIT_TIMEOUT" bash tests/golden.sh
+		np=$(grep -c '^ok - ' "$log")
+		nf=$(grep -c '^not ok - ' "$log")
+		tally golden/samples "$np" "$nf" "$log"
+	fi
+fi
+
 # --- end-to-end tests: scripts that print ok / not ok ------------------------------
-if [ "$kind" != unit ]; then
+if [ "$kind" = all ] || [ "$kind" = e2e ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "note: e2e tests need root; they will fail (run: sudo make test)"
 	fi
@@ -124,6 +142,17 @@ if [ "$kind" != unit ]; then
 		tally "$name" "$np" "$nf" "$log"
 	done
 	shopt -u nullglob
+fi
+
+# --- fuzz smoke: each libFuzzer target replays its corpus and runs briefly ------------
+if [ "$kind" = all ] || [ "$kind" = fuzz ]; then
+	if selected fuzz/smoke; then
+		log=$LOGDIR/fuzz-smoke.log
+		run_one "$log" "$FUZZ_TIMEOUT" bash tests/fuzz_smoke.sh
+		np=$(grep -c '^ok - ' "$log")
+		nf=$(grep -c '^not ok - ' "$log")
+		tally fuzz/smoke "$np" "$nf" "$log"
+	fi
 fi
 
 if [ "$ran" -eq 0 ]; then

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""fuzz_seeds.py - writes tiny seed inputs for a libFuzzer target.
+
+    python3 scripts/fuzz_seeds.py TARGET OUTDIR [CAPTURE...]
+
+TARGET is the fuzz target's name (fuzz_capture_reader, fuzz_redact, ...).
+Targets this script knows get inputs in their own format (see the comment at
+the top of tests/fuzz/TARGET.c); any other target gets a few generic inputs.
+CAPTUREs (samples/*.bz.zst; scripts/fuzz.sh passes them to targets whose
+source says "fuzz-seeds: captures") are added as they are, and for
+fuzz_capture_reader also decompressed behind its control byte.  Files are named seed-NAME and
+written only when missing, so re-running never disturbs a grown corpus.
+"""
+import os
+import struct
+import subprocess
+import sys
+
+# --- the capture format (record/capture_format.h, bpf/beyla_events.h) ---------
+
+
+def block(btype, body):
+    total = len(body) + 12
+    return struct.pack("<II", btype, total) + body + struct.pack("<I", total)
+
+
+def tlv(code, value):
+    if isinstance(value, str):
+        value = value.encode()
+    return struct.pack("<HHI", code, 0, len(value)) + value
+
+
+def ev_hdr(ts, pid, kind, size):
+    return struct.pack("<QIIHHI", ts, pid, pid, kind, size, 0)
+
+
+def ev_conn_open(ts, conn):
+    body = struct.pack("<QQQHHHBBiI", conn, ts - 50, ts - 80, 2, 8080, 40000, 1, 0, 5, 0)
+    body += bytes([127, 0, 0, 1]) + bytes(12) + bytes([127, 0, 0, 1]) + bytes(12)
+    return ev_hdr(ts, 100, 4, 24 + len(body)) + body
+
+
+def ev_data(ts, conn, direction, payload, ret=None):
+    ret = len(payload) if ret is None else ret
+    body = struct.pack("<QQQiHBB", conn, ts - 10, ts - 20, ret, len(payload), direction, 1)
+    return ev_hdr(ts, 100, 7, 24 + len(body) + len(payload)) + body + payload
+
+
+def ev_conn_close(ts, conn, bin_, bout):
+    body = struct.pack("<QQQ", conn, bin_, bout)
+    return ev_hdr(ts, 100, 6, 24 + len(body)) + body
+
+
+def capture_stream():
+    hdr = b"BEYLACAP" + struct.pack("<HHI", 1, 0, 0)
+    hdr += tlv(1, "0.1.0") + tlv(3, "seedhost") + tlv(6, struct.pack("<I", 2))
+    hdr += tlv(8, struct.pack("<Q", 1000)) + tlv(9, struct.pack("<Q", 1700000000000000000))
+    hdr += tlv(10, struct.pack("<I", 512))
+    probes = tlv(1, bytes([0, 1, 0, 0]) + b"accept\0attached")
+    proc = struct.pack("<IIQII", 100, 1, 1000, 1, 0) + tlv(1, "/usr/bin/python3") + tlv(2, "python3\0-m\0http.server")
+    req = b"GET /a?token=abc HTTP/1.1\r\nHost: h\r\nCookie: s=1\r\n\r\n"
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    evs = [ev_conn_open(2000, 1), ev_data(2100, 1, 0, req), ev_data(2200, 1, 1, resp),
+           ev_data(2300, 1, 1, b"HTTP/1.1 200", ret=4000), ev_conn_close(2400, 1, len(req), len(resp))]
+    events = struct.pack("<II", len(evs), 0) + b"".join(evs)
+    stats = struct.pack("<Q", 3000) + tlv(1, struct.pack("<QQQ", 5, 0, 0) + b"accept")
+    end = tlv(1, struct.pack("<Q", 3000)) + tlv(2, struct.pack("<Q", len(evs))) + tlv(4, "signal")
+    return (block(1, hdr) + block(2, probes) + block(3, proc) + block(4, events)
+            + block(5, stats) + block(6, end))
+
+
+def seeds_capture_reader(captures):
+    raw = capture_stream()
+    out = {
+        "one-frame": b"\x00" + raw,
+        "frames-128": b"\x05" + raw,          # bits 0-1 = 1, bits 2-7 = 1: 128-byte frames
+        "cut-3": b"\x0a" + raw,               # bits 0-1 = 2, cut by 3 bytes
+        "bad-checksum": b"\x03" + raw,
+        "header-only": b"\x00" + raw[: struct.unpack("<I", raw[4:8])[0]],
+        "empty": b"\x00",
+    }
+    try:
+        z = subprocess.run(["zstd", "-q", "-c"], input=raw, capture_output=True, check=True).stdout
+        out["zstd-file"] = z
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    for path in captures:
+        name = os.path.basename(path)
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) <= (1 << 20):
+            out["sample-" + name] = data
+        try:
+            d = subprocess.run(["zstd", "-q", "-dc", path], capture_output=True, check=True).stdout
+            if len(d) <= (1 << 20):
+                out["sample-raw-" + name] = b"\x00" + d
+        except (OSError, subprocess.CalledProcessError):
+            pass
+    return out
+
+
+# --- fuzz_redact: cfg byte, then (ctl, len, payload) reads ---------------------
+
+
+def rd(conn, direction, payload, kind=0, amt=0):
+    out = b""
+    while True:  # pieces of at most 255 bytes
+        piece, payload = payload[:255], payload[255:]
+        ctl = conn | (direction << 2) | (kind << 3) | (amt << 5)
+        out += bytes([ctl, len(piece)]) + piece
+        if not payload:
+            return out
+
+
+def rd_close(conn):
+    return bytes([conn | (3 << 3) | (7 << 5), 0])
+
+
+def seeds_redact():
+    req = (b"GET /p?q=1&token=T0K&x=2 HTTP/1.1\r\nHost: h\r\nCookie: s=C00K\r\n"
+           b"X-Api-Key: K3Y\r\n\r\n")
+    form = (b"POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 27\r\n\r\nuser=a&password=hunter2&x=1")
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: sid=1\r\n\r\n"
+               b"5\r\nhello\r\n0\r\nX-Sig-Token: t\r\n\r\n"
+               b"HTTP/1.1 204 No Content\r\nSet-Cookie: a=b\r\n\r\n")
+    out = {}
+    # exact mode, split at a few places (split invariance is checked)
+    for cfg in (1, 5):
+        s = bytes([cfg])
+        for i, cut in enumerate((5, 40, 61)):
+            s += rd(i % 4, 0, req[:cut]) + rd(i % 4, 0, req[cut:])
+        s += rd(0, 0, form[:90]) + rd(0, 0, form[90:])
+        s += rd(1, 1, chunked[:50]) + rd(1, 1, chunked[50:]) + rd_close(1)
+        out["exact-%d" % cfg] = s
+    # default mode, uncaptured bytes and a full table
+    for cfg in (0, 2, 6):
+        s = bytes([cfg])
+        s += rd(0, 0, req[:30], kind=1, amt=3) + rd(0, 0, req[40:])
+        s += rd(1, 0, form[:100], kind=2, amt=0) + rd(1, 0, b"GET / HTTP/1.1\r\n\r\n")
+        for c in range(4):
+            s += rd(c, 0, b"GET / HTTP/1.1\r\nCook")
+        for c in range(4):
+            s += rd(c, 0, b"ie: secret\r\n\r\n")
+        s += rd(2, 1, chunked) + rd(3, 0, b"\x00\x01binary\r\n", kind=3, amt=0)
+        out["gaps-%d" % cfg] = s
+    return out
+
+
+def seeds_generic(captures):
+    out = {
+        "empty": b"",
+        "zero": b"\x00",
+        "http": b"\x00\x00\x12GET / HTTP/1.1\r\n\r\n\x01\x13HTTP/1.1 200 OK\r\n\r\n",
+    }
+    for path in captures:  # a target that asked for captures reads them as they are
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) <= (1 << 20):
+            out["sample-" + os.path.basename(path)] = data
+    return out
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.stderr.write(__doc__)
+        return 2
+    target, outdir, captures = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if target == "fuzz_capture_reader":
+        seeds = seeds_capture_reader(captures)
+    elif target == "fuzz_redact":
+        seeds = seeds_redact()
+    else:
+        seeds = seeds_generic(captures)
+    os.makedirs(outdir, exist_ok=True)
+    n = 0
+    for name, data in seeds.items():
+        path = os.path.join(outdir, "seed-" + name)
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(data)
+            n += 1
+    print(n)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
