@@ -109,8 +109,7 @@ fuzz:
 # then the unit tests run from there.  Any report fails the run.
 sanitize:
 	$(MAKE) BUILD=$(SAN_BUILD) EXTRA_CFLAGS='$(SAN_FLAGS)' unit $(SAN_BUILD)/beyla
-	TEST_BUILD=$(SAN_BUILD) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh unit
+	SAN_BUILD=$(SAN_BUILD) bash scripts/sanitize.sh
 
 install: beyla
 	install -D -m 0755 beyla $(DESTDIR)$(PREFIX)/bin/beyla
