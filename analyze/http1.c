@@ -218,7 +218,10 @@ static int check_start(const uint8_t *l, size_t n, int complete, int allowed, st
 	return r;
 }
 
-int bz_http1_is_request_start(const uint8_t *buf, size_t n)
+/* Does buf start like a start line that `check` accepts?  2: a whole line
+ * was seen and is valid; 1: no line end yet but a valid prefix; 0: no. */
+static int looks_like_start(const uint8_t *buf, size_t n,
+			    int (*check)(const uint8_t *, size_t, int, struct sline *))
 {
 	struct sline o;
 	const uint8_t *nl = buf ? memchr(buf, '\n', n) : NULL;
@@ -230,26 +233,19 @@ int bz_http1_is_request_start(const uint8_t *buf, size_t n)
 		ln = (size_t)(nl - buf);
 		if (ln && buf[ln - 1] == '\r')
 			ln--;
-		return check_request(buf, ln, 1, &o) == LK_FULL ? 2 : 0;
+		return check(buf, ln, 1, &o) == LK_FULL ? 2 : 0;
 	}
-	return check_request(buf, n, 0, &o) ? 1 : 0;
+	return check(buf, n, 0, &o) ? 1 : 0;
+}
+
+int bz_http1_is_request_start(const uint8_t *buf, size_t n)
+{
+	return looks_like_start(buf, n, check_request);
 }
 
 int bz_http1_is_status_start(const uint8_t *buf, size_t n)
 {
-	struct sline o;
-	const uint8_t *nl = buf ? memchr(buf, '\n', n) : NULL;
-	size_t ln;
-
-	if (!buf)
-		return 0;
-	if (nl) {
-		ln = (size_t)(nl - buf);
-		if (ln && buf[ln - 1] == '\r')
-			ln--;
-		return check_status(buf, ln, 1, &o) == LK_FULL ? 2 : 0;
-	}
-	return check_status(buf, n, 0, &o) ? 1 : 0;
+	return looks_like_start(buf, n, check_status);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
