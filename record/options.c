@@ -318,7 +318,15 @@ int record_parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		}
 	}
-	if (argp_parse(&argp, nopt, argv, 0, NULL, o))
-		return -EINVAL;
+	{
+		char *argv0 = argv[0];
+		int rc;
+
+		argv[0] = (char *)"beyla record"; /* for argp's usage lines */
+		rc = argp_parse(&argp, nopt, argv, 0, NULL, o);
+		argv[0] = argv0;
+		if (rc)
+			return -EINVAL;
+	}
 	return 0;
 }
