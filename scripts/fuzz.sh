@@ -72,8 +72,9 @@ fi
 say "building ${#targets[@]} fuzz targets (make fuzz-build)"
 bins=()
 for t in "${targets[@]}"; do bins+=("$BUILD/fuzz/$t"); done
-if ! make -s BUILD="$BUILD" "${bins[@]}" >"$BUILD/fuzz-build.log" 2>&1; then
-	mkdir -p "$BUILD"
+mkdir -p "$BUILD/fuzz"
+# One build at a time: fuzz.sh runs for different targets may share the library.
+if ! flock "$BUILD/fuzz/.build.lock" make -s BUILD="$BUILD" "${bins[@]}" >"$BUILD/fuzz-build.log" 2>&1; then
 	tail -n 30 "$BUILD/fuzz-build.log" | sed 's/^/#   | /'
 	echo "not ok - fuzz targets build (make fuzz-build; log: $BUILD/fuzz-build.log)"
 	exit 1
