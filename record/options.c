@@ -154,7 +154,8 @@ static const struct argp_option record_options[] = {
 	{ "pid", 'p', "PID", 0, "Record process PID and the children it forks (repeatable)", 1 },
 	{ "port", OPT_PORT, "N", 0, "Record every process that serves or calls TCP port N", 1 },
 	{ "exe", OPT_EXE, "REGEX", 0,
-	  "Record processes whose executable path, name, argv[0] or script (argv[1]) matches "
+	  "Record processes whose executable path, name, argv[0], or script (argv[1] of python, "
+	  "node, ruby, perl, php, java) matches "
 	  "REGEX (POSIX extended), running now or started later", 1 },
 	{ 0, 0, 0, 0, "Output:", 2 },
 	{ "output", 'o', "FILE", 0, "Write the capture to FILE (default beyla-DATE-TIME.bz.zst)", 2 },

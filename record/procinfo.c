@@ -110,6 +110,18 @@ void procinfo_encode(const struct procinfo *pi, uint64_t seen_ns, uint32_t flags
 		bz_buf_opt_str(b, BZ_PR_RESOURCE_ATTRS, pi->resource_attrs);
 }
 
+/* Language runtimes whose argv[1] names the program (gunicorn, an app.js).
+ * Not shells: `bash run-nginx-tests.sh` is not nginx. */
+static int is_interpreter(const char *name)
+{
+	static const char *const runtimes[] = { "python", "node", "nodejs", "ruby", "perl", "php", "java" };
+
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (!strncmp(name, runtimes[i], strlen(runtimes[i])))
+			return 1;
+	return 0;
+}
+
 int procinfo_matches(const struct procinfo *pi, const void *re)
 {
 	const regex_t *rx = re;
@@ -125,7 +137,7 @@ int procinfo_matches(const struct procinfo *pi, const void *re)
 	 * the script when the executable is an interpreter (gunicorn, node app) */
 	if (pi->cmdline_len && !regexec(rx, pi->cmdline, 0, NULL, 0))
 		return 1;
-	{
+	if (base && is_interpreter(base + 1)) {
 		size_t a0 = strnlen(pi->cmdline, pi->cmdline_len);
 		if (a0 + 1 < pi->cmdline_len && pi->cmdline[a0 + 1] != '-' &&
 		    !regexec(rx, pi->cmdline + a0 + 1, 0, NULL, 0))

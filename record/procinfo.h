@@ -25,7 +25,7 @@ int procinfo_read(pid_t pid, struct procinfo *pi);
 /* Appends a PROC block body for pi to b. */
 void procinfo_encode(const struct procinfo *pi, uint64_t seen_ns, uint32_t flags, struct bz_buf *b);
 /* Does the process match the regex on exe path, exe basename, comm, argv[0],
- * or argv[1] when it is not an option (an interpreter's script)? */
+ * or, for a language runtime (python, node, ruby...), argv[1]: its script? */
 int procinfo_matches(const struct procinfo *pi, const void *regex_t_ptr);
 
 #endif
