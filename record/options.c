@@ -87,7 +87,8 @@ int bz_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-int bz_parse_port(const char *s, int *port)
+/* A decimal integer in [lo, hi], digits only (no sign, no spaces). */
+static int parse_range(const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
@@ -96,7 +97,17 @@ int bz_parse_port(const char *s, int *port)
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > 65535)
+	if (errno || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int bz_parse_port(const char *s, int *port)
+{
+	long v;
+
+	if (parse_range(s, 1, 65535, &v))
 		return -EINVAL;
 	*port = (int)v;
 	return 0;
@@ -104,14 +115,9 @@ int bz_parse_port(const char *s, int *port)
 
 int bz_parse_pid(const char *s, pid_t *pid)
 {
-	char *end;
 	long v;
 
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > INT_MAX)
+	if (parse_range(s, 1, INT_MAX, &v))
 		return -EINVAL;
 	*pid = (pid_t)v;
 	return 0;
