@@ -10,7 +10,14 @@
  *                connection when its open was not recorded)
  *   conn_close   flushes the parser, ends pending requests, writes the row,
  *                frees the connection
+ *   go           Go handler runs matched to server requests (by the
+ *                client's address), round trips and goroutine creation
+ *                (go_runtime.c) for client span parents
  *   stats/end    drop counters and totals, written at the end
+ *
+ * TLS served or called by Go: the socket's bytes are ciphertext and only
+ * give times and sizes; the parser is fed the plaintext the crypto/tls
+ * probes recorded (DATA records with syscall BZ_SYS_GO_TLS).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +27,7 @@
 
 #include "analysis.h"
 #include "conn.h"
+#include "go_runtime.h"
 #include "procs.h"
 #include "u64map.h"
 
@@ -40,6 +48,9 @@ struct bz_analysis {
 	struct bz_procs procs;
 	struct bz_spanner sp;
 	struct bz_u64map conns;
+	struct bz_u64map by_remote; /* (pid, remote port) -> the latest conn with it */
+	struct bz_gorun go;
+	uint64_t tls_conns;
 	struct bz_capture_meta meta;
 	struct bz_end_meta end;
 	int have_meta, have_end;
@@ -194,6 +205,8 @@ static const char *role_name(uint8_t role)
 	}
 }
 
+static uint64_t remote_key(uint32_t pid, uint16_t port) { return (uint64_t)pid << 16 | port; }
+
 /* Flushes, ends, writes and frees c. */
 static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 {
@@ -207,7 +220,7 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	rd = bz_http1_req_dir(c->http);
 	bz_conn_addr(c, 0, laddr, sizeof(laddr));
 	bz_conn_addr(c, 1, raddr, sizeof(raddr));
-	const char *proto = st->non_http ? "non-http" : st->requests + st->responses ? "http/1" : "unknown";
+	const char *proto = c->tls && !c->tls_plain ? "tls" : st->non_http ? "non-http" : st->requests + st->responses ? "http/1" : "unknown";
 	struct bz_db_conn r = {
 		.conn_id = (int64_t)c->id,
 		.pid = c->pid,
@@ -248,6 +261,8 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	else if (!st->non_http && st->fed[0] + st->fed[1])
 		a->pt.unparsed++;
 	rc = bz_db_conn(a->db, &r);
+	if (bz_u64map_get(&a->by_remote, remote_key(c->pid, c->remote_port)) == c)
+		bz_u64map_del(&a->by_remote, remote_key(c->pid, c->remote_port));
 	bz_u64map_del(&a->conns, c->id);
 	bz_http1_free(&c->http);
 	free(c);
@@ -278,6 +293,8 @@ static int an_conn_open(void *u, const struct bz_ev_conn_open *e)
 	memcpy(c->local_addr, e->local_addr, 16);
 	memcpy(c->remote_addr, e->remote_addr, 16);
 	bz_procs_touch(&a->procs, e->h.pid, e->h.ts_ns);
+	if (c->remote_port && bz_u64map_put(&a->by_remote, remote_key(c->pid, c->remote_port), c))
+		return fail(a, -ENOMEM);
 	return 0;
 }
 
@@ -309,6 +326,13 @@ static int an_conn_close(void *u, const struct bz_ev_conn_close *e)
 	return conn_end(a, c, 1);
 }
 
+/* A TLS record header (handshake or application data, version 3.x) at the
+ * start of a connection's first bytes. */
+static int looks_like_tls(const uint8_t *p, uint16_t n)
+{
+	return n >= 3 && (p[0] == 0x16 || p[0] == 0x17) && p[1] == 0x03 && p[2] <= 0x04;
+}
+
 static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 {
 	struct bz_analysis *a = u;
@@ -330,13 +354,37 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 		if (!c)
 			return fail(a, -ENOMEM);
 	}
-	if (e->dir == BZ_DIR_IN)
-		c->bytes_in += (uint32_t)e->ret;
-	else
-		c->bytes_out += (uint32_t)e->ret;
+	if (e->syscall == BZ_SYS_GO_TLS) {
+		if (!c->tls_plain && bz_http1_stats(c->http)->fed[0] + bz_http1_stats(c->http)->fed[1]) {
+			/* the parser saw ciphertext before the first plaintext: restart it */
+			bz_http1_free(&c->http);
+			if (bz_http1_new(&c->http, req_dir_of(c->role), 1, an_http, c))
+				return fail(a, -ENOMEM);
+		}
+		a->tls_conns += !c->tls_plain;
+		c->tls = c->tls_plain = 1;
+	} else {
+		if (e->dir == BZ_DIR_IN)
+			c->bytes_in += (uint32_t)e->ret;
+		else
+			c->bytes_out += (uint32_t)e->ret;
+		if (!c->tls && !bz_http1_stats(c->http)->fed[0] && !bz_http1_stats(c->http)->fed[1] &&
+		    looks_like_tls(payload, e->caplen))
+			c->tls = 1;
+		if (c->tls) {
+			/* ciphertext: only when it arrived matters, for the next plaintext read */
+			if (e->dir == BZ_DIR_IN && !c->tls_arrival)
+				c->tls_arrival = e->arrival_ns ? e->arrival_ns : e->h.ts_ns;
+			return 0;
+		}
+	}
 	rd.at.ts_ns = e->h.ts_ns;
 	rd.at.start_ns = e->start_ns;
 	rd.at.arrival_ns = e->dir == BZ_DIR_IN ? e->arrival_ns : 0;
+	if (e->syscall == BZ_SYS_GO_TLS && e->dir == BZ_DIR_IN) {
+		rd.at.arrival_ns = c->tls_arrival;
+		c->tls_arrival = 0;
+	}
 	rd.at.pid = e->h.pid;
 	rd.at.tid = e->h.tid;
 	rd.len = (uint32_t)e->ret;
@@ -344,6 +392,58 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 	rd.data = payload;
 	bz_http1_feed(c->http, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd);
 	return a->sp.err ? fail(a, a->sp.err) : 0;
+}
+
+/* ---- Go runtime ---------------------------------------------------------- */
+
+/* The connection a Go handler serves: same process, same client address. */
+static struct bz_conn *conn_of_remote(struct bz_analysis *a, uint32_t pid, const char *remote)
+{
+	uint8_t addr[16];
+	uint16_t fam, port = bz_go_parse_remote(remote, &fam, addr);
+	struct bz_conn *c = port ? bz_u64map_get(&a->by_remote, remote_key(pid, port)) : NULL;
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (!c || !fam || !c->family)
+		return c;
+	if (c->family == fam && !memcmp(c->remote_addr, addr, fam == BZ_AF_INET ? 4 : 16))
+		return c;
+	/* an IPv4 client of a dual-stack socket */
+	if (c->family == BZ_AF_INET6 && fam == BZ_AF_INET && !memcmp(c->remote_addr, v4mapped, 12) &&
+	    !memcmp(c->remote_addr + 12, addr, 4))
+		return c;
+	return NULL;
+}
+
+static int an_go(void *u, const struct bz_go_event *e)
+{
+	struct bz_analysis *a = u;
+	struct bz_conn *c;
+	struct bz_pending *p = NULL;
+	uint64_t conn_id, index;
+	int rc = 0;
+
+	see_ts(a, e->ts_ns);
+	switch (e->kind) {
+	case BZ_EV_GO_HANDLER:
+		if (e->phase == BZ_GO_START) {
+			c = conn_of_remote(a, e->pid, e->remote);
+			if (c)
+				p = bz_spanner_go_handler(&a->sp, c, e->ts_ns);
+			rc = bz_gorun_handler_start(&a->go, e, c ? c->id : 0, p);
+		} else if (bz_gorun_handler_end(&a->go, e, &conn_id, &index) == 0 &&
+			   (c = bz_u64map_get(&a->conns, conn_id)) && (p = bz_spanner_pending(c, index))) {
+			p->go_end = e->ts_ns;
+		}
+		break;
+	case BZ_EV_GO_CLIENT:
+		rc = bz_gorun_client(&a->go, e);
+		break;
+	case BZ_EV_GO_SPAWN:
+		rc = bz_gorun_spawn(&a->go, e);
+		break;
+	}
+	return rc ? fail(a, rc) : 0;
 }
 
 /* ---- capture metadata --------------------------------------------------- */
@@ -408,6 +508,7 @@ static const struct bz_session_ops analysis_ops = {
 	.conn_est = an_conn_est,
 	.conn_close = an_conn_close,
 	.data = an_data,
+	.go = an_go,
 	.stats = an_stats,
 	.end = an_end,
 	.progress = an_progress,
@@ -488,6 +589,14 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "parent_links", n->parent_links },
 		{ "parent_ambiguous", n->parent_ambiguous },
 		{ "processes", a->processes },
+		{ "tls_conns_plaintext", a->tls_conns },
+		{ "go_handlers", a->go.n.handlers },
+		{ "go_handlers_matched", a->go.n.handlers_matched },
+		{ "go_round_trips", a->go.n.round_trips },
+		{ "go_round_trips_matched", a->go.n.round_trips_matched },
+		{ "go_round_trips_parented", a->go.n.round_trips_parented },
+		{ "go_spawns_kept", a->go.n.spawns_kept },
+		{ "go_spawns_forgotten", a->go.n.spawns_forgotten },
 	};
 	int rc;
 
@@ -571,6 +680,8 @@ static void cleanup(struct bz_analysis *a)
 		free(c);
 	}
 	bz_u64map_free(&a->conns);
+	bz_u64map_free(&a->by_remote);
+	bz_gorun_free(&a->go);
 	bz_procs_free(&a->procs);
 	bz_spanner_free(&a->sp);
 }
@@ -591,6 +702,9 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	a->progress = progress;
 	a->progress_user = progress_user;
 	bz_spanner_init(&a->sp, db, &a->procs);
+	bz_gorun_init(&a->go);
+	a->sp.client_parent = bz_gorun_client_parent;
+	a->sp.client_parent_user = &a->go;
 	rc = bz_session_run(r, &analysis_ops, a, &out->session);
 	/* Whatever stopped the input, analyse what was read. */
 	if (!rc)

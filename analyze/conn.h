@@ -20,6 +20,8 @@ struct bz_pending {
 	struct bz_http_msg req;    /* head, then updated at its end */
 	struct bz_http_msg resp;   /* the final response, valid if has_resp */
 	uint8_t req_done, has_resp, server, registered;
+	uint8_t go_handled;        /* a Go handler was matched to it */
+	uint64_t go_start, go_end; /* monotonic: the Go handler's run, 0 unknown */
 	uint32_t interim;          /* 1xx responses seen */
 	uint64_t prev_resp_end;    /* end of the previous response on the conn at emit time */
 	uint64_t span_id, parent_id;
@@ -36,12 +38,15 @@ struct bz_conn {
 	uint8_t role;              /* enum bz_conn_role */
 	uint8_t opened;            /* CONN_OPEN seen */
 	uint8_t closed;
+	uint8_t tls;               /* TLS: parsed from Go crypto/tls plaintext only */
+	uint8_t tls_plain;         /* plaintext records seen */
 	uint16_t family, local_port, remote_port;
 	int32_t fd;
 	uint8_t local_addr[16], remote_addr[16];
 	uint64_t open_ts, established_ns, syscall_start_ns, close_ts;  /* monotonic, 0 unknown */
 	uint64_t bytes_in, bytes_out;
 	uint64_t last_resp_end;    /* monotonic end of the last response emitted */
+	uint64_t tls_arrival;      /* TLS: when the ciphertext not yet read as plaintext arrived */
 	uint64_t requests, responses;
 	struct bz_http1 *http;
 	struct bz_pending *head, *tail; /* in request order */

@@ -167,8 +167,66 @@ static size_t min_size(unsigned kind)
 	case BZ_EV_CONN_EST: return sizeof(struct bz_ev_conn_est);
 	case BZ_EV_CONN_CLOSE: return offsetof(struct bz_ev_conn_close, conn_id) + 8;
 	case BZ_EV_DATA: return sizeof(struct bz_ev_data);
+	case BZ_EV_GO_HANDLER: return sizeof(struct bz_ev_go_handler);
+	case BZ_EV_GO_CLIENT: return sizeof(struct bz_ev_go_client);
+	case BZ_EV_GO_SPAWN: return sizeof(struct bz_ev_go_spawn);
 	default: return sizeof(struct bz_ev_hdr);
 	}
+}
+
+/* Takes the next string of a Go record: len bytes at *pos, cut at max and
+ * at the record's end; NUL-terminated into dst (max + 1 bytes). */
+static void go_string(char *dst, size_t max, const uint8_t *raw, size_t size, size_t *pos, size_t len)
+{
+	size_t avail = *pos < size ? size - *pos : 0;
+	size_t take = len < avail ? len : avail;
+	const uint8_t *src = raw + *pos;
+
+	*pos += take;
+	if (take > max)
+		take = max;
+	memcpy(dst, src, take);
+	dst[take] = 0;
+}
+
+static int run_go(const uint8_t *raw, size_t size, unsigned kind, const struct bz_session_ops *ops,
+		  void *u)
+{
+	struct bz_go_event g;
+	size_t pos;
+
+	memset(&g, 0, sizeof(g));
+	g.ts_ns = bz_le64(raw);
+	g.pid = bz_le32(raw + 8);
+	g.tid = bz_le32(raw + 12);
+	g.kind = (uint16_t)kind;
+	if (kind == BZ_EV_GO_HANDLER) {
+		struct bz_ev_go_handler e;
+		bz_ev_copy(&e, sizeof(e), (const struct bz_ev_hdr *)raw);
+		g.goid = e.goid;
+		g.phase = e.phase;
+		g.status = e.status;
+		pos = sizeof(e);
+		go_string(g.method, BZ_GO_METHOD_MAX, raw, size, &pos, e.method_len);
+		go_string(g.remote, BZ_GO_STR_MAX, raw, size, &pos, e.remote_len);
+	} else if (kind == BZ_EV_GO_CLIENT) {
+		struct bz_ev_go_client e;
+		bz_ev_copy(&e, sizeof(e), (const struct bz_ev_hdr *)raw);
+		g.goid = e.goid;
+		g.parent_goid = e.parent_goid;
+		g.phase = e.phase;
+		g.status = e.status;
+		pos = sizeof(e);
+		go_string(g.method, BZ_GO_METHOD_MAX, raw, size, &pos, e.method_len);
+		go_string(g.host, BZ_GO_STR_MAX, raw, size, &pos, e.host_len);
+		go_string(g.path, BZ_GO_STR_MAX, raw, size, &pos, e.path_len);
+	} else {
+		struct bz_ev_go_spawn e;
+		bz_ev_copy(&e, sizeof(e), (const struct bz_ev_hdr *)raw);
+		g.goid = e.goid;
+		g.parent_goid = e.parent_goid;
+	}
+	return ops->go(u, &g);
 }
 
 static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *ops, void *u,
@@ -240,6 +298,10 @@ static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *o
 		if (e.data.caplen > size - sizeof(struct bz_ev_data))
 			e.data.caplen = (uint16_t)(size - sizeof(struct bz_ev_data));
 		return ops->data(u, &e.data, raw + sizeof(struct bz_ev_data));
+	case BZ_EV_GO_HANDLER:
+	case BZ_EV_GO_CLIENT:
+	case BZ_EV_GO_SPAWN:
+		return ops->go ? run_go(raw, size, kind, ops, u) : 0;
 	}
 	return 0;
 }
@@ -295,6 +357,7 @@ int bz_session_run(struct bz_reader *r, const struct bz_session_ops *ops, void *
 				rc = ops->end(u, &m.end);
 			break;
 		case BZ_BLK_PROBES:
+		case BZ_BLK_GO_BINARY:
 			break;
 		default:
 			res->unknown_blocks++;

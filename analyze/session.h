@@ -58,6 +58,22 @@ struct bz_end_meta {
 	int has_end_mono, has_events, has_drops, has_user_drops;
 };
 
+/* A Go runtime record (GO_HANDLER, GO_CLIENT or GO_SPAWN), decoded: every
+ * string NUL-terminated, cut at its maximum and at the record's end. */
+struct bz_go_event {
+	uint64_t ts_ns;
+	uint32_t pid, tid;
+	uint16_t kind;         /* BZ_EV_GO_* */
+	uint8_t phase;         /* enum bz_go_phase (not for SPAWN) */
+	uint16_t status;
+	uint64_t goid;
+	uint64_t parent_goid;  /* CLIENT: 0 unknown; SPAWN: the creator */
+	char method[BZ_GO_METHOD_MAX + 1];
+	char remote[BZ_GO_STR_MAX + 1]; /* HANDLER START: client "ip:port" */
+	char host[BZ_GO_STR_MAX + 1];   /* CLIENT START: URL host */
+	char path[BZ_GO_STR_MAX + 1];   /* CLIENT START: URL path */
+};
+
 /* Handlers return 0 to go on, a negative errno to stop the session. */
 struct bz_session_ops {
 	int (*header)(void *u, const struct bz_capture_meta *m);
@@ -70,6 +86,7 @@ struct bz_session_ops {
 	int (*conn_close)(void *u, const struct bz_ev_conn_close *e);
 	/* payload: e->caplen bytes, already clamped to what the record holds */
 	int (*data)(void *u, const struct bz_ev_data *e, const uint8_t *payload);
+	int (*go)(void *u, const struct bz_go_event *e);
 	int (*stats)(void *u, const struct bz_probe_stat *s);
 	int (*end)(void *u, const struct bz_end_meta *m);
 	/* called every few blocks with the compressed bytes consumed so far */

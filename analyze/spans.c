@@ -143,6 +143,23 @@ static struct bz_pending *find_pending(struct bz_conn *c, uint64_t index)
 	return NULL;
 }
 
+struct bz_pending *bz_spanner_pending(struct bz_conn *c, uint64_t index)
+{
+	return find_pending(c, index);
+}
+
+struct bz_pending *bz_spanner_go_handler(struct bz_spanner *sp, struct bz_conn *c, uint64_t ts)
+{
+	for (struct bz_pending *p = c->head; p; p = p->next) {
+		if (p->server && !p->go_handled) {
+			p->go_handled = 1;
+			p->go_start = ts;
+			return p;
+		}
+	}
+	return NULL;
+}
+
 static void unlink_pending(struct bz_conn *c, struct bz_pending *p)
 {
 	struct bz_pending **pp = &c->head, *prev = NULL;
@@ -176,6 +193,8 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 	p->has_resp = p->req_done = p->registered = 0;
 	p->interim = 0;
 	p->prev_resp_end = 0;
+	p->go_handled = 0;
+	p->go_start = p->go_end = 0;
 	proc = bz_procs_touch(sp->procs, m->first.pid, m->first.ts_ns);
 	snprintf(p->service, sizeof(p->service), "%s", proc ? proc->service : "unknown_service");
 	p->span_id = span_id_of(sp, ++sp->seq, ROLE_SPAN);
@@ -183,8 +202,20 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 		p->trace = root_trace(sp, p->span_id);
 		thread_register(sp, c, p);
 	} else {
-		const struct active *parent = thread_current(sp, m->first.pid, m->first.tid);
-		if (parent) {
+		char path[BZ_HTTP_TARGET_MAX], query[BZ_HTTP_TARGET_MAX];
+		int by = 0;
+		const struct active *parent = NULL;
+
+		if (sp->client_parent) {
+			bz_url_split(m->target, path, sizeof(path), query, sizeof(query));
+			by = sp->client_parent(sp->client_parent_user, m->first.pid, m->method, path,
+					       m->first.ts_ns, &p->parent_id, &p->trace);
+		}
+		if (by == 0)
+			parent = thread_current(sp, m->first.pid, m->first.tid);
+		if (by == 1) {
+			sp->n.parent_links++;
+		} else if (parent) {
 			p->parent_id = parent->span_id;
 			p->trace = parent->trace;
 			sp->n.parent_links++;
@@ -337,6 +368,7 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	add_attr(&s, "http.request.header.content-type", q->content_type);
 	if (r)
 		add_attr(&s, "http.response.header.content-type", r->content_type);
+	add_attr(&s, "url.scheme", c->tls ? "https" : "http");
 	add_attr(&s, "beyla.framing", flags);
 	if (incomplete)
 		add_attr(&s, "beyla.incomplete_reason", reason);
@@ -364,6 +396,9 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		if (end < start)
 			end = start;
 		proc_start = clamp(u64max(u64max(arrival, entered), p->prev_resp_end), start, end);
+		/* Go: processing is the handler's run */
+		if (p->go_start)
+			proc_start = clamp(p->go_start, start, end);
 		uint64_t accept_end = first_of_conn ? clamp(c->open_ts, start, proc_start) : start;
 		/* Waiting in the receive queue began when the bytes arrived, or, when
 		 * they came before the accept (arrival unknown), when it returned. */

@@ -18,9 +18,12 @@
  *               end = return of the write holding the response's last byte.
  *  client span  start = entry of the write holding the request's first
  *               byte; end = return of the read holding the response's last.
+ *               In Go servers, processing starts when the net/http
+ *               handler started (the handler's run, from the Go probes).
  *  parent       a client span is the child of the server span its thread
  *               is working on (registered when the thread read that
- *               request), if that is unambiguous.
+ *               request), if that is unambiguous.  In Go processes, by
+ *               goroutine instead (client_parent).
  */
 #ifndef BEYLA_SPANS_H
 #define BEYLA_SPANS_H
@@ -39,7 +42,15 @@ struct bz_span_counts {
 	uint64_t interim;            /* 1xx responses */
 };
 
+/* Who parents a client span other than by thread (Go: by goroutine).
+ * Returns 1 with the parent's ids, 0 for none, or -1 for none and "do not
+ * use the thread rule either" (a Go process: threads run any goroutine). */
+typedef int (*bz_parent_fn)(void *user, uint32_t pid, const char *method, const char *path,
+			    uint64_t ts, uint64_t *parent_id, struct bz_trace_id *trace);
+
 struct bz_spanner {
+	bz_parent_fn client_parent; /* may be NULL */
+	void *client_parent_user;
 	struct bz_db *db;
 	struct bz_procs *procs;
 	uint64_t seed;          /* capture identity, for ids */
@@ -58,5 +69,11 @@ void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event
  * becomes an incomplete span and is freed. */
 void bz_spanner_conn_end(struct bz_spanner *sp, struct bz_conn *c, int closed);
 void bz_spanner_free(struct bz_spanner *sp);
+/* A Go handler started serving on c: the oldest server request on c
+ * without a handler gets it.  Returns that request (its span_id, trace,
+ * index), or NULL. */
+struct bz_pending *bz_spanner_go_handler(struct bz_spanner *sp, struct bz_conn *c, uint64_t ts);
+/* The request number index of c, if still pending. */
+struct bz_pending *bz_spanner_pending(struct bz_conn *c, uint64_t index);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* beyla.bpf.c - every BPF program of the recorder, one compilation unit.
  * Each hook family lives in its own header: proc (exec/fork/exit), conn
- * (accept/connect/state/data_ready), data (socket reads and writes).
+ * (accept/connect/state/data_ready), data (socket reads and writes), go
+ * (Go runtime uprobes).
  * Configuration is load-time rodata (maps.bpf.h); nothing here is chosen
  * by build variants. */
 #include "vmlinux.h"
@@ -14,5 +15,6 @@
 #include "proc.bpf.h"
 #include "conn.bpf.h"
 #include "data.bpf.h"
+#include "go.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

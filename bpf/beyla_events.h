@@ -33,6 +33,9 @@ enum bz_ev_kind {
 	BZ_EV_CONN_EST = 5,  /* an outgoing connection of a target became established */
 	BZ_EV_CONN_CLOSE = 6,/* a tracked TCP socket reached TCP_CLOSE */
 	BZ_EV_DATA = 7,      /* a target read from or wrote to a tracked TCP socket */
+	BZ_EV_GO_HANDLER = 8,/* Go net/http: a handler started or returned */
+	BZ_EV_GO_CLIENT = 9, /* Go net/http: a client round trip started or returned */
+	BZ_EV_GO_SPAWN = 10, /* Go: a goroutine was created (runtimes without g.parentGoid) */
 	BZ_EV_KIND_MAX
 };
 
@@ -117,6 +120,10 @@ enum bz_syscall {
 	BZ_SYS_UNKNOWN = 0,
 	BZ_SYS_READ, BZ_SYS_READV, BZ_SYS_RECVFROM, BZ_SYS_RECVMSG,
 	BZ_SYS_WRITE, BZ_SYS_WRITEV, BZ_SYS_SENDTO, BZ_SYS_SENDMSG, BZ_SYS_SENDFILE,
+	/* Not a syscall: plaintext of a Go crypto/tls.Conn Read (ts = its return)
+	 * or Write (ts = its entry), on the TCP connection under it.  The socket
+	 * reads and writes of that connection carry the ciphertext. */
+	BZ_SYS_GO_TLS,
 	BZ_SYS_MAX
 };
 
@@ -135,12 +142,73 @@ struct bz_ev_data {
 	__u8 payload[];   /* first caplen bytes moved */
 };
 
+/* Go runtime events (uprobes).  goid is the goroutine id (runtime.g.goid of
+ * the goroutine that ran the probed function), unique for the life of a
+ * process.  Strings follow the fixed part, in the order of their lengths,
+ * each cut at its BZ_GO_*_MAX. */
+enum bz_go_phase { BZ_GO_START = 0, BZ_GO_END = 1 };
+
+#define BZ_GO_METHOD_MAX 16
+#define BZ_GO_STR_MAX 128
+
+/* BZ_EV_GO_HANDLER: net/http.serverHandler.ServeHTTP entered (START:
+ * strings method, remote address "ip:port" of the client) or returned (END:
+ * status, the code the handler wrote; 0 if it wrote none, which net/http
+ * sends as 200). */
+struct bz_ev_go_handler {
+	struct bz_ev_hdr h;
+	__u64 goid;
+	__u8 phase;        /* enum bz_go_phase */
+	__u8 method_len;
+	__u16 status;
+	__u16 remote_len;
+	__u16 _pad;
+	__u8 strings[];    /* method, remote */
+};
+
+/* BZ_EV_GO_CLIENT: net/http.(*Transport).roundTrip entered (START: strings
+ * method, URL host, URL path) or returned (END: status of the response, 0
+ * if it failed).  parent_goid: the goroutine that created this one (from
+ * runtime.g.parentGoid; 0 if unknown). */
+struct bz_ev_go_client {
+	struct bz_ev_hdr h;
+	__u64 goid;
+	__u64 parent_goid;
+	__u8 phase;        /* enum bz_go_phase */
+	__u8 method_len;
+	__u16 status;
+	__u16 host_len;
+	__u16 path_len;
+	__u8 strings[];    /* method, host, path */
+};
+
+/* BZ_EV_GO_SPAWN: runtime.newproc1 returned: goroutine parent_goid created
+ * goroutine goid.  Only from runtimes without g.parentGoid (Go < 1.21). */
+struct bz_ev_go_spawn {
+	struct bz_ev_hdr h;
+	__u64 parent_goid;
+	__u64 goid;
+};
+
+/* Not an event: the struct field offsets the Go probes read, one entry per
+ * probed Go binary in the go_offsets map, chosen by the uprobe's attach
+ * cookie.  Filled by the recorder from record/goelf.c; -1 = unknown. */
+struct bz_go_offsets {
+	__s64 g_goid, g_parent_goid;
+	__s64 req_method, req_url, req_remote_addr;
+	__s64 url_host, url_path;
+	__s64 response_status, http_response_status_code;
+	__s64 tls_conn_conn, net_conn_fd, netfd_pfd, poll_fd_sysfd;
+};
+#define BZ_GO_BINARIES_MAX 64
+
 /* Probe counters live in a per-CPU array indexed by probe id; user space
  * sums them.  The table of names is in record/probes.c. */
 enum bz_probe_id {
 	BZ_P_EXEC = 0, BZ_P_FORK, BZ_P_EXIT,
 	BZ_P_ACCEPT, BZ_P_CONNECT, BZ_P_STATE, BZ_P_DATA_READY,
 	BZ_P_RECV, BZ_P_SEND, BZ_P_SYSENTER,
+	BZ_P_GO_HANDLER, BZ_P_GO_TLS, BZ_P_GO_CLIENT, BZ_P_GO_SPAWN,
 	BZ_P_MAX
 };
 
@@ -155,6 +223,9 @@ _Static_assert(sizeof(struct bz_ev_hdr) == 24, "bz_ev_hdr layout");
 _Static_assert(sizeof(struct bz_ev_data) == 56, "bz_ev_data layout");
 _Static_assert(sizeof(struct bz_ev_conn_open) == 96, "bz_ev_conn_open layout");
 _Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout");
+_Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
+_Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");
+_Static_assert(sizeof(struct bz_ev_go_spawn) == 40, "go spawn layout");
 _Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256, "exec layout");
 #endif
 

@@ -219,7 +219,7 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		st->bytes_out += ret;
 	}
 
-	want = cfg_snaplen;
+	want = (st->flags & SOCK_GO_TLS) ? 0 : cfg_snaplen;
 	if (want > (__u32)ret)
 		want = ret;
 	if (want > BZ_SNAPLEN_MAX)

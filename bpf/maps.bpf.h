@@ -61,7 +61,8 @@ struct sock_state {
 	__u64 bytes_in;
 	__u64 bytes_out;
 	__u32 pid;  /* the target that used it: close and handshake events */
-	__u32 _pad; /* fire in whatever context the kernel is in */
+	            /* fire in whatever context the kernel is in */
+	__u32 flags;/* SOCK_* */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -69,6 +70,9 @@ struct {
 	__type(key, __u64);
 	__type(value, struct sock_state);
 } socks SEC(".maps");
+/* A Go crypto/tls.Conn reports this socket's plaintext: its socket reads
+ * and writes keep their times and sizes but not their (ciphertext) bytes. */
+#define SOCK_GO_TLS 1
 
 /* When each recent TCP connection completed its handshake, and which side
  * opened it.  Written in softirq context where the owner is unknown. */

@@ -16,6 +16,7 @@
  * one (5), not a capture (2), a too new one (3) and usage or I/O errors (1).
  */
 #include <argp.h>
+#include <stdarg.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -70,6 +71,10 @@ struct info {
 	/* PROBES */
 	struct info_probe probes[INFO_PROBE_MAX];
 	unsigned nprobes, probes_more;
+	/* GO_BINARY blocks, as the lines the summary prints */
+	char go_text[4096];
+	size_t go_len;
+	unsigned ngo;
 	/* last STATS */
 	struct info_stat stats[INFO_PROBE_MAX];
 	unsigned nstats, stats_more;
@@ -208,6 +213,7 @@ static const char *sys_name(unsigned s)
 		[BZ_SYS_RECVFROM] = "recvfrom", [BZ_SYS_RECVMSG] = "recvmsg",
 		[BZ_SYS_WRITE] = "write", [BZ_SYS_WRITEV] = "writev", [BZ_SYS_SENDTO] = "sendto",
 		[BZ_SYS_SENDMSG] = "sendmsg", [BZ_SYS_SENDFILE] = "sendfile",
+		[BZ_SYS_GO_TLS] = "go_tls",
 	};
 	return s < BZ_SYS_MAX ? names[s] : "unknown";
 }
@@ -352,6 +358,87 @@ static void on_probes(struct info *in, const struct bz_block *b)
 			       p.required ? "yes" : "no");
 			put_esc(stdout, detail, detail_len, 1);
 			printf("\"\n");
+		}
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
+}
+
+/* A capture is untrusted: no terminal control bytes from it reach stdout. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = '?';
+}
+
+/* Appends to the Go binaries' text; silently cut when full. */
+static void go_text(struct info *in, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (in->go_len >= sizeof(in->go_text) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(in->go_text + in->go_len, sizeof(in->go_text) - in->go_len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		in->go_len += (size_t)n < sizeof(in->go_text) - in->go_len ? (size_t)n
+									     : sizeof(in->go_text) - 1 - in->go_len;
+}
+
+static void on_go_binary(struct info *in, const struct bz_block *b)
+{
+	struct bz_tlv_iter it;
+	uint16_t code;
+	const uint8_t *v;
+	uint32_t n, flags = 0, pid = 0;
+	char path[256] = "", ver[48] = "", mod[160] = "";
+	int rc;
+
+	in->ngo++;
+	bz_tlv_init(&it, b->body, b->len);
+	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
+		switch (code) {
+		case BZ_GB_PATH: copy_str(path, sizeof(path), v, n); break;
+		case BZ_GB_VERSION: copy_str(ver, sizeof(ver), v, n); break;
+		case BZ_GB_MODULE: copy_str(mod, sizeof(mod), v, n); break;
+		case BZ_GB_FLAGS: if (n == 4) flags = bz_le32(v); break;
+		case BZ_GB_PID: if (n == 4) pid = bz_le32(v); break;
+		case BZ_GB_PROBE: {
+			if (n < 4) {
+				note_malformed(in, b->offset);
+				break;
+			}
+			const uint8_t *name = v + 4, *nul = memchr(name, 0, n - 4);
+			uint32_t name_len = nul ? (uint32_t)(nul - name) : n - 4;
+			const uint8_t *detail = nul ? nul + 1 : v + n;
+			char nm[96], dt[200];
+			copy_str(nm, sizeof(nm), name, name_len);
+			copy_str(dt, sizeof(dt), detail, (uint32_t)(v + n - detail));
+			printable(nm);
+			printable(dt);
+			if (!path[0] && !ver[0])
+				break;
+			go_text(in, "    %-34s %-9s %s\n", nm, probe_status_name(v[0]), dt);
+			if (in->o->dump)
+				printf("GO_PROBE name=%s status=%s detail=\"%s\"\n", nm, probe_status_name(v[0]), dt);
+			break;
+		}
+		default: break;
+		}
+		if (code == BZ_GB_PID) {
+			printable(path);
+			printable(ver);
+			printable(mod);
+			go_text(in, "  %s (%s, module %s, pid %u%s%s%s)\n", path, ver[0] ? ver : "version unknown",
+				mod[0] ? mod : "none", pid, flags & BZ_GB_FLAG_STRIPPED ? ", stripped" : "",
+				flags & BZ_GB_FLAG_DWARF ? ", offsets from DWARF" : "",
+				flags & BZ_GB_FLAG_OFFS_TABLE ? ", offsets from the version table" : "");
+			if (in->o->dump)
+				printf("GO_BINARY path=%s version=%s module=%s pid=%u flags=0x%x\n", path, ver, mod,
+				       pid, flags);
 		}
 	}
 	if (rc < 0)
@@ -631,6 +718,7 @@ static void on_block(struct info *in, const struct bz_block *b)
 	case BZ_BLK_EVENTS: on_events(in, b); break;
 	case BZ_BLK_STATS: on_stats(in, b); break;
 	case BZ_BLK_END: on_end(in, b); break;
+	case BZ_BLK_GO_BINARY: on_go_binary(in, b); break;
 	default:
 		in->unknown_blocks++;
 		if (in->o->dump)
@@ -685,6 +773,8 @@ static void print_summary(struct info *in, uint64_t compressed)
 	}
 	if (in->probes_more)
 		printf("  (%u more not shown)\n", in->probes_more);
+	if (in->ngo)
+		printf("\ngo executables: %u\n%s", in->ngo, in->go_text);
 
 	printf("\nprocesses: %u%s\n", in->nprocs, in->other.events ? " (and more, summed as 'other')" : "");
 	if (in->nprocs || in->other.events)
@@ -715,7 +805,8 @@ static void print_summary(struct info *in, uint64_t compressed)
 		[0] = "unknown", [BZ_EV_PROC_EXEC] = "exec", [BZ_EV_PROC_FORK] = "fork",
 		[BZ_EV_PROC_EXIT] = "exit", [BZ_EV_CONN_OPEN] = "conn_open",
 		[BZ_EV_CONN_EST] = "conn_est", [BZ_EV_CONN_CLOSE] = "conn_close",
-		[BZ_EV_DATA] = "data",
+		[BZ_EV_DATA] = "data", [BZ_EV_GO_HANDLER] = "go_handler",
+		[BZ_EV_GO_CLIENT] = "go_client", [BZ_EV_GO_SPAWN] = "go_spawn",
 	};
 	printf("\nevents: %" PRIu64 "\n", in->events);
 	for (unsigned k = 1; k <= BZ_EV_KIND_MAX; k++) {

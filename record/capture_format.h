@@ -21,7 +21,7 @@
 
 #define BZ_MAGIC "BEYLACAP"      /* 8 bytes, first bytes of the HEADER body */
 #define BZ_FORMAT_MAJOR 1        /* bumped only when old readers would misread */
-#define BZ_FORMAT_MINOR 0        /* bumped when something is added */
+#define BZ_FORMAT_MINOR 1        /* bumped when something is added */
 
 #define BZ_BLOCK_OVERHEAD 12u    /* type + total_len + trailing total_len */
 #define BZ_BLOCK_MAX (16u << 20) /* no block is larger: readers reject more */
@@ -34,6 +34,8 @@ enum bz_block_type {
 	BZ_BLK_EVENTS = 4, /* a batch of bz_ev_* records (bpf/beyla_events.h) */
 	BZ_BLK_STATS = 5,  /* per-probe counters so far (periodic and final) */
 	BZ_BLK_END = 6,    /* last block: totals; without it the file was cut */
+	BZ_BLK_GO_BINARY = 7, /* a Go executable among the targets: version and
+	                       * the Go probes placed in it (before its events) */
 };
 
 /* HEADER body: magic[8] | u16 major | u16 minor | u32 flags | TLV options */
@@ -75,6 +77,20 @@ enum bz_proc_opt {
 	BZ_PR_COMM = 3,         /* str */
 	BZ_PR_SERVICE_NAME = 4, /* str: OTEL_SERVICE_NAME from its environment */
 	BZ_PR_RESOURCE_ATTRS = 5, /* str: OTEL_RESOURCE_ATTRIBUTES */
+};
+
+/* GO_BINARY body: TLV options.  BZ_GB_PROBE values are laid out like
+ * BZ_PO_PROBE's (status, required, name NUL, detail). */
+#define BZ_GB_FLAG_STRIPPED 0x1u   /* no symbol table: functions from .gopclntab */
+#define BZ_GB_FLAG_DWARF 0x2u      /* struct offsets read from DWARF */
+#define BZ_GB_FLAG_OFFS_TABLE 0x4u /* struct offsets from the table for its version */
+enum bz_go_binary_opt {
+	BZ_GB_PATH = 1,    /* str: executable path as the first process saw it */
+	BZ_GB_VERSION = 2, /* str: "go1.26.8", "" if unknown */
+	BZ_GB_MODULE = 3,  /* str: main module path */
+	BZ_GB_FLAGS = 4,   /* u32: BZ_GB_FLAG_* */
+	BZ_GB_PID = 5,     /* u32: the process it was found in */
+	BZ_GB_PROBE = 6,   /* one per Go probe */
 };
 
 /* EVENTS body: u32 count | u32 reserved | count records, each

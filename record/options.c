@@ -153,7 +153,7 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 }
 
 enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
-       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT };
+       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO };
 
 static const struct argp_option record_options[] = {
 	{ 0, 0, 0, 0, "What to record (at least one; combine freely):", 1 },
@@ -177,6 +177,9 @@ static const struct argp_option record_options[] = {
 	{ "syscall-start", OPT_SYSSTART, 0, 0,
 	  "Also record when each socket read/write syscall began (hooks every read/write "
 	  "syscall on the machine: costs throughput; the end time is always recorded)", 3 },
+	{ "no-go", OPT_NO_GO, 0, 0,
+	  "No Go uprobes: Go programs are recorded from the kernel only (no HTTPS plaintext, "
+	  "handler times or goroutine parents)", 3 },
 	{ "zstd-level", OPT_LEVEL, "N", 0, "zstd compression level 1-19 (default 3)", 3 },
 	{ 0, 0, 0, 0, "Privacy (credentials in captured payloads are masked by default):", 4 },
 	{ "redact-header", OPT_REDACT_HEADER, "NAME", 0,
@@ -198,7 +201,8 @@ static const char record_doc[] =
 	"Recorded for the targets: TCP connections (accept/connect, handshake time, close), every "
 	"socket read and write (times, thread, bytes, first --snaplen bytes of payload), when data "
 	"arrived before it was read, and process life (exec, fork, exit). Forked children of targets "
-	"become targets.\n"
+	"become targets. In Go programs (x86-64), uprobes also record each net/http handler's run, "
+	"crypto/tls plaintext (HTTPS) and http.Client calls with the goroutine that made them.\n"
 	"\n"
 	"Examples:\n"
 	"  sudo beyla record -d 30s --port 8080 -o shop.bz.zst\n"
@@ -234,6 +238,9 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EXE:
 		o->exe_re = arg;
+		break;
+	case OPT_NO_GO:
+		o->no_go = true;
 		break;
 	case 'o':
 		o->output = arg;

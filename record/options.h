@@ -17,6 +17,7 @@ struct record_opts {
 	bool force;
 	bool quiet;
 	bool syscall_start;        /* enter hooks for read/write start times */
+	bool no_go;               /* --no-go: no Go uprobes */
 	uint32_t snaplen;
 	uint32_t ring_bytes;
 	int zstd_level;

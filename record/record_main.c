@@ -28,6 +28,7 @@
 #include "record/hostinfo.h"
 #include "record/options.h"
 #include "record/probes.h"
+#include "record/goprobes.h"
 #include "record/procinfo.h"
 #include "record/redact.h"
 #include "record/targets.h"
@@ -50,6 +51,7 @@ static void on_signal(int sig) { stop_signal = sig; }
 struct recorder {
 	struct record_opts *o;
 	struct beyla_bpf *skel;
+	struct go_probes *go;
 	struct ring_buffer *rb;
 	struct bz_writer *w;
 	struct probe_result *probes;
@@ -177,6 +179,9 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 	bz_buf_reset(&r->tmp);
 	procinfo_encode(&r->pi, ts, flags, &r->tmp);
 	write_block(r, BZ_BLK_PROC, &r->tmp);
+	/* a Go executable seen for the first time gets its uprobes now */
+	if (!(flags & BZ_PF_GONE) && go_probes_consider(r->go, pid, &r->tmp, r->o->quiet ? NULL : stderr) > 0)
+		write_block(r, BZ_BLK_GO_BINARY, &r->tmp);
 }
 
 static int add_target(struct recorder *r, pid_t pid)
@@ -321,6 +326,8 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 		[BZ_EV_PROC_EXEC] = "exec", [BZ_EV_PROC_FORK] = "fork", [BZ_EV_PROC_EXIT] = "exit",
 		[BZ_EV_CONN_OPEN] = "conn_open", [BZ_EV_CONN_EST] = "conn_est",
 		[BZ_EV_CONN_CLOSE] = "conn_close", [BZ_EV_DATA] = "data",
+		[BZ_EV_GO_HANDLER] = "go_handler", [BZ_EV_GO_CLIENT] = "go_client",
+		[BZ_EV_GO_SPAWN] = "go_spawn",
 	};
 	char d[32], fb[32], rb[32];
 	uint64_t file = bz_writer_file_bytes(r->w), raw = bz_writer_raw_bytes(r->w);
@@ -353,6 +360,9 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 	fprintf(stderr, "  file     %s (uncompressed %s, %.1fx), %.1f bytes/event\n",
 		bz_fmt_bytes(file, fb, sizeof(fb)), bz_fmt_bytes(raw, rb, sizeof(rb)),
 		file ? (double)raw / file : 0.0, r->events ? (double)file / r->events : 0.0);
+	if (go_probes_binaries(r->go))
+		fprintf(stderr, "  go       %d Go executable(s), %d uprobes\n", go_probes_binaries(r->go),
+			go_probes_links(r->go));
 	if (r->launched && r->child_exited) {
 		if (WIFEXITED(r->child_status))
 			fprintf(stderr, "  command  exited with status %d\n", WEXITSTATUS(r->child_status));
@@ -566,6 +576,42 @@ static void write_end(struct recorder *r, const struct bz_probe_counts *c, uint6
 	write_block(r, BZ_BLK_END, &r->tmp);
 }
 
+/* Opens the BPF object, configures it and loads it; with_go=false leaves
+ * the Go uprobe programs out.  On failure r->skel is destroyed and err says
+ * why; -ENOENT means a required tracepoint is missing. */
+static int open_and_load(struct recorder *r, bool with_go, char *err, size_t errlen)
+{
+	struct record_opts *o = r->o;
+	int rc;
+
+	r->skel = beyla_bpf__open();
+	if (!r->skel) {
+		snprintf(err, errlen, "cannot open the BPF programs: %s", strerror(errno));
+		return -errno;
+	}
+	r->skel->rodata->cfg_snaplen = o->snaplen;
+	r->skel->rodata->cfg_self_pid = getpid();
+	r->skel->rodata->cfg_target_port = (uint16_t)o->port;
+	r->skel->rodata->cfg_all_execs = o->exe_re != NULL;
+	r->skel->rodata->cfg_syscall_start = o->syscall_start;
+	r->skel->rodata->cfg_ring_bytes = o->ring_bytes;
+	bpf_map__set_max_entries(r->skel->maps.events, o->ring_bytes);
+	if ((rc = probes_prepare(r->skel, r->probes, o->syscall_start, err, errlen)))
+		goto fail;
+	if (!with_go)
+		go_probes_leave_out(r->skel);
+	if ((rc = beyla_bpf__load(r->skel))) {
+		snprintf(err, errlen, "the kernel refused to load the BPF programs (%s); libbpf said:\n%s",
+			 strerror(-rc), libbpf_log_tail(25));
+		goto fail;
+	}
+	return 0;
+fail:
+	beyla_bpf__destroy(r->skel);
+	r->skel = NULL;
+	return rc;
+}
+
 static int record_loop(struct recorder *r)
 {
 	struct bz_probe_counts c[BZ_P_MAX];
@@ -625,6 +671,7 @@ int cmd_record(int argc, char **argv)
 	struct bz_probe_counts c[BZ_P_MAX];
 	char err[256] = "";
 	int fd = -1, rc, exit_code = 1, created = 0;
+	bool go_ok;
 	uint64_t end_ns;
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -655,25 +702,22 @@ int cmd_record(int argc, char **argv)
 	}
 
 	r.probes = calloc(probes_count(), sizeof(*r.probes));
-	r.skel = beyla_bpf__open();
-	if (!r.probes || !r.skel) {
-		die_line("cannot open the BPF programs: %s", strerror(errno));
+	if (!r.probes) {
+		die_line("out of memory");
 		goto out;
 	}
-	r.skel->rodata->cfg_snaplen = o.snaplen;
-	r.skel->rodata->cfg_self_pid = getpid();
-	r.skel->rodata->cfg_target_port = (uint16_t)o.port;
-	r.skel->rodata->cfg_all_execs = o.exe_re != NULL;
-	r.skel->rodata->cfg_syscall_start = o.syscall_start;
-	r.skel->rodata->cfg_ring_bytes = o.ring_bytes;
-	bpf_map__set_max_entries(r.skel->maps.events, o.ring_bytes);
-	if (probes_prepare(r.skel, r.probes, o.syscall_start, err, sizeof(err))) {
+	go_ok = !o.no_go;
+	if ((rc = open_and_load(&r, go_ok, err, sizeof(err))) && go_ok && rc != -ENOENT) {
+		/* The Go programs are an addition: if the verifier refuses them,
+		 * record without them rather than not at all. */
+		if (!o.quiet)
+			fprintf(stderr, "beyla record: warning: the kernel refused the Go uprobe programs (%s); "
+				"recording without Go probes\n", strerror(-rc));
+		go_ok = false;
+		rc = open_and_load(&r, false, err, sizeof(err));
+	}
+	if (rc) {
 		die_line("%s", err);
-		goto out;
-	}
-	if ((rc = beyla_bpf__load(r.skel))) {
-		die_line("the kernel refused to load the BPF programs (%s); libbpf said:\n%s",
-			 strerror(-rc), libbpf_log_tail(25));
 		goto out;
 	}
 	if (probes_attach(r.skel, r.probes, err, sizeof(err))) {
@@ -686,6 +730,10 @@ int cmd_record(int argc, char **argv)
 			fprintf(stderr, "beyla record: warning: probe %s %s (%s): no %s\n", r.probes[i].name,
 				r.probes[i].status == BZ_PROBE_SKIPPED ? "skipped" : "refused",
 				r.probes[i].detail, r.probes[i].purpose);
+	if (go_probes_new(&r.go, r.skel, go_ok)) {
+		die_line("out of memory");
+		goto out;
+	}
 	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), on_event, &r, NULL);
 	if (!r.rb) {
 		die_line("cannot open the ring buffer: %s", strerror(errno));
@@ -737,6 +785,7 @@ out:
 		ring_buffer__free(r.rb);
 	if (r.probes)
 		probes_detach(r.probes);
+	go_probes_free(r.go);
 	beyla_bpf__destroy(r.skel);
 	if (r.launched && !r.child_exited && exit_code)
 		stop_command(&r);

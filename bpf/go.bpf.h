@@ -1,0 +1,396 @@
+/* go.bpf.h - Go runtime uprobes: handler runs, crypto/tls plaintext, client
+ * round trips and (old runtimes) goroutine creation.
+ *
+ * Every program here is a plain uprobe, at a function's entry or on one of
+ * its RET instructions: never a uretprobe, which would rewrite a return
+ * address on a goroutine stack that the Go runtime may move.  The recorder
+ * attaches them per Go binary with the binary's slot in go_offsets as the
+ * attach cookie, so one program serves binaries of different Go versions.
+ *
+ * Go's register ABI (amd64): arguments in RAX, RBX, RCX, RDI, RSI, R8...,
+ * results in RAX, RBX...; R14 holds the running goroutine's g.  Included
+ * once, by beyla.bpf.c (x86-64 only: the offsets and registers are). */
+#ifndef BEYLA_GO_BPF_H
+#define BEYLA_GO_BPF_H
+
+#if defined(__TARGET_ARCH_x86)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BZ_GO_BINARIES_MAX);
+	__type(key, __u32);
+	__type(value, struct bz_go_offsets);
+} go_offsets SEC(".maps");
+
+/* A goroutine of a process: what entry probes leave for return probes.
+ * Goroutine ids are never reused within a process. */
+struct go_key {
+	__u32 pid;
+	__u32 _pad;
+	__u64 goid;
+};
+
+/* ServeHTTP in progress: the *http.response it writes to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct go_key);
+	__type(value, __u64);
+} go_handlers SEC(".maps");
+
+/* crypto/tls.(*Conn).Read in progress: the Conn and the caller's buffer. */
+struct go_tls_read {
+	__u64 conn;
+	__u64 buf;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct go_key);
+	__type(value, struct go_tls_read);
+} go_tls_reads SEC(".maps");
+
+/* runtime.newproc1 in progress, by thread (it runs on the system stack,
+ * start to end on one thread): the creating goroutine's id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} go_spawning SEC(".maps");
+
+struct go_string {
+	__u64 ptr;
+	__s64 len;
+};
+
+static __always_inline struct bz_go_offsets *go_offs(void *ctx)
+{
+	__u32 slot = (__u32)bpf_get_attach_cookie(ctx);
+	return bpf_map_lookup_elem(&go_offsets, &slot);
+}
+
+/* Reads a field of a user-space Go struct; 0 on failure or unknown offset. */
+static __always_inline __u64 go_read_u64(__u64 base, __s64 off)
+{
+	__u64 v = 0;
+
+	if (base && off >= 0)
+		bpf_probe_read_user(&v, sizeof(v), (void *)(base + off));
+	return v;
+}
+
+/* Go's registers, read once at the top of each program: the verifier
+ * refuses a context access through a pointer the compiler moved. */
+struct go_regs {
+	__u64 ax, bx, cx, di, g;
+};
+
+static __always_inline void go_regs(struct pt_regs *ctx, struct go_regs *r)
+{
+	r->ax = ctx->ax;
+	r->bx = ctx->bx;
+	r->cx = ctx->cx;
+	r->di = ctx->di;
+	r->g = ctx->r14;
+	barrier_var(r->g);
+}
+
+/* Copies the Go string at base+off into dst (at most max bytes, max a
+ * power of two); returns the bytes copied. */
+static __always_inline __u32 go_read_string(__u8 *dst, __u64 base, __s64 off, __u32 max)
+{
+	struct go_string s = {};
+	__u64 n;
+
+	if (!base || off < 0 || bpf_probe_read_user(&s, sizeof(s), (void *)(base + off)))
+		return 0;
+	if (s.len <= 0 || !s.ptr)
+		return 0;
+	n = s.len < max ? s.len : max;
+	asm volatile("%[n] &= %[m]" : [n] "+r"(n) : [m] "i"(BZ_GO_STR_MAX * 2 - 1));
+	if (n > max || bpf_probe_read_user(dst, n, (void *)s.ptr))
+		return 0;
+	return n;
+}
+
+/* --- handler: net/http.serverHandler.ServeHTTP(sh, rw ResponseWriter, req) ---
+ * RAX = sh.srv, RBX/RCX = rw (itab, *response), RDI = req. */
+SEC("uprobe")
+int bz_go_handler_enter(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_go_offsets *o;
+	struct bz_ev_go_handler *ev;
+	struct go_key k = { .pid = pid_tgid >> 32 };
+	__u64 rw, req;
+	__u32 m, r;
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(k.pid) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
+		return 0;
+	rw = rg.cx;
+	req = rg.di;
+	k.goid = go_read_u64(rg.g, o->g_goid);
+	if (!k.goid)
+		return 0;
+	if (bpf_map_update_elem(&go_handlers, &k, &rw, BPF_ANY))
+		count_missed(BZ_P_GO_HANDLER);
+	fill_hdr(&ev->h, BZ_EV_GO_HANDLER, 0, pid_tgid);
+	ev->goid = k.goid;
+	ev->phase = BZ_GO_START;
+	ev->status = 0;
+	ev->_pad = 0;
+	m = go_read_string(ev->strings, req, o->req_method, BZ_GO_METHOD_MAX);
+	r = go_read_string(ev->strings + (m & (BZ_GO_METHOD_MAX * 2 - 1)), req, o->req_remote_addr,
+			   BZ_GO_STR_MAX);
+	ev->method_len = m;
+	ev->remote_len = r;
+	ev->h.size = sizeof(*ev) + m + r;
+	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + m + r) & 511);
+	return 0;
+}
+
+/* On each RET of ServeHTTP. */
+SEC("uprobe")
+int bz_go_handler_ret(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_go_offsets *o;
+	struct bz_ev_go_handler ev = {};
+	struct go_key k = { .pid = pid_tgid >> 32 };
+	__u64 *rw;
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(k.pid) || !(o = go_offs(ctx)))
+		return 0;
+	k.goid = go_read_u64(rg.g, o->g_goid);
+	rw = bpf_map_lookup_elem(&go_handlers, &k);
+	if (!rw)
+		return 0;
+	fill_hdr(&ev.h, BZ_EV_GO_HANDLER, sizeof(ev), pid_tgid);
+	ev.goid = k.goid;
+	ev.phase = BZ_GO_END;
+	ev.status = (__u16)go_read_u64(*rw, o->response_status);
+	bpf_map_delete_elem(&go_handlers, &k);
+	emit(BZ_P_GO_HANDLER, &ev, sizeof(ev));
+	return 0;
+}
+
+/* --- crypto/tls.(*Conn).Read / Write(b []byte) (int, error) ---
+ * RAX = c, RBX/RCX = b's pointer and length; returns n in RAX. */
+
+/* The TCP socket under a tls.Conn whose net.Conn is a *net.TCPConn:
+ * c.conn -> TCPConn.conn.fd (*netFD) -> pfd.Sysfd -> the fd table. */
+static __always_inline struct sock_state *go_tls_sock(__u64 c, struct bz_go_offsets *o)
+{
+	__u64 iface_data = go_read_u64(c, o->tls_conn_conn >= 0 ? o->tls_conn_conn + 8 : -1);
+	__u64 netfd = go_read_u64(iface_data, o->net_conn_fd);
+	__s64 fd_off = o->netfd_pfd >= 0 && o->poll_fd_sysfd >= 0 ? o->netfd_pfd + o->poll_fd_sysfd : -1;
+	__s64 fd = (__s64)go_read_u64(netfd, fd_off);
+	struct sock *sk;
+
+	if (!netfd || fd <= 0 || fd > 0x7fffffff)
+		return NULL;
+	sk = fd_to_sock((int)fd);
+	if (!sk || !sock_is_inet(sk) || !sock_is_tcp(sk))
+		return NULL;
+	return track_sock(sk, BZ_ROLE_PREEXISTING, (int)fd, 0, BZ_P_GO_TLS);
+}
+
+static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets *o, __u64 c,
+				       __u64 buf, __s64 n, __u8 dir)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sock_state *st = go_tls_sock(c, o);
+	struct bz_ev_data *ev;
+	__u32 want;
+
+	if (!st || n <= 0 || !(ev = scratch_buf()))
+		return 0;
+	st->flags |= SOCK_GO_TLS;
+	fill_hdr(&ev->h, BZ_EV_DATA, 0, pid_tgid);
+	ev->conn_id = st->conn_id;
+	ev->start_ns = 0;
+	ev->arrival_ns = 0;
+	ev->ret = n > 0x7fffffff ? 0x7fffffff : (__s32)n;
+	ev->dir = dir;
+	ev->syscall = BZ_SYS_GO_TLS;
+	want = cfg_snaplen;
+	if (want > (__u64)n)
+		want = n;
+	if (want > BZ_SNAPLEN_MAX)
+		want = BZ_SNAPLEN_MAX;
+	if (want && bpf_probe_read_user(ev->payload, bound_len(want), (void *)buf))
+		want = 0;
+	ev->caplen = want;
+	ev->h.size = sizeof(*ev) + want;
+	emit(BZ_P_GO_TLS, ev, sizeof(*ev) + bound_len(want));
+	return 0;
+}
+
+SEC("uprobe")
+int bz_go_tls_read_enter(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_key k = { .pid = pid_tgid >> 32 };
+	struct go_tls_read r;
+	struct bz_go_offsets *o;
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(k.pid) || !(o = go_offs(ctx)))
+		return 0;
+	r.conn = rg.ax;
+	r.buf = rg.bx;
+	k.goid = go_read_u64(rg.g, o->g_goid);
+	if (k.goid && bpf_map_update_elem(&go_tls_reads, &k, &r, BPF_ANY))
+		count_missed(BZ_P_GO_TLS);
+	return 0;
+}
+
+SEC("uprobe")
+int bz_go_tls_read_ret(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_key k = { .pid = pid_tgid >> 32 };
+	struct bz_go_offsets *o;
+	struct go_tls_read *r, rr;
+	__s64 n;
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(k.pid) || !(o = go_offs(ctx)))
+		return 0;
+	k.goid = go_read_u64(rg.g, o->g_goid);
+	r = bpf_map_lookup_elem(&go_tls_reads, &k);
+	if (!r)
+		return 0;
+	n = (__s64)rg.ax;
+	rr = *r;
+	bpf_map_delete_elem(&go_tls_reads, &k);
+	return go_tls_emit(ctx, o, rr.conn, rr.buf, n, BZ_DIR_IN);
+}
+
+SEC("uprobe")
+int bz_go_tls_write_enter(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	struct bz_go_offsets *o;
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(bpf_get_current_pid_tgid() >> 32) || !(o = go_offs(ctx)))
+		return 0;
+	return go_tls_emit(ctx, o, rg.ax, rg.bx, (__s64)rg.cx, BZ_DIR_OUT);
+}
+
+/* --- client: net/http.(*Transport).roundTrip(req) (*Response, error) ---
+ * RAX = t, RBX = req; returns the *Response in RAX (nil on error). */
+SEC("uprobe")
+int bz_go_client_enter(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_go_offsets *o;
+	struct bz_ev_go_client *ev;
+	__u64 req, url;
+	__u32 m, hl, pl, off;
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
+		return 0;
+	req = rg.bx;
+	fill_hdr(&ev->h, BZ_EV_GO_CLIENT, 0, pid_tgid);
+	ev->goid = go_read_u64(rg.g, o->g_goid);
+	ev->parent_goid = go_read_u64(rg.g, o->g_parent_goid);
+	ev->phase = BZ_GO_START;
+	ev->status = 0;
+	url = go_read_u64(req, o->req_url);
+	m = go_read_string(ev->strings, req, o->req_method, BZ_GO_METHOD_MAX);
+	off = m & (BZ_GO_METHOD_MAX * 2 - 1);
+	hl = go_read_string(ev->strings + off, url, o->url_host, BZ_GO_STR_MAX);
+	off = (off + hl) & 255;
+	pl = go_read_string(ev->strings + off, url, o->url_path, BZ_GO_STR_MAX);
+	ev->method_len = m;
+	ev->host_len = hl;
+	ev->path_len = pl;
+	ev->h.size = sizeof(*ev) + m + hl + pl;
+	emit(BZ_P_GO_CLIENT, ev, (sizeof(*ev) + m + hl + pl) & 511);
+	return 0;
+}
+
+SEC("uprobe")
+int bz_go_client_ret(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_go_offsets *o;
+	struct bz_ev_go_client ev = {};
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)))
+		return 0;
+	fill_hdr(&ev.h, BZ_EV_GO_CLIENT, sizeof(ev), pid_tgid);
+	ev.goid = go_read_u64(rg.g, o->g_goid);
+	ev.parent_goid = go_read_u64(rg.g, o->g_parent_goid);
+	ev.phase = BZ_GO_END;
+	ev.status = (__u16)go_read_u64(rg.ax, o->http_response_status_code);
+	emit(BZ_P_GO_CLIENT, &ev, sizeof(ev));
+	return 0;
+}
+
+/* --- runtime.newproc1(fn, callergp *g, callerpc, ...) *g ---
+ * Runs on the system stack (R14 = g0): the creator is the callergp
+ * argument (RBX), the new goroutine the result (RAX). */
+SEC("uprobe")
+int bz_go_spawn_enter(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_go_offsets *o;
+	__u64 parent;
+
+	go_regs(ctx, &rg);
+
+	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)))
+		return 0;
+	parent = go_read_u64(rg.bx, o->g_goid);
+	if (parent && bpf_map_update_elem(&go_spawning, &pid_tgid, &parent, BPF_ANY))
+		count_missed(BZ_P_GO_SPAWN);
+	return 0;
+}
+
+SEC("uprobe")
+int bz_go_spawn_ret(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_go_offsets *o;
+	struct bz_ev_go_spawn ev = {};
+	__u64 *parent;
+
+	go_regs(ctx, &rg);
+
+	if (!(parent = bpf_map_lookup_elem(&go_spawning, &pid_tgid)))
+		return 0;
+	ev.parent_goid = *parent;
+	bpf_map_delete_elem(&go_spawning, &pid_tgid);
+	if (!(o = go_offs(ctx)))
+		return 0;
+	ev.goid = go_read_u64(rg.ax, o->g_goid);
+	fill_hdr(&ev.h, BZ_EV_GO_SPAWN, sizeof(ev), pid_tgid);
+	emit(BZ_P_GO_SPAWN, &ev, sizeof(ev));
+	return 0;
+}
+
+#endif /* __TARGET_ARCH_x86 */
+#endif

@@ -1,0 +1,331 @@
+/* goprobes.c - attach the Go uprobes to each Go executable among the
+ * targets, from a table; see goprobes.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "beyla.skel.h"
+#include "bpf/beyla_events.h"
+#include "record/capture_format.h"
+#include "record/goelf.h"
+#include "record/goprobes.h"
+
+/* Offsets each probe reads; a probe whose offsets are not all known is
+ * skipped rather than left to read the wrong memory. */
+#define NEED(f) (1u << (f))
+#define NEED_G NEED(BZ_GOO_G_GOID)
+
+struct go_probe_def {
+	int func;               /* enum bz_go_func_id */
+	const char *entry_prog; /* program on the entry */
+	const char *ret_prog;   /* program on every RET, or NULL */
+	unsigned needs;         /* NEED() of enum bz_go_field_id */
+	const char *purpose;    /* what is lost without it */
+};
+
+static const struct go_probe_def go_probe_table[] = {
+	{ BZ_GOF_SERVE_HTTP, "bz_go_handler_enter", "bz_go_handler_ret",
+	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR) | NEED(BZ_GOO_RESPONSE_STATUS),
+	  "handler start and end (processing time of Go servers, parents of client calls)" },
+	{ BZ_GOF_TLS_READ, "bz_go_tls_read_enter", "bz_go_tls_read_ret",
+	  NEED_G | NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
+		  NEED(BZ_GOO_POLL_FD_SYSFD),
+	  "HTTPS read in plaintext" },
+	{ BZ_GOF_TLS_WRITE, "bz_go_tls_write_enter", NULL,
+	  NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
+		  NEED(BZ_GOO_POLL_FD_SYSFD),
+	  "HTTPS written in plaintext" },
+	{ BZ_GOF_ROUND_TRIP, "bz_go_client_enter", "bz_go_client_ret",
+	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_URL) | NEED(BZ_GOO_URL_HOST) |
+		  NEED(BZ_GOO_URL_PATH) | NEED(BZ_GOO_HTTP_RESPONSE_STATUS_CODE),
+	  "http.Client calls as children of the handler that made them" },
+	/* Go >= 1.21 keeps the creator's id in g.parentGoid: no probe needed */
+	{ BZ_GOF_NEWPROC1, "bz_go_spawn_enter", "bz_go_spawn_ret", NEED_G,
+	  "goroutine parents (client calls made from goroutines a handler started)" },
+};
+#define NGO_PROBES ((int)(sizeof(go_probe_table) / sizeof(go_probe_table[0])))
+
+struct go_bin {
+	dev_t dev;
+	ino_t ino;
+	struct bpf_link **links;
+	int nlinks;
+};
+
+struct go_probes {
+	struct beyla_bpf *skel;
+	bool enabled;
+	struct go_bin bins[BZ_GO_BINARIES_MAX];
+	int nbins;
+	/* executables known not to be Go (or not inspectable), so a server's
+	 * fork storm does not reopen the same file a thousand times */
+	struct { dev_t dev; ino_t ino; } not_go[256];
+	int nnot_go;
+	int links_total;
+};
+
+int go_probes_new(struct go_probes **out, struct beyla_bpf *skel, bool enabled)
+{
+	struct go_probes *gp = calloc(1, sizeof(*gp));
+
+	if (!gp)
+		return -ENOMEM;
+	gp->skel = skel;
+	gp->enabled = enabled;
+	*out = gp;
+	return 0;
+}
+
+void go_probes_leave_out(struct beyla_bpf *skel)
+{
+	for (int i = 0; i < NGO_PROBES; i++) {
+		const char *names[2] = { go_probe_table[i].entry_prog, go_probe_table[i].ret_prog };
+		for (int j = 0; j < 2; j++) {
+			struct bpf_program *p = names[j] ? bpf_object__find_program_by_name(skel->obj, names[j]) : NULL;
+			if (p)
+				bpf_program__set_autoload(p, false);
+		}
+	}
+}
+
+int go_probes_binaries(const struct go_probes *gp) { return gp ? gp->nbins : 0; }
+int go_probes_links(const struct go_probes *gp) { return gp ? gp->links_total : 0; }
+
+void go_probes_free(struct go_probes *gp)
+{
+	if (!gp)
+		return;
+	for (int i = 0; i < gp->nbins; i++) {
+		for (int j = 0; j < gp->bins[i].nlinks; j++)
+			bpf_link__destroy(gp->bins[i].links[j]);
+		free(gp->bins[i].links);
+	}
+	free(gp);
+}
+
+static bool known(const struct go_probes *gp, dev_t dev, ino_t ino)
+{
+	for (int i = 0; i < gp->nbins; i++)
+		if (gp->bins[i].dev == dev && gp->bins[i].ino == ino)
+			return true;
+	for (int i = 0; i < gp->nnot_go; i++)
+		if (gp->not_go[i].dev == dev && gp->not_go[i].ino == ino)
+			return true;
+	return false;
+}
+
+static void remember_not_go(struct go_probes *gp, dev_t dev, ino_t ino)
+{
+	int i = gp->nnot_go < 256 ? gp->nnot_go++ : (int)(ino % 256); /* full: overwrite one */
+	gp->not_go[i].dev = dev;
+	gp->not_go[i].ino = ino;
+}
+
+static void to_bpf_offsets(const struct bz_go_binary *b, struct bz_go_offsets *o)
+{
+	const int64_t *f = b->offsets;
+
+	o->g_goid = f[BZ_GOO_G_GOID];
+	o->g_parent_goid = f[BZ_GOO_G_PARENT_GOID];
+	o->req_method = f[BZ_GOO_REQ_METHOD];
+	o->req_url = f[BZ_GOO_REQ_URL];
+	o->req_remote_addr = f[BZ_GOO_REQ_REMOTE_ADDR];
+	o->url_host = f[BZ_GOO_URL_HOST];
+	o->url_path = f[BZ_GOO_URL_PATH];
+	o->response_status = f[BZ_GOO_RESPONSE_STATUS];
+	o->http_response_status_code = f[BZ_GOO_HTTP_RESPONSE_STATUS_CODE];
+	o->tls_conn_conn = f[BZ_GOO_TLS_CONN_CONN];
+	o->net_conn_fd = f[BZ_GOO_NET_CONN_FD];
+	o->netfd_pfd = f[BZ_GOO_NETFD_PFD];
+	o->poll_fd_sysfd = f[BZ_GOO_POLL_FD_SYSFD];
+}
+
+static void put_probe(struct bz_buf *b, int status, const char *name, const char *detail)
+{
+	struct bz_buf v = { 0 };
+	uint8_t st[4] = { (uint8_t)status, 0, 0, 0 };
+
+	bz_buf_put(&v, st, 4);
+	bz_buf_put(&v, name, strlen(name) + 1);
+	bz_buf_put(&v, detail, strlen(detail));
+	bz_buf_opt(b, BZ_GB_PROBE, v.data, (uint32_t)v.len);
+	bz_buf_free(&v);
+}
+
+static int add_link(struct go_bin *gb, struct bpf_link *l)
+{
+	struct bpf_link **n = realloc(gb->links, (gb->nlinks + 1) * sizeof(*n));
+
+	if (!n) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
+	}
+	gb->links = n;
+	gb->links[gb->nlinks++] = l;
+	return 0;
+}
+
+static struct bpf_link *attach_at(struct go_probes *gp, const char *prog, const char *path,
+				  uint64_t off, int slot, int *err)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(gp->skel->obj, prog);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = (uint64_t)slot, .retprobe = false);
+	struct bpf_link *l;
+
+	if (!p) {
+		*err = ENOENT;
+		return NULL;
+	}
+	l = bpf_program__attach_uprobe_opts(p, -1, path, off, &uo);
+	*err = l ? 0 : errno;
+	return l;
+}
+
+/* Attaches one table row: the entry, then every RET.  Returns the links
+ * made, or -errno with detail filled (and nothing left attached). */
+static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_probe_def *d,
+		      const struct bz_go_func *f, const char *path, int slot, char *detail,
+		      size_t dlen)
+{
+	int first = gb->nlinks, e = 0;
+	struct bpf_link *l = attach_at(gp, d->entry_prog, path, f->entry, slot, &e);
+
+	if (!l || add_link(gb, l))
+		goto fail;
+	for (uint32_t i = 0; d->ret_prog && i < f->n_rets; i++) {
+		l = attach_at(gp, d->ret_prog, path, f->rets[i], slot, &e);
+		if (!l || add_link(gb, l))
+			goto fail;
+	}
+	if (d->ret_prog)
+		snprintf(detail, dlen, "entry + %u returns: %s", f->n_rets, d->purpose);
+	else
+		snprintf(detail, dlen, "entry: %s", d->purpose);
+	return gb->nlinks - first;
+fail:
+	if (!e)
+		e = ENOMEM;
+	while (gb->nlinks > first)
+		bpf_link__destroy(gb->links[--gb->nlinks]);
+	snprintf(detail, dlen, "uprobe refused: %s", strerror(e));
+	return -e;
+}
+
+/* Why row d cannot be placed in binary b, or NULL if it can. */
+static const char *skip_reason(const struct bz_go_binary *b, const struct go_probe_def *d,
+			       char *buf, size_t len)
+{
+	const struct bz_go_func *f = &b->funcs[d->func];
+
+	if (d->func == BZ_GOF_NEWPROC1 && b->offsets[BZ_GOO_G_PARENT_GOID] >= 0)
+		return "not needed: this runtime records g.parentGoid";
+	if (!f->found) {
+		snprintf(buf, len, "%s", f->why[0] ? f->why : "function not in this binary");
+		return buf;
+	}
+	if (d->ret_prog && f->n_rets == 0) {
+		snprintf(buf, len, "no return instruction found%s%s", f->why[0] ? ": " : "", f->why);
+		return buf;
+	}
+	for (int i = 0; i < BZ_GOO_MAX; i++)
+		if ((d->needs & NEED(i)) && b->offsets[i] < 0) {
+			snprintf(buf, len, "offset of %s unknown (%s)", bz_go_field_name(i),
+				 b->offsets_from == BZ_GO_OFFS_NONE
+					 ? "no DWARF and no table for this Go version"
+					 : "not in DWARF / table");
+			return buf;
+		}
+	return NULL;
+}
+
+int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FILE *warn)
+{
+	char path[64], real[512], err[256], why[200], detail[256];
+	struct bz_go_binary *b;
+	struct bz_go_offsets offs;
+	struct go_bin *gb;
+	struct stat sb;
+	ssize_t rl;
+	uint32_t flags = 0;
+	int slot, rc;
+
+	if (!gp || !gp->enabled)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &sb) || known(gp, sb.st_dev, sb.st_ino))
+		return 0;
+	if (!bz_goelf_is_go(path)) {
+		remember_not_go(gp, sb.st_dev, sb.st_ino);
+		return 0;
+	}
+	rl = readlink(path, real, sizeof(real) - 1);
+	real[rl > 0 ? rl : 0] = '\0';
+	if (gp->nbins >= BZ_GO_BINARIES_MAX) {
+		if (warn)
+			fprintf(warn, "beyla record: warning: more than %d Go executables; %s gets no Go probes\n",
+				BZ_GO_BINARIES_MAX, real);
+		remember_not_go(gp, sb.st_dev, sb.st_ino);
+		return 0;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	rc = bz_goelf_inspect(path, b, err, sizeof(err));
+	if (rc) {
+		if (warn)
+			fprintf(warn, "beyla record: warning: Go executable %s: %s; no Go probes in it\n", real, err);
+		remember_not_go(gp, sb.st_dev, sb.st_ino);
+		free(b);
+		return 0;
+	}
+	slot = gp->nbins++;
+	gb = &gp->bins[slot];
+	gb->dev = sb.st_dev;
+	gb->ino = sb.st_ino;
+	to_bpf_offsets(b, &offs);
+	if (bpf_map__update_elem(gp->skel->maps.go_offsets, &slot, sizeof(slot), &offs, sizeof(offs),
+				 BPF_ANY)) {
+		rc = -errno;
+		free(b);
+		return rc;
+	}
+
+	flags |= b->stripped ? BZ_GB_FLAG_STRIPPED : 0;
+	flags |= b->offsets_from == BZ_GO_OFFS_DWARF ? BZ_GB_FLAG_DWARF : 0;
+	flags |= b->offsets_from == BZ_GO_OFFS_TABLE ? BZ_GB_FLAG_OFFS_TABLE : 0;
+	bz_buf_reset(block);
+	bz_buf_opt_str(block, BZ_GB_PATH, real);
+	bz_buf_opt_str(block, BZ_GB_VERSION, b->go_version);
+	bz_buf_opt_str(block, BZ_GB_MODULE, b->module_path);
+	bz_buf_opt_u32(block, BZ_GB_FLAGS, flags);
+	bz_buf_opt_u32(block, BZ_GB_PID, (uint32_t)pid);
+	for (int i = 0; i < NGO_PROBES; i++) {
+		const struct go_probe_def *d = &go_probe_table[i];
+		const char *name = bz_go_func_name(d->func);
+		const char *skip = skip_reason(b, d, why, sizeof(why));
+		int n;
+
+		if (skip) {
+			put_probe(block, BZ_PROBE_SKIPPED, name, skip);
+			if (warn && strncmp(skip, "not needed", 10))
+				fprintf(warn, "beyla record: warning: Go probe %s skipped in %s (%s): no %s\n",
+					name, real, skip, d->purpose);
+			continue;
+		}
+		n = attach_row(gp, gb, d, &b->funcs[d->func], path, slot, detail, sizeof(detail));
+		if (n < 0) {
+			put_probe(block, BZ_PROBE_REFUSED, name, detail);
+			if (warn)
+				fprintf(warn, "beyla record: warning: Go probe %s refused in %s (%s): no %s\n",
+					name, real, detail, d->purpose);
+			continue;
+		}
+		gp->links_total += n;
+		put_probe(block, BZ_PROBE_ATTACHED, name, detail);
+	}
+	free(b);
+	return block->err ? block->err : 1;
+}
