@@ -320,7 +320,7 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	char path[BZ_HTTP_TARGET_MAX], query[BZ_HTTP_TARGET_MAX], rquery[2 * BZ_HTTP_TARGET_MAX];
 	char route[BZ_HTTP_TARGET_MAX], name[BZ_HTTP_METHOD_MAX + BZ_HTTP_TARGET_MAX + 8];
 	char host[BZ_HTTP_HOST_MAX], laddr[64], raddr[64], flags[160], err_type[8], interim[16];
-	char peer_port[8];
+	char peer_port[8], handler_ns[24];
 	int known = otel_method(q->method);
 	struct bz_span s;
 	uint64_t start, end, proc_start;
@@ -372,6 +372,10 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	add_attr(&s, "beyla.framing", flags);
 	if (incomplete)
 		add_attr(&s, "beyla.incomplete_reason", reason);
+	if (p->go_start && p->go_end >= p->go_start) {
+		snprintf(handler_ns, sizeof(handler_ns), "%llu", (unsigned long long)(p->go_end - p->go_start));
+		add_attr(&s, "beyla.go.handler_ns", handler_ns);
+	}
 	if (p->interim) {
 		snprintf(interim, sizeof(interim), "%u", p->interim);
 		add_attr(&s, "beyla.interim_responses", interim);

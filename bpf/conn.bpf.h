@@ -65,6 +65,10 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 	stp = bpf_map_lookup_elem(&socks, &key);
 	if (stp)
 		return stp;
+	/* A last write on a socket that already reached TCP_CLOSE (a TLS
+	 * close_notify after the peer's reset) is not a new connection. */
+	if (role == BZ_ROLE_PREEXISTING && BPF_CORE_READ(sk, __sk_common.skc_state) == BZ_TCP_CLOSE)
+		return NULL;
 	seq = bpf_map_lookup_elem(&conn_seq, &zero);
 	if (!seq)
 		return NULL;

@@ -270,8 +270,12 @@ int bz_go_tls_read_ret(struct pt_regs *ctx)
 		return 0;
 	k.goid = go_read_u64(rg.g, o->g_goid);
 	r = bpf_map_lookup_elem(&go_tls_reads, &k);
-	if (!r)
+	if (!r) {
+		/* entered before the probes were attached: these bytes are lost */
+		if ((__s64)rg.ax > 0)
+			count_missed(BZ_P_GO_TLS);
 		return 0;
+	}
 	n = (__s64)rg.ax;
 	rr = *r;
 	bpf_map_delete_elem(&go_tls_reads, &k);

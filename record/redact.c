@@ -1053,7 +1053,7 @@ size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8
 
 	if (!r || ret <= 0)
 		return 0;
-	dir = dir ? 1 : 0;
+	dir = (dir & BZ_REDACT_PLAINTEXT) | ((dir & ~BZ_REDACT_PLAINTEXT) ? 1u : 0u);
 	r->cur = 0;
 	i = rd_find(r, conn_id, dir);
 	s = r->slots[i].st;
@@ -1092,7 +1092,7 @@ void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
 {
 	if (!r)
 		return;
-	for (unsigned dir = 0; dir < 2; dir++) {
+	for (unsigned dir = 0; dir < 4; dir++) {
 		uint32_t i = rd_find(r, conn_id, dir);
 		if (r->slots[i].st)
 			rd_remove_at(r, i);
@@ -1121,7 +1121,8 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
 	if (d.caplen < cap)
 		cap = d.caplen;
 	memcpy(r->scratch, ev, size);
-	bz_redact_data(r, d.conn_id, d.dir, r->scratch + sizeof(d), cap, d.ret);
+	bz_redact_data(r, d.conn_id, (d.dir ? 1u : 0u) | (d.syscall == BZ_SYS_GO_TLS ? BZ_REDACT_PLAINTEXT : 0u),
+		       r->scratch + sizeof(d), cap, d.ret);
 	return r->scratch;
 }
 

@@ -108,12 +108,16 @@ int bz_redact_add_param(struct bz_redact *r, const char *name);
 int bz_redact_setup(struct bz_redact **out, const char *const *headers, int nheaders,
 		    const char *const *params, int nparams);
 
+/* Or'ed into dir: the plaintext of a TLS connection (Go crypto/tls), a
+ * stream of its own, apart from the ciphertext its socket carries. */
+#define BZ_REDACT_PLAINTEXT 2u
+
 /* Masks one captured payload in place: p holds the first caplen bytes of a
  * read (dir BZ_DIR_IN) or write (BZ_DIR_OUT) of ret bytes on conn_id.
  * ret <= 0 means nothing moved.  Returns the number of bytes replaced. */
 size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8_t *p,
 		      size_t caplen, int64_t ret);
-/* Forgets both directions of conn_id (its CONN_CLOSE). */
+/* Forgets every stream of conn_id (its CONN_CLOSE). */
 void bz_redact_forget(struct bz_redact *r, uint64_t conn_id);
 
 /* What the recorder calls for every event record of `size` bytes, as read

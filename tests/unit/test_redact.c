@@ -411,6 +411,54 @@ static void test_split_three_reads(void **state)
 	free(want);
 }
 
+/* A TLS connection: the socket's ciphertext leaves the redactor in some
+ * state (random bytes look like anything); the plaintext from crypto/tls on
+ * the same connection must be redacted from its own start, as a stream of
+ * its own.  On one stream, 8 of these 200 ciphertexts masked the request
+ * line that follows them. */
+static void test_tls_plaintext_is_its_own_stream(void **state)
+{
+	static const char plain[] = "POST /echo?password=PPPP HTTP/1.1\r\nAuthorization: Bearer TTTT\r\n\r\n";
+	static const char want[] = "POST /echo?password=**** HTTP/1.1\r\nAuthorization: ***********\r\n\r\n";
+	uint8_t rec[sizeof(struct bz_ev_data) + sizeof(plain)], cipher[512];
+	uint32_t x = 1;
+
+	for (int round = 0; round < 200; round++) {
+		struct bz_redact *r = NULL;
+		struct bz_ev_data d;
+		const uint8_t *out;
+		size_t sizes[3] = { 517, 64, 183 }; /* a ClientHello, then records */
+
+		assert_int_equal(bz_redact_new(&r, 0, 0), 0);
+		for (int k = 0; k < 3; k++) {
+			for (size_t i = 0; i < sizeof(cipher); i++)
+				cipher[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+			cipher[0] = 0x16;
+			cipher[1] = 0x03;
+			bz_redact_data(r, 7, BZ_DIR_IN, cipher, sizes[k] < 512 ? sizes[k] : 512,
+				       (int64_t)sizes[k]);
+		}
+		memset(&d, 0, sizeof(d));
+		d.h.kind = BZ_EV_DATA;
+		d.h.size = (uint16_t)(sizeof(d) + strlen(plain));
+		d.conn_id = 7;
+		d.dir = BZ_DIR_IN;
+		d.syscall = BZ_SYS_GO_TLS;
+		d.ret = (int32_t)strlen(plain);
+		d.caplen = (uint16_t)strlen(plain);
+		memcpy(rec, &d, sizeof(d));
+		memcpy(rec + sizeof(d), plain, strlen(plain));
+		out = bz_redact_event(r, rec, sizeof(d) + strlen(plain));
+		if (memcmp(out + sizeof(d), want, strlen(want)))
+			fail_msg("round %d: \"%.*s\"", round, (int)strlen(plain), out + sizeof(d));
+		bz_redact_forget(r, 7);
+		struct bz_redact_stats st;
+		bz_redact_get_stats(r, &st);
+		assert_int_equal(st.streams, 0);
+		bz_redact_free(&r);
+	}
+}
+
 static void test_interleaved_connections(void **state)
 {
 	/* two connections and both directions, reads alternating byte by byte */
@@ -864,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_split_every_position),
 		cmocka_unit_test(test_split_three_reads),
 		cmocka_unit_test(test_interleaved_connections),
+		cmocka_unit_test(test_tls_plaintext_is_its_own_stream),
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_resync_at_read_start),
 		cmocka_unit_test(test_forget_and_idle),
