@@ -1,0 +1,3 @@
+module beyla.test/goserver
+
+go 1.19
