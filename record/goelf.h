@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A function with more RET instructions than this gets none (n_rets 0, why
+ * says so): some returns left unprobed would leave calls open forever.  So
+ * does one whose code does not fully disassemble (goelf_rets.c). */
 #define BZ_GO_MAX_RETS 64
 
 /* The functions the Go probes hook. */
