@@ -32,7 +32,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 HDRS       := $(wildcard record/*.h analyze/*.h cmd/*.h) $(BPF_HDRS)
 
-.PHONY: all test unit install clean bench accuracy fuzz fuzz-build sanitize
+.PHONY: all test unit install clean bench accuracy fuzz fuzz-build sanitize go-servers
 all: beyla
 
 $(BUILD)/vmlinux.h:
@@ -63,7 +63,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbeyla.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libbeyla.a $(LDLIBS) -lcmocka
 
-unit: $(UNIT_BIN)
+# The Go test servers, built with Go 1.26 and Go 1.19, with and without
+# symbols (scripts/build_go_servers.sh skips what is up to date).
+# tests/unit/test_goelf.c reads them from build/go whatever BUILD is, so
+# `make sanitize` does not build them a second time.
+GO_SERVERS ?= build/go
+go-servers:
+	bash scripts/build_go_servers.sh $(GO_SERVERS)
+
+unit: $(UNIT_BIN) go-servers
 
 # The README's test command.  Unit tests need no root; the end-to-end tests
 # under tests/e2e need root and a BPF-capable kernel and fail without one.
