@@ -18,13 +18,19 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          skeletons, vmlinux.h), libelf-dev zlib1g-dev (libbpf's deps),
 #          libzstd-dev (capture frames), libsqlite3-dev (analyze), libcurl4-openssl-dev
 #          (exports), libcmocka-dev (unit tests), pkg-config, libclang-rt-14-dev
-#          (clang's libFuzzer and sanitizer runtimes: make fuzz, the fuzz tests).
+#          (clang's libFuzzer and sanitizer runtimes: make fuzz, the fuzz tests),
+#          libcapstone-dev (x86 disassembler: the RET instructions where Go
+#          return probes go), libdw-dev (DWARF struct offsets of Go binaries).
 # Tools:   zstd sqlite3 (inspect captures and databases by hand).
 # Tests:   nginx wrk curl python3 python3-venv (real servers and load),
-#          procps iproute2 (pgrep, ss).
+#          procps iproute2 (pgrep, ss), golang-go (Debian's Go 1.19 in
+#          /usr/lib/go-1.19: scripts/build_go_servers.sh builds the Go test
+#          servers with it as well as with /usr/local/go, so the Go probes are
+#          tested on an old and a new Go).
 PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
-      pkg-config libclang-rt-14-dev nginx wrk curl python3 python3-venv procps iproute2)
+      pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
+      nginx wrk curl python3 python3-venv procps iproute2 golang-go)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
@@ -117,8 +123,11 @@ fi
 # about 7 minutes on a 2-core machine; later runs only check the stamp.
 JAEGER_VERSION=v1.76.0
 JAEGER_DIR=$CACHE/jaeger-build
-GO=$(command -v go || true)
-[ -n "$GO" ] || { [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go; }
+# /usr/local/go first: golang-go (above) puts Debian's Go 1.19 in /usr/bin,
+# too old for jaeger, and sudo's PATH may not reach /usr/local/go/bin.
+GO=
+[ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+[ -n "$GO" ] || GO=$(command -v go || true)
 if [ "$(cat "$CACHE/bin/jaeger.version" 2>/dev/null)" != "$JAEGER_VERSION" ] || [ ! -x "$CACHE/bin/jaeger" ]; then
 	[ -n "$GO" ] || die "go not found: needed to build jaeger for the OTLP tests"
 	log "building jaeger $JAEGER_VERSION into $CACHE/bin (several minutes the first time)"
