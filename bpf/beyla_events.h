@@ -152,9 +152,9 @@ enum bz_go_phase { BZ_GO_START = 0, BZ_GO_END = 1 };
 #define BZ_GO_STR_MAX 128
 
 /* BZ_EV_GO_HANDLER: net/http.serverHandler.ServeHTTP entered (START:
- * strings method, remote address "ip:port" of the client) or returned (END:
- * status, the code the handler wrote; 0 if it wrote none, which net/http
- * sends as 200). */
+ * strings method, remote address "ip:port" of the client) or the handler
+ * finished (END, at net/http.(*response).finishRequest: status, the code
+ * the handler wrote; 0 if it wrote none, which net/http sends as 200). */
 struct bz_ev_go_handler {
 	struct bz_ev_hdr h;
 	__u64 goid;

@@ -30,14 +30,6 @@ struct go_key {
 	__u64 goid;
 };
 
-/* ServeHTTP in progress: the *http.response it writes to. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct go_key);
-	__type(value, __u64);
-} go_handlers SEC(".maps");
-
 /* crypto/tls.(*Conn).Read in progress: the Conn and the caller's buffer. */
 struct go_tls_read {
 	__u64 conn;
@@ -123,28 +115,18 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler *ev;
-	struct go_key k = { .pid = pid_tgid >> 32 };
-	__u64 rw, req;
 	__u32 m, r;
 
 	go_regs(ctx, &rg);
-
-	if (!is_target(k.pid) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
+	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
 		return 0;
-	rw = rg.cx;
-	req = rg.di;
-	k.goid = go_read_u64(rg.g, o->g_goid);
-	if (!k.goid)
-		return 0;
-	if (bpf_map_update_elem(&go_handlers, &k, &rw, BPF_ANY))
-		count_missed(BZ_P_GO_HANDLER);
 	fill_hdr(&ev->h, BZ_EV_GO_HANDLER, 0, pid_tgid);
-	ev->goid = k.goid;
+	ev->goid = go_read_u64(rg.g, o->g_goid);
 	ev->phase = BZ_GO_START;
 	ev->status = 0;
 	ev->_pad = 0;
-	m = go_read_string(ev->strings, req, o->req_method, BZ_GO_METHOD_MAX);
-	r = go_read_string(ev->strings + (m & (BZ_GO_METHOD_MAX * 2 - 1)), req, o->req_remote_addr,
+	m = go_read_string(ev->strings, rg.di, o->req_method, BZ_GO_METHOD_MAX);
+	r = go_read_string(ev->strings + (m & (BZ_GO_METHOD_MAX * 2 - 1)), rg.di, o->req_remote_addr,
 			   BZ_GO_STR_MAX);
 	ev->method_len = m;
 	ev->remote_len = r;
@@ -153,30 +135,26 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	return 0;
 }
 
-/* On each RET of ServeHTTP. */
+/* --- net/http.(*response).finishRequest(): RAX = w ---
+ * conn.serve calls it right after ServeHTTP returns (not for a hijacked
+ * connection): the handler's end, with the status it wrote.  An entry probe
+ * here replaces probes on ServeHTTP's RETs, which the kernel would have to
+ * single-step (go.md: what probes cost). */
 SEC("uprobe")
-int bz_go_handler_ret(struct pt_regs *ctx)
+int bz_go_handler_end(struct pt_regs *ctx)
 {
 	struct go_regs rg;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler ev = {};
-	struct go_key k = { .pid = pid_tgid >> 32 };
-	__u64 *rw;
 
 	go_regs(ctx, &rg);
-
-	if (!is_target(k.pid) || !(o = go_offs(ctx)))
-		return 0;
-	k.goid = go_read_u64(rg.g, o->g_goid);
-	rw = bpf_map_lookup_elem(&go_handlers, &k);
-	if (!rw)
+	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)))
 		return 0;
 	fill_hdr(&ev.h, BZ_EV_GO_HANDLER, sizeof(ev), pid_tgid);
-	ev.goid = k.goid;
+	ev.goid = go_read_u64(rg.g, o->g_goid);
 	ev.phase = BZ_GO_END;
-	ev.status = (__u16)go_read_u64(*rw, o->response_status);
-	bpf_map_delete_elem(&go_handlers, &k);
+	ev.status = (__u16)go_read_u64(rg.ax, o->response_status);
 	emit(BZ_P_GO_HANDLER, &ev, sizeof(ev));
 	return 0;
 }

@@ -25,6 +25,7 @@ static const char *const func_names[BZ_GOF_MAX] = {
 	[BZ_GOF_TLS_READ] = "crypto/tls.(*Conn).Read",
 	[BZ_GOF_TLS_WRITE] = "crypto/tls.(*Conn).Write",
 	[BZ_GOF_ROUND_TRIP] = "net/http.(*Transport).roundTrip",
+	[BZ_GOF_FINISH_REQUEST] = "net/http.(*response).finishRequest",
 };
 
 static const char *const field_names[BZ_GOO_MAX] = {

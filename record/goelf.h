@@ -34,6 +34,7 @@ enum bz_go_func_id {
 	BZ_GOF_TLS_READ,      /* crypto/tls.(*Conn).Read: plaintext in */
 	BZ_GOF_TLS_WRITE,     /* crypto/tls.(*Conn).Write: plaintext out */
 	BZ_GOF_ROUND_TRIP,    /* net/http.(*Transport).roundTrip: client call */
+	BZ_GOF_FINISH_REQUEST,/* net/http.(*response).finishRequest: handler done */
 	BZ_GOF_MAX
 };
 
@@ -70,6 +71,8 @@ struct bz_go_func {
 	bool found;
 	uint64_t vaddr;       /* virtual address of the entry */
 	uint64_t entry;       /* file offset of the entry (for a uprobe) */
+	uint64_t probe_entry; /* where an entry uprobe goes: the PUSH RBP after the
+	                       * stack check (emulated, not single-stepped), or entry */
 	uint64_t size;        /* bytes of code */
 	uint32_t n_rets;
 	uint64_t rets[BZ_GO_MAX_RETS]; /* file offsets of every RET instruction */

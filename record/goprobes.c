@@ -27,9 +27,11 @@ struct go_probe_def {
 };
 
 static const struct go_probe_def go_probe_table[] = {
-	{ BZ_GOF_SERVE_HTTP, "bz_go_handler_enter", "bz_go_handler_ret",
-	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR) | NEED(BZ_GOO_RESPONSE_STATUS),
-	  "handler start and end (processing time of Go servers, parents of client calls)" },
+	{ BZ_GOF_SERVE_HTTP, "bz_go_handler_enter", NULL,
+	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR),
+	  "handler start (processing time of Go servers, parents of client calls)" },
+	{ BZ_GOF_FINISH_REQUEST, "bz_go_handler_end", NULL, NEED_G | NEED(BZ_GOO_RESPONSE_STATUS),
+	  "handler end (the handler's run time)" },
 	{ BZ_GOF_TLS_READ, "bz_go_tls_read_enter", "bz_go_tls_read_ret",
 	  NEED_G | NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
 		  NEED(BZ_GOO_POLL_FD_SYSFD),
@@ -191,7 +193,9 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 		      size_t dlen)
 {
 	int first = gb->nlinks, e = 0;
-	struct bpf_link *l = attach_at(gp, d->entry_prog, path, f->entry, slot, &e);
+	/* past the stack check, where the kernel emulates instead of single-stepping */
+	struct bpf_link *l = attach_at(gp, d->entry_prog, path, f->probe_entry ? f->probe_entry : f->entry,
+				       slot, &e);
 
 	if (!l || add_link(gb, l))
 		goto fail;
@@ -201,9 +205,13 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 			goto fail;
 	}
 	if (d->ret_prog)
-		snprintf(detail, dlen, "entry + %u returns: %s", f->n_rets, d->purpose);
+		snprintf(detail, dlen, "entry%s + %u returns: %s",
+			 f->probe_entry && f->probe_entry != f->entry ? " (after the stack check)" : "",
+			 f->n_rets, d->purpose);
 	else
-		snprintf(detail, dlen, "entry: %s", d->purpose);
+		snprintf(detail, dlen, "entry%s: %s",
+			 f->probe_entry && f->probe_entry != f->entry ? " (after the stack check)" : "",
+			 d->purpose);
 	return gb->nlinks - first;
 fail:
 	if (!e)

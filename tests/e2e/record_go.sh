@@ -102,7 +102,7 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 	check_num "$build: the probed server exits 0 on SIGTERM" $? -eq 0
 
 	"$BEYLA" info "$cap" >"$T/$build.info" 2>&1
-	for fn in 'net/http.serverHandler.ServeHTTP' 'crypto/tls.\(\*Conn\).Read' \
+	for fn in 'net/http.serverHandler.ServeHTTP' 'net/http.\(\*response\).finishRequest' 'crypto/tls.\(\*Conn\).Read' \
 		'crypto/tls.\(\*Conn\).Write' 'net/http.\(\*Transport\).roundTrip'; do
 		check_grep "$build: Go probe $fn attached" "^ +$fn +attached" "$T/$build.info"
 	done
