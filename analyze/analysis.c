@@ -40,6 +40,7 @@
 struct parse_totals {
 	uint64_t skipped, ignored, guessed_ends, cut_heads, resyncs, malformed, queue_overflows;
 	uint64_t upgraded, non_http, http, unparsed, requests, responses;
+	uint64_t tls_opaque; /* TLS connections without plaintext: not parsed */
 };
 
 struct bz_analysis {
@@ -79,7 +80,7 @@ void bz_conn_addr(const struct bz_conn *c, int remote, char *out, size_t cap)
 
 static int64_t unix_or_null(const struct bz_analysis *a, uint64_t mono)
 {
-	return mono ? (int64_t)mono + a->sp.mono_to_unix : BZ_DB_NULL;
+	return mono ? bz_mono_to_unix(mono, a->sp.mono_to_unix) : BZ_DB_NULL;
 }
 
 static void see_ts(struct bz_analysis *a, uint64_t ts)
@@ -256,7 +257,9 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	a->pt.non_http += st->non_http;
 	a->pt.requests += st->requests;
 	a->pt.responses += st->responses;
-	if (!strcmp(proto, "http/1"))
+	if (!strcmp(proto, "tls"))
+		a->pt.tls_opaque++;
+	else if (!strcmp(proto, "http/1"))
 		a->pt.http++;
 	else if (!st->non_http && st->fed[0] + st->fed[1])
 		a->pt.unparsed++;
@@ -590,6 +593,7 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "parent_ambiguous", n->parent_ambiguous },
 		{ "processes", a->processes },
 		{ "tls_conns_plaintext", a->tls_conns },
+		{ "tls_conns_opaque", a->pt.tls_opaque },
 		{ "go_handlers", a->go.n.handlers },
 		{ "go_handlers_matched", a->go.n.handlers_matched },
 		{ "go_round_trips", a->go.n.round_trips },

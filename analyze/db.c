@@ -201,7 +201,7 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_
 	sqlite3_bind_text(st, i++, s->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, i++, s->start_ns);
 	sqlite3_bind_int64(st, i++, s->end_ns);
-	sqlite3_bind_int64(st, i++, s->end_ns - s->start_ns);
+	sqlite3_bind_int64(st, i++, (int64_t)((uint64_t)s->end_ns - (uint64_t)s->start_ns)); /* no signed overflow */
 	b_int(st, i++, s->queue_ns);
 	b_int(st, i++, s->accept_queue_ns);
 	b_int(st, i++, s->recv_queue_ns);

@@ -799,7 +799,8 @@ static void series_free(struct series *s)
 
 static int observe(struct exporter *x, struct series *s, int64_t end_ns, int64_t value_ns)
 {
-	int64_t k = end_ns > x->t0 ? (end_ns - x->t0) / x->interval : 0;
+	/* unsigned: times from a hostile capture must not overflow */
+	int64_t k = end_ns > x->t0 ? (int64_t)(((uint64_t)end_ns - (uint64_t)x->t0) / (uint64_t)x->interval) : 0;
 	struct slot *sl = NULL;
 	for (size_t i = s->nslots; i-- > 0;) {
 		if (s->slots[i].k == k) {
@@ -864,11 +865,13 @@ static int cmp_series(const void *a, const void *b)
 	return x->metric - y->metric;
 }
 
+#define MAX_INTERVALS 1000000
+
 static int send_metrics(struct exporter *x, size_t max_points)
 {
-	int64_t nint = (x->tend - x->t0 + x->interval - 1) / x->interval;
-	if (nint < 1)
-		nint = 1;
+	/* unsigned: a hostile capture's times must not overflow */
+	uint64_t span = (uint64_t)x->tend - (uint64_t)x->t0;
+	int64_t nint = x->tend > x->t0 ? (int64_t)((span - 1) / (uint64_t)x->interval + 1) : 1;
 	struct otlp_point *pts = calloc(max_points, sizeof(*pts));
 	size_t np = 0;
 	int rc = 0;
@@ -884,6 +887,12 @@ static int send_metrics(struct exporter *x, size_t max_points)
 		struct otlp_point acc = { 0 };
 		size_t q = 0;
 		int64_t last = s->slots[s->nslots - 1].k >= nint ? s->slots[s->nslots - 1].k + 1 : nint;
+		/* one point per interval: a capture claiming years of data (only a
+		 * damaged or hostile one does) would never finish */
+		if (last - s->slots[0].k > MAX_INTERVALS) {
+			x->st.series_skipped++;
+			continue;
+		}
 		for (int64_t k = s->slots[0].k; k < last && !rc; k++) {
 			if (q < s->nslots && s->slots[q].k == k) {
 				struct slot *sl = &s->slots[q++];
@@ -903,7 +912,7 @@ static int send_metrics(struct exporter *x, size_t max_points)
 			p->attrs = s->attrs;
 			p->nattrs = s->nattrs;
 			p->start_ns = (uint64_t)x->t0;
-			int64_t t = x->t0 + (k + 1) * x->interval;
+			int64_t t = (int64_t)((uint64_t)x->t0 + (uint64_t)(k + 1) * (uint64_t)x->interval);
 			p->time_ns = (uint64_t)(t > x->tend && k + 1 >= nint ? x->tend : t);
 			if (np == max_points) {
 				rc = send_request(x, 1, pts, np);
@@ -1330,5 +1339,9 @@ int bz_otlp_run(const struct bz_otlp_opts *o, sqlite3 *db, const char *path)
 		fprintf(stderr, "otlp: exported %" PRIu64 " spans and %" PRIu64 " metric points in %" PRIu64
 				" requests (%.2f s, %.2f s CPU)%s%s\n",
 			st.spans, st.points, st.requests, st.seconds, st.cpu_seconds, o->file ? " to " : "", o->file ? o->file : "");
+	if (st.series_skipped)
+		fprintf(stderr, "beyla analyze: warning: %" PRIu64 " metric series left out: the capture's "
+				"times span more than %d intervals (damaged capture?)\n",
+			st.series_skipped, MAX_INTERVALS);
 	return 0;
 }

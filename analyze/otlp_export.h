@@ -116,6 +116,7 @@ struct bz_otlp_opts {
  * not NULL, receives what was sent. */
 struct bz_otlp_stats {
 	uint64_t spans, points, requests, bytes;
+	uint64_t series_skipped; /* metric series left out: too many intervals */
 	double seconds, cpu_seconds; /* wall clock, this process's CPU time */
 };
 int bz_otlp_export(struct sqlite3 *db, const char *path, const struct bz_otlp_opts *o, struct bz_otlp_stats *st,

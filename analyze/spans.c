@@ -300,7 +300,7 @@ static void flags_text(uint32_t f, char *out, size_t cap)
 	}
 }
 
-static int64_t to_unix(const struct bz_spanner *sp, uint64_t mono) { return (int64_t)mono + sp->mono_to_unix; }
+static int64_t to_unix(const struct bz_spanner *sp, uint64_t mono) { return bz_mono_to_unix(mono, sp->mono_to_unix); }
 
 static void write_spans(struct bz_spanner *sp, const struct bz_span *s, unsigned n)
 {

@@ -61,6 +61,13 @@ struct bz_spanner {
 	struct bz_span_counts n;
 };
 
+/* A monotonic time as Unix ns.  Times from a hostile capture can be
+ * anything: the sum wraps (unsigned) instead of overflowing. */
+static inline int64_t bz_mono_to_unix(uint64_t mono, int64_t offset)
+{
+	return (int64_t)(mono + (uint64_t)offset);
+}
+
 void bz_spanner_init(struct bz_spanner *sp, struct bz_db *db, struct bz_procs *procs);
 /* The HTTP parser callback's work; c is the message's connection. */
 void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event ev,

@@ -811,6 +811,9 @@ static void print_summary(struct info *in, uint64_t compressed)
 	printf("\nevents: %" PRIu64 "\n", in->events);
 	for (unsigned k = 1; k <= BZ_EV_KIND_MAX; k++) {
 		unsigned i = k % BZ_EV_KIND_MAX; /* unknown last */
+		/* Go kinds only where there are some: most captures have none */
+		if (i >= BZ_EV_GO_HANDLER && !in->kinds[i])
+			continue;
 		if (i || in->kinds[0])
 			printf("  %-11s %12" PRIu64 "\n", kind_names[i], in->kinds[i]);
 	}

@@ -420,12 +420,13 @@ static void test_server_and_client_spans(void **state)
 	assert_text(db, "select stop_reason from capture", "duration");
 	assert_text(db, "select service_name from processes where pid=100", "shop");
 	assert_text(db, "select cmdline from processes where pid=100", "app --port 8080");
-	assert_text(db, "select protocol from connections where conn_id=3", "non-http");
+	assert_text(db, "select protocol from connections where conn_id=3", "tls"); /* a ClientHello: TLS, not parsed without plaintext */
 	assert_text(db, "select protocol from connections where conn_id=1", "http/1");
 	assert_text(db, "select http_role from connections where conn_id=2", "client");
 	assert_int_equal(q_int(db, "select closed_ns from connections where conn_id=2"), U(1.6));
 	assert_int_equal(q_int(db, "select lost from drops where probe='recv'"), 2);
-	assert_int_equal(q_int(db, "select value from parse_stats where name='conns_non_http'"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='conns_non_http'"), 0);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='tls_conns_opaque'"), 1);
 	assert_int_equal(q_int(db, "select value from parse_stats where name='parent_links'"), 1);
 	assert_int_equal(q_int(db, "select requests from route_stats where route='/users/{id}'"), 1);
 	assert_int_equal(q_int(db, "select errors from route_stats where route='/users/{id}'"), 1);
