@@ -209,6 +209,7 @@ static int run_go(const uint8_t *raw, size_t size, unsigned kind, const struct b
 		pos = sizeof(e);
 		go_string(g.method, BZ_GO_METHOD_MAX, raw, size, &pos, e.method_len);
 		go_string(g.remote, BZ_GO_STR_MAX, raw, size, &pos, e.remote_len);
+		go_string(g.path, BZ_GO_STR_MAX, raw, size, &pos, e.path_len);
 	} else if (kind == BZ_EV_GO_CLIENT) {
 		struct bz_ev_go_client e;
 		bz_ev_copy(&e, sizeof(e), (const struct bz_ev_hdr *)raw);

@@ -71,7 +71,7 @@ struct bz_go_event {
 	char method[BZ_GO_METHOD_MAX + 1];
 	char remote[BZ_GO_STR_MAX + 1]; /* HANDLER START: client "ip:port" */
 	char host[BZ_GO_STR_MAX + 1];   /* CLIENT START: URL host */
-	char path[BZ_GO_STR_MAX + 1];   /* CLIENT START: URL path */
+	char path[BZ_GO_STR_MAX + 1];   /* START: URL path */
 };
 
 /* Handlers return 0 to go on, a negative errno to stop the session. */

@@ -152,7 +152,7 @@ enum bz_go_phase { BZ_GO_START = 0, BZ_GO_END = 1 };
 #define BZ_GO_STR_MAX 128
 
 /* BZ_EV_GO_HANDLER: net/http.serverHandler.ServeHTTP entered (START:
- * strings method, remote address "ip:port" of the client) or the handler
+ * strings method, remote address "ip:port" of the client, URL path) or the handler
  * finished (END, at net/http.(*response).finishRequest: status, the code
  * the handler wrote; 0 if it wrote none, which net/http sends as 200). */
 struct bz_ev_go_handler {
@@ -162,8 +162,8 @@ struct bz_ev_go_handler {
 	__u8 method_len;
 	__u16 status;
 	__u16 remote_len;
-	__u16 _pad;
-	__u8 strings[];    /* method, remote */
+	__u16 path_len;
+	__u8 strings[];    /* method, remote, URL path */
 };
 
 /* BZ_EV_GO_CLIENT: net/http.(*Transport).roundTrip entered (START: strings

@@ -115,7 +115,7 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler *ev;
-	__u32 m, r;
+	__u32 m, r, pl, off;
 
 	go_regs(ctx, &rg);
 	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
@@ -124,14 +124,16 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	ev->goid = go_read_u64(rg.g, o->g_goid);
 	ev->phase = BZ_GO_START;
 	ev->status = 0;
-	ev->_pad = 0;
 	m = go_read_string(ev->strings, rg.di, o->req_method, BZ_GO_METHOD_MAX);
-	r = go_read_string(ev->strings + (m & (BZ_GO_METHOD_MAX * 2 - 1)), rg.di, o->req_remote_addr,
-			   BZ_GO_STR_MAX);
+	off = m & (BZ_GO_METHOD_MAX * 2 - 1);
+	r = go_read_string(ev->strings + off, rg.di, o->req_remote_addr, BZ_GO_STR_MAX);
+	off = (off + r) & 255;
+	pl = go_read_string(ev->strings + off, go_read_u64(rg.di, o->req_url), o->url_path, BZ_GO_STR_MAX);
 	ev->method_len = m;
 	ev->remote_len = r;
-	ev->h.size = sizeof(*ev) + m + r;
-	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + m + r) & 511);
+	ev->path_len = pl;
+	ev->h.size = sizeof(*ev) + m + r + pl;
+	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + m + r + pl) & 511);
 	return 0;
 }
 

@@ -654,6 +654,52 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 		printf("\"\n");
 		break;
 	}
+	case BZ_EV_GO_HANDLER:
+	case BZ_EV_GO_CLIENT: {
+		/* strings follow the fixed part; lengths believed only within the record */
+		const uint8_t *raw = (const uint8_t *)rec;
+		int handler = kind == BZ_EV_GO_HANDLER;
+		struct bz_ev_go_handler hd;
+		struct bz_ev_go_client cl;
+		size_t fixed = handler ? sizeof(hd) : sizeof(cl), pos = fixed;
+		size_t lens[3];
+		static const char *const hnames[3] = { "method", "remote", "path" };
+		static const char *const cnames[3] = { "method", "host", "path" };
+		if (handler) {
+			bz_ev_copy(&hd, sizeof(hd), rec);
+			lens[0] = hd.method_len, lens[1] = hd.remote_len, lens[2] = hd.path_len;
+			printf("GO_HANDLER ts=%" PRIu64 " pid=%u tid=%u goid=%" PRIu64 " phase=%s status=%u",
+			       (uint64_t)hd.h.ts_ns, hd.h.pid, hd.h.tid, (uint64_t)hd.goid,
+			       hd.phase ? "end" : "start", hd.status);
+		} else {
+			bz_ev_copy(&cl, sizeof(cl), rec);
+			lens[0] = cl.method_len, lens[1] = cl.host_len, lens[2] = cl.path_len;
+			printf("GO_CLIENT ts=%" PRIu64 " pid=%u tid=%u goid=%" PRIu64 " parent=%" PRIu64
+			       " phase=%s status=%u",
+			       (uint64_t)cl.h.ts_ns, cl.h.pid, cl.h.tid, (uint64_t)cl.goid,
+			       (uint64_t)cl.parent_goid, cl.phase ? "end" : "start", cl.status);
+		}
+		for (int i = 0; i < 3; i++) {
+			size_t n = pos < size ? size - pos : 0;
+			if (lens[i] < n)
+				n = lens[i];
+			if (!n)
+				continue;
+			printf(" %s=\"", handler ? hnames[i] : cnames[i]);
+			put_esc(stdout, raw + pos, n, 0);
+			printf("\"");
+			pos += n;
+		}
+		printf("\n");
+		break;
+	}
+	case BZ_EV_GO_SPAWN: {
+		struct bz_ev_go_spawn e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("GO_SPAWN ts=%" PRIu64 " pid=%u parent=%" PRIu64 " goid=%" PRIu64 "\n",
+		       (uint64_t)e.h.ts_ns, e.h.pid, (uint64_t)e.parent_goid, (uint64_t)e.goid);
+		break;
+	}
 	default:
 		printf("UNKNOWN kind=%u size=%zu\n", kind, size);
 		break;

@@ -28,7 +28,8 @@ struct go_probe_def {
 
 static const struct go_probe_def go_probe_table[] = {
 	{ BZ_GOF_SERVE_HTTP, "bz_go_handler_enter", NULL,
-	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR),
+	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR) | NEED(BZ_GOO_REQ_URL) |
+		  NEED(BZ_GOO_URL_PATH),
 	  "handler start (processing time of Go servers, parents of client calls)" },
 	{ BZ_GOF_FINISH_REQUEST, "bz_go_handler_end", NULL, NEED_G | NEED(BZ_GOO_RESPONSE_STATUS),
 	  "handler end (the handler's run time)" },
