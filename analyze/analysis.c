@@ -52,6 +52,7 @@ struct bz_analysis {
 	struct bz_u64map by_remote; /* (pid, remote port) -> the latest conn with it */
 	struct bz_gorun go;
 	uint64_t tls_conns;
+	uint64_t conns_lost; /* closed connections some of whose records were dropped */
 	struct bz_capture_meta meta;
 	struct bz_end_meta end;
 	int have_meta, have_end;
@@ -206,6 +207,8 @@ static const char *role_name(uint8_t role)
 	}
 }
 
+static uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
 static uint64_t remote_key(uint32_t pid, uint16_t port) { return (uint64_t)pid << 16 | port; }
 
 /* Flushes, ends, writes and frees c. */
@@ -245,7 +248,13 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 		.skipped_bytes = (int64_t)(st->skipped[0] + st->skipped[1]),
 		.ignored_bytes = (int64_t)(st->ignored[0] + st->ignored[1]),
 		.guessed_ends = (int64_t)st->guessed_ends,
+		/* The kernel counts every byte of a tracked socket; what the
+		 * records hold falls short only when records were dropped. */
+		.lost_bytes = closed ? (int64_t)(sat_sub(c->close_in, c->data_in) +
+						 sat_sub(c->close_out, c->data_out))
+				     : BZ_DB_NULL,
 	};
+	a->conns_lost += closed && r.lost_bytes > 0;
 	a->pt.skipped += st->skipped[0] + st->skipped[1];
 	a->pt.ignored += st->ignored[0] + st->ignored[1];
 	a->pt.guessed_ends += st->guessed_ends;
@@ -322,6 +331,8 @@ static int an_conn_close(void *u, const struct bz_ev_conn_close *e)
 		return 0;
 	c->closed = 1;
 	c->close_ts = e->h.ts_ns;
+	c->close_in = e->bytes_in;
+	c->close_out = e->bytes_out;
 	if (e->bytes_in > c->bytes_in)
 		c->bytes_in = e->bytes_in;
 	if (e->bytes_out > c->bytes_out)
@@ -367,10 +378,13 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 		a->tls_conns += !c->tls_plain;
 		c->tls = c->tls_plain = 1;
 	} else {
-		if (e->dir == BZ_DIR_IN)
+		if (e->dir == BZ_DIR_IN) {
 			c->bytes_in += (uint32_t)e->ret;
-		else
+			c->data_in += (uint32_t)e->ret;
+		} else {
 			c->bytes_out += (uint32_t)e->ret;
+			c->data_out += (uint32_t)e->ret;
+		}
 		if (!c->tls && !bz_http1_stats(c->http)->fed[0] && !bz_http1_stats(c->http)->fed[1] &&
 		    looks_like_tls(payload, e->caplen))
 			c->tls = 1;
@@ -430,6 +444,13 @@ static int an_go(void *u, const struct bz_go_event *e)
 	switch (e->kind) {
 	case BZ_EV_GO_HANDLER:
 		if (e->phase == BZ_GO_START) {
+			/* A goroutine serves one request at a time: a start while
+			 * it is in a handler is the same call reported twice (a
+			 * uprobe the kernel had to run again after a signal). */
+			if (bz_gorun_in_handler(&a->go, e->pid, e->goid)) {
+				a->go.n.handler_repeats++;
+				break;
+			}
 			c = conn_of_remote(a, e->pid, e->remote);
 			if (c)
 				p = bz_spanner_go_handler(&a->sp, c, e->ts_ns);
@@ -592,10 +613,12 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "parent_links", n->parent_links },
 		{ "parent_ambiguous", n->parent_ambiguous },
 		{ "processes", a->processes },
+		{ "conns_lost_events", a->conns_lost },
 		{ "tls_conns_plaintext", a->tls_conns },
 		{ "tls_conns_opaque", a->pt.tls_opaque },
 		{ "go_handlers", a->go.n.handlers },
 		{ "go_handlers_matched", a->go.n.handlers_matched },
+		{ "go_handler_repeats", a->go.n.handler_repeats },
 		{ "go_round_trips", a->go.n.round_trips },
 		{ "go_round_trips_matched", a->go.n.round_trips_matched },
 		{ "go_round_trips_parented", a->go.n.round_trips_parented },

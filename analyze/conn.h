@@ -45,6 +45,8 @@ struct bz_conn {
 	uint8_t local_addr[16], remote_addr[16];
 	uint64_t open_ts, established_ns, syscall_start_ns, close_ts;  /* monotonic, 0 unknown */
 	uint64_t bytes_in, bytes_out;
+	uint64_t data_in, data_out;  /* bytes in the DATA records seen (socket, not plaintext) */
+	uint64_t close_in, close_out;/* the kernel's totals from CONN_CLOSE */
 	uint64_t last_resp_end;    /* monotonic end of the last response emitted */
 	uint64_t tls_arrival;      /* TLS: when the ciphertext not yet read as plaintext arrived */
 	uint64_t requests, responses;

@@ -34,8 +34,8 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_CONN] = "INSERT OR REPLACE INTO connections (conn_id, pid, role, family, local_address,"
 		    " local_port, remote_address, remote_port, fd, syscall_start_ns, established_ns,"
 		    " opened_ns, closed_ns, bytes_in, bytes_out, protocol, http_role, requests,"
-		    " responses, skipped_bytes, ignored_bytes, guessed_ends)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " responses, skipped_bytes, ignored_bytes, guessed_ends, lost_bytes)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CAPTURE] = "INSERT OR REPLACE INTO capture (id, source, format_major, format_minor,"
 		       " beyla_version, analyzer_version, hostname, kernel, arch, ncpus, boot_id,"
 		       " target, snaplen, redacted, clock_mono_ns, clock_real_ns, start_ns, end_ns,"
@@ -333,6 +333,7 @@ int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c)
 	b_int(st, i++, c->skipped_bytes);
 	b_int(st, i++, c->ignored_bytes);
 	b_int(st, i++, c->guessed_ends);
+	b_int(st, i++, c->lost_bytes);
 	return step_reset(db, st, "insert connection");
 }
 

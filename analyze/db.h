@@ -81,6 +81,7 @@ struct bz_db_conn {
 	int64_t bytes_in, bytes_out;
 	const char *protocol, *http_role;
 	int64_t requests, responses, skipped_bytes, ignored_bytes, guessed_ends;
+	int64_t lost_bytes; /* BZ_DB_NULL: unknown */
 };
 
 struct bz_db;

@@ -66,6 +66,11 @@ static int mark_go(struct bz_gorun *g, uint32_t pid)
 	return bz_u64map_put(&g->pids, pid, (void *)1);
 }
 
+int bz_gorun_in_handler(const struct bz_gorun *g, uint32_t pid, uint64_t goid)
+{
+	return bz_u64map_get(&g->handlers, gkey(pid, goid)) != NULL;
+}
+
 int bz_gorun_handler_start(struct bz_gorun *g, const struct bz_go_event *e, uint64_t conn_id,
 			   const struct bz_pending *p)
 {

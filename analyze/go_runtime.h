@@ -19,6 +19,7 @@
 
 struct bz_go_counts {
 	uint64_t handlers, handlers_matched;  /* handler starts; matched to a request */
+	uint64_t handler_repeats;             /* a start seen twice (a re-run probe) */
 	uint64_t round_trips, round_trips_matched, round_trips_parented;
 	uint64_t spawns_kept, spawns_forgotten;
 };
@@ -33,6 +34,9 @@ struct bz_gorun {
 
 void bz_gorun_init(struct bz_gorun *g);
 void bz_gorun_free(struct bz_gorun *g);
+/* 1 if goroutine goid of pid is inside a handler (started, not finished):
+ * then a second start is the same call seen twice, not a new request. */
+int bz_gorun_in_handler(const struct bz_gorun *g, uint32_t pid, uint64_t goid);
 /* A handler started and was matched to request p on connection conn_id
  * (p NULL: no request to match; only counted). */
 int bz_gorun_handler_start(struct bz_gorun *g, const struct bz_go_event *e, uint64_t conn_id,

@@ -201,6 +201,10 @@ struct bz_go_offsets {
 	__s64 tls_conn_conn, net_conn_fd, netfd_pfd, poll_fd_sysfd;
 };
 #define BZ_GO_BINARIES_MAX 64
+/* The attach cookie of a Go uprobe: the binary's slot in go_offsets, and
+ * this bit when the probe sits on the stack check's JBE (goelf.h). */
+#define BZ_GO_COOKIE_SLOT 0xffffu
+#define BZ_GO_COOKIE_JBE (1u << 31)
 
 /* Probe counters live in a per-CPU array indexed by probe id; user space
  * sums them.  The table of names is in record/probes.c. */

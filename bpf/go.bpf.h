@@ -58,8 +58,20 @@ struct go_string {
 
 static __always_inline struct bz_go_offsets *go_offs(void *ctx)
 {
-	__u32 slot = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 slot = (__u32)bpf_get_attach_cookie(ctx) & BZ_GO_COOKIE_SLOT;
 	return bpf_map_lookup_elem(&go_offsets, &slot);
+}
+
+#define BZ_EFLAGS_CF 0x1
+#define BZ_EFLAGS_ZF 0x40
+
+/* An entry probe on the stack check's JBE sees a call that must grow its
+ * stack twice: now, about to jump to morestack (CF or ZF set by the CMP),
+ * and again when morestack re-enters the function.  Only the second counts. */
+static __always_inline int go_entry_again_later(struct pt_regs *ctx)
+{
+	return (bpf_get_attach_cookie(ctx) & BZ_GO_COOKIE_JBE) &&
+	       (ctx->flags & (BZ_EFLAGS_CF | BZ_EFLAGS_ZF));
 }
 
 /* Reads a field of a user-space Go struct; 0 on failure or unknown offset. */
@@ -117,6 +129,8 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	struct bz_ev_go_handler *ev;
 	__u32 m, r, pl, off;
 
+	if (go_entry_again_later(ctx))
+		return 0;
 	go_regs(ctx, &rg);
 	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
 		return 0;
@@ -150,6 +164,8 @@ int bz_go_handler_end(struct pt_regs *ctx)
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler ev = {};
 
+	if (go_entry_again_later(ctx))
+		return 0;
 	go_regs(ctx, &rg);
 	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)))
 		return 0;
@@ -222,6 +238,8 @@ int bz_go_tls_read_enter(struct pt_regs *ctx)
 	struct go_tls_read r;
 	struct bz_go_offsets *o;
 
+	if (go_entry_again_later(ctx))
+		return 0;
 	go_regs(ctx, &rg);
 
 	if (!is_target(k.pid) || !(o = go_offs(ctx)))
@@ -268,6 +286,8 @@ int bz_go_tls_write_enter(struct pt_regs *ctx)
 	struct go_regs rg;
 	struct bz_go_offsets *o;
 
+	if (go_entry_again_later(ctx))
+		return 0;
 	go_regs(ctx, &rg);
 
 	if (!is_target(bpf_get_current_pid_tgid() >> 32) || !(o = go_offs(ctx)))
@@ -287,6 +307,8 @@ int bz_go_client_enter(struct pt_regs *ctx)
 	__u64 req, url;
 	__u32 m, hl, pl, off;
 
+	if (go_entry_again_later(ctx))
+		return 0;
 	go_regs(ctx, &rg);
 
 	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
@@ -343,6 +365,8 @@ int bz_go_spawn_enter(struct pt_regs *ctx)
 	struct bz_go_offsets *o;
 	__u64 parent;
 
+	if (go_entry_again_later(ctx))
+		return 0;
 	go_regs(ctx, &rg);
 
 	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)))

@@ -72,7 +72,10 @@ struct bz_go_func {
 	uint64_t vaddr;       /* virtual address of the entry */
 	uint64_t entry;       /* file offset of the entry (for a uprobe) */
 	uint64_t probe_entry; /* where an entry uprobe goes: the PUSH RBP after the
-	                       * stack check (emulated, not single-stepped), or entry */
+	                       * stack check, else the stack check's JBE (both
+	                       * emulated, not single-stepped), else entry */
+	bool probe_entry_jbe; /* probe_entry is the JBE: a call that is about to grow
+	                       * its stack passes it twice (skip when CF|ZF is set) */
 	uint64_t size;        /* bytes of code */
 	uint32_t n_rets;
 	uint64_t rets[BZ_GO_MAX_RETS]; /* file offsets of every RET instruction */

@@ -15,11 +15,17 @@
  * The same sweep finds where the entry probe goes.  A uprobe on an
  * instruction the kernel cannot emulate is single-stepped out of line: two
  * traps, which measured ~17 us per hit in this project's VM, against ~3 us
- * for one the kernel emulates (PUSH is).  Go functions open with the stack
- * check (CMP against g.stackguard, a JBE to the grow-and-retry path at the
- * end, sometimes a LEA first), then PUSH RBP: that PUSH runs exactly once
- * per call, with the argument registers and R14 untouched, so the entry
- * probe goes there when the function starts that way. */
+ * for one the kernel emulates (PUSH, and conditional jumps).  Single-stepping
+ * has a worse flaw: a signal arriving during the step (Go preempts
+ * goroutines with SIGURG) makes the kernel run the instruction again later,
+ * and the probe fires twice for one call.  Go functions open with the stack
+ * check (CMP against g.stackguard0, sometimes a LEA first, then a JBE to the
+ * grow-and-retry path at the end).  Since Go 1.21 a PUSH RBP follows: it
+ * runs exactly once per call, with the argument registers and R14 untouched,
+ * so the entry probe goes there.  Older Go builds the frame with SUB/MOV
+ * (not emulated): the probe goes on the JBE itself, which a call passes once,
+ * or twice when it first has to grow its stack (morestack re-enters the
+ * function); the BPF side ignores the pass that will jump (CF or ZF set). */
 #include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +53,7 @@ int bz_gorets_scan(const uint8_t *code, size_t len, uint64_t file_off, struct bz
 		return -ENOMEM;
 	}
 	f->probe_entry = file_off;
+	f->probe_entry_jbe = false;
 	for (int n = 0, prologue = 1; left > 0; n++) {
 		if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
 			snprintf(f->why, sizeof(f->why),
@@ -58,10 +65,14 @@ int bz_gorets_scan(const uint8_t *code, size_t len, uint64_t file_off, struct bz
 		if (prologue) {
 			if (insn->id == X86_INS_PUSH && insn->size == 1 && insn->bytes[0] == 0x55) {
 				f->probe_entry = file_off + insn->address;
+				f->probe_entry_jbe = false;
 				prologue = 0;
-			} else if (n >= 4 || (insn->id != X86_INS_CMP && insn->id != X86_INS_LEA &&
-					      insn->id != X86_INS_JBE && insn->id != X86_INS_JB)) {
-				prologue = 0; /* not the usual prologue: probe the entry */
+			} else if (insn->id == X86_INS_JBE) {
+				/* the check's branch: use it unless a PUSH RBP follows */
+				f->probe_entry = file_off + insn->address;
+				f->probe_entry_jbe = true;
+			} else if (n >= 5 || (insn->id != X86_INS_CMP && insn->id != X86_INS_LEA)) {
+				prologue = 0; /* the frame is built otherwise: keep what was found */
 			}
 		}
 		if (insn->id != X86_INS_RET)

@@ -172,10 +172,10 @@ static int add_link(struct go_bin *gb, struct bpf_link *l)
 }
 
 static struct bpf_link *attach_at(struct go_probes *gp, const char *prog, const char *path,
-				  uint64_t off, int slot, int *err)
+				  uint64_t off, uint32_t cookie, int *err)
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(gp->skel->obj, prog);
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = (uint64_t)slot, .retprobe = false);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie, .retprobe = false);
 	struct bpf_link *l;
 
 	if (!p) {
@@ -196,23 +196,21 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 	int first = gb->nlinks, e = 0;
 	/* past the stack check, where the kernel emulates instead of single-stepping */
 	struct bpf_link *l = attach_at(gp, d->entry_prog, path, f->probe_entry ? f->probe_entry : f->entry,
-				       slot, &e);
+				       slot | (f->probe_entry && f->probe_entry_jbe ? BZ_GO_COOKIE_JBE : 0), &e);
 
 	if (!l || add_link(gb, l))
 		goto fail;
 	for (uint32_t i = 0; d->ret_prog && i < f->n_rets; i++) {
-		l = attach_at(gp, d->ret_prog, path, f->rets[i], slot, &e);
+		l = attach_at(gp, d->ret_prog, path, f->rets[i], (uint32_t)slot, &e);
 		if (!l || add_link(gb, l))
 			goto fail;
 	}
+	const char *where = !f->probe_entry || f->probe_entry == f->entry ? ""
+			    : f->probe_entry_jbe ? " (at the stack check's branch)" : " (after the stack check)";
 	if (d->ret_prog)
-		snprintf(detail, dlen, "entry%s + %u returns: %s",
-			 f->probe_entry && f->probe_entry != f->entry ? " (after the stack check)" : "",
-			 f->n_rets, d->purpose);
+		snprintf(detail, dlen, "entry%s + %u returns: %s", where, f->n_rets, d->purpose);
 	else
-		snprintf(detail, dlen, "entry%s: %s",
-			 f->probe_entry && f->probe_entry != f->entry ? " (after the stack check)" : "",
-			 d->purpose);
+		snprintf(detail, dlen, "entry%s: %s", where, d->purpose);
 	return gb->nlinks - first;
 fail:
 	if (!e)

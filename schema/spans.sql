@@ -1,6 +1,6 @@
 -- spans.sql - the database `beyla analyze` writes from a capture.
 --
--- Version 1 (PRAGMA user_version).  A reader checks user_version before
+-- Version 2 (PRAGMA user_version).  A reader checks user_version before
 -- trusting a column; columns are only added (new version) or documented as
 -- deprecated, never changed in meaning.  docs/analysis.md explains how spans
 -- are built from the capture; this file says what every column holds.
@@ -28,7 +28,7 @@
 -- and kept up to date while loading, which costs little; an index on keys
 -- that arrive in random order is cheaper to build at the end, in one sort.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- One row: the capture this database was made from.
 CREATE TABLE capture (
@@ -101,7 +101,10 @@ CREATE TABLE connections (
   responses        INTEGER,  -- final responses parsed on it
   skipped_bytes    INTEGER,  -- bytes skipped while resynchronising (joined mid-stream, lost framing)
   ignored_bytes    INTEGER,  -- bytes not parsed: non-HTTP, or after an upgrade
-  guessed_ends     INTEGER   -- messages whose end was found by a heuristic
+  guessed_ends     INTEGER,  -- messages whose end was found by a heuristic
+  lost_bytes       INTEGER   -- bytes the kernel saw move that no recorded read/write holds
+                             -- (events dropped, ring buffer full): > 0 marks a connection
+                             -- whose spans may be wrong; NULL if not closed in the capture
 );
 
 -- Spans, OpenTelemetry style.  (The CHECKs use OR, not IN (...): SQLite

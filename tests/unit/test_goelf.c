@@ -266,6 +266,41 @@ static void test_rets_are_ret_bytes(void **state)
 	}
 }
 
+/* Where the entry probe goes: Go >= 1.21 opens every probed function with
+ * the stack check then PUSH RBP (0x55), which the kernel emulates; Go 1.19
+ * builds the frame with SUB/MOV, so the probe sits on the check's JBE
+ * (0x76 rel8 or 0x0F 0x86 rel32), also emulated.  Either is in the first
+ * 32 bytes of the function. */
+static void test_probe_entry_emulated(void **state)
+{
+	need_binaries();
+	for (int i = 0; i < NBIN; i++) {
+		FILE *f = fopen(paths[i], "rb");
+
+		assert_non_null(f);
+		for (int k = 0; k < BZ_GOF_MAX; k++) {
+			const struct bz_go_func *fn = &info[i].funcs[k];
+			int b0, b1;
+
+			assert_true(fn->probe_entry > fn->entry && fn->probe_entry < fn->entry + 32);
+			assert_int_equal(fseek(f, (long)fn->probe_entry, SEEK_SET), 0);
+			b0 = fgetc(f);
+			b1 = fgetc(f);
+			print_message("%s %s: entry probe at +%llu (%s)\n", bins[i].name, bz_go_func_name(k),
+				      (unsigned long long)(fn->probe_entry - fn->entry),
+				      fn->probe_entry_jbe ? "JBE" : "PUSH RBP");
+			if (bins[i].minor >= 21) {
+				assert_false(fn->probe_entry_jbe);
+				assert_int_equal(b0, 0x55);
+			} else {
+				assert_true(fn->probe_entry_jbe);
+				assert_true(b0 == 0x76 || (b0 == 0x0f && b1 == 0x86));
+			}
+		}
+		fclose(f);
+	}
+}
+
 /* objdump's RET count for one function of an unstripped binary. */
 static int objdump_rets(const char *path, const char *func)
 {
@@ -805,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_functions_stripped_equal_unstripped),
 		cmocka_unit_test(test_pclntab_matches_symtab),
 		cmocka_unit_test(test_rets_are_ret_bytes),
+		cmocka_unit_test(test_probe_entry_emulated),
 		cmocka_unit_test(test_rets_match_objdump),
 		cmocka_unit_test(test_offsets_dwarf_and_table),
 		cmocka_unit_test(test_dwarf_compression_kinds),
