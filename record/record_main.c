@@ -28,6 +28,7 @@
 #include "record/hostinfo.h"
 #include "record/options.h"
 #include "record/probes.h"
+#include "analyze/u64map.h"
 #include "record/goprobes.h"
 #include "record/procinfo.h"
 #include "record/redact.h"
@@ -52,6 +53,10 @@ struct recorder {
 	struct record_opts *o;
 	struct beyla_bpf *skel;
 	struct go_probes *go;
+	/* The targets as the event stream says them (seeded, forked, exited):
+	 * the BPF map may have dropped a pid that exited before user space
+	 * read its exec. */
+	struct bz_u64map live;
 	struct ring_buffer *rb;
 	struct bz_writer *w;
 	struct probe_result *probes;
@@ -184,13 +189,21 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 		write_block(r, BZ_BLK_GO_BINARY, &r->tmp);
 }
 
+static void live_add(struct recorder *r, uint32_t pid)
+{
+	/* out of memory: an exec of pid may then be missed in --exe mode only */
+	(void)bz_u64map_put(&r->live, pid, (void *)1);
+}
+
 static int add_target(struct recorder *r, pid_t pid)
 {
 	uint32_t key = (uint32_t)pid, one = 1;
 	int rc = bpf_map__update_elem(r->skel->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
 
-	if (!rc)
+	if (!rc) {
 		r->ntargets++;
+		live_add(r, key);
+	}
 	return rc;
 }
 
@@ -224,9 +237,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	switch (h->kind) {
 	case BZ_EV_PROC_EXEC: {
 		const struct bz_ev_proc_exec *ev = data;
-		uint32_t key = h->pid;
-		int is_target = bpf_map__lookup_elem(r->skel->maps.targets, &key, sizeof(key), &key,
-						     sizeof(key), 0) == 0;
+		/* Without --exe the kernel reports execs of targets only; with it,
+		 * every exec, and a target is one the stream made a target. */
+		int is_target = !r->have_re || bz_u64map_get(&r->live, h->pid) != NULL;
 		if (!is_target) {
 			/* --exe mode reports every exec: keep only the matching ones */
 			if (!r->have_re || !exec_matches(r, ev))
@@ -241,9 +254,14 @@ static int on_event(void *ctx, void *data, size_t size)
 		const struct bz_ev_proc_fork *ev = data;
 		batch_add(r, data, len);
 		r->ntargets++;
+		live_add(r, ev->child_pid);
 		write_proc(r, ev->child_pid, h->pid, BZ_PF_FORKED, h->ts_ns);
 		break;
 	}
+	case BZ_EV_PROC_EXIT:
+		bz_u64map_del(&r->live, h->pid);
+		batch_add(r, data, len);
+		break;
 	default:
 		batch_add(r, data, len);
 	}
@@ -349,9 +367,10 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 	}
 	fprintf(stderr, "%s)\n", first ? "none" : "");
 	fprintf(stderr, "  drops    %llu lost in the kernel ring buffer", (unsigned long long)lost);
-	for (int i = 0; i < BZ_P_MAX; i++)
+	for (int i = 0, n = 0; i < BZ_P_MAX; i++)
 		if (c[i].lost)
-			fprintf(stderr, "%s %s %llu", i ? "," : ":", probe_counter_name(i), (unsigned long long)c[i].lost);
+			fprintf(stderr, "%s %s %llu", n++ ? "," : ":", probe_counter_name(i),
+				(unsigned long long)c[i].lost);
 	if (missed)
 		fprintf(stderr, "; %llu bookkeeping misses (maps full)", (unsigned long long)missed);
 	fputc('\n', stderr);
@@ -798,6 +817,7 @@ out:
 		unlink(r.out_path);
 	bz_buf_free(&r.batch);
 	bz_buf_free(&r.tmp);
+	bz_u64map_free(&r.live);
 	bz_redact_free(&r.redact);
 	free(r.probes);
 	if (r.have_re)
