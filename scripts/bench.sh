@@ -74,7 +74,7 @@ if want go; then
 	setsid env GOMAXPROCS=1 "$ROOT/build/go/goserver-go1.26" >"$T/goserver.log" 2>&1 </dev/null &
 	GO_PID=$!
 	for ((i = 0; i < 100; i++)); do
-		grep -q '^listening ' "$T/goserver.log" && break
+		grep -qs '^listening ' "$T/goserver.log" && break
 		sleep 0.05
 	done
 	GO_HTTP=$(sed -n 's/^listening http=\([^ ]*\) .*/\1/p' "$T/goserver.log")
