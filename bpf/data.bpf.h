@@ -163,6 +163,16 @@ static __always_inline int io_from_regs(struct io_stash *io, __u8 dir)
 	return 0;
 }
 
+/* Payload bytes to keep of a read or write of n bytes. */
+static __always_inline __u32 snap_want(__u64 n)
+{
+	__u32 want = cfg_snaplen;
+
+	if (want > n)
+		want = n;
+	return want > BZ_SNAPLEN_MAX ? BZ_SNAPLEN_MAX : want;
+}
+
 static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, __u32 probe)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -219,11 +229,7 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		st->bytes_out += ret;
 	}
 
-	want = (st->flags & SOCK_GO_TLS) ? 0 : cfg_snaplen;
-	if (want > (__u32)ret)
-		want = ret;
-	if (want > BZ_SNAPLEN_MAX)
-		want = BZ_SNAPLEN_MAX;
+	want = (st->flags & SOCK_GO_TLS) ? 0 : snap_want(ret);
 	if (io && want) {
 		if (io->kind == IO_BUF) {
 			if (bpf_probe_read_user(ev->payload, bound_len(want), (void *)io->ptr) == 0)

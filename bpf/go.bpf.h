@@ -216,11 +216,7 @@ static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets
 	ev->ret = n > 0x7fffffff ? 0x7fffffff : (__s32)n;
 	ev->dir = dir;
 	ev->syscall = BZ_SYS_GO_TLS;
-	want = cfg_snaplen;
-	if (want > (__u64)n)
-		want = n;
-	if (want > BZ_SNAPLEN_MAX)
-		want = BZ_SNAPLEN_MAX;
+	want = snap_want((__u64)n);
 	if (want && bpf_probe_read_user(ev->payload, bound_len(want), (void *)buf))
 		want = 0;
 	ev->caplen = want;

@@ -324,6 +324,25 @@ static void on_header(struct info *in, const struct bz_block *b)
 	}
 }
 
+/* A probe report value (PROBES' PROBE, GO_BINARY's PROBE): status,
+ * required, 2 reserved bytes, name NUL, detail.  -1 if too short. */
+static int probe_value(const uint8_t *v, uint32_t n, struct info_probe *p, const uint8_t **detail,
+		       uint32_t *detail_len)
+{
+	if (n < 4)
+		return -1;
+	const uint8_t *name = v + 4, *nul = memchr(name, 0, n - 4);
+	uint32_t name_len = nul ? (uint32_t)(nul - name) : n - 4;
+	*detail = nul ? nul + 1 : v + n;
+	*detail_len = (uint32_t)(v + n - *detail);
+	memset(p, 0, sizeof(*p));
+	p->status = v[0];
+	p->required = v[1];
+	copy_str(p->name, sizeof(p->name), name, name_len);
+	copy_str(p->detail, sizeof(p->detail), *detail, *detail_len);
+	return 0;
+}
+
 static void on_probes(struct info *in, const struct bz_block *b)
 {
 	struct bz_tlv_iter it;
@@ -336,17 +355,13 @@ static void on_probes(struct info *in, const struct bz_block *b)
 	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
 		if (code != BZ_PO_PROBE)
 			continue;
-		if (n < 4) {
+		struct info_probe p;
+		const uint8_t *detail;
+		uint32_t detail_len;
+		if (probe_value(v, n, &p, &detail, &detail_len)) {
 			note_malformed(in, b->offset);
 			continue;
 		}
-		const uint8_t *name = v + 4, *nul = memchr(name, 0, n - 4);
-		uint32_t name_len = nul ? (uint32_t)(nul - name) : n - 4;
-		const uint8_t *detail = nul ? nul + 1 : v + n;
-		uint32_t detail_len = (uint32_t)(v + n - detail);
-		struct info_probe p = { .status = v[0], .required = v[1] };
-		copy_str(p.name, sizeof(p.name), name, name_len);
-		copy_str(p.detail, sizeof(p.detail), detail, detail_len);
 		if (in->nprobes < INFO_PROBE_MAX)
 			in->probes[in->nprobes++] = p;
 		else
@@ -407,16 +422,14 @@ static void on_go_binary(struct info *in, const struct bz_block *b)
 		case BZ_GB_FLAGS: if (n == 4) flags = bz_le32(v); break;
 		case BZ_GB_PID: if (n == 4) pid = bz_le32(v); break;
 		case BZ_GB_PROBE: {
-			if (n < 4) {
+			struct info_probe p;
+			const uint8_t *detail;
+			uint32_t detail_len;
+			if (probe_value(v, n, &p, &detail, &detail_len)) {
 				note_malformed(in, b->offset);
 				break;
 			}
-			const uint8_t *name = v + 4, *nul = memchr(name, 0, n - 4);
-			uint32_t name_len = nul ? (uint32_t)(nul - name) : n - 4;
-			const uint8_t *detail = nul ? nul + 1 : v + n;
-			char nm[96], dt[200];
-			copy_str(nm, sizeof(nm), name, name_len);
-			copy_str(dt, sizeof(dt), detail, (uint32_t)(v + n - detail));
+			char *nm = p.name, *dt = p.detail;
 			printable(nm);
 			printable(dt);
 			if (!path[0] && !ver[0])

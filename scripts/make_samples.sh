@@ -110,29 +110,17 @@ sample_client_span() {
 	stop_bg "$upsrv"
 }
 
-# go_server NAME BIN [ARGS]: a goserver; sets BG_PID and GO_HTTP / GO_HTTPS.
-go_server() {
-	local name=$1 i
-	shift
-	start_bg "$name" "$@"
-	for ((i = 0; i < 200; i++)); do
-		grep -q '^listening ' "$T/$name.log" && break
-		sleep 0.05
-	done
-	GO_HTTP=$(sed -n 's/^listening http=\([^ ]*\) .*/\1/p' "$T/$name.log")
-	GO_HTTPS=$(sed -n 's/.* https=\([^ ]*\).*/\1/p' "$T/$name.log")
-	[ -n "$GO_HTTPS" ] || bail "$name starts"
-}
-
 sample_go_https_call() {
 	local bin=$E2E_ROOT/build/go
 	bash "$E2E_ROOT/scripts/build_go_servers.sh" "$bin" >/dev/null || bail "build_go_servers.sh"
-	go_server go-down "$bin/goserver-go1.26"; local down=$BG_PID down_https=$GO_HTTPS
-	go_server go-front "$bin/goserver-go1.19" -downstream "https://$down_https"; local srv=$BG_PID
+	start_goserver go-down "$bin/goserver-go1.26" || bail "the downstream goserver starts"
+	local down=$GS_PID down_https=$GS_HTTPS
+	start_goserver go-front "$bin/goserver-go1.19" -downstream "https://$down_https" || bail "goserver starts"
+	local srv=$GS_PID
 	rec go-https-call -p "$srv" -p "$down"
-	curl -s -o /dev/null "http://$GO_HTTP/hello" || bail "curl /hello"
-	curl -sk -o /dev/null "https://$GO_HTTPS/items/7" "https://$GO_HTTPS/call" || bail "curl https"
-	curl -s -o /dev/null "http://$GO_HTTP/call-async" || bail "curl /call-async"
+	curl -s -o /dev/null "http://$GS_HTTP/hello" || bail "curl /hello"
+	curl -sk -o /dev/null -o /dev/null "https://$GS_HTTPS/items/7" "https://$GS_HTTPS/call" || bail "curl https"
+	curl -s -o /dev/null "http://$GS_HTTP/call-async" || bail "curl /call-async"
 	stop go-https-call
 	stop_bg "$srv"
 	stop_bg "$down"

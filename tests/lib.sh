@@ -185,6 +185,23 @@ stop_bg() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# start_goserver NAME BINARY [ARGS]: a tests/servers/go/goserver build, started
+# with start_bg; waits for its "listening" line and sets GS_PID, GS_HTTP,
+# GS_HTTPS (host:port).  Returns 1 if it did not start within 10 s.
+start_goserver() {
+	local name=$1 i
+	shift
+	start_bg "$name" "$@"
+	GS_PID=$BG_PID
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^listening ' "$T/$name.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	GS_HTTP=$(sed -n 's/^listening http=\([^ ]*\) .*/\1/p' "$T/$name.log")
+	GS_HTTPS=$(sed -n 's/.* https=\([^ ]*\).*/\1/p' "$T/$name.log")
+	[ -n "$GS_HTTP" ] && [ -n "$GS_HTTPS" ]
+}
+
 # --- the recorder ---------------------------------------------------------------
 
 # record_start OUT ARGS...: `beyla record -o OUT ARGS...` in the background,

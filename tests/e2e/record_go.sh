@@ -25,21 +25,6 @@ bash "$E2E_ROOT/scripts/build_go_servers.sh" "$GO_BIN" >"$T/build.log" 2>&1 ||
 N=4        # requests of each kind
 WRK_CONNS=4
 
-# start_goserver NAME BINARY [ARGS]: sets GS_PID, GS_HTTP, GS_HTTPS (host:port).
-start_goserver() {
-	local name=$1 i
-	shift
-	start_bg "$name" "$@"
-	GS_PID=$BG_PID
-	for ((i = 0; i < 200; i++)); do
-		grep -q '^listening ' "$T/$name.log" 2>/dev/null && break
-		sleep 0.05
-	done
-	GS_HTTP=$(sed -n 's/^listening http=\([^ ]*\) .*/\1/p' "$T/$name.log")
-	GS_HTTPS=$(sed -n 's/.* https=\([^ ]*\).*/\1/p' "$T/$name.log")
-	[ -n "$GS_HTTP" ] && [ -n "$GS_HTTPS" ]
-}
-
 # traffic OUTDIR: the mix; each response body in OUTDIR/<n>.body, and
 # "<status>" lines in OUTDIR/codes.
 traffic() {
