@@ -50,6 +50,7 @@ struct bz_analysis {
 	struct bz_spanner sp;
 	struct bz_u64map conns;
 	struct bz_u64map by_remote; /* (pid, remote port) -> the latest conn with it */
+	struct bz_u64map by_tuple;  /* hash of (local, remote) address and port -> conn */
 	struct bz_gorun go;
 	uint64_t tls_conns;
 	uint64_t conns_lost; /* closed connections some of whose records were dropped */
@@ -211,6 +212,60 @@ static uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
 static uint64_t remote_key(uint32_t pid, uint16_t port) { return (uint64_t)pid << 16 | port; }
 
+/* An address as 16 bytes, IPv4 (plain or mapped into IPv6) as ::ffff:a.b.c.d,
+ * so both ends of a connection spell it alike. */
+static void addr16(uint16_t family, const uint8_t a[16], uint8_t out[16])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memcpy(out, v4mapped, 12);
+	if (family == BZ_AF_INET)
+		memcpy(out + 12, a, 4);
+	else
+		memcpy(out, a, 16);
+}
+
+/* The connection's 4-tuple as one key: (first, second) is (local, remote)
+ * for its own key, (remote, local) for its peer's. */
+static uint64_t tuple_key(const struct bz_conn *c, int peer)
+{
+	uint8_t buf[36];
+	uint64_t h;
+
+	addr16(c->family, peer ? c->remote_addr : c->local_addr, buf);
+	addr16(c->family, peer ? c->local_addr : c->remote_addr, buf + 16);
+	buf[32] = (uint8_t)((peer ? c->remote_port : c->local_port) >> 8);
+	buf[33] = (uint8_t)(peer ? c->remote_port : c->local_port);
+	buf[34] = (uint8_t)((peer ? c->local_port : c->remote_port) >> 8);
+	buf[35] = (uint8_t)(peer ? c->local_port : c->remote_port);
+	h = bz_id_hash(BZ_ID_SEED0, buf, sizeof(buf));
+	return h ? h : 1;
+}
+
+/* bz_peer_fn: the oldest client request on the other end of c that no
+ * server span took yet. */
+static int peer_parent(void *user, const struct bz_conn *c, uint64_t *parent_id, struct bz_trace_id *trace)
+{
+	struct bz_analysis *a = user;
+	struct bz_conn *peer;
+
+	if (!c->opened || !c->local_port || !c->remote_port)
+		return 0;
+	peer = bz_u64map_get(&a->by_tuple, tuple_key(c, 1));
+	/* a hash collision or a reused port: the tuple must really match */
+	if (!peer || peer == c || peer->local_port != c->remote_port || peer->remote_port != c->local_port)
+		return 0;
+	for (struct bz_pending *p = peer->head; p; p = p->next) {
+		if (p->server || p->peer_linked)
+			continue;
+		p->peer_linked = 1;
+		*parent_id = p->span_id;
+		*trace = p->trace;
+		return 1;
+	}
+	return 0;
+}
+
 /* Flushes, ends, writes and frees c. */
 static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 {
@@ -275,6 +330,8 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	rc = bz_db_conn(a->db, &r);
 	if (bz_u64map_get(&a->by_remote, remote_key(c->pid, c->remote_port)) == c)
 		bz_u64map_del(&a->by_remote, remote_key(c->pid, c->remote_port));
+	if (c->opened && bz_u64map_get(&a->by_tuple, tuple_key(c, 0)) == c)
+		bz_u64map_del(&a->by_tuple, tuple_key(c, 0));
 	bz_u64map_del(&a->conns, c->id);
 	bz_http1_free(&c->http);
 	free(c);
@@ -306,6 +363,8 @@ static int an_conn_open(void *u, const struct bz_ev_conn_open *e)
 	memcpy(c->remote_addr, e->remote_addr, 16);
 	bz_procs_touch(&a->procs, e->h.pid, e->h.ts_ns);
 	if (c->remote_port && bz_u64map_put(&a->by_remote, remote_key(c->pid, c->remote_port), c))
+		return fail(a, -ENOMEM);
+	if (c->local_port && c->remote_port && bz_u64map_put(&a->by_tuple, tuple_key(c, 0), c))
 		return fail(a, -ENOMEM);
 	return 0;
 }
@@ -612,6 +671,7 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "spans_incomplete", n->incomplete },
 		{ "parent_links", n->parent_links },
 		{ "parent_ambiguous", n->parent_ambiguous },
+		{ "peer_links", n->peer_links },
 		{ "processes", a->processes },
 		{ "conns_lost_events", a->conns_lost },
 		{ "tls_conns_plaintext", a->tls_conns },
@@ -708,6 +768,7 @@ static void cleanup(struct bz_analysis *a)
 	}
 	bz_u64map_free(&a->conns);
 	bz_u64map_free(&a->by_remote);
+	bz_u64map_free(&a->by_tuple);
 	bz_gorun_free(&a->go);
 	bz_procs_free(&a->procs);
 	bz_spanner_free(&a->sp);
@@ -732,6 +793,8 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	bz_gorun_init(&a->go);
 	a->sp.client_parent = bz_gorun_client_parent;
 	a->sp.client_parent_user = &a->go;
+	a->sp.server_parent = peer_parent;
+	a->sp.server_parent_user = a;
 	rc = bz_session_run(r, &analysis_ops, a, &out->session);
 	/* Whatever stopped the input, analyse what was read. */
 	if (!rc)

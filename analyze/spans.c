@@ -194,12 +194,15 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 	p->interim = 0;
 	p->prev_resp_end = 0;
 	p->go_handled = 0;
+	p->peer_linked = 0;
 	p->go_start = p->go_end = 0;
 	proc = bz_procs_touch(sp->procs, m->first.pid, m->first.ts_ns);
 	snprintf(p->service, sizeof(p->service), "%s", proc ? proc->service : "unknown_service");
 	p->span_id = span_id_of(sp, ++sp->seq, ROLE_SPAN);
 	if (p->server) {
 		p->trace = root_trace(sp, p->span_id);
+		if (sp->server_parent && sp->server_parent(sp->server_parent_user, c, &p->parent_id, &p->trace) == 1)
+			sp->n.peer_links++;
 		thread_register(sp, c, p);
 	} else {
 		char path[BZ_HTTP_TARGET_MAX], query[BZ_HTTP_TARGET_MAX];

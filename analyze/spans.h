@@ -20,7 +20,10 @@
  *               byte; end = return of the read holding the response's last.
  *               In Go servers, processing starts when the net/http
  *               handler started (the handler's run, from the Go probes).
- *  parent       a client span is the child of the server span its thread
+ *  parent       a server span is the child of the client span that sent
+ *               its request when the client was recorded too (the same
+ *               connection seen from both ends, on one host).
+ *               A client span is the child of the server span its thread
  *               is working on (registered when the thread read that
  *               request), if that is unambiguous.  In Go processes, by
  *               goroutine instead (client_parent).
@@ -38,6 +41,7 @@
 struct bz_span_counts {
 	uint64_t server, client, internal, incomplete;
 	uint64_t parent_links, parent_ambiguous;
+	uint64_t peer_links;         /* server spans parented by a recorded client span */
 	uint64_t orphan_responses;   /* responses to requests never seen */
 	uint64_t interim;            /* 1xx responses */
 };
@@ -48,9 +52,17 @@ struct bz_span_counts {
 typedef int (*bz_parent_fn)(void *user, uint32_t pid, const char *method, const char *path,
 			    uint64_t ts, uint64_t *parent_id, struct bz_trace_id *trace);
 
+/* Who parents a server span: the client span that sent the request, when
+ * the client's end of the connection was recorded too (same host).
+ * Returns 1 with the parent's ids, else 0. */
+typedef int (*bz_peer_fn)(void *user, const struct bz_conn *c, uint64_t *parent_id,
+			  struct bz_trace_id *trace);
+
 struct bz_spanner {
 	bz_parent_fn client_parent; /* may be NULL */
 	void *client_parent_user;
+	bz_peer_fn server_parent;   /* may be NULL */
+	void *server_parent_user;
 	struct bz_db *db;
 	struct bz_procs *procs;
 	uint64_t seed;          /* capture identity, for ids */

@@ -140,6 +140,10 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 		      WHERE c.kind='client' AND c.pid=$srv AND p.kind='server' AND p.pid=$srv
 		        AND p.http_route IN ('/call','/call-async') AND c.trace_id=p.trace_id
 		        AND c.start_ns >= p.start_ns AND c.end_ns <= p.end_ns")" -eq $((2 * N))
+	check_num "$build: the downstream's server span is the child of the client span that called it (both ends recorded)" \
+		"$(q "SELECT count(*) FROM spans d JOIN spans c ON c.span_id=d.parent_id
+		      WHERE d.kind='server' AND d.pid=$down_pid AND c.kind='client' AND c.pid=$srv
+		        AND d.trace_id=c.trace_id AND d.http_route='/hello'")" -eq $((2 * N))
 	check_num "$build: each handler has exactly one child call" \
 		"$(q "SELECT count(DISTINCT parent_id) FROM spans WHERE kind='client' AND pid=$srv")" -eq $((2 * N))
 	check_num "$build: every server span matched a Go handler run" \
