@@ -147,6 +147,79 @@ def seeds_redact():
     return out
 
 
+# --- fuzz_goelf: mode byte, then a .gopclntab, code, or a whole ELF file -------
+
+
+def elf_sections(data):
+    """{name: (addr, offset, bytes)} of an ELF64 little-endian file."""
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    hdrs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    strtab = hdrs[shstrndx]
+    names = data[strtab[4]:strtab[4] + strtab[5]]
+    out = {}
+    for h in hdrs:
+        name = names[h[0]:names.index(b"\0", h[0])].decode()
+        out[name] = (h[3], h[4], data[h[4]:h[4] + h[5]] if h[1] != 8 else b"")
+    return out
+
+
+def mini_elf(sections):
+    """An ELF64 x86-64 executable holding only the given (name, addr, bytes)
+    sections and one PT_LOAD over them: what the inspector reads of a Go
+    binary, small enough to mutate."""
+    shstr = b"\0" + b"".join(n.encode() + b"\0" for n, _, _ in sections) + b".shstrtab\0"
+    body, offs, off = b"", [], 0x1000
+    for _, _, d in sections:
+        offs.append(off + len(body))
+        body += d + b"\0" * (-len(d) % 16)
+    shstr_off = off + len(body)
+    body += shstr + b"\0" * (-len(shstr) % 8)
+    shoff = off + len(body)
+    base = min(a for _, a, _ in sections) & ~0xFFF
+    eh = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    eh += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, base, 64, shoff, 0, 64, 56, 1, 64,
+                      len(sections) + 2, len(sections) + 1)
+    ph = struct.pack("<IIQQQQQQ", 1, 5, 0, base - 0x1000, base - 0x1000, shoff, shoff, 0x1000)
+    head = (eh + ph).ljust(0x1000, b"\0")
+    sh = bytes(64)
+    pos = 1
+    for (n, a, d), o in zip(sections, offs):
+        flags = 6 if n == ".text" else 2
+        sh += struct.pack("<IIQQQQIIQQ", pos, 1, flags, a, o, len(d), 0, 0, 16, 0)
+        pos += len(n) + 1
+    sh += struct.pack("<IIQQQQIIQQ", pos, 3, 0, 0, shstr_off, len(shstr), 0, 0, 1, 0)
+    return head + body + sh
+
+
+def seeds_goelf():
+    out = {"pclntab-empty": b"\x00", "code-ret": b"\x01\x55\x48\x89\xe5\xc3",
+           "code-goprologue": b"\x01\x49\x3b\x66\x10\x76\x10\x55\x48\x89\xe5\xc3" + b"\xcc" * 16}
+    try:
+        with open("/bin/true", "rb") as f:
+            out["file-not-go"] = b"\x02" + f.read()
+    except OSError:
+        pass
+    gobin = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "go")
+    for name in ("goserver-go1.19-stripped", "goserver-go1.26-stripped"):
+        try:
+            with open(os.path.join(gobin, name), "rb") as f:
+                data = f.read()
+            sec = elf_sections(data)
+        except (OSError, struct.error, ValueError, IndexError):
+            continue  # not built yet: the generic seeds still run
+        pcln, text, info = sec.get(".gopclntab"), sec.get(".text"), sec.get(".go.buildinfo")
+        if pcln:
+            out["pclntab-head-" + name] = b"\x00" + pcln[2][:65536]
+        if text:
+            out["code-" + name] = b"\x01" + text[2][0x2000:0x2800]
+        if pcln and text and info:
+            out["file-mini-" + name] = b"\x02" + mini_elf([(".text", text[0], text[2][:0x8000]),
+                                                            (".gopclntab", pcln[0], pcln[2][:0x20000]),
+                                                            (".go.buildinfo", info[0], info[2])])
+    return out
+
+
 def seeds_generic(captures):
     out = {
         "empty": b"",
@@ -170,6 +243,8 @@ def main():
         seeds = seeds_capture_reader(captures)
     elif target == "fuzz_redact":
         seeds = seeds_redact()
+    elif target == "fuzz_goelf":
+        seeds = seeds_goelf()
     else:
         seeds = seeds_generic(captures)
     os.makedirs(outdir, exist_ok=True)
