@@ -475,20 +475,16 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 /* The connection a Go handler serves: same process, same client address. */
 static struct bz_conn *conn_of_remote(struct bz_analysis *a, uint32_t pid, const char *remote)
 {
-	uint8_t addr[16];
+	uint8_t addr[16], want[16], have[16];
 	uint16_t fam, port = bz_go_parse_remote(remote, &fam, addr);
 	struct bz_conn *c = port ? bz_u64map_get(&a->by_remote, remote_key(pid, port)) : NULL;
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 	if (!c || !fam || !c->family)
 		return c;
-	if (c->family == fam && !memcmp(c->remote_addr, addr, fam == BZ_AF_INET ? 4 : 16))
-		return c;
-	/* an IPv4 client of a dual-stack socket */
-	if (c->family == BZ_AF_INET6 && fam == BZ_AF_INET && !memcmp(c->remote_addr, v4mapped, 12) &&
-	    !memcmp(c->remote_addr + 12, addr, 4))
-		return c;
-	return NULL;
+	/* compared as IPv6: an IPv4 client of a dual-stack socket is ::ffff:a.b.c.d */
+	addr16(fam, addr, want);
+	addr16(c->family, c->remote_addr, have);
+	return memcmp(want, have, 16) ? NULL : c;
 }
 
 static int an_go(void *u, const struct bz_go_event *e)
