@@ -329,6 +329,137 @@ static void build_shop(struct cap *c)
 	ev_close(c, 3, T(7.0), 100);
 }
 
+/* ---- Go runtime records ------------------------------------------------ */
+
+static void ev_go_tls(struct cap *c, uint64_t conn, int dir, uint64_t ts, uint32_t pid, uint32_t tid, const char *s)
+{
+	struct bz_ev_data e = { 0 };
+	size_t n = strlen(s);
+	hdr(&e.h, BZ_EV_DATA, (uint16_t)(sizeof(e) + n), ts, pid, tid);
+	e.conn_id = conn;
+	e.ret = (int32_t)n;
+	e.caplen = (uint16_t)n;
+	e.dir = (uint8_t)dir;
+	e.syscall = BZ_SYS_GO_TLS;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	bz_buf_put(&c->ev, s, n);
+	c->nev++;
+}
+
+static void ev_go_handler(struct cap *c, uint64_t ts, uint32_t pid, uint64_t goid, int phase, uint16_t status,
+			  const char *remote)
+{
+	struct bz_ev_go_handler e = { 0 };
+	size_t rl = remote ? strlen(remote) : 0;
+	hdr(&e.h, BZ_EV_GO_HANDLER, (uint16_t)(sizeof(e) + 3 + rl), ts, pid, pid);
+	e.goid = goid;
+	e.phase = (uint8_t)phase;
+	e.status = status;
+	e.method_len = 3;
+	e.remote_len = (uint16_t)rl;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	bz_buf_put(&c->ev, "GET", 3);
+	bz_buf_put(&c->ev, remote, rl);
+	c->nev++;
+}
+
+static void ev_go_client(struct cap *c, uint64_t ts, uint32_t pid, uint64_t goid, uint64_t parent, int phase,
+			 const char *path)
+{
+	struct bz_ev_go_client e = { 0 };
+	size_t pl = strlen(path);
+	hdr(&e.h, BZ_EV_GO_CLIENT, (uint16_t)(sizeof(e) + 3 + 4 + pl), ts, pid, pid + 1);
+	e.goid = goid;
+	e.parent_goid = parent;
+	e.phase = (uint8_t)phase;
+	e.method_len = 3;
+	e.host_len = 4;
+	e.path_len = (uint16_t)pl;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	bz_buf_put(&c->ev, "GETdown", 7);
+	bz_buf_put(&c->ev, path, pl);
+	c->nev++;
+}
+
+/* A Go HTTPS server (pid 300): its connection's socket bytes are TLS records,
+ * the plaintext comes from crypto/tls; a handler (goroutine 7) starts,
+ * is reported twice (a re-run probe), starts a goroutine 9 that calls a
+ * backend over plain HTTP (the request written by another goroutine, on
+ * another thread), and ends.  The backend (pid 400) is recorded too. */
+static void test_go_https_handler_and_client(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+
+	cap_open(&c);
+	cap_proc(&c, 300, "/srv/api", "api");
+	cap_proc(&c, 400, "/srv/backend", "backend");
+	/* client 10.0.0.7:50001 -> 127.0.0.1:8443 (ev_open's addresses) */
+	ev_open(&c, 1, BZ_ROLE_ACCEPTED, T(1.0), T(0.9), 0, 8443, 50001, 300);
+	ev_data_cut(&c, 1, BZ_DIR_IN, T(1.2), 0, T(1.1), 300, 301, "\x16\x03\x01\x02\x00", 5, 517);
+	ev_data_cut(&c, 1, BZ_DIR_OUT, T(1.3), 0, 0, 300, 301, "\x16\x03\x03\x00\x7a", 5, 900);
+	ev_data_cut(&c, 1, BZ_DIR_IN, T(2.0), 0, T(1.9), 300, 301, "\x17\x03\x03", 3, 80);
+	ev_go_tls(&c, 1, BZ_DIR_IN, T(2.1), 300, 301, "GET /orders/42 HTTP/1.1\r\nHost: api\r\n\r\n");
+	ev_go_handler(&c, T(2.5), 300, 7, BZ_GO_START, 0, "10.0.0.7:50001");
+	ev_go_handler(&c, T(2.6), 300, 7, BZ_GO_START, 0, "10.0.0.7:50001"); /* seen twice */
+	ev_go_client(&c, T(3.0), 300, 9, 7, BZ_GO_START, "/stock");
+	/* the backend call: api's connection 2 (client) and backend's connection 3 (server) */
+	ev_open(&c, 2, BZ_ROLE_CONNECTED, T(3.1), T(3.1), T(3.05), 50100, 9000, 300);
+	ev_data(&c, 2, BZ_DIR_OUT, T(3.2), 0, 0, 300, 305, "GET /stock HTTP/1.1\r\nHost: down\r\n\r\n");
+	struct bz_ev_conn_open e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), T(3.15), 400, 400);
+	e.conn_id = 3;
+	e.established_ns = T(3.1);
+	e.family = BZ_AF_INET;
+	e.local_port = 9000;
+	e.remote_port = 50100;
+	e.role = BZ_ROLE_ACCEPTED;
+	e.local_addr[0] = 10, e.local_addr[3] = 7;  /* the reverse of connection 2 */
+	e.remote_addr[0] = 127, e.remote_addr[3] = 1;
+	bz_buf_put(&c.ev, &e, sizeof(e));
+	c.nev++;
+	ev_data(&c, 3, BZ_DIR_IN, T(3.3), 0, T(3.25), 400, 400, "GET /stock HTTP/1.1\r\nHost: down\r\n\r\n");
+	ev_data(&c, 3, BZ_DIR_OUT, T(3.6), 0, 0, 400, 400, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+	ev_data(&c, 2, BZ_DIR_IN, T(3.7), 0, T(3.65), 300, 306, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+	ev_go_client(&c, T(3.8), 300, 9, 7, BZ_GO_END, "");
+	ev_go_handler(&c, T(4.0), 300, 7, BZ_GO_END, 200, NULL);
+	ev_go_tls(&c, 1, BZ_DIR_OUT, T(4.1), 300, 301, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	ev_data_cut(&c, 1, BZ_DIR_OUT, T(4.2), 0, 0, 300, 301, "\x17\x03\x03", 3, 70);
+	ev_close(&c, 1, T(5.0), 300);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	/* the HTTPS request, parsed from plaintext only */
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and pid=300"), 1);
+	assert_text(db, "select name from spans where kind='server' and pid=300", "GET /orders/{id}");
+	assert_text(db, "select value from span_attributes a join spans s using (span_id) "
+			"where s.kind='server' and s.pid=300 and a.key='url.scheme'", "https");
+	assert_text(db, "select protocol from connections where conn_id=1", "http/1");
+	assert_int_equal(q_int(db, "select value from parse_stats where name='tls_conns_plaintext'"), 1);
+	/* start: when the first ciphertext (the ClientHello, after the accept) arrived: the
+	 * handshake is part of serving the first request; processing: the handler's start */
+	assert_int_equal(q_int(db, "select start_ns from spans where kind='server' and pid=300"), U(1.1));
+	assert_int_equal(q_int(db, "select end_ns from spans where kind='server' and pid=300"), U(4.1));
+	assert_int_equal(q_int(db, "select queue_ns from spans where kind='server' and pid=300"), MS(1.4));
+	assert_text(db, "select value from span_attributes a join spans s using (span_id) "
+			"where s.kind='server' and s.pid=300 and a.key='beyla.go.handler_ns'", "1500000");
+	assert_int_equal(q_int(db, "select value from parse_stats where name='go_handler_repeats'"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='go_handlers_matched'"), 1);
+	/* the backend call: child of the handler's span through goroutine 9's parent 7 */
+	assert_int_equal(q_int(db, "select count(*) from spans c join spans p on p.span_id=c.parent_id "
+				   "where c.kind='client' and c.pid=300 and p.kind='server' and p.pid=300 "
+				   "and c.trace_id=p.trace_id"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='go_round_trips_parented'"), 1);
+	/* the backend's server span: child of that client span (both ends recorded) */
+	assert_int_equal(q_int(db, "select count(*) from spans b join spans c on c.span_id=b.parent_id "
+				   "where b.kind='server' and b.pid=400 and c.kind='client' and c.pid=300 "
+				   "and b.trace_id=c.trace_id"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='peer_links'"), 1);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 static void test_server_and_client_spans(void **state)
 {
 	struct cap c;
@@ -761,6 +892,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_and_client_spans),
+		cmocka_unit_test(test_go_https_handler_and_client),
 		cmocka_unit_test(test_ids_stable),
 		cmocka_unit_test(test_truncated_capture),
 		cmocka_unit_test(test_preexisting_and_unknown_conns),
