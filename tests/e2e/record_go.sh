@@ -160,5 +160,24 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 		"$(q "SELECT value FROM parse_stats WHERE name='tls_conns_plaintext'")" -ge $((4 * N + 3))
 done
 
+# --no-go: the kernel's view only.  HTTPS stays opaque (protocol 'tls', no
+# spans), plain HTTP is still parsed, and nothing is placed in the binary.
+cap=$T/nogo.bz.zst
+record_start "$cap" --no-go -p "$down_pid" || bail "beyla record --no-go starts" "$(tail -n 5 "$REC_LOG")"
+down_http=$(sed -n 's/^listening http=\([^ ]*\) .*/\1/p' "$T/down.log")
+curl -s -o /dev/null "http://$down_http/hello"
+curl -sk -o /dev/null "https://$down_https/hello"
+sleep 0.3
+record_stop INT
+check_num "--no-go: beyla record exits 0" "${REC_RC:-none}" -eq 0
+"$BEYLA" info "$cap" >"$T/nogo.info" 2>&1
+check_no_grep "--no-go: no Go executable probed" '^go executables' "$T/nogo.info"
+DB=$T/nogo.db
+"$BEYLA" analyze -q -o "$DB" "$cap" >/dev/null 2>&1
+check_num "--no-go: the HTTP request is a span" \
+	"$(sqlite3 -batch -noheader "$DB" "SELECT count(*) FROM spans WHERE kind='server' AND name='GET /hello'")" -eq 1
+check_num "--no-go: the HTTPS connection is opaque TLS" \
+	"$(sqlite3 -batch -noheader "$DB" "SELECT count(*) FROM connections WHERE protocol='tls'")" -ge 1
+
 stop_bg "$down_pid"
 finish
