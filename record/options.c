@@ -186,7 +186,7 @@ static const struct argp_option record_options[] = {
 	  "Also mask the value of HTTP header NAME (repeatable; Authorization, Cookie, Set-Cookie, "
 	  "X-Api-Key and names with token, secret, password, session... are masked already)", 4 },
 	{ "redact-param", OPT_REDACT_PARAM, "NAME", 0,
-	  "Also mask the value of query or form parameter NAME (repeatable; password, token, key, "
+	  "Also mask the value of query or form parameter or JSON key NAME (repeatable; password, token, key, "
 	  "secret, signature... are masked already)", 4 },
 	{ "no-redact", OPT_NO_REDACT, 0, 0,
 	  "Store payloads exactly as captured, credentials included (the capture says so)", 4 },
@@ -215,7 +215,7 @@ static const char record_doc[] =
 	"the last second: the rest of the file stays readable.\n"
 	"\n"
 	"Before payload bytes are written, the values of credential headers (Authorization, Cookie, "
-	"Set-Cookie, API keys, tokens) and of secret-looking query and form parameters in HTTP/1 "
+	"Set-Cookie, API keys, tokens) and of secret-looking query and form parameters and JSON keys in HTTP/1 "
 	"traffic are overwritten with '*', byte for byte, so sizes stay exact. The file is created "
 	"with mode 0600.";
 

@@ -62,6 +62,29 @@ enum {
 	F_FORM = 1u << 13,       /* the body being read is a form */
 	F_SNIFF = 1u << 14,      /* in a body: might this be a start line?  tok[] holds its token */
 	F_UNSURE = 1u << 15,     /* the next read starts after uncaptured bytes */
+	F_CT_JSON = 1u << 16,    /* Content-Type names JSON ("json" anywhere in it) */
+	F_JSON = 1u << 17,       /* the body being read is JSON: par holds a rd_json state */
+	F_JSON_SENS = 1u << 18,  /* the JSON value being read belongs to a sensitive key */
+};
+
+/* Where a JSON body is (in s->par while F_JSON).  Keys are names like form
+ * parameters; the value of a sensitive key is masked, strings without their
+ * quotes, and for an object or array every scalar inside it (the structure
+ * stays). */
+enum rd_json {
+	J_OUT = 0,   /* between tokens: a string here is a key (or an array item) */
+	J_KEY,       /* in a string that may be a key: its bytes go to parn */
+	J_KEY_ESC,   /* after a backslash in it */
+	J_KEY_U,     /* in a \uXXXX escape of it: sub digits so far, cl their value */
+	J_AFTER_KEY, /* the string ended: a ':' makes it a key */
+	J_VALUE,     /* after the ':': whitespace, then the value */
+	J_VSTR,      /* in a string value */
+	J_VSTR_ESC,
+	J_VBARE,     /* in a number, true, false or null */
+	J_VNEST,     /* in an object or array value; sub counts the depth */
+	J_VNEST_STR,
+	J_VNEST_ESC,
+	J_LOST,      /* bytes of the body went by uncaptured: mask what is left of it */
 };
 
 struct rd_state {
@@ -73,6 +96,7 @@ struct rd_state {
 	uint8_t sub;   /* HV_CL: whitespace after digits; HV_CT, HV_TE: match position;
 	                * L_STATUS: 0 version, 1 code, 2 reason */
 	uint8_t tok_len, par_len;
+	uint8_t jsub;  /* HV_CT: how much of "json" matched */
 	char tok[BZ_REDACT_NAME_MAX];  /* first token of the line (or hex digits of a chunk size) */
 	char parn[BZ_REDACT_NAME_MAX]; /* name of the parameter being read */
 };
@@ -389,6 +413,7 @@ static void rd_header_name(struct bz_redact *r, struct rd_state *s)
 	} else if (rd_is(norm, n, "contenttype")) {
 		s->fl = (s->fl | F_CT_SEEN) & ~F_CT_FORM;
 		s->hv = HV_CT;
+		s->jsub = 0;
 	} else if (rd_is(norm, n, "transferencoding")) {
 		s->hv = HV_TE;
 	}
@@ -459,6 +484,15 @@ static void rd_value(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 		}
 		break;
 	case HV_CT:
+		/* "json" anywhere: application/json, application/problem+json... */
+		if (rd_lower(c) == "json"[s->jsub]) {
+			if (++s->jsub == 4) {
+				s->fl |= F_CT_JSON;
+				s->jsub = 0;
+			}
+		} else {
+			s->jsub = rd_lower(c) == 'j';
+		}
 		if (s->sub < RD_FORM_CT_LEN) {
 			if (rd_lower(c) == rd_form_ct[s->sub]) {
 				if (++s->sub == RD_FORM_CT_LEN)
@@ -505,7 +539,7 @@ static void rd_status(struct rd_state *s, unsigned c)
 /* The blank line that ends a header block: what follows? */
 static void rd_blank(struct rd_state *s)
 {
-	uint32_t req = s->fl & F_REQ;
+	uint32_t req = s->fl & F_REQ, json;
 	int form;
 
 	if (!(s->fl & F_MSG)) /* idle, or chunk trailers: nothing follows by rule */
@@ -521,22 +555,27 @@ static void rd_blank(struct rd_state *s)
 		return;
 	}
 	form = req && ((s->fl & F_CT_FORM) || !(s->fl & F_CT_SEEN));
+	json = (s->fl & F_CT_JSON) ? F_JSON : 0; /* requests and responses (tokens) */
+	if (json)
+		form = 0;
 	if (s->fl & F_CHUNKED) {
 		s->mode = RM_CHUNK_SIZE;
 		s->left = 0;
 		s->tok_len = 0;
-		s->fl = req | (form ? F_FORM : 0);
+		s->fl = req | json | (form ? F_FORM : 0);
 		if (form)
 			rd_par_start(s);
+		s->par = json ? J_OUT : s->par;
 		return;
 	}
 	if ((s->fl & (F_CL_KNOWN | F_CL_BAD)) == F_CL_KNOWN && s->cl > 0) {
 		s->mode = RM_BODY;
 		s->left = s->cl;
 		s->tok_len = 0;
-		s->fl = req | F_SNIFF | (form ? F_FORM : 0); /* a HEAD response has no body */
+		s->fl = req | json | F_SNIFF | (form ? F_FORM : 0); /* a HEAD response has no body */
 		if (form)
 			rd_par_start(s);
+		s->par = json ? J_OUT : s->par;
 		return;
 	}
 	form = req && (s->fl & F_CL_BAD);
@@ -659,13 +698,149 @@ static int rd_sniff(struct rd_state *s, unsigned c)
 	return 0;
 }
 
+static int rd_json_ws(unsigned c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static void rd_json_name(struct rd_state *s, unsigned c)
+{
+	if (s->par_len < BZ_REDACT_NAME_MAX)
+		s->parn[s->par_len++] = (char)c;
+	else
+		s->fl |= F_PAR_LONG;
+}
+
+/* One byte of a JSON body (enum rd_json says where it is). */
+static void rd_json(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsigned c)
+{
+	int sens = !!(s->fl & F_JSON_SENS);
+
+	switch (s->par) {
+	case J_OUT:
+		if (c == '"') {
+			s->par = J_KEY;
+			s->par_len = 0;
+			s->fl &= ~F_PAR_LONG;
+		}
+		break;
+	case J_KEY:
+		if (c == '\\') {
+			s->par = J_KEY_ESC;
+			break;
+		}
+		if (c == '"') {
+			s->par = J_AFTER_KEY;
+			break;
+		}
+		/* a byte of the name */
+		/* fall through */
+	case J_KEY_ESC:
+		if (s->par == J_KEY_ESC && c == 'u') {
+			/* "pass\u0077ord" is "password" */
+			s->par = J_KEY_U;
+			s->sub = 0;
+			s->cl = 0;
+			break;
+		}
+		s->par = J_KEY;
+		rd_json_name(s, c);
+		break;
+	case J_KEY_U:
+		s->cl = s->cl * 16 + (c >= '0' && c <= '9' ? c - '0' : (rd_lower(c) - 'a' + 10) & 15);
+		if (++s->sub == 4) {
+			s->par = J_KEY;
+			/* beyond ASCII: a byte no sensitive name has */
+			rd_json_name(s, s->cl < 0x80 ? (unsigned)s->cl : 0x80);
+		}
+		break;
+	case J_AFTER_KEY:
+		if (c == ':') {
+			char norm[BZ_REDACT_NAME_MAX + 1];
+			size_t n = rd_norm(s->parn, s->par_len, 1, norm);
+			if ((s->fl & F_PAR_LONG) || rd_sensitive(&r->par, s->parn, s->par_len, norm, n))
+				s->fl |= F_JSON_SENS;
+			else
+				s->fl &= ~F_JSON_SENS;
+			s->par = J_VALUE;
+		} else if (!rd_json_ws(c)) {
+			s->par = J_OUT; /* an array item, not a key */
+			if (c == '"')
+				rd_json(r, s, b, c);
+		}
+		break;
+	case J_VALUE:
+		if (rd_json_ws(c))
+			break;
+		if (c == '"') {
+			s->par = J_VSTR;
+		} else if (c == '{' || c == '[') {
+			/* a sensitive key's object or array: mask all of it; else its own keys decide */
+			s->par = sens ? J_VNEST : J_OUT;
+			s->sub = 1;
+		} else {
+			s->par = J_VBARE;
+			rd_json(r, s, b, c);
+		}
+		break;
+	case J_VBARE:
+		if (c == ',' || c == '}' || c == ']' || rd_json_ws(c))
+			s->par = J_OUT;
+		else if (sens)
+			rd_mask(r, b);
+		break;
+	case J_VSTR:
+		if (c == '"') {
+			s->par = J_OUT;
+			break;
+		}
+		if (c == '\\')
+			s->par = J_VSTR_ESC;
+		if (sens)
+			rd_mask(r, b);
+		break;
+	case J_VSTR_ESC:
+		s->par = J_VSTR;
+		if (sens)
+			rd_mask(r, b);
+		break;
+	case J_VNEST:
+		if (c == '"') {
+			s->par = J_VNEST_STR;
+		} else if (c == '{' || c == '[') {
+			if (s->sub < 255) /* deeper than that: masked to the body's end */
+				s->sub++;
+		} else if (c == '}' || c == ']') {
+			if (s->sub < 255 && --s->sub == 0)
+				s->par = J_OUT;
+		} else if (c != ',' && c != ':' && !rd_json_ws(c)) {
+			rd_mask(r, b);
+		}
+		break;
+	case J_VNEST_STR:
+		if (c == '"')
+			s->par = J_VNEST;
+		else
+			rd_mask(r, b);
+		if (c == '\\')
+			s->par = J_VNEST_ESC;
+		break;
+	case J_VNEST_ESC:
+		s->par = J_VNEST_STR;
+		rd_mask(r, b);
+		break;
+	default: /* J_LOST */
+		rd_mask(r, b);
+		break;
+	}
+}
+
 static void rd_body(struct bz_redact *r, struct rd_state *s, uint8_t *b)
 {
 	unsigned c = *b;
 
 	if ((s->fl & F_SNIFF) && rd_sniff(s, c))
 		return;
-	if ((s->fl & F_FORM) && s->par != P_NONE)
+	if (s->fl & F_JSON)
+		rd_json(r, s, b, c);
+	else if ((s->fl & F_FORM) && s->par != P_NONE)
 		rd_param(r, s, b, c);
 	if (--s->left == 0) {
 		if (s->mode == RM_BODY) {
@@ -853,7 +1028,7 @@ static void rd_run(struct bz_redact *r, struct rd_state *s, uint8_t *p, size_t n
 			break;
 		case RM_BODY:
 		case RM_CHUNK_DATA:
-			if (!(s->fl & (F_SNIFF | F_FORM)) && s->left > 1) {
+			if (!(s->fl & (F_SNIFF | F_FORM | F_JSON)) && s->left > 1) {
 				/* opaque body: skip all but its last byte in one step */
 				k = n - i < s->left - 1 ? n - i : (size_t)(s->left - 1);
 				s->left -= k;
@@ -879,6 +1054,8 @@ static void rd_gap(struct bz_redact *r, struct rd_state *s, uint64_t skipped)
 			s->fl &= ~F_SNIFF;
 			if (s->fl & F_FORM) /* somewhere in a parameter: mask to the next '&' */
 				s->par = P_REDACT;
+			if (s->fl & F_JSON) /* lost the nesting: mask the rest of the body */
+				s->par = J_LOST;
 			return;
 		}
 		if (skipped == s->left) {

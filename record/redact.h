@@ -25,7 +25,15 @@
  *    the query string, #fragment and ;matrix parameters of a request target
  *    and of the URL in a Referer, Location or Content-Location header, and
  *    in request bodies sent as application/x-www-form-urlencoded (or with
- *    no Content-Type at all).
+ *    no Content-Type at all);
+ *  - in JSON bodies (a Content-Type with "json" in it, requests and
+ *    responses, Content-Length or chunked), the value of every key named
+ *    by the same rules: a string without its quotes, a number or literal,
+ *    and for an object or array every scalar inside it (its structure
+ *    stays); key escapes (\u0077) are decoded before the name is judged.
+ *    After uncaptured bytes inside a JSON body the rest of it is masked.
+ *    Not covered: multipart/form-data parts, secrets in URL paths, and
+ *    bodies whose type is not declared as JSON.
  * The whole value is masked (for Authorization, the scheme too); leading
  * whitespace and header names stay.
  *

@@ -124,7 +124,13 @@ def seeds_redact():
     chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: sid=1\r\n\r\n"
                b"5\r\nhello\r\n0\r\nX-Sig-Token: t\r\n\r\n"
                b"HTTP/1.1 204 No Content\r\nSet-Cookie: a=b\r\n\r\n")
-    out = {}
+    body = b'{"user":"a","password":"p\\"w","keys":[{"api_key":"k"}],"n":1}'
+    json_req = (b"POST /api HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % len(body)) + body
+    out = {"json": bytes([1]) + rd(0, 0, json_req[:70]) + rd(0, 0, json_req[70:]),
+           "json-chunked": bytes([0]) + rd(0, 1, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                                 b"Transfer-Encoding: chunked\r\n\r\n"
+                                                 b"e\r\n{\"token\":\"ab\\u00\r\n3\r\n41\"\r\n1\r\n}\r\n0\r\n\r\n")}
     # exact mode, split at a few places (split invariance is checked)
     for cfg in (1, 5):
         s = bytes([cfg])

@@ -4,7 +4,8 @@
 # A small Python HTTP/1.1 server (keep-alive, reads request bodies, answers
 # with a Set-Cookie) is recorded with -p PID while requests carry unique
 # secret values (all containing "SECRET") in every place redaction covers:
-# credential headers, query parameters, a urlencoded form body, a header
+# credential headers, query parameters, a urlencoded form body, a JSON body
+# (a value, an array and an object under sensitive keys), a header
 # name, a header value and a parameter cut across two or three TCP writes (a
 # raw socket client with TCP_NODELAY that sleeps 50 ms between pieces), two
 # pipelined requests in one write, and names added with --redact-header and
@@ -25,7 +26,7 @@ need curl ss zstd
 sec() { printf 'SECRET%s' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"; }
 declare -A S
 for k in auth cookie proxy apikey authtok csrf session client custom q_pw q_tok q_key q_acc q_sig \
-	q_pin f_pw f_tok setcookie s1 s2 s3a s3b s4a s4b s5 s6 s7 s8 s9 s10 s11; do
+	q_pin f_pw f_tok j_pw j_key j_tok setcookie s1 s2 s3a s3b s4a s4b s5 s6 s7 s8 s9 s10 s11; do
 	S[$k]=$(sec)
 done
 
@@ -142,12 +143,16 @@ traffic() {
 	curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 \
 		--data "user=bob&password=${S[f_pw]}&access_token=${S[f_tok]}&remember=1" \
 		"http://127.0.0.1:$port/login" >>"$out"
+	# a JSON API call: sensitive keys' values, an array under one, an escaped quote
+	curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 -H 'Content-Type: application/json' \
+		--data "{\"user\":\"bob\",\"password\":\"${S[j_pw]}\\\"q\",\"api_keys\":[\"${S[j_key]}\"],\"auth\":{\"token\":\"${S[j_tok]}\"},\"lang\":\"fr\"}" \
+		"http://127.0.0.1:$port/api/json" >>"$out"
 	S1=${S[s1]} S2=${S[s2]} S3A=${S[s3a]} S3B=${S[s3b]} S4A=${S[s4a]} S4B=${S[s4b]} S5=${S[s5]} \
 		S6=${S[s6]} S7=${S[s7]} S8=${S[s8]} S9=${S[s9]} S10=${S[s10]} S11=${S[s11]} \
 		timeout 20 "$PYTHON" "$T/split_client.py" "$port" >>"$out" 2>"$T/split-$tag.err"
 	sleep 0.3 # let the server finish before the recorder stops
 }
-N_RESPONSES=12 # 2 curl + 10 from the split client (9 requests, one of them two pipelined)
+N_RESPONSES=13 # 3 curl + 10 from the split client (9 requests, one of them two pipelined)
 
 # --- with redaction (the default) -------------------------------------------------
 # --snaplen 1024: the curl request with every header is about 800 bytes.
@@ -179,7 +184,8 @@ for want in 'GET /search?q=visible&password=' '&pin=' '&page=2 HTTP/1.1' 'Author
 	'Cookie: ' 'X-Api-Key: ' 'X-Auth-Token: ' 'X-Csrf-Token: ' 'X-Custom-Ref: ' \
 	'X-Visible: plain-value-on' 'POST /login HTTP/1.1' 'user=bob&password=' '&remember=1' \
 	'Set-Cookie: ' 'GET /split/a HTTP/1.1' 'zation: ' 'GET /pipe1?token=' 'GET /pipe2 HTTP/1.1' \
-	'GET /split/e?q=visible&pass' 'HTTP/1.1 200 OK'; do
+	'GET /split/e?q=visible&pass' 'HTTP/1.1 200 OK' 'POST /api/json HTTP/1.1' '{"user":"bob","password":"' \
+	'"lang":"fr"}'; do
 	check "the capture still has '$want'" grep -a -q -F -- "$want" "$T/redacted.raw"
 done
 CR=$'\r'

@@ -260,6 +260,82 @@ static void test_form_body(void **state)
 	expect(resp, BZ_DIR_OUT, resp);
 }
 
+/* JSON bodies (requests and responses): values of sensitive keys masked,
+ * strings without their quotes, objects and arrays under a sensitive key
+ * down to every scalar; structure, other keys and lengths stay. */
+static char *json_msg(const char *start, const char *ctype, const char *body)
+{
+	char *m = NULL;
+	assert_true(asprintf(&m, "%s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", start, ctype,
+			     strlen(body), body) > 0);
+	return m;
+}
+
+static void test_json_body(void **state)
+{
+	static const struct { const char *body, *want; } cases[] = {
+		{ "{\"user\":\"alice\",\"password\":\"hunter2\",\"nested\":{\"api_key\":\"K3Y\"},\"n\":1}",
+		  "{\"user\":\"alice\",\"password\":\"*******\",\"nested\":{\"api_key\":\"***\"},\"n\":1}" },
+		/* escapes: a quoted quote does not end the value */
+		{ "{\"token\":\"a\\\"b\\\\c\",\"x\":\"y\"}", "{\"token\":\"*******\",\"x\":\"y\"}" },
+		/* an object and an array under sensitive keys: every scalar inside */
+		{ "{\"credentials\":{\"user\":\"u1\",\"n\":[1,2]},\"tokens\":[\"t1\",\"t2\"],\"ok\":true}",
+		  "{\"credentials\":{\"****\":\"**\",\"*\":[*,*]},\"tokens\":[\"**\",\"**\"],\"ok\":true}" },
+		/* bare values, whitespace */
+		{ "{ \"otp\" : 1234 , \"secret\": null, \"count\": 7 }",
+		  "{ \"otp\" : **** , \"secret\": ****, \"count\": 7 }" },
+		/* an array of objects at the top, keys with escapes */
+		{ "[{\"pass\\u0077ord\":\"a1\"},{\"Password\":\"b2\"},\"password\"]",
+		  "[{\"pass\\u0077ord\":\"**\"},{\"Password\":\"**\"},\"password\"]" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *in = json_msg("POST /api HTTP/1.1", "application/json", cases[i].body);
+		char *want = json_msg("POST /api HTTP/1.1", "application/json", cases[i].want);
+		expect(in, BZ_DIR_IN, want);
+		free(in);
+		free(want);
+	}
+	/* a response: OAuth tokens; +json types; charset parameters */
+	char *in = json_msg("HTTP/1.1 200 OK", "application/problem+json; charset=utf-8",
+			    "{\"access_token\":\"eyJabc\",\"expires_in\":3600}");
+	char *want = json_msg("HTTP/1.1 200 OK", "application/problem+json; charset=utf-8",
+			      "{\"access_token\":\"******\",\"expires_in\":3600}");
+	expect(in, BZ_DIR_OUT, want);
+	free(in);
+	free(want);
+	/* chunked */
+	expect("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+	       "d\r\n{\"secret\":\"ab\r\n7\r\ncd\",\"a\"\r\n5\r\n:\"b\"}\r\n0\r\n\r\n", BZ_DIR_OUT,
+	       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+	       "d\r\n{\"secret\":\"**\r\n7\r\n**\",\"a\"\r\n5\r\n:\"b\"}\r\n0\r\n\r\n");
+	/* not JSON: left alone */
+	const char *txt = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\r\n{\"password\":\"x\"}";
+	expect(txt, BZ_DIR_OUT, txt);
+}
+
+/* The same JSON request cut into two reads at every position: never a
+ * secret left, always the same bytes. */
+static void test_json_split_every_position(void **state)
+{
+	char *in = json_msg("POST /api HTTP/1.1", "application/json",
+			    "{\"user\":\"al\",\"password\":\"PA55\\\"W\",\"api_keys\":[\"K1\",{\"k\":\"K2\"}],\"z\":0}");
+	char *want = json_msg("POST /api HTTP/1.1", "application/json",
+			      "{\"user\":\"al\",\"password\":\"*******\",\"api_keys\":[\"**\",{\"*\":\"**\"}],\"z\":0}");
+	for (size_t k = 1; k < strlen(in); k++) {
+		for (unsigned flags = 0; flags <= BZ_REDACT_F_EXACT; flags += BZ_REDACT_F_EXACT) {
+			struct bz_redact *r = NULL;
+			assert_int_equal(bz_redact_new(&r, 0, flags), 0);
+			char *got = feed_cuts(r, 9, BZ_DIR_IN, in, &k, 1);
+			if (strcmp(got, want))
+				fail_msg("cut at %zu gave \"%s\"", k, got);
+			free(got);
+			bz_redact_free(&r);
+		}
+	}
+	free(in);
+	free(want);
+}
+
 static void test_pipelined(void **state)
 {
 	const char *secs[] = { "sid=AAA111; Path=/", "AAA111", "BBB222", "CCC333", "Basic DDD444", "DDD444",
@@ -911,6 +987,8 @@ int main(void)
 		cmocka_unit_test(test_obs_fold_and_odd_lines),
 		cmocka_unit_test(test_split_every_position),
 		cmocka_unit_test(test_split_three_reads),
+		cmocka_unit_test(test_json_body),
+		cmocka_unit_test(test_json_split_every_position),
 		cmocka_unit_test(test_interleaved_connections),
 		cmocka_unit_test(test_tls_plaintext_is_its_own_stream),
 		cmocka_unit_test(test_gaps),
