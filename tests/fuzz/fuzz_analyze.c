@@ -66,10 +66,12 @@ static void check_db(sqlite3 *h, const struct bz_analysis_summary *sum)
 		    " AND q.duration_ns = s.queue_ns AND p.duration_ns = s.processing_ns)") == 0);
 	CHECK(q_int(h, "SELECT count(*) FROM spans s WHERE s.kind = 'server' AND"
 		       " (SELECT count(*) FROM spans c WHERE c.parent_id = s.span_id AND c.kind = 'internal') <> 2") == 0);
-	/* internal spans only under server spans; parents exist */
+	/* parents exist and share the trace; internal and client spans hang under
+	 * server spans, a server span under the client span that sent its request
+	 * (both ends of a connection recorded) */
 	CHECK(q_int(h, "SELECT count(*) FROM spans c LEFT JOIN spans s ON s.span_id = c.parent_id"
-		       " WHERE c.parent_id IS NOT NULL AND (s.span_id IS NULL OR s.kind <> 'server'"
-		       " OR c.trace_id <> s.trace_id)") == 0);
+		       " WHERE c.parent_id IS NOT NULL AND (s.span_id IS NULL OR c.trace_id <> s.trace_id"
+		       " OR (c.kind = 'server') <> (s.kind = 'client') OR s.kind = 'internal')") == 0);
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE kind = 'internal' AND parent_id IS NULL") == 0);
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE length(trace_id) <> 16 OR span_id = 0") == 0);
 	/* the views are valid SQL over whatever was written */
