@@ -412,10 +412,12 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		uint64_t recv_from = clamp(u64max(u64max(f->arrival_ns, accept_end), p->prev_resp_end),
 					   start, proc_start);
 		s.kind = BZ_SPAN_SERVER;
-		s.queue_ns = (int64_t)(proc_start - start);
-		s.processing_ns = (int64_t)(end - proc_start);
-		s.accept_queue_ns = (int64_t)(accept_end - start);
-		s.recv_queue_ns = (int64_t)(proc_start - recv_from);
+		/* differences of the Unix times, as stored: they then tile the span
+		 * even where a hostile capture's times had to be clamped */
+		s.queue_ns = to_unix(sp, proc_start) - to_unix(sp, start);
+		s.processing_ns = to_unix(sp, end) - to_unix(sp, proc_start);
+		s.accept_queue_ns = to_unix(sp, accept_end) - to_unix(sp, start);
+		s.recv_queue_ns = to_unix(sp, proc_start) - to_unix(sp, recv_from);
 		s.server_address = host[0] ? host : laddr;
 		s.server_port = c->local_port ? c->local_port : BZ_DB_NULL;
 		s.client_address = raddr;

@@ -74,10 +74,21 @@ struct bz_spanner {
 };
 
 /* A monotonic time as Unix ns.  Times from a hostile capture can be
- * anything: the sum wraps (unsigned) instead of overflowing. */
+ * anything: the result is clamped to [0, INT64_MAX] (never an overflow, and
+ * later times never come out earlier, so end - start stays >= 0). */
 static inline int64_t bz_mono_to_unix(uint64_t mono, int64_t offset)
 {
-	return (int64_t)(mono + (uint64_t)offset);
+	uint64_t r;
+
+	if (offset >= 0) {
+		r = mono + (uint64_t)offset;
+		if (r < mono)
+			r = UINT64_MAX;
+	} else {
+		uint64_t neg = (uint64_t)0 - (uint64_t)offset;
+		r = mono > neg ? mono - neg : 0;
+	}
+	return r > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)r;
 }
 
 void bz_spanner_init(struct bz_spanner *sp, struct bz_db *db, struct bz_procs *procs);
