@@ -118,6 +118,22 @@ static __always_inline __u32 go_read_string(__u8 *dst, __u64 base, __s64 off, __
 	return n;
 }
 
+/* The strings of a GO_HANDLER or GO_CLIENT record: a method, then two
+ * more, each Go string at base+off, packed one after the other into dst.
+ * Fills len[3]; returns the bytes written (at most 16 + 2 * 128). */
+static __always_inline __u32 go_read_method_and_2(__u8 *dst, __u32 len[3], __u64 b0, __s64 o0,
+						  __u64 b1, __s64 o1, __u64 b2, __s64 o2)
+{
+	__u32 off;
+
+	len[0] = go_read_string(dst, b0, o0, BZ_GO_METHOD_MAX);
+	off = len[0] & (BZ_GO_METHOD_MAX * 2 - 1);
+	len[1] = go_read_string(dst + off, b1, o1, BZ_GO_STR_MAX);
+	off = (off + len[1]) & 255;
+	len[2] = go_read_string(dst + off, b2, o2, BZ_GO_STR_MAX);
+	return len[0] + len[1] + len[2];
+}
+
 /* --- handler: net/http.serverHandler.ServeHTTP(sh, rw ResponseWriter, req) ---
  * RAX = sh.srv, RBX/RCX = rw (itab, *response), RDI = req. */
 SEC("uprobe")
@@ -127,7 +143,7 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler *ev;
-	__u32 m, r, pl, off;
+	__u32 len[3], n;
 
 	if (go_entry_again_later(ctx))
 		return 0;
@@ -138,16 +154,13 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	ev->goid = go_read_u64(rg.g, o->g_goid);
 	ev->phase = BZ_GO_START;
 	ev->status = 0;
-	m = go_read_string(ev->strings, rg.di, o->req_method, BZ_GO_METHOD_MAX);
-	off = m & (BZ_GO_METHOD_MAX * 2 - 1);
-	r = go_read_string(ev->strings + off, rg.di, o->req_remote_addr, BZ_GO_STR_MAX);
-	off = (off + r) & 255;
-	pl = go_read_string(ev->strings + off, go_read_u64(rg.di, o->req_url), o->url_path, BZ_GO_STR_MAX);
-	ev->method_len = m;
-	ev->remote_len = r;
-	ev->path_len = pl;
-	ev->h.size = sizeof(*ev) + m + r + pl;
-	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + m + r + pl) & 511);
+	n = go_read_method_and_2(ev->strings, len, rg.di, o->req_method, rg.di, o->req_remote_addr,
+				 go_read_u64(rg.di, o->req_url), o->url_path);
+	ev->method_len = len[0];
+	ev->remote_len = len[1];
+	ev->path_len = len[2];
+	ev->h.size = sizeof(*ev) + n;
+	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + n) & 511);
 	return 0;
 }
 
@@ -301,7 +314,7 @@ int bz_go_client_enter(struct pt_regs *ctx)
 	struct bz_go_offsets *o;
 	struct bz_ev_go_client *ev;
 	__u64 req, url;
-	__u32 m, hl, pl, off;
+	__u32 len[3], n;
 
 	if (go_entry_again_later(ctx))
 		return 0;
@@ -316,16 +329,12 @@ int bz_go_client_enter(struct pt_regs *ctx)
 	ev->phase = BZ_GO_START;
 	ev->status = 0;
 	url = go_read_u64(req, o->req_url);
-	m = go_read_string(ev->strings, req, o->req_method, BZ_GO_METHOD_MAX);
-	off = m & (BZ_GO_METHOD_MAX * 2 - 1);
-	hl = go_read_string(ev->strings + off, url, o->url_host, BZ_GO_STR_MAX);
-	off = (off + hl) & 255;
-	pl = go_read_string(ev->strings + off, url, o->url_path, BZ_GO_STR_MAX);
-	ev->method_len = m;
-	ev->host_len = hl;
-	ev->path_len = pl;
-	ev->h.size = sizeof(*ev) + m + hl + pl;
-	emit(BZ_P_GO_CLIENT, ev, (sizeof(*ev) + m + hl + pl) & 511);
+	n = go_read_method_and_2(ev->strings, len, req, o->req_method, url, o->url_host, url, o->url_path);
+	ev->method_len = len[0];
+	ev->host_len = len[1];
+	ev->path_len = len[2];
+	ev->h.size = sizeof(*ev) + n;
+	emit(BZ_P_GO_CLIENT, ev, (sizeof(*ev) + n) & 511);
 	return 0;
 }
 
