@@ -160,6 +160,42 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 		"$(q "SELECT value FROM parse_stats WHERE name='tls_conns_plaintext'")" -ge $((4 * N + 3))
 done
 
+# A Go version beyla has no offsets for, stripped (no DWARF): a copy of the
+# stripped Go 1.26 build whose build info says go9.99.9.  Every Go probe
+# that needs offsets is skipped and says why; the kernel's spans still come.
+"$PYTHON" - "$GO_BIN/goserver-go1.26-stripped" "$T/goserver-unknown" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+# every copy of the version (build info, runtime.buildVersion), same length
+vers = set(re.findall(rb"go1\.26\.[0-9]+", data))
+assert vers, "no version string"
+for v in vers:
+    data = data.replace(v, b"go9.99." + b"9" * (len(v) - 7))
+open(sys.argv[2], "wb").write(data)
+PY
+chmod +x "$T/goserver-unknown"
+if start_goserver unknown "$T/goserver-unknown"; then
+	upid=$GS_PID
+	cap=$T/unknown.bz.zst
+	record_start "$cap" -p "$upid" || bail "beyla record starts on the unknown-version server"
+	curl -s -o /dev/null "http://$GS_HTTP/hello"
+	sleep 0.3
+	record_stop INT
+	check_num "unknown Go version: beyla record exits 0" "${REC_RC:-none}" -eq 0
+	check_grep "unknown Go version: the record warns which probe is skipped and why" \
+		'Go probe net/http.serverHandler.ServeHTTP skipped .*no DWARF and no table for this Go version' "$REC_LOG"
+	"$BEYLA" info "$cap" >"$T/unknown.info" 2>&1
+	check_grep "unknown Go version: beyla info shows the version and the skipped probes" \
+		'goserver-unknown \(go9\.99\.9+, .*stripped' "$T/unknown.info"
+	check_num "unknown Go version: no Go probe attached" "$(grep -cE '^ +(net/http|crypto/tls).* attached ' "$T/unknown.info")" -eq 0
+	"$BEYLA" analyze -q -o "$T/unknown.db" "$cap" >/dev/null 2>&1
+	check_num "unknown Go version: the kernel's span of the request is there" \
+		"$(sqlite3 -batch -noheader "$T/unknown.db" "SELECT count(*) FROM spans WHERE kind='server' AND name='GET /hello' AND http_status_code=200")" -eq 1
+	stop_bg "$upid"
+else
+	_not_ok "the unknown-version goserver starts" "$(tail -n 3 "$T/unknown.log")"
+fi
+
 # --no-go: the kernel's view only.  HTTPS stays opaque (protocol 'tls', no
 # spans), plain HTTP is still parsed, and nothing is placed in the binary.
 cap=$T/nogo.bz.zst
