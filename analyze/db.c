@@ -9,25 +9,35 @@
 #include "schema_sql.h"
 
 enum {
-	ST_SPAN, ST_SPAN3, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_MAX
+	ST_SPAN, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_MAX
 };
 
-#define SPAN_COLS \
-	"INSERT INTO spans (span_id, trace_id, parent_id, kind, name, start_ns, end_ns," \
-	" duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns," \
-	" status, incomplete, http_method, url_path, url_query, http_route," \
-	" http_status_code, server_address, server_port, client_address, client_port," \
-	" protocol_version, user_agent, request_body_size, response_body_size," \
-	" service_name, pid, tid, conn_id, request_index) VALUES "
-#define SPAN_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-#define SPAN_NCOLS 33
+/* The attributes nearly every span has are columns of span_rows (the view
+ * span_attributes shows them as rows, under these keys and in this order);
+ * any other attribute is a row of span_attribute_rows.  A row each would
+ * be most of the rows to write. */
+static const char *const attr_columns[] = {
+	"url.scheme",
+	"http.request.header.content-type",
+	"http.response.header.content-type",
+	"error.type",
+	"network.peer.address",
+	"network.peer.port",
+};
+#define N_ATTR_COLUMNS (sizeof(attr_columns) / sizeof(attr_columns[0]))
+#define ATTR_BIND0 34 /* bind position of the first attribute column */
 
 static const char *const stmt_sql[ST_MAX] = {
-	[ST_SPAN] = SPAN_COLS SPAN_ROW,
-	/* A server span and its two children in one statement: a third of
-	 * the per-statement cost. */
-	[ST_SPAN3] = SPAN_COLS SPAN_ROW "," SPAN_ROW "," SPAN_ROW,
-	[ST_ATTR] = "INSERT INTO span_attributes (span_id, key, value) VALUES (?,?,?)",
+	[ST_SPAN] = "INSERT INTO span_rows (span_id, trace_id, parent_id, kind, name, start_ns, end_ns,"
+		    " duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns,"
+		    " status, incomplete, http_method, url_path, url_query, http_route,"
+		    " http_status_code, server_address, server_port, client_address, client_port,"
+		    " protocol_version, user_agent, request_body_size, response_body_size,"
+		    " service_name, pid, tid, conn_id, request_index,"
+		    " url_scheme, request_content_type, response_content_type, error_type,"
+		    " peer_address, peer_port)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_ATTR] = "INSERT INTO span_attribute_rows (span_id, key, value) VALUES (?,?,?)",
 	[ST_PROC] = "INSERT INTO processes (pid, ppid, exe, comm, cmdline, service_name,"
 		    " resource_attributes, flags, forked_from, first_seen_ns, exit_ns, exit_code)"
 		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -180,15 +190,15 @@ static void trace_bytes(struct bz_trace_id t, uint8_t out[16])
 	}
 }
 
-/* Binds s at columns base+1 .. base+SPAN_NCOLS; the trace id is written
- * into trace, which must live until the step. */
-static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_t trace[16])
+/* Binds s to the span_rows insert; the trace id is written into trace,
+ * which must live until the step. */
+static int bind_span(sqlite3_stmt *st, const struct bz_span *s, uint8_t trace[16])
 {
-	static const char *const kinds[] = { "server", "client", "internal" };
+	static const char *const kinds[] = { "server", "client" };
 	static const char *const statuses[] = { "unset", "ok", "error" };
-	int i = base + 1;
+	int i = 1;
 
-	if (s->kind < 0 || s->kind > 2 || s->status < 0 || s->status > 2 || !s->name)
+	if (s->kind < 0 || s->kind > 1 || s->status < 0 || s->status > 2 || !s->name)
 		return -EINVAL;
 	trace_bytes(s->trace, trace);
 	sqlite3_bind_int64(st, i++, (int64_t)s->span_id);
@@ -227,63 +237,48 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_
 	b_int(st, i++, s->tid);
 	b_int(st, i++, s->conn_id);
 	b_int(st, i++, s->request_index);
-	return 0;
+	for (unsigned c = 0; c < N_ATTR_COLUMNS; c++)
+		sqlite3_bind_null(st, ATTR_BIND0 + (int)c);
+	return i == ATTR_BIND0 ? 0 : -EINVAL;
 }
 
-static int write_attrs(struct bz_db *db, const struct bz_span *s)
+/* The column of an attribute key, or N_ATTR_COLUMNS: a row of its own. */
+static unsigned attr_column(const char *key)
 {
-	sqlite3_stmt *st = db->st[ST_ATTR];
-	int rc;
-
-	for (unsigned a = 0; a < s->nattrs && a < BZ_SPAN_ATTRS_MAX; a++) {
-		sqlite3_bind_int64(st, 1, (int64_t)s->span_id);
-		b_text(st, 2, s->attrs[a].key);
-		b_text(st, 3, s->attrs[a].value);
-		if ((rc = step_reset(db, st, "insert span attribute")))
-			return rc;
-	}
-	return 0;
-}
-
-int bz_db_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
-{
-	uint8_t trace[3][16];
-	sqlite3_stmt *st;
-	int rc;
-
-	if (n == 3) {
-		st = db->st[ST_SPAN3];
-		for (unsigned k = 0; k < 3; k++) {
-			if ((rc = bind_span(st, (int)k * SPAN_NCOLS, &s[k], trace[k]))) {
-				sqlite3_clear_bindings(st);
-				return rc;
-			}
-		}
-		if ((rc = step_reset(db, st, "insert spans")))
-			return rc;
-	} else {
-		st = db->st[ST_SPAN];
-		for (unsigned k = 0; k < n; k++) {
-			if ((rc = bind_span(st, 0, &s[k], trace[0])))
-				return rc;
-			if ((rc = step_reset(db, st, "insert span")))
-				return rc;
-			if ((rc = write_attrs(db, &s[k])))
-				return rc;
-		}
-		db->spans += n;
-		return 0;
-	}
-	db->spans += n;
-	for (unsigned k = 0; k < n; k++)
-		if ((rc = write_attrs(db, &s[k])))
-			return rc;
-	return 0;
+	for (unsigned c = 0; c < N_ATTR_COLUMNS; c++)
+		if (!strcmp(key, attr_columns[c]))
+			return c;
+	return N_ATTR_COLUMNS;
 }
 
 int bz_db_span(struct bz_db *db, const struct bz_span *s)
 {
-	return bz_db_spans(db, s, 1);
+	sqlite3_stmt *st = db->st[ST_SPAN], *at = db->st[ST_ATTR];
+	unsigned col[BZ_SPAN_ATTRS_MAX], n = s->nattrs < BZ_SPAN_ATTRS_MAX ? s->nattrs : BZ_SPAN_ATTRS_MAX;
+	uint8_t trace[16];
+	int rc;
+
+	if ((rc = bind_span(st, s, trace)))
+		return rc;
+	/* attributes with a column go in the span's row, the others after it */
+	for (unsigned a = 0; a < n; a++) {
+		col[a] = s->attrs[a].key ? attr_column(s->attrs[a].key) : N_ATTR_COLUMNS;
+		if (col[a] < N_ATTR_COLUMNS)
+			b_text(st, ATTR_BIND0 + (int)col[a], s->attrs[a].value);
+	}
+	if ((rc = step_reset(db, st, "insert span")))
+		return rc;
+	db->spans += s->kind == BZ_SPAN_SERVER ? 3 : 1; /* rows of the view spans */
+	for (unsigned a = 0; a < n; a++) {
+		if (col[a] < N_ATTR_COLUMNS)
+			continue;
+		sqlite3_bind_int64(at, 1, (int64_t)s->span_id);
+		b_text(at, 2, s->attrs[a].key);
+		b_text(at, 3, s->attrs[a].value);
+		if ((rc = step_reset(db, at, "insert span attribute")))
+			return rc;
+	}
+	return 0;
 }
 
 int bz_db_process(struct bz_db *db, const struct bz_db_process *p)

@@ -28,7 +28,8 @@ struct bz_span_attr {
 	const char *key, *value;
 };
 
-/* One row of spans (+ its span_attributes).  Strings: NULL or "" store NULL. */
+/* One server or client span (+ its span_attributes).  Strings: NULL or ""
+ * store NULL. */
 struct bz_span {
 	uint64_t span_id;
 	uint64_t parent_id;        /* 0: root */
@@ -90,9 +91,10 @@ struct bz_db;
  * works), creates the tables and begins the transaction.  On failure *out is
  * untouched and err holds a message. */
 int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen);
+/* Stores a server or client span and its attributes.  A server span's two
+ * internal children ("in queue", "processing") are not stored: the view
+ * `spans` derives them from its columns (schema/spans.sql). */
 int bz_db_span(struct bz_db *db, const struct bz_span *s);
-/* n spans at once (3 is the fast path: a server span and its children). */
-int bz_db_spans(struct bz_db *db, const struct bz_span *s, unsigned n);
 int bz_db_process(struct bz_db *db, const struct bz_db_process *p);
 int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c);
 int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c);

@@ -20,6 +20,9 @@
  * maintain while loading (random ids made index building most of the
  * analysis time). */
 enum { SALT_PREFIX = 1, SALT_TRACE_HI = 2 };
+/* The low two bits of a span id: 0 for a server or client span; a server
+ * span's children "in queue" and "processing" (1, 2) exist only in the
+ * database's view `spans`, which derives them (schema/spans.sql). */
 enum { ROLE_SPAN = 0, ROLE_QUEUE = 1, ROLE_PROC = 2 };
 #define SEQ_BITS 38
 
@@ -305,13 +308,13 @@ static void flags_text(uint32_t f, char *out, size_t cap)
 
 static int64_t to_unix(const struct bz_spanner *sp, uint64_t mono) { return bz_mono_to_unix(mono, sp->mono_to_unix); }
 
-static void write_spans(struct bz_spanner *sp, const struct bz_span *s, unsigned n)
+static void write_span(struct bz_spanner *sp, const struct bz_span *s)
 {
 	int rc;
 
 	if (sp->err)
 		return;
-	if ((rc = bz_db_spans(sp->db, s, n)))
+	if ((rc = bz_db_span(sp->db, s)))
 		sp->err = rc;
 }
 
@@ -441,7 +444,6 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		}
 		s.status = incomplete ? BZ_STATUS_UNSET : r->status >= 400 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		sp->n.client++;
-		proc_start = start;
 	}
 	if (s.status == BZ_STATUS_ERROR) {
 		snprintf(err_type, sizeof(err_type), "%u", r->status);
@@ -450,36 +452,12 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.start_ns = to_unix(sp, start);
 	s.end_ns = to_unix(sp, end);
 	sp->n.incomplete += !!incomplete;
-	if (!p->server) {
-		write_spans(sp, &s, 1);
-		return;
-	}
-
-	/* The two children that tile the server span. */
-	struct bz_span k[3];
-	k[0] = s;
-	bz_span_init(&k[1]);
-	k[1].kind = BZ_SPAN_INTERNAL;
-	k[1].parent_id = p->span_id;
-	k[1].trace = p->trace;
-	k[1].status = incomplete ? BZ_STATUS_UNSET : BZ_STATUS_OK;
-	k[1].incomplete = incomplete;
-	k[1].service_name = p->service;
-	k[1].pid = s.pid;
-	k[1].tid = s.tid;
-	k[1].conn_id = s.conn_id;
-	k[1].request_index = s.request_index;
-	k[2] = k[1];
-	k[1].span_id = p->span_id | ROLE_QUEUE;
-	k[1].name = "in queue";
-	k[1].start_ns = to_unix(sp, start);
-	k[1].end_ns = to_unix(sp, proc_start);
-	k[2].span_id = p->span_id | ROLE_PROC;
-	k[2].name = "processing";
-	k[2].start_ns = to_unix(sp, proc_start);
-	k[2].end_ns = to_unix(sp, end);
-	write_spans(sp, k, 3);
-	sp->n.internal += 2;
+	/* A server span's two children, "in queue" [start, proc_start) and
+	 * "processing" [proc_start, end), are derived from its start_ns and
+	 * queue_ns by the database's view (ids: span_id | 1, span_id | 2). */
+	write_span(sp, &s);
+	if (p->server)
+		sp->n.internal += 2;
 }
 
 static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,

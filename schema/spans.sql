@@ -1,6 +1,6 @@
 -- spans.sql - the database `beyla analyze` writes from a capture.
 --
--- Version 2 (PRAGMA user_version).  A reader checks user_version before
+-- Version 3 (PRAGMA user_version).  A reader checks user_version before
 -- trusting a column; columns are only added (new version) or documented as
 -- deprecated, never changed in meaning.  docs/analysis.md explains how spans
 -- are built from the capture; this file says what every column holds.
@@ -28,7 +28,7 @@
 -- and kept up to date while loading, which costs little; an index on keys
 -- that arrive in random order is cheaper to build at the end, in one sort.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- One row: the capture this database was made from.
 CREATE TABLE capture (
@@ -107,19 +107,25 @@ CREATE TABLE connections (
                              -- whose spans may be wrong; NULL if not closed in the capture
 );
 
--- Spans, OpenTelemetry style.  (The CHECKs use OR, not IN (...): SQLite
--- builds an ephemeral table for an IN list on every insert, which made bulk
--- loading three times slower.)  Every server span has exactly two children
--- of kind 'internal', "in queue" and "processing", that tile it:
--- child.start_ns/end_ns cover [start, processing start) and
--- [processing start, end), so queue_ns + processing_ns = duration_ns.
-CREATE TABLE spans (
+-- Spans, OpenTelemetry style: read them from the view `spans` (below).
+-- (The CHECKs use OR, not IN (...): SQLite builds an ephemeral table for an
+-- IN list on every insert, which made bulk loading three times slower.)
+--
+-- Storage: span_rows holds the server and client spans; the view `spans`
+-- adds the two children of kind 'internal' of every server span, "in
+-- queue" and "processing", computed from their parent's columns (they
+-- hold nothing else: storing them tripled the rows to write and index).
+-- They tile the server span: [start_ns, start_ns + queue_ns) and
+-- [start_ns + queue_ns, end_ns), so queue_ns + processing_ns = duration_ns.
+-- Their span ids are the parent's with the low two bits 01 and 10 (a
+-- server or client span's id ends in 00).
+CREATE TABLE span_rows (
   span_id            INTEGER PRIMARY KEY, -- 64-bit span id (see Conventions)
   trace_id           BLOB NOT NULL,       -- 16-byte trace id
   parent_id          INTEGER,  -- span_id of the parent, NULL for a root span
-  kind               TEXT NOT NULL  -- 'server', 'client' or 'internal'
-                     CHECK (kind = 'server' OR kind = 'client' OR kind = 'internal'),
-  name               TEXT NOT NULL,  -- "{method} {route}", or "in queue" / "processing"
+  kind               TEXT NOT NULL  -- 'server' or 'client' ('internal' in the view)
+                     CHECK (kind = 'server' OR kind = 'client'),
+  name               TEXT NOT NULL,  -- "{method} {route}" (children: "in queue" / "processing")
   start_ns           INTEGER NOT NULL,
   end_ns             INTEGER NOT NULL,
   duration_ns        INTEGER NOT NULL, -- end_ns - start_ns
@@ -149,16 +155,66 @@ CREATE TABLE spans (
   pid                INTEGER,  -- process.pid
   tid                INTEGER,  -- thread.id: read the request (server) / wrote it (client)
   conn_id            INTEGER,  -- connections.conn_id
-  request_index      INTEGER   -- 0-based number of the request on its connection
+  request_index      INTEGER,  -- 0-based number of the request on its connection
+  -- Attributes nearly every span has, stored here rather than as rows of
+  -- span_attribute_rows; the view span_attributes shows them as rows.
+  url_scheme            TEXT,  -- url.scheme: 'http' / 'https'
+  request_content_type  TEXT,  -- http.request.header.content-type
+  response_content_type TEXT,  -- http.response.header.content-type
+  error_type            TEXT,  -- error.type: the status code of an error span
+  peer_address          TEXT,  -- network.peer.address (client spans)
+  peer_port             TEXT   -- network.peer.port (client spans)
 );
 
--- Attributes that are not columns of spans: key is the OpenTelemetry name
--- (or beyla.* for the analyzer's own facts), value is text.
-CREATE TABLE span_attributes (
+-- Every span: server and client spans as stored, then the two internal
+-- children of each server span.
+CREATE VIEW spans AS
+SELECT span_id, trace_id, parent_id, kind, name, start_ns, end_ns, duration_ns,
+       queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns, status, incomplete,
+       http_method, url_path, url_query, http_route, http_status_code, server_address,
+       server_port, client_address, client_port, protocol_version, user_agent,
+       request_body_size, response_body_size, service_name, pid, tid, conn_id, request_index
+FROM span_rows
+UNION ALL
+SELECT span_id | 1, trace_id, span_id, 'internal', 'in queue', start_ns, start_ns + queue_ns,
+       queue_ns, NULL, NULL, NULL, NULL, NULL,
+       CASE WHEN incomplete THEN 'unset' ELSE 'ok' END, incomplete,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       service_name, pid, tid, conn_id, request_index
+FROM span_rows WHERE kind = 'server'
+UNION ALL
+SELECT span_id | 2, trace_id, span_id, 'internal', 'processing', start_ns + queue_ns, end_ns,
+       processing_ns, NULL, NULL, NULL, NULL, NULL,
+       CASE WHEN incomplete THEN 'unset' ELSE 'ok' END, incomplete,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       service_name, pid, tid, conn_id, request_index
+FROM span_rows WHERE kind = 'server';
+
+-- Attributes that are not columns of spans, as stored: the rarer ones.
+CREATE TABLE span_attribute_rows (
   span_id INTEGER NOT NULL,  -- spans.span_id
   key     TEXT NOT NULL,
   value   TEXT
 );
+
+-- Every attribute that is not a column of spans: key is the OpenTelemetry
+-- name (or beyla.* for the analyzer's own facts), value is text.
+CREATE VIEW span_attributes AS
+SELECT span_id, key, value FROM span_attribute_rows
+UNION ALL
+SELECT span_id, 'url.scheme', url_scheme FROM span_rows WHERE url_scheme IS NOT NULL
+UNION ALL
+SELECT span_id, 'http.request.header.content-type', request_content_type
+FROM span_rows WHERE request_content_type IS NOT NULL
+UNION ALL
+SELECT span_id, 'http.response.header.content-type', response_content_type
+FROM span_rows WHERE response_content_type IS NOT NULL
+UNION ALL
+SELECT span_id, 'error.type', error_type FROM span_rows WHERE error_type IS NOT NULL
+UNION ALL
+SELECT span_id, 'network.peer.address', peer_address FROM span_rows WHERE peer_address IS NOT NULL
+UNION ALL
+SELECT span_id, 'network.peer.port', peer_port FROM span_rows WHERE peer_port IS NOT NULL;
 
 -- Per-probe counters from the last STATS block: what may be missing.
 CREATE TABLE drops (
@@ -176,23 +232,22 @@ CREATE TABLE parse_stats (
 
 -- Indexes kept up to date while loading: their keys arrive nearly in order
 -- (ids grow with the requests).  span_id, the table's key, needs none.
-CREATE INDEX spans_by_trace ON spans (trace_id);
-CREATE INDEX spans_by_parent ON spans (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX spans_by_trace ON span_rows (trace_id);
+CREATE INDEX spans_by_parent ON span_rows (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX processes_by_pid ON processes (pid);
 
 -- @after-load
 
 -- Indexes built once all rows are in (keys in random order, or costlier to
 -- keep while loading than to build in one sort).  Internal spans ("in
--- queue", "processing") are reached through their parent, so the time,
--- connection and route indexes leave them out.  spans_by_route covers the
--- columns route_stats reads: the percentiles come from the index alone,
--- in order, without a lookup per span.
-CREATE INDEX spans_by_start ON spans (start_ns) WHERE kind <> 'internal';
-CREATE INDEX spans_by_conn ON spans (conn_id, request_index) WHERE kind <> 'internal';
-CREATE INDEX spans_by_route ON spans (service_name, kind, http_route, http_method, duration_ns,
-  status, queue_ns, incomplete) WHERE kind <> 'internal';
-CREATE INDEX span_attributes_by_span ON span_attributes (span_id, key);
+-- queue", "processing") are reached through their parent.  spans_by_route
+-- covers the columns route_stats reads: the percentiles come from the
+-- index alone, in order, without a lookup per span.
+CREATE INDEX spans_by_start ON span_rows (start_ns);
+CREATE INDEX spans_by_conn ON span_rows (conn_id, request_index);
+CREATE INDEX spans_by_route ON span_rows (service_name, kind, http_route, http_method, duration_ns,
+  status, queue_ns, incomplete);
+CREATE INDEX span_attributes_by_span ON span_attribute_rows (span_id, key);
 
 -- Requests per service, kind and route over complete spans: counts, error
 -- rate, nearest-rank percentiles of the duration, and the share of the total
@@ -202,8 +257,8 @@ WITH ranked AS (
   SELECT service_name, kind, http_route, http_method, status, duration_ns, queue_ns,
          ROW_NUMBER() OVER w AS rn,
          COUNT(*) OVER (PARTITION BY service_name, kind, http_route, http_method) AS n
-  FROM spans
-  WHERE kind <> 'internal' AND incomplete = 0
+  FROM span_rows
+  WHERE incomplete = 0
   WINDOW w AS (PARTITION BY service_name, kind, http_route, http_method ORDER BY duration_ns)
 )
 SELECT service_name AS service,
@@ -226,8 +281,8 @@ WITH ranked AS (
   SELECT service_name, kind, status, duration_ns, queue_ns,
          ROW_NUMBER() OVER (PARTITION BY service_name, kind ORDER BY duration_ns) AS rn,
          COUNT(*) OVER (PARTITION BY service_name, kind) AS n
-  FROM spans
-  WHERE kind <> 'internal' AND incomplete = 0
+  FROM span_rows
+  WHERE incomplete = 0
 )
 SELECT service_name AS service,
        kind,
@@ -252,7 +307,7 @@ SELECT printf('%016x', span_id) AS span_id, lower(hex(trace_id)) AS trace_id,
        recv_queue_ns / 1e6 AS recv_queue_ms,
        processing_ns / 1e6 AS processing_ms,
        status, incomplete, pid, tid, conn_id, request_index
-FROM spans
+FROM span_rows
 WHERE kind = 'server'
 ORDER BY duration_ns DESC;
 
