@@ -711,6 +711,88 @@ static void test_many_requests(void **state)
 	unlink(c.path);
 }
 
+/* The summary `beyla analyze` prints computes its percentiles in C from
+ * one ordered walk; it must print what the route_stats view says, for
+ * several services, kinds and routes, with errors and incomplete spans. */
+static void test_summary_matches_route_stats(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	static const char *const paths[] = { "/item/%d", "/cart", "/order/%d/lines", "/" };
+	char *got = NULL, *want = NULL;
+	size_t got_len = 0, want_len = 0;
+
+	cap_open(&c);
+	cap_proc(&c, 300, "/srv/alpha", "alpha");
+	cap_proc(&c, 301, "/srv/beta", "beta");
+	uint64_t t = T(1);
+	for (int k = 0; k < 12; k++) {
+		uint32_t pid = k % 3 ? 300 : 301;
+		uint64_t conn = 2000 + (uint64_t)k;
+		ev_open(&c, conn, BZ_ROLE_ACCEPTED, t + 10, t, t - 5, 80, (uint16_t)(30000 + k), pid);
+		for (int i = 0; i < 37 + 5 * k; i++) {
+			char req[96], resp[96];
+			unsigned p = (unsigned)(i * 7 + k) % 4;
+			uint64_t dur = 1000 * (100 + (uint64_t)(i * 7919 + k * 104729) % 5000); /* 0.1-5.1 ms */
+			char path[32];
+			snprintf(path, sizeof(path), paths[p], i);
+			snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: h\r\n\r\n", p == 2 ? "POST" : "GET", path);
+			snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nContent-Length: 2\r\n\r\nok",
+				 i % 11 == 3 ? 500 : i % 13 == 5 ? 404 : 200);
+			t += 6000000;
+			ev_data(&c, conn, BZ_DIR_IN, t + 100, t + 50, t, pid, pid, req);
+			if (k == 5 && i == 36) /* the last request of one connection: no response */
+				break;
+			ev_data(&c, conn, BZ_DIR_OUT, t + 100 + dur, t + dur, 0, pid, pid, resp);
+		}
+		if (k != 5)
+			ev_close(&c, conn, t + 5900000, pid);
+		cap_events(&c);
+	}
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	sqlite3 *h = bz_db_handle(db);
+	assert_true(sum.spans.incomplete >= 1);
+
+	FILE *out = open_memstream(&got, &got_len);
+	assert_non_null(out);
+	assert_int_equal(bz_report_summary(h, out), 0);
+	fclose(out);
+
+	/* the same table, formatted from the view */
+	sqlite3_stmt *st;
+	out = open_memstream(&want, &want_len);
+	assert_non_null(out);
+	fprintf(out, "%-7s  %-6s  %-17s  %-6s  %8s  %6s  %9s  %9s  %9s  %6s\n", "SERVICE", "KIND", "ROUTE",
+		"METHOD", "REQUESTS", "ERRORS", "P50_MS", "P95_MS", "P99_MS", "QUEUE%");
+	assert_int_equal(sqlite3_prepare_v2(h,
+					    "SELECT service, kind, route, method, requests, errors, p50_ns, p95_ns,"
+					    " p99_ns, queue_share FROM route_stats"
+					    " ORDER BY service, kind DESC, requests DESC, route, method",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	int groups = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char q[16] = "-";
+		if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+			snprintf(q, sizeof(q), "%.1f", sqlite3_column_double(st, 9) * 100);
+		fprintf(out, "%-7s  %-6s  %-17s  %-6s  %8lld  %6lld  %9.3f  %9.3f  %9.3f  %6s\n",
+			sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+			sqlite3_column_text(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+			sqlite3_column_double(st, 6) / 1e6, sqlite3_column_double(st, 7) / 1e6,
+			sqlite3_column_double(st, 8) / 1e6, q);
+		groups++;
+	}
+	sqlite3_finalize(st);
+	fclose(out);
+	assert_int_equal(groups, 8); /* 2 services x 4 routes */
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 /* The client sent its request long after connecting: no accept-queue wait.
  * Two pipelined requests in one read: the second waits for the first's
  * response. */
@@ -898,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_preexisting_and_unknown_conns),
 		cmocka_unit_test(test_not_a_capture),
 		cmocka_unit_test(test_many_requests),
+		cmocka_unit_test(test_summary_matches_route_stats),
 		cmocka_unit_test(test_late_request_and_pipelining),
 		cmocka_unit_test(test_ambiguous_parent),
 		cmocka_unit_test(test_golden_dump),
