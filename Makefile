@@ -19,7 +19,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
               -DBEYLA_VERSION='"$(VERSION)"' -I$(BUILD) -I. $(EXTRA_CFLAGS)
-LDLIBS     := -lbpf -lelf -ldw -lcapstone -lz -lzstd -lsqlite3 -lcurl -lm
+LDLIBS     := -lbpf -lelf -ldw -lcapstone -lz -lzstd -lsqlite3 -lcurl -lm -lpthread
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 BPF_SRC    := bpf/beyla.bpf.c

@@ -5,12 +5,8 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "db.h"
+#include "db_int.h"
 #include "schema_sql.h"
-
-enum {
-	ST_SPAN, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_MAX
-};
 
 /* The attributes nearly every span has are columns of span_rows (the view
  * span_attributes shows them as rows, under these keys and in this order);
@@ -54,14 +50,6 @@ static const char *const stmt_sql[ST_MAX] = {
 		       " VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_DROP] = "INSERT OR REPLACE INTO drops (probe, emitted, lost, missed) VALUES (?,?,?,?)",
 	[ST_STAT] = "INSERT OR REPLACE INTO parse_stats (name, value) VALUES (?,?)",
-};
-
-struct bz_db {
-	sqlite3 *h;
-	sqlite3_stmt *st[ST_MAX];
-	int in_tx;
-	uint64_t spans;
-	char err[256];
 };
 
 void bz_span_init(struct bz_span *s)
@@ -121,6 +109,8 @@ void bz_db_close(struct bz_db **dbp)
 	if (!dbp || !*dbp)
 		return;
 	db = *dbp;
+	if (db->q)
+		bz_db_queue_stop(db, 1); /* what is still queued would be rolled back */
 	for (int i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(db->st[i]);
 	if (db->in_tx)
@@ -251,7 +241,7 @@ static unsigned attr_column(const char *key)
 	return N_ATTR_COLUMNS;
 }
 
-int bz_db_span(struct bz_db *db, const struct bz_span *s)
+static int db_span_now(struct bz_db *db, const struct bz_span *s)
 {
 	sqlite3_stmt *st = db->st[ST_SPAN], *at = db->st[ST_ATTR];
 	unsigned col[BZ_SPAN_ATTRS_MAX], n = s->nattrs < BZ_SPAN_ATTRS_MAX ? s->nattrs : BZ_SPAN_ATTRS_MAX;
@@ -268,7 +258,6 @@ int bz_db_span(struct bz_db *db, const struct bz_span *s)
 	}
 	if ((rc = step_reset(db, st, "insert span")))
 		return rc;
-	db->spans += s->kind == BZ_SPAN_SERVER ? 3 : 1; /* rows of the view spans */
 	for (unsigned a = 0; a < n; a++) {
 		if (col[a] < N_ATTR_COLUMNS)
 			continue;
@@ -281,7 +270,7 @@ int bz_db_span(struct bz_db *db, const struct bz_span *s)
 	return 0;
 }
 
-int bz_db_process(struct bz_db *db, const struct bz_db_process *p)
+static int db_process_now(struct bz_db *db, const struct bz_db_process *p)
 {
 	sqlite3_stmt *st = db->st[ST_PROC];
 	int i = 1;
@@ -301,7 +290,7 @@ int bz_db_process(struct bz_db *db, const struct bz_db_process *p)
 	return step_reset(db, st, "insert process");
 }
 
-int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c)
+static int db_conn_now(struct bz_db *db, const struct bz_db_conn *c)
 {
 	sqlite3_stmt *st = db->st[ST_CONN];
 	int i = 1;
@@ -332,7 +321,7 @@ int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c)
 	return step_reset(db, st, "insert connection");
 }
 
-int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c)
+static int db_capture_now(struct bz_db *db, const struct bz_db_capture *c)
 {
 	sqlite3_stmt *st = db->st[ST_CAPTURE];
 	int i = 1;
@@ -366,7 +355,7 @@ int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c)
 	return step_reset(db, st, "insert capture");
 }
 
-int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t lost, uint64_t missed)
+static int db_drop_now(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t lost, uint64_t missed)
 {
 	sqlite3_stmt *st = db->st[ST_DROP];
 
@@ -377,7 +366,7 @@ int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t l
 	return step_reset(db, st, "insert drops");
 }
 
-int bz_db_stat(struct bz_db *db, const char *name, int64_t value)
+static int db_stat_now(struct bz_db *db, const char *name, int64_t value)
 {
 	sqlite3_stmt *st = db->st[ST_STAT];
 
@@ -386,11 +375,61 @@ int bz_db_stat(struct bz_db *db, const char *name, int64_t value)
 	return step_reset(db, st, "insert parse_stats");
 }
 
+int bz_db_run_op(struct bz_db *db, enum bz_db_op op, const void *rec)
+{
+	const struct bz_db_drop_row *d = rec;
+	const struct bz_db_stat_row *t = rec;
+
+	switch (op) {
+	case OP_SPAN: return db_span_now(db, rec);
+	case OP_PROC: return db_process_now(db, rec);
+	case OP_CONN: return db_conn_now(db, rec);
+	case OP_CAPTURE: return db_capture_now(db, rec);
+	case OP_DROP: return db_drop_now(db, d->probe, d->emitted, d->lost, d->missed);
+	case OP_STAT: return db_stat_now(db, t->name, t->value);
+	default: return -EINVAL;
+	}
+}
+
+/* Runs op now, or hands it to the writer thread when there is one. */
+static int db_op(struct bz_db *db, enum bz_db_op op, const void *rec)
+{
+	return db->q ? bz_db_queue_put(db, op, rec) : bz_db_run_op(db, op, rec);
+}
+
+int bz_db_span(struct bz_db *db, const struct bz_span *s)
+{
+	if (s->kind != BZ_SPAN_SERVER && s->kind != BZ_SPAN_CLIENT)
+		return -EINVAL;
+	db->spans += s->kind == BZ_SPAN_SERVER ? 3 : 1; /* rows of the view spans */
+	return db_op(db, OP_SPAN, s);
+}
+
+int bz_db_process(struct bz_db *db, const struct bz_db_process *p) { return db_op(db, OP_PROC, p); }
+
+int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c) { return db_op(db, OP_CONN, c); }
+
+int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c) { return db_op(db, OP_CAPTURE, c); }
+
+int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t lost, uint64_t missed)
+{
+	struct bz_db_drop_row d = { probe, emitted, lost, missed };
+	return db_op(db, OP_DROP, &d);
+}
+
+int bz_db_stat(struct bz_db *db, const char *name, int64_t value)
+{
+	struct bz_db_stat_row t = { name, value };
+	return db_op(db, OP_STAT, &t);
+}
+
 int bz_db_finish(struct bz_db *db)
 {
 	const char *split = strstr(bz_schema_sql, BZ_SCHEMA_AFTER_LOAD);
 	int rc;
 
+	if (db->q && (rc = bz_db_queue_stop(db, 0)))
+		return rc;
 	if (!db->in_tx)
 		return -EINVAL;
 	if ((rc = exec_sql(db, "COMMIT", "commit")))
@@ -403,6 +442,13 @@ int bz_db_finish(struct bz_db *db)
 
 uint64_t bz_db_span_count(const struct bz_db *db) { return db ? db->spans : 0; }
 
-const char *bz_db_errmsg(const struct bz_db *db) { return db ? db->err : "no database"; }
+const char *bz_db_errmsg(struct bz_db *db)
+{
+	if (!db)
+		return "no database";
+	if (db->q) /* the writer may still be writing the message: end it first */
+		bz_db_queue_stop(db, 1);
+	return db->err;
+}
 
 struct sqlite3 *bz_db_handle(struct bz_db *db) { return db ? db->h : NULL; }

@@ -91,6 +91,13 @@ struct bz_db;
  * works), creates the tables and begins the transaction.  On failure *out is
  * untouched and err holds a message. */
 int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen);
+/* From now on the statements run in a thread of their own, while the
+ * caller goes on analysing: the functions below copy what they are given
+ * and return at once (an SQLite error surfaces on a later call, or from
+ * bz_db_finish).  Returns 0, or a negative errno and the database stays
+ * synchronous.  Without it, every function runs its statement before
+ * returning. */
+int bz_db_start_writer(struct bz_db *db);
 /* Stores a server or client span and its attributes.  A server span's two
  * internal children ("in queue", "processing") are not stored: the view
  * `spans` derives them from its columns (schema/spans.sql). */
@@ -102,9 +109,11 @@ int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t l
 int bz_db_stat(struct bz_db *db, const char *name, int64_t value);
 /* Commits, then creates indexes and views. */
 int bz_db_finish(struct bz_db *db);
-/* Rows written so far to spans. */
+/* Rows of the view spans handed in so far (a server span counts 3). */
 uint64_t bz_db_span_count(const struct bz_db *db);
-const char *bz_db_errmsg(const struct bz_db *db);
+/* The last error's message (ends the writer thread, if any: call it once
+ * the database has failed). */
+const char *bz_db_errmsg(struct bz_db *db);
 /* The SQLite handle, for reports over a finished database. */
 struct sqlite3 *bz_db_handle(struct bz_db *db);
 /* Closes (rolling back an unfinished transaction); accepts NULL, clears *dbp. */

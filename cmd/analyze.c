@@ -262,6 +262,9 @@ int cmd_analyze(int argc, char **argv)
 		fprintf(stderr, "beyla analyze: %s\n", err);
 		goto done;
 	}
+	/* SQLite's inserts on the second CPU while this thread parses (if no
+	 * thread can be made, the same work runs here, only slower) */
+	bz_db_start_writer(db);
 
 	tty = !o.quiet && isatty(STDERR_FILENO);
 	if (tty && stat(o.path, &sb) == 0)

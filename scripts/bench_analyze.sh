@@ -5,7 +5,8 @@
 # Generates synthetic captures with tests/tools/gen_capture.c (built here
 # against build/libbeyla.a: one keep-alive server, CONNS connections open at
 # a time, every 10th request calling a backend), then times
-# `beyla analyze -q` on each under /usr/bin/time -v and prints, per size:
+# `beyla analyze` (summary table included: what a user waits for) on each
+# under /usr/bin/time -v and prints, per size:
 # events/s and spans/s (server spans, and all span rows: server + client +
 # the two internal children of each server span) by wall-clock time and by
 # CPU time (user + system; the wall clock suffers when the machine is
@@ -50,7 +51,7 @@ for n in $SIZES; do
 	srv=$(sed -n 's/.*server_spans=\([0-9]*\).*/\1/p' <<<"$gen_out")
 	cli=$(sed -n 's/.*client_spans=\([0-9]*\).*/\1/p' <<<"$gen_out")
 	rm -f "$db"
-	/usr/bin/time -v -o "$T/time.txt" "$BEYLA" analyze -q -f -o "$db" "$cap" >"$T/analyze.log" 2>&1 ||
+	/usr/bin/time -v -o "$T/time.txt" "$BEYLA" analyze -f -o "$db" "$cap" >"$T/analyze.log" 2>&1 ||
 		die "beyla analyze failed: $(tail -n 5 "$T/analyze.log")"
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$T/time.txt")
 	cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$T/time.txt")

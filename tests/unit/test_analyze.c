@@ -237,6 +237,7 @@ static struct bz_db *analyse(const char *path, struct bz_analysis_summary *sum)
 
 	assert_int_equal(bz_reader_open_file(&r, path), 0);
 	assert_int_equal(bz_db_create(&db, ":memory:", err, sizeof(err)), 0);
+	assert_int_equal(bz_db_start_writer(db), 0); /* as `beyla analyze` does */
 	assert_int_equal(bz_analyze(r, db, path, NULL, NULL, sum), 0);
 	bz_reader_free(&r);
 	return db;
@@ -793,6 +794,130 @@ static void test_summary_matches_route_stats(void **state)
 	unlink(c.path);
 }
 
+/* A capture with server and client spans, attributes and several
+ * processes, written in batches (for the writer-thread tests). */
+static void busy_capture(struct cap *c, int conns, int per)
+{
+	cap_open(c);
+	cap_proc(c, 300, "/srv/app", "front");
+	cap_proc(c, 301, "/srv/other", NULL);
+	uint64_t t = T(1);
+	for (int k = 0; k < conns; k++) {
+		uint32_t pid = k % 2 ? 300 : 301;
+		uint64_t conn = 5000 + (uint64_t)k, out = 9000 + (uint64_t)k;
+		ev_open(c, conn, BZ_ROLE_ACCEPTED, t + 10, t, t - 5, 80, (uint16_t)(20000 + k), pid);
+		ev_open(c, out, BZ_ROLE_CONNECTED, t + 20, t + 15, t + 12, 40000, 6379, pid);
+		for (int i = 0; i < per; i++) {
+			char req[128];
+			snprintf(req, sizeof(req), "POST /item/%d?token=s3cret HTTP/1.1\r\nHost: h\r\n"
+				 "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", i);
+			t += 10000;
+			ev_data(c, conn, BZ_DIR_IN, t + 100, t + 50, t, pid, pid, req);
+			ev_data(c, out, BZ_DIR_OUT, t + 300, t + 250, 0, pid, pid, "GET /cache HTTP/1.1\r\nHost: cache\r\n\r\n");
+			ev_data(c, out, BZ_DIR_IN, t + 600, t + 550, t + 500, pid, pid,
+				"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+			ev_data(c, conn, BZ_DIR_OUT, t + 900, t + 800, 0, pid, pid,
+				i % 5 ? "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+				      : "HTTP/1.1 503 X\r\nContent-Length: 0\r\n\r\n");
+		}
+		ev_close(c, conn, t + 950, pid);
+		if (c->nev > 5000)
+			cap_events(c);
+	}
+	cap_close(c, 1);
+}
+
+/* Everything in the database, as text, in a stable order. */
+static char *db_text(struct bz_db *db)
+{
+	static const char *const queries[] = {
+		"select * from spans order by span_id",
+		"select span_id, key, value from span_attributes order by 1, 2, 3",
+		"select * from connections order by conn_id",
+		"select * from processes order by pid, first_seen_ns",
+		"select * from capture",
+		"select * from parse_stats order by name",
+		"select * from route_stats order by 1, 2, 3, 4",
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_prepare_v2(bz_db_handle(db), queries[i], -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				const unsigned char *v = sqlite3_column_text(st, c);
+				fprintf(out, "%s|", v ? (const char *)v : "NULL");
+			}
+			fputc('\n', out);
+		}
+		sqlite3_finalize(st);
+	}
+	fclose(out);
+	return text;
+}
+
+/* The writer thread writes what the synchronous writer does, row for row. */
+static void test_writer_thread_same_rows(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum1, sum2;
+	struct bz_reader *r = NULL;
+	struct bz_db *sync_db = NULL;
+	char err[256];
+
+	busy_capture(&c, 60, 40); /* ~10k spans: many batches */
+	struct bz_db *async_db = analyse(c.path, &sum1);
+	assert_int_equal(bz_reader_open_file(&r, c.path), 0);
+	assert_int_equal(bz_db_create(&sync_db, ":memory:", err, sizeof(err)), 0);
+	assert_int_equal(bz_analyze(r, sync_db, c.path, NULL, NULL, &sum2), 0);
+	bz_reader_free(&r);
+	assert_int_equal(sum1.spans.server, 60 * 40);
+	assert_int_equal(sum1.spans.client, 60 * 40);
+	assert_int_equal(q_int(async_db, "select count(*) from spans"), 3 * 60 * 40 + 60 * 40);
+	assert_int_equal(bz_db_span_count(async_db), 3 * 60 * 40 + 60 * 40);
+	assert_int_equal(q_int(async_db, "select count(*) from span_attributes where key = 'error.type'"),
+			 60 * 40 + 60 * 8);
+	char *a = db_text(async_db), *b = db_text(sync_db);
+	assert_true(strlen(a) > 100000);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	bz_db_close(&async_db);
+	bz_db_close(&sync_db);
+	unlink(c.path);
+}
+
+/* An SQLite error in the writer thread (here: the database may not grow)
+ * ends the analysis with the error and its message; closing cleans up. */
+static void test_writer_thread_error(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct bz_reader *r = NULL;
+	struct bz_db *db = NULL;
+	char err[256], path[] = "/tmp/beyla-test-db-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	busy_capture(&c, 60, 40);
+	assert_int_equal(bz_reader_open_file(&r, c.path), 0);
+	assert_int_equal(bz_db_create(&db, path, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(bz_db_handle(db), "PRAGMA max_page_count = 20", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(bz_db_start_writer(db), 0);
+	assert_int_not_equal(bz_analyze(r, db, c.path, NULL, NULL, &sum), 0);
+	assert_non_null(strstr(sum.err, "full"));
+	assert_non_null(strstr(bz_db_errmsg(db), "full"));
+	bz_reader_free(&r);
+	bz_db_close(&db);
+	unlink(path);
+	unlink(c.path);
+}
+
 /* The client sent its request long after connecting: no accept-queue wait.
  * Two pipelined requests in one read: the second waits for the first's
  * response. */
@@ -981,6 +1106,8 @@ int main(void)
 		cmocka_unit_test(test_not_a_capture),
 		cmocka_unit_test(test_many_requests),
 		cmocka_unit_test(test_summary_matches_route_stats),
+		cmocka_unit_test(test_writer_thread_same_rows),
+		cmocka_unit_test(test_writer_thread_error),
 		cmocka_unit_test(test_late_request_and_pipelining),
 		cmocka_unit_test(test_ambiguous_parent),
 		cmocka_unit_test(test_golden_dump),
