@@ -10,7 +10,8 @@
  * A record in a batch: struct rec_hdr, the row's struct, then its strings.
  * In the copied struct every string pointer holds the string's offset in
  * the record + 1 (0 for NULL) until the writer turns it back into a
- * pointer.  Every `const char *` field of the row structs must be listed
+ * pointer.  A record larger than a batch (a process with a huge command
+ * line) travels alone in a batch of its size.  Every `const char *` field of the row structs must be listed
  * in string_fields() below. */
 #include <errno.h>
 #include <pthread.h>
@@ -26,9 +27,9 @@
 #define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 
 struct batch {
-	size_t len;
+	size_t len, cap;  /* cap: BATCH_BYTES, or more for one record that needs it */
 	struct batch *next;
-	unsigned char buf[BATCH_BYTES];
+	unsigned char buf[];
 };
 
 struct rec_hdr {
@@ -190,8 +191,12 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&q->mu);
 		if (rc && !q->err)
 			q->err = rc;
-		b->next = q->spare;
-		q->spare = b;
+		if (b->cap > BATCH_BYTES) {
+			free(b);
+		} else {
+			b->next = q->spare;
+			q->spare = b;
+		}
 		pthread_cond_broadcast(&q->changed);
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -206,39 +211,37 @@ int bz_db_start_writer(struct bz_db *db)
 		return -EINVAL;
 	if (!(q = calloc(1, sizeof(*q))))
 		return -ENOMEM;
-	if (!(q->cur = malloc(sizeof(*q->cur)))) {
-		free(q);
-		return -ENOMEM;
-	}
-	q->cur->len = 0;
-	q->cur->next = NULL;
-	pthread_mutex_init(&q->mu, NULL);
+	pthread_mutex_init(&q->mu, NULL); /* q->cur: the first put takes a batch */
 	pthread_cond_init(&q->changed, NULL);
 	db->q = q;
 	if (pthread_create(&q->thread, NULL, writer_main, db)) {
 		db->q = NULL;
 		pthread_cond_destroy(&q->changed);
 		pthread_mutex_destroy(&q->mu);
-		free(q->cur);
 		free(q);
 		return -EAGAIN;
 	}
 	return 0;
 }
 
-/* Makes an empty batch current: one the writer is done with, or a new one. */
-static int take_batch(struct bz_db_queue *q)
+/* Makes an empty batch of at least `need` bytes current: one the writer
+ * is done with, or a new one. */
+static int take_batch(struct bz_db_queue *q, size_t need)
 {
-	struct batch *b;
+	struct batch *b = NULL;
+	size_t cap = need > BATCH_BYTES ? need : BATCH_BYTES;
 
-	pthread_mutex_lock(&q->mu);
-	b = q->spare;
-	if (b)
-		q->spare = b->next;
-	pthread_mutex_unlock(&q->mu);
-	if (!b && !(b = malloc(sizeof(*b))))
+	if (cap == BATCH_BYTES) {
+		pthread_mutex_lock(&q->mu);
+		b = q->spare;
+		if (b)
+			q->spare = b->next;
+		pthread_mutex_unlock(&q->mu);
+	}
+	if (!b && !(b = malloc(sizeof(*b) + cap)))
 		return -ENOMEM;
 	b->len = 0;
+	b->cap = cap;
 	b->next = NULL;
 	q->cur = b;
 	return 0;
@@ -289,11 +292,9 @@ int bz_db_queue_put(struct bz_db *db, enum bz_db_op op, const void *rec)
 		need += len[i];
 	}
 	need = ALIGN8(need);
-	if (need > BATCH_BYTES)
-		return -E2BIG;
-	if (q->cur && q->cur->len + need > BATCH_BYTES && (rc = hand_over(q)))
+	if (q->cur && q->cur->len + need > q->cur->cap && (rc = hand_over(q)))
 		return rc;
-	if (!q->cur && (rc = take_batch(q)))
+	if (!q->cur && (rc = take_batch(q, need)))
 		return rc;
 	unsigned char *out = q->cur->buf + q->cur->len;
 	struct rec_hdr h = { (uint32_t)op, (uint32_t)need };

@@ -8,6 +8,10 @@
  * frame so the fuzzer can shape blocks and event records rather than zstd
  * bits.
  *
+ * An input of odd length goes through the database's writer thread (rows
+ * copied into batches and inserted by another thread, as `beyla analyze`
+ * does), an even one through the synchronous writer: both see hostile rows.
+ *
  * Invariants (abort on violation; ASan/UBSan catch the rest):
  *  - bz_analyze() succeeds whatever the input (bad input is a read status,
  *    never a database failure);
@@ -104,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(bz_reader_open_mem(&r, in, len) == 0);
 	CHECK(bz_db_create(&db, ":memory:", err, sizeof(err)) == 0);
+	if (size & 1)
+		CHECK(bz_db_start_writer(db) == 0);
 	rc = bz_analyze(r, db, "fuzz", NULL, NULL, &sum);
 	if (rc)
 		fprintf(stderr, "bz_analyze: %d %s\n", rc, sum.err);

@@ -918,6 +918,49 @@ static void test_writer_thread_error(void **state)
 	unlink(c.path);
 }
 
+/* A row larger than the writer's batches (a 1 MiB command line) gets a
+ * batch of its own; rows before and after it keep their order. */
+static void test_writer_thread_huge_row(void **state)
+{
+	struct bz_db *db = NULL;
+	char err[256];
+	size_t big = 1u << 20;
+	char *cmdline = malloc(big + 1);
+
+	assert_non_null(cmdline);
+	memset(cmdline, 'x', big);
+	cmdline[big] = '\0';
+	assert_int_equal(bz_db_create(&db, ":memory:", err, sizeof(err)), 0);
+	assert_int_equal(bz_db_start_writer(db), 0);
+	for (int i = 0; i < 3; i++) {
+		struct bz_db_process p = { .pid = 10 + i, .ppid = 1, .exe = "/bin/app", .comm = "app",
+					   .cmdline = i == 1 ? cmdline : "app --small", .service_name = "app",
+					   .flags = 0, .forked_from = BZ_DB_NULL, .first_seen_ns = i,
+					   .exit_ns = BZ_DB_NULL, .exit_code = BZ_DB_NULL };
+		assert_int_equal(bz_db_process(db, &p), 0);
+		struct bz_span sp;
+		bz_span_init(&sp);
+		sp.span_id = (uint64_t)(i + 1) << 2;
+		sp.trace = (struct bz_trace_id){ 1, sp.span_id };
+		sp.kind = BZ_SPAN_CLIENT;
+		sp.status = BZ_STATUS_OK;
+		sp.name = "GET /";
+		sp.url_path = i == 1 ? cmdline : "/";
+		sp.start_ns = 1000 * i;
+		sp.end_ns = 1000 * i + 10;
+		assert_int_equal(bz_db_span(db, &sp), 0);
+	}
+	memset(cmdline, 'y', big); /* the caller's buffers are its own again */
+	assert_int_equal(bz_db_finish(db), 0);
+	assert_int_equal(q_int(db, "select length(cmdline) from processes where pid = 11"), (int64_t)big);
+	assert_int_equal(q_int(db, "select count(*) from processes where cmdline glob '*y*'"), 0);
+	assert_int_equal(q_int(db, "select length(url_path) from spans where span_id = 8"), (int64_t)big);
+	assert_int_equal(q_int(db, "select count(*) from spans"), 3);
+	assert_text(db, "select group_concat(pid) from (select pid from processes order by rowid)", "10,11,12");
+	bz_db_close(&db);
+	free(cmdline);
+}
+
 /* The client sent its request long after connecting: no accept-queue wait.
  * Two pipelined requests in one read: the second waits for the first's
  * response. */
@@ -1108,6 +1151,7 @@ int main(void)
 		cmocka_unit_test(test_summary_matches_route_stats),
 		cmocka_unit_test(test_writer_thread_same_rows),
 		cmocka_unit_test(test_writer_thread_error),
+		cmocka_unit_test(test_writer_thread_huge_row),
 		cmocka_unit_test(test_late_request_and_pipelining),
 		cmocka_unit_test(test_ambiguous_parent),
 		cmocka_unit_test(test_golden_dump),
