@@ -966,7 +966,37 @@ static const struct {
 	{ "connect_ns", "beyla.connect_ns", OTLP_ATTR_INT },
 	{ "conn_id", "beyla.conn_id", OTLP_ATTR_INT },
 	{ "request_index", "beyla.request_index", OTLP_ATTR_INT },
+	/* schema 3: the common span_attributes, read from span_rows (SPANS_V3) */
+	{ "url_scheme", "url.scheme", OTLP_ATTR_STR },
+	{ "request_content_type", "http.request.header.content-type", OTLP_ATTR_STR },
+	{ "response_content_type", "http.response.header.content-type", OTLP_ATTR_STR },
+	{ "error_type", "error.type", OTLP_ATTR_STR },
+	{ "peer_address", "network.peer.address", OTLP_ATTR_STR },
+	{ "peer_port", "network.peer.port", OTLP_ATTR_STR },
 };
+
+/* Schema 3 keeps the common attributes as columns of span_rows and the rest
+ * in span_attribute_rows (the view span_attributes unites them): reading
+ * them there costs one rowid lookup per span instead of a query over every
+ * part of the view.  Older databases: spans and span_attributes. */
+#define SPANS_V3 \
+	"SELECT s.*, r.url_scheme, r.request_content_type, r.response_content_type, r.error_type," \
+	" r.peer_address, r.peer_port FROM spans s LEFT JOIN span_rows r ON r.span_id = s.span_id"
+#define ATTRS_V3 "SELECT key, value FROM span_attribute_rows WHERE span_id = ?1"
+
+static int has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *s;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
 #define N_ATTR_COLS (sizeof(attr_cols) / sizeof(attr_cols[0]))
 
 static int kind_of(sqlite3_stmt *s, int i)
@@ -1021,7 +1051,8 @@ static int export_spans(struct exporter *x)
 
 	if (!batch)
 		return -1;
-	if (sqlite3_prepare_v2(x->db, "SELECT * FROM spans", -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(x->db, has_table(x->db, "span_rows") ? SPANS_V3 : "SELECT * FROM spans", -1, &s,
+			       NULL) != SQLITE_OK) {
 		free(batch);
 		return db_fail(x, "spans");
 	}
@@ -1207,7 +1238,12 @@ static void read_capture(struct exporter *x)
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (sqlite3_prepare_v2(x->db, "SELECT MIN(start_ns) FROM spans", -1, &s, NULL) == SQLITE_OK &&
+	/* schema 3: a child starts within its parent, so span_rows (indexed on
+	 * start_ns) has the earliest start; the view would be scanned whole */
+	if (sqlite3_prepare_v2(x->db,
+			       has_table(x->db, "span_rows") ? "SELECT MIN(start_ns) FROM span_rows"
+							      : "SELECT MIN(start_ns) FROM spans",
+			       -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW && !col_null(s, 0)) {
 		int64_t m = sqlite3_column_int64(s, 0);
 		if (!x->t0 || m < x->t0)
@@ -1253,8 +1289,10 @@ int bz_otlp_export(sqlite3 *db, const char *path, const struct bz_otlp_opts *o, 
 			       "WHERE pid = ?1 ORDER BY first_seen_ns LIMIT 1",
 			       -1, &x.proc_stmt, NULL) != SQLITE_OK)
 		x.proc_stmt = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT key, value FROM span_attributes WHERE span_id = ?1", -1,
-			       &x.attr_stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+			       has_table(db, "span_attribute_rows") ? ATTRS_V3
+								    : "SELECT key, value FROM span_attributes WHERE span_id = ?1",
+			       -1, &x.attr_stmt, NULL) != SQLITE_OK)
 		x.attr_stmt = NULL;
 
 	if (o->enabled) {
