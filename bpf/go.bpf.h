@@ -30,13 +30,17 @@ struct go_key {
 	__u64 goid;
 };
 
-/* crypto/tls.(*Conn).Read in progress: the Conn and the caller's buffer. */
+/* crypto/tls.(*Conn).Read in progress: the Conn and the caller's buffer.
+ * LRU: a Read left without its return (a panic unwinding through it) must
+ * not hold its slot for ever; when the map is full the oldest Read waiting
+ * (an idle keep-alive connection) loses its entry, and its plaintext is
+ * counted missed, rather than every new Read. */
 struct go_tls_read {
 	__u64 conn;
 	__u64 buf;
 };
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct go_key);
 	__type(value, struct go_tls_read);
