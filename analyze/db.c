@@ -141,9 +141,12 @@ int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen)
 	/* Bounded memory: a 64 MiB page cache (which also bounds the sorter
 	 * of CREATE INDEX; temporary files go to disk).  64 KiB pages: fewer
 	 * pages to balance while loading and to walk when the indexes are
-	 * built at the end (measured: ~15 % less time than 4 KiB). */
+	 * built at the end (measured: ~15 % less time than 4 KiB).  threads=2:
+	 * once an index's keys outgrow the sorter's memory (1M requests) its
+	 * sorted runs are made by two threads (6.9-7.5 s -> 6.6 s there). */
 	if (exec_sql(db, "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-			 " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536;", "pragmas"))
+			 " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536; PRAGMA threads=2;",
+		     "pragmas"))
 		goto fail_msg;
 	pre = strndup(bz_schema_sql, split ? (size_t)(split - bz_schema_sql) : strlen(bz_schema_sql));
 	if (!pre) {
