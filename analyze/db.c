@@ -22,17 +22,25 @@ static const char *const attr_columns[] = {
 };
 #define N_ATTR_COLUMNS (sizeof(attr_columns) / sizeof(attr_columns[0]))
 #define ATTR_BIND0 34 /* bind position of the first attribute column */
+#define SPAN_NCOLS (ATTR_BIND0 - 1 + (int)N_ATTR_COLUMNS)
+#define SPAN_INSERT \
+	"INSERT INTO span_rows (span_id, trace_id, parent_id, kind, name, start_ns, end_ns," \
+	" duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns," \
+	" status, incomplete, http_method, url_path, url_query, http_route," \
+	" http_status_code, server_address, server_port, client_address, client_port," \
+	" protocol_version, user_agent, request_body_size, response_body_size," \
+	" service_name, pid, tid, conn_id, request_index," \
+	" url_scheme, request_content_type, response_content_type, error_type," \
+	" peer_address, peer_port) VALUES "
+#define SPAN_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_Static_assert(BZ_DB_SPAN_BATCH == 8, "ST_SPAN_BATCH lists 8 rows");
 
 static const char *const stmt_sql[ST_MAX] = {
-	[ST_SPAN] = "INSERT INTO span_rows (span_id, trace_id, parent_id, kind, name, start_ns, end_ns,"
-		    " duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns,"
-		    " status, incomplete, http_method, url_path, url_query, http_route,"
-		    " http_status_code, server_address, server_port, client_address, client_port,"
-		    " protocol_version, user_agent, request_body_size, response_body_size,"
-		    " service_name, pid, tid, conn_id, request_index,"
-		    " url_scheme, request_content_type, response_content_type, error_type,"
-		    " peer_address, peer_port)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_SPAN] = SPAN_INSERT SPAN_VALUES,
+	/* BZ_DB_SPAN_BATCH spans in one statement: the per-statement cost
+	 * shared (the writer thread groups the spans it is handed) */
+	[ST_SPAN_BATCH] = SPAN_INSERT SPAN_VALUES "," SPAN_VALUES "," SPAN_VALUES "," SPAN_VALUES ","
+				SPAN_VALUES "," SPAN_VALUES "," SPAN_VALUES "," SPAN_VALUES,
 	[ST_ATTR] = "INSERT INTO span_attribute_rows (span_id, key, value) VALUES (?,?,?)",
 	[ST_PROC] = "INSERT INTO processes (pid, ppid, exe, comm, cmdline, service_name,"
 		    " resource_attributes, flags, forked_from, first_seen_ns, exit_ns, exit_code)"
@@ -183,13 +191,23 @@ static void trace_bytes(struct bz_trace_id t, uint8_t out[16])
 	}
 }
 
-/* Binds s to the span_rows insert; the trace id is written into trace,
- * which must live until the step. */
-static int bind_span(sqlite3_stmt *st, const struct bz_span *s, uint8_t trace[16])
+/* The column of an attribute key, or N_ATTR_COLUMNS: a row of its own. */
+static unsigned attr_column(const char *key)
+{
+	for (unsigned c = 0; c < N_ATTR_COLUMNS; c++)
+		if (!strcmp(key, attr_columns[c]))
+			return c;
+	return N_ATTR_COLUMNS;
+}
+
+/* Binds s, attribute columns included, to the span_rows insert at bind
+ * positions base+1 ..; the trace id is written into trace, which must live
+ * until the step. */
+static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_t trace[16])
 {
 	static const char *const kinds[] = { "server", "client" };
 	static const char *const statuses[] = { "unset", "ok", "error" };
-	int i = 1;
+	int i = base + 1;
 
 	if (s->kind < 0 || s->kind > 1 || s->status < 0 || s->status > 2 || !s->name)
 		return -EINVAL;
@@ -230,39 +248,26 @@ static int bind_span(sqlite3_stmt *st, const struct bz_span *s, uint8_t trace[16
 	b_int(st, i++, s->tid);
 	b_int(st, i++, s->conn_id);
 	b_int(st, i++, s->request_index);
+	if (i != base + ATTR_BIND0)
+		return -EINVAL;
 	for (unsigned c = 0; c < N_ATTR_COLUMNS; c++)
-		sqlite3_bind_null(st, ATTR_BIND0 + (int)c);
-	return i == ATTR_BIND0 ? 0 : -EINVAL;
+		sqlite3_bind_null(st, base + ATTR_BIND0 + (int)c);
+	for (unsigned a = 0; a < s->nattrs && a < BZ_SPAN_ATTRS_MAX; a++) {
+		unsigned c = s->attrs[a].key ? attr_column(s->attrs[a].key) : N_ATTR_COLUMNS;
+		if (c < N_ATTR_COLUMNS)
+			b_text(st, base + ATTR_BIND0 + (int)c, s->attrs[a].value);
+	}
+	return 0;
 }
 
-/* The column of an attribute key, or N_ATTR_COLUMNS: a row of its own. */
-static unsigned attr_column(const char *key)
+/* The attributes of s that have no column, as rows of their own. */
+static int span_attr_rows(struct bz_db *db, const struct bz_span *s)
 {
-	for (unsigned c = 0; c < N_ATTR_COLUMNS; c++)
-		if (!strcmp(key, attr_columns[c]))
-			return c;
-	return N_ATTR_COLUMNS;
-}
-
-static int db_span_now(struct bz_db *db, const struct bz_span *s)
-{
-	sqlite3_stmt *st = db->st[ST_SPAN], *at = db->st[ST_ATTR];
-	unsigned col[BZ_SPAN_ATTRS_MAX], n = s->nattrs < BZ_SPAN_ATTRS_MAX ? s->nattrs : BZ_SPAN_ATTRS_MAX;
-	uint8_t trace[16];
+	sqlite3_stmt *at = db->st[ST_ATTR];
 	int rc;
 
-	if ((rc = bind_span(st, s, trace)))
-		return rc;
-	/* attributes with a column go in the span's row, the others after it */
-	for (unsigned a = 0; a < n; a++) {
-		col[a] = s->attrs[a].key ? attr_column(s->attrs[a].key) : N_ATTR_COLUMNS;
-		if (col[a] < N_ATTR_COLUMNS)
-			b_text(st, ATTR_BIND0 + (int)col[a], s->attrs[a].value);
-	}
-	if ((rc = step_reset(db, st, "insert span")))
-		return rc;
-	for (unsigned a = 0; a < n; a++) {
-		if (col[a] < N_ATTR_COLUMNS)
+	for (unsigned a = 0; a < s->nattrs && a < BZ_SPAN_ATTRS_MAX; a++) {
+		if (!s->attrs[a].key || attr_column(s->attrs[a].key) < N_ATTR_COLUMNS)
 			continue;
 		sqlite3_bind_int64(at, 1, (int64_t)s->span_id);
 		b_text(at, 2, s->attrs[a].key);
@@ -270,6 +275,34 @@ static int db_span_now(struct bz_db *db, const struct bz_span *s)
 		if ((rc = step_reset(db, at, "insert span attribute")))
 			return rc;
 	}
+	return 0;
+}
+
+int bz_db_run_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
+{
+	uint8_t trace[BZ_DB_SPAN_BATCH][16];
+	int rc;
+
+	if (n == BZ_DB_SPAN_BATCH) {
+		sqlite3_stmt *st = db->st[ST_SPAN_BATCH];
+		for (unsigned k = 0; k < n; k++) {
+			if ((rc = bind_span(st, (int)k * SPAN_NCOLS, &s[k], trace[k]))) {
+				sqlite3_clear_bindings(st);
+				return rc;
+			}
+		}
+		if ((rc = step_reset(db, st, "insert spans")))
+			return rc;
+	} else {
+		for (unsigned k = 0; k < n; k++) {
+			if ((rc = bind_span(db->st[ST_SPAN], 0, &s[k], trace[0])) ||
+			    (rc = step_reset(db, db->st[ST_SPAN], "insert span")))
+				return rc;
+		}
+	}
+	for (unsigned k = 0; k < n; k++)
+		if ((rc = span_attr_rows(db, &s[k])))
+			return rc;
 	return 0;
 }
 
@@ -384,7 +417,7 @@ int bz_db_run_op(struct bz_db *db, enum bz_db_op op, const void *rec)
 	const struct bz_db_stat_row *t = rec;
 
 	switch (op) {
-	case OP_SPAN: return db_span_now(db, rec);
+	case OP_SPAN: return bz_db_run_spans(db, rec, 1);
 	case OP_PROC: return db_process_now(db, rec);
 	case OP_CONN: return db_conn_now(db, rec);
 	case OP_CAPTURE: return db_capture_now(db, rec);

@@ -9,7 +9,7 @@
 #include "db.h"
 
 enum {
-	ST_SPAN, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_MAX
+	ST_SPAN, ST_SPAN_BATCH, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_MAX
 };
 
 /* The rows db.h's functions write, one kind per operation. */
@@ -35,6 +35,12 @@ struct bz_db {
 	char err[256];           /* written by whichever thread runs the statements */
 	struct bz_db_queue *q;   /* NULL: statements run in the caller's thread */
 };
+
+#define BZ_DB_SPAN_BATCH 8 /* spans one statement inserts (ST_SPAN_BATCH) */
+
+/* Inserts n spans now: BZ_DB_SPAN_BATCH of them in one statement, else one
+ * by one; then their attributes that have no column. */
+int bz_db_run_spans(struct bz_db *db, const struct bz_span *s, unsigned n);
 
 /* Runs the statement of one operation now (rec points to the struct of
  * its kind: struct bz_span, bz_db_process, ...). */

@@ -135,39 +135,63 @@ _Static_assert(sizeof(struct bz_db_conn) == 184, "bz_db_conn changed: see string
 _Static_assert(sizeof(struct bz_db_capture) == 208, "bz_db_capture changed: see string_fields()");
 #endif
 
-/* Runs the records of one batch; stops at the first error. */
+/* Copies the row of the record at rec (op, string fields) into out, its
+ * strings pointing into the batch.  Returns the record's size. */
+static size_t decode(unsigned char *rec, void *out)
+{
+	struct rec_hdr h;
+	size_t offs[MAX_STRING_FIELDS], size, n;
+
+	memcpy(&h, rec, sizeof(h));
+	n = string_fields((enum bz_db_op)h.op, offs, &size);
+	memcpy(out, rec + sizeof(h), size);
+	for (size_t i = 0; i < n; i++) {
+		const char *p;
+		uintptr_t v;
+		memcpy(&p, (unsigned char *)out + offs[i], sizeof(p));
+		v = (uintptr_t)p;
+		p = v ? (const char *)rec + (v - 1) : NULL;
+		memcpy((unsigned char *)out + offs[i], &p, sizeof(p));
+	}
+	return h.size;
+}
+
+/* Runs the records of one batch in order, spans in groups of
+ * BZ_DB_SPAN_BATCH (one statement each); stops at the first error. */
 static int run_batch(struct bz_db *db, struct batch *b)
 {
 	union {
-		struct bz_span span;
 		struct bz_db_process proc;
 		struct bz_db_conn conn;
 		struct bz_db_capture capture;
 		struct bz_db_drop_row drop;
 		struct bz_db_stat_row stat;
 	} row;
-	size_t offs[MAX_STRING_FIELDS], size;
+	struct bz_span spans[BZ_DB_SPAN_BATCH];
+	unsigned nspans = 0;
+	int rc;
 
 	for (size_t at = 0; at < b->len;) {
 		struct rec_hdr h;
 		memcpy(&h, b->buf + at, sizeof(h));
-		unsigned char *rec = b->buf + at;
-		size_t n = string_fields((enum bz_db_op)h.op, offs, &size);
-		memcpy(&row, rec + sizeof(h), size);
-		for (size_t i = 0; i < n; i++) {
-			const char *p;
-			uintptr_t v;
-			memcpy(&p, (unsigned char *)&row + offs[i], sizeof(p));
-			v = (uintptr_t)p;
-			p = v ? (const char *)rec + (v - 1) : NULL;
-			memcpy((unsigned char *)&row + offs[i], &p, sizeof(p));
+		if (h.op == OP_SPAN) {
+			at += decode(b->buf + at, &spans[nspans++]);
+			if (nspans == BZ_DB_SPAN_BATCH) {
+				if ((rc = bz_db_run_spans(db, spans, nspans)))
+					return rc;
+				nspans = 0;
+			}
+			continue;
 		}
-		int rc = bz_db_run_op(db, (enum bz_db_op)h.op, &row);
-		if (rc)
+		/* the spans handed in before this row go in before it */
+		if (nspans && (rc = bz_db_run_spans(db, spans, nspans)))
 			return rc;
-		at += h.size;
+		nspans = 0;
+		at += decode(b->buf + at, &row);
+		if ((rc = bz_db_run_op(db, (enum bz_db_op)h.op, &row)))
+			return rc;
 	}
-	return 0;
+	return nspans ? bz_db_run_spans(db, spans, nspans) : 0;
 }
 
 static void *writer_main(void *arg)
