@@ -474,6 +474,25 @@ static void test_server_and_client_spans(void **state)
 	assert_int_equal(sum.spans.client, 1);
 	assert_int_equal(sum.spans.incomplete, 1);
 	assert_int_equal(q_int(db, "select count(*) from spans where kind='internal'"), 6);
+	/* the view's children: stored nowhere, found by their own id, by their
+	 * parent's, and by trace, like stored spans */
+	assert_int_equal(q_int(db, "select count(*) from span_rows"), 4);
+	assert_int_equal(q_int(db, "select count(*) from span_rows where kind not in ('server', 'client')"), 0);
+	assert_int_equal(q_int(db, "select count(*) from span_rows s join spans q on q.span_id = (s.span_id | 1)"
+				   " join spans p on p.span_id = (s.span_id | 2)"
+				   " where s.kind = 'server' and q.name = 'in queue' and p.name = 'processing'"
+				   " and q.parent_id = s.span_id and p.parent_id = s.span_id"
+				   " and q.trace_id = s.trace_id and p.trace_id = s.trace_id"
+				   " and q.end_ns = p.start_ns and q.duration_ns + p.duration_ns = s.duration_ns"),
+			 3);
+	assert_int_equal(q_int(db, "select count(*) from spans where parent_id in"
+				   " (select span_id from span_rows where kind = 'server') and kind = 'internal'"),
+			 6);
+	assert_int_equal(q_int(db, "select count(*) from spans s where kind = 'server' and 3 <>"
+				   " (select count(*) from spans t where t.trace_id = s.trace_id and t.kind <> 'client')"),
+			 0);
+	assert_int_equal(q_int(db, "select count(*) from span_attributes where key = 'url.scheme'"), 4);
+	assert_int_equal(q_int(db, "select count(*) from span_attribute_rows where key = 'url.scheme'"), 0);
 
 	/* first request: starts when the connection was established */
 	const char *s1 = "select %s from spans where kind='server' and request_index=0";
