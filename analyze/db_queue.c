@@ -11,8 +11,11 @@
  * In the copied struct every string pointer holds the string's offset in
  * the record + 1 (0 for NULL) until the writer turns it back into a
  * pointer.  A record larger than a batch (a process with a huge command
- * line) travels alone in a batch of its size.  Every `const char *` field of the row structs must be listed
- * in string_fields() below. */
+ * line) travels alone in a batch of its size.  Every `const char *` field
+ * of the row structs must be listed in string_fields() below.
+ *
+ * The writer groups consecutive spans BZ_DB_SPAN_BATCH to a statement;
+ * rows keep the order they were handed in. */
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
