@@ -22,7 +22,8 @@ static const char *const attr_columns[] = {
 };
 #define N_ATTR_COLUMNS (sizeof(attr_columns) / sizeof(attr_columns[0]))
 #define ATTR_BIND0 34 /* bind position of the first attribute column */
-#define SPAN_NCOLS (ATTR_BIND0 - 1 + (int)N_ATTR_COLUMNS)
+#define ROUTE_KEY_BIND (ATTR_BIND0 + (int)N_ATTR_COLUMNS) /* after the attribute columns */
+#define SPAN_NCOLS ROUTE_KEY_BIND
 #define SPAN_INSERT \
 	"INSERT INTO span_rows (span_id, trace_id, parent_id, kind, name, start_ns, end_ns," \
 	" duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns," \
@@ -31,8 +32,8 @@ static const char *const attr_columns[] = {
 	" protocol_version, user_agent, request_body_size, response_body_size," \
 	" service_name, pid, tid, conn_id, request_index," \
 	" url_scheme, request_content_type, response_content_type, error_type," \
-	" peer_address, peer_port) VALUES "
-#define SPAN_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	" peer_address, peer_port, route_key) VALUES "
+#define SPAN_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _Static_assert(BZ_DB_SPAN_BATCH == 8, "ST_SPAN_BATCH lists 8 rows");
 
 static const char *const stmt_sql[ST_MAX] = {
@@ -200,6 +201,22 @@ static unsigned attr_column(const char *key)
 	return N_ATTR_COLUMNS;
 }
 
+/* span_rows.route_key: FNV-1a over the four texts that make a route_stats
+ * group, each with its terminating NUL (NULL hashed as "", as both are
+ * stored as NULL): the fields cannot run into each other, so two groups
+ * share a key only if 64-bit hashes collide. */
+static int64_t route_key(const char *service, const char *kind, const char *route, const char *method)
+{
+	const char *f[4] = { service, kind, route, method };
+	uint64_t h = BZ_ID_SEED0;
+
+	for (int i = 0; i < 4; i++) {
+		const char *t = f[i] ? f[i] : "";
+		h = bz_id_hash(h, t, strlen(t) + 1);
+	}
+	return (int64_t)h;
+}
+
 /* Binds s, attribute columns included, to the span_rows insert at bind
  * positions base+1 ..; the trace id is written into trace, which must live
  * until the step. */
@@ -250,6 +267,8 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_
 	b_int(st, i++, s->request_index);
 	if (i != base + ATTR_BIND0)
 		return -EINVAL;
+	sqlite3_bind_int64(st, base + ROUTE_KEY_BIND,
+			   route_key(s->service_name, kinds[s->kind], s->route, s->method));
 	for (unsigned c = 0; c < N_ATTR_COLUMNS; c++)
 		sqlite3_bind_null(st, base + ATTR_BIND0 + (int)c);
 	for (unsigned a = 0; a < s->nattrs && a < BZ_SPAN_ATTRS_MAX; a++) {

@@ -99,15 +99,15 @@ static void free_srows(struct srow *rows, size_t n)
 	free(rows);
 }
 
-/* The groups of route_stats with their counts, in index order. */
+/* The groups of route_stats with their counts, in route_key order (the
+ * index's). */
 static int summary_groups(sqlite3 *h, struct srow **out, size_t *nout)
 {
 	static const char sql[] =
 		"SELECT service_name, kind, http_route, http_method, COUNT(*), SUM(status = 'error'),"
 		" ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4)"
 		" FROM span_rows WHERE incomplete = 0"
-		" GROUP BY service_name, kind, http_route, http_method"
-		" ORDER BY service_name, kind, http_route, http_method";
+		" GROUP BY route_key ORDER BY route_key";
 	sqlite3_stmt *st = NULL;
 	struct srow *rows = NULL;
 	size_t n = 0, cap = 0;
@@ -161,7 +161,7 @@ static int summary_percentiles(sqlite3 *h, struct srow *rows, size_t n)
 {
 	static const char sql[] =
 		"SELECT duration_ns FROM span_rows WHERE incomplete = 0"
-		" ORDER BY service_name, kind, http_route, http_method, duration_ns";
+		" ORDER BY route_key, duration_ns";
 	sqlite3_stmt *st = NULL;
 	size_t g = 0;
 	int64_t rn = 0;
