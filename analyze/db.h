@@ -21,7 +21,8 @@
 #define BZ_DB_NULL INT64_MIN /* an integer column's NULL */
 #define BZ_SPAN_ATTRS_MAX 12
 
-enum bz_span_kind { BZ_SPAN_SERVER = 0, BZ_SPAN_CLIENT = 1, BZ_SPAN_INTERNAL = 2 };
+/* What is stored; the internal children exist only in the view spans. */
+enum bz_span_kind { BZ_SPAN_SERVER = 0, BZ_SPAN_CLIENT = 1 };
 enum bz_span_status { BZ_STATUS_UNSET = 0, BZ_STATUS_OK = 1, BZ_STATUS_ERROR = 2 };
 
 struct bz_span_attr {

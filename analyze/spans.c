@@ -20,10 +20,11 @@
  * maintain while loading (random ids made index building most of the
  * analysis time). */
 enum { SALT_PREFIX = 1, SALT_TRACE_HI = 2 };
-/* The low two bits of a span id: 0 for a server or client span; a server
- * span's children "in queue" and "processing" (1, 2) exist only in the
- * database's view `spans`, which derives them (schema/spans.sql). */
-enum { ROLE_SPAN = 0, ROLE_QUEUE = 1, ROLE_PROC = 2 };
+/* The low two bits of a span id: 0 for a server or client span; 1 and 2
+ * are a server span's children "in queue" and "processing", which exist
+ * only in the database's view `spans`, which derives them there
+ * (schema/spans.sql). */
+enum { ROLE_SPAN = 0 };
 #define SEQ_BITS 38
 
 static uint64_t span_id_of(const struct bz_spanner *sp, uint64_t seq, unsigned role)

@@ -419,6 +419,23 @@ static void rd_header_name(struct bz_redact *r, struct rd_state *s)
 	}
 }
 
+/* A lowercase word anywhere in a header value, one byte c at a time (*pos:
+ * how much of it matched so far): 1 when its last byte just matched.  The
+ * word's letters are all distinct, so on a mismatch c can only restart it. */
+static int rd_word_seen(unsigned c, const char *word, uint8_t *pos)
+{
+	int l = rd_lower(c);
+
+	if (l != word[*pos]) {
+		*pos = l == word[0];
+		return 0;
+	}
+	if (word[++*pos])
+		return 0;
+	*pos = 0;
+	return 1;
+}
+
 /* One byte of a request target or of a URL in a header value: parameters
  * after '?', after '#' (tokens of OAuth redirects travel in fragments), and
  * ;matrix parameters of the path.  Whitespace ends a parameter (a target has
@@ -485,14 +502,8 @@ static void rd_value(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 		break;
 	case HV_CT:
 		/* "json" anywhere: application/json, application/problem+json... */
-		if (rd_lower(c) == "json"[s->jsub]) {
-			if (++s->jsub == 4) {
-				s->fl |= F_CT_JSON;
-				s->jsub = 0;
-			}
-		} else {
-			s->jsub = rd_lower(c) == 'j';
-		}
+		if (rd_word_seen(c, "json", &s->jsub))
+			s->fl |= F_CT_JSON;
 		if (s->sub < RD_FORM_CT_LEN) {
 			if (rd_lower(c) == rd_form_ct[s->sub]) {
 				if (++s->sub == RD_FORM_CT_LEN)
@@ -506,14 +517,8 @@ static void rd_value(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 		rd_target(r, s, b, c);
 		break;
 	case HV_TE: /* "chunked" anywhere in the list */
-		if (rd_lower(c) == "chunked"[s->sub]) {
-			if (++s->sub == 7) {
-				s->fl |= F_CHUNKED;
-				s->sub = 0;
-			}
-		} else {
-			s->sub = rd_lower(c) == 'c';
-		}
+		if (rd_word_seen(c, "chunked", &s->sub))
+			s->fl |= F_CHUNKED;
 		break;
 	default:
 		break;
