@@ -117,7 +117,23 @@ struct rd_names {
 	int n, cap;
 };
 
+/* What a header's name makes of its value (rd_header_name). */
+enum rd_hname { HN_OTHER = 0, HN_SENSITIVE, HN_URL, HN_CL, HN_CT, HN_TE };
+
+/* A few hundred distinct header names make up nearly all traffic, and
+ * classifying one (normalise, then match against every pattern) costs more
+ * than the rest of a small message: the verdicts are kept in a
+ * direct-mapped cache keyed by the name's bytes as they appeared. */
+#define RD_HCACHE_SLOTS 256u
+#define RD_HCACHE_NAME 30 /* longer names are classified every time */
+struct rd_hcache_ent {
+	uint8_t len; /* 0: empty */
+	uint8_t kind; /* enum rd_hname */
+	char name[RD_HCACHE_NAME];
+};
+
 struct bz_redact {
+	struct rd_hcache_ent hcache[RD_HCACHE_SLOTS];
 	struct rd_slot *slots;
 	uint32_t nslots, max;
 	unsigned flags;
@@ -379,42 +395,80 @@ static void rd_param(struct bz_redact *r, struct rd_state *s, uint8_t *b, unsign
 	}
 }
 
+/* Classifies a header name (raw bytes, as in the message). */
+static enum rd_hname rd_hname_classify(const struct bz_redact *r, const char *raw, size_t len)
+{
+	char norm[BZ_REDACT_NAME_MAX + 1];
+	size_t n = rd_norm(raw, len, 0, norm);
+
+	if (rd_sensitive(&r->hdr, raw, len, norm, n))
+		return HN_SENSITIVE;
+	if (rd_is(norm, n, "referer") || rd_is(norm, n, "referrer") || rd_is(norm, n, "location") ||
+	    rd_is(norm, n, "contentlocation"))
+		return HN_URL;
+	if (rd_is(norm, n, "contentlength"))
+		return HN_CL;
+	if (rd_is(norm, n, "contenttype"))
+		return HN_CT;
+	if (rd_is(norm, n, "transferencoding"))
+		return HN_TE;
+	return HN_OTHER;
+}
+
+/* rd_hname_classify through the cache. */
+static enum rd_hname rd_hname_kind(struct bz_redact *r, const char *raw, size_t len)
+{
+	struct rd_hcache_ent *e;
+	uint32_t h = 2166136261u;
+
+	if (len == 0 || len > RD_HCACHE_NAME)
+		return rd_hname_classify(r, raw, len);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)raw[i]) * 16777619u;
+	e = &r->hcache[(h ^ (h >> 16)) & (RD_HCACHE_SLOTS - 1)];
+	if (e->len != len || memcmp(e->name, raw, len)) {
+		e->kind = (uint8_t)rd_hname_classify(r, raw, len);
+		e->len = (uint8_t)len;
+		memcpy(e->name, raw, len);
+	}
+	return (enum rd_hname)e->kind;
+}
+
 /* The header name in tok[] ended with ':'. */
 static void rd_header_name(struct bz_redact *r, struct rd_state *s)
 {
-	char norm[BZ_REDACT_NAME_MAX + 1];
-	size_t n = rd_norm(s->tok, s->tok_len, 0, norm);
+	enum rd_hname kind = (s->fl & F_TOK_LONG) ? HN_SENSITIVE : rd_hname_kind(r, s->tok, s->tok_len);
 
 	s->line = L_VALUE;
 	s->hv = HV_SKIP;
 	s->sub = 0;
 	s->fl &= ~F_VAL_STARTED;
-	if ((s->fl & F_TOK_LONG) || rd_sensitive(&r->hdr, s->tok, s->tok_len, norm, n)) {
+	if (kind == HN_SENSITIVE) {
 		s->hv = HV_REDACT;
 		s->fl |= F_PREV_SENS;
 		return;
 	}
-	if (!(s->fl & F_GUESS_FORM) && /* (which already parses this line's parameters) */
-	    (rd_is(norm, n, "referer") || rd_is(norm, n, "referrer") || rd_is(norm, n, "location") ||
-	     rd_is(norm, n, "contentlocation"))) {
-		s->hv = HV_URL; /* a redirect or referring URL: its parameters */
-		s->tgt = T_PATH;
-		s->par = P_NONE;
+	if (kind == HN_URL) {
+		if (!(s->fl & F_GUESS_FORM)) { /* (which already parses this line's parameters) */
+			s->hv = HV_URL; /* a redirect or referring URL: its parameters */
+			s->tgt = T_PATH;
+			s->par = P_NONE;
+		}
 		return;
 	}
 	if (!(s->fl & F_MSG)) /* framing matters only in a header block we know */
 		return;
-	if (rd_is(norm, n, "contentlength")) {
+	if (kind == HN_CL) {
 		if (s->fl & F_CL_KNOWN)
 			s->fl |= F_CL_BAD; /* two lengths: trust neither */
 		s->fl |= F_CL_KNOWN;
 		s->cl = 0;
 		s->hv = HV_CL;
-	} else if (rd_is(norm, n, "contenttype")) {
+	} else if (kind == HN_CT) {
 		s->fl = (s->fl | F_CT_SEEN) & ~F_CT_FORM;
 		s->hv = HV_CT;
 		s->jsub = 0;
-	} else if (rd_is(norm, n, "transferencoding")) {
+	} else if (kind == HN_TE) {
 		s->hv = HV_TE;
 	}
 }
@@ -1206,7 +1260,11 @@ void bz_redact_free(struct bz_redact **rp)
 	*rp = NULL;
 }
 
-int bz_redact_add_header(struct bz_redact *r, const char *name) { return rd_names_add(&r->hdr, name); }
+int bz_redact_add_header(struct bz_redact *r, const char *name)
+{
+	memset(r->hcache, 0, sizeof(r->hcache)); /* verdicts may change */
+	return rd_names_add(&r->hdr, name);
+}
 int bz_redact_add_param(struct bz_redact *r, const char *name) { return rd_names_add(&r->par, name); }
 
 int bz_redact_setup(struct bz_redact **out, const char *const *headers, int nheaders,

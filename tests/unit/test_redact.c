@@ -767,6 +767,42 @@ static void test_custom_names(void **state)
 	assert_null(r);
 }
 
+/* Header names' verdicts are cached by their bytes: a name seen before
+ * gives the same verdict, names that share a cache slot do not get each
+ * other's, long names bypass the cache, and a name added later is masked
+ * from then on. */
+static void test_name_cache(void **state)
+{
+	struct bz_redact *r = NULL;
+	char msg[512], want[512];
+	char in[] = "GET / HTTP/1.1\r\nX-Customer-Ref: R9\r\n\r\n";
+
+	assert_int_equal(bz_redact_new(&r, 0, 0), 0);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 2000; i++) {
+			/* 4000 names against 256 slots: every slot is shared */
+			const char *kind = i % 3 == 0 ? "Token" : "Trace";
+			int pad = i % 5 == 0 ? 40 : 1; /* some longer than a cached name */
+			snprintf(msg, sizeof(msg), "GET / HTTP/1.1\r\nX-%s-%0*d: v%d\r\nHost: h\r\n\r\n",
+				 kind, pad, i, i);
+			snprintf(want, sizeof(want), "%s", msg);
+			if (i % 3 == 0) {
+				char *v = strstr(want, ": v") + 2;
+				memset(v, FILL, strcspn(v, "\r"));
+			}
+			feed(r, 7, BZ_DIR_IN, msg, (int64_t)strlen(msg));
+			if (strcmp(msg, want))
+				fail_msg("round %d name %d: got \"%s\" wanted \"%s\"", round, i, msg, want);
+		}
+	}
+	feed(r, 8, BZ_DIR_IN, in, (int64_t)strlen(in));
+	assert_string_equal(in, "GET / HTTP/1.1\r\nX-Customer-Ref: R9\r\n\r\n");
+	assert_int_equal(bz_redact_add_header(r, "X-Customer-Ref"), 0);
+	feed(r, 8, BZ_DIR_IN, in, (int64_t)strlen(in));
+	assert_string_equal(in, "GET / HTTP/1.1\r\nX-Customer-Ref: **\r\n\r\n");
+	bz_redact_free(&r);
+}
+
 static void test_options(void **state)
 {
 	struct record_opts o;
@@ -992,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_forget_and_idle),
 		cmocka_unit_test(test_table_full_fallback),
 		cmocka_unit_test(test_custom_names),
+		cmocka_unit_test(test_name_cache),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_header_flag),
 		cmocka_unit_test(test_event_interface),
