@@ -106,14 +106,11 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 /* --port: a process that uses the port becomes a target. */
 static __always_inline int adopt_by_port(__u32 tgid, struct sock *sk)
 {
-	__u32 one = 1;
-
 	if (!cfg_target_port || tgid == cfg_self_pid)
 		return 0;
 	if (sock_local_port(sk) != cfg_target_port && sock_remote_port(sk) != cfg_target_port)
 		return 0;
-	bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
-	return 1;
+	return target_add(tgid) == 0;
 }
 
 static __always_inline int call_enter(__s32 fd)
@@ -247,9 +244,11 @@ SEC("raw_tracepoint/sk_data_ready")
 int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 key = ctx->args[0];
-	struct sock_state *st = bpf_map_lookup_elem(&socks, &key);
+	struct sock_state *st;
 	__u64 now;
 
+	EMPTY_HOOK_RETURN();
+	st = bpf_map_lookup_elem(&socks, &key);
 	if (!st)
 		return 0;
 	now = bpf_ktime_get_ns();

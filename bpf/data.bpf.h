@@ -178,20 +178,27 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	struct sock *sk = skp;
+	__u64 skey = (__u64)skp;
 	struct sock_state *st;
 	struct io_stash *io, regs_io;
 	struct bz_ev_data *ev;
 	__u32 want, got = 0;
 
+	EMPTY_HOOK_RETURN();
 	if (ret <= 0 || (dir == BZ_DIR_IN && (flags & BZ_MSG_PEEK)))
 		return 0;
 	if (!is_target(tgid) && (!cfg_target_port || !adopt_by_port(tgid, sk)))
 		return 0;
-	if (!sock_is_inet(sk) || !sock_is_tcp(sk))
-		return 0;
-	st = track_sock(sk, BZ_ROLE_PREEXISTING, -1, 0, probe);
-	if (!st)
-		return 0;
+	/* A socket in the map is a TCP one of a target: only a socket seen for
+	 * the first time needs its family and protocol read. */
+	st = bpf_map_lookup_elem(&socks, &skey);
+	if (!st) {
+		if (!sock_is_inet(sk) || !sock_is_tcp(sk))
+			return 0;
+		st = track_sock(sk, BZ_ROLE_PREEXISTING, -1, 0, probe);
+		if (!st)
+			return 0;
+	}
 	ev = scratch_buf();
 	if (!ev)
 		return 0;

@@ -149,6 +149,7 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	struct bz_ev_go_handler *ev;
 	__u32 len[3], n;
 
+	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
 		return 0;
 	go_regs(ctx, &rg);
@@ -181,6 +182,7 @@ int bz_go_handler_end(struct pt_regs *ctx)
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler ev = {};
 
+	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
 		return 0;
 	go_regs(ctx, &rg);
@@ -251,6 +253,7 @@ int bz_go_tls_read_enter(struct pt_regs *ctx)
 	struct go_tls_read r;
 	struct bz_go_offsets *o;
 
+	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
 		return 0;
 	go_regs(ctx, &rg);
@@ -275,6 +278,7 @@ int bz_go_tls_read_ret(struct pt_regs *ctx)
 	struct go_tls_read *r, rr;
 	__s64 n;
 
+	EMPTY_HOOK_RETURN();
 	go_regs(ctx, &rg);
 
 	if (!is_target(k.pid) || !(o = go_offs(ctx)))
@@ -299,6 +303,7 @@ int bz_go_tls_write_enter(struct pt_regs *ctx)
 	struct go_regs rg;
 	struct bz_go_offsets *o;
 
+	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
 		return 0;
 	go_regs(ctx, &rg);
@@ -320,6 +325,7 @@ int bz_go_client_enter(struct pt_regs *ctx)
 	__u64 req, url;
 	__u32 len[3], n;
 
+	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
 		return 0;
 	go_regs(ctx, &rg);
@@ -350,6 +356,7 @@ int bz_go_client_ret(struct pt_regs *ctx)
 	struct bz_go_offsets *o;
 	struct bz_ev_go_client ev = {};
 
+	EMPTY_HOOK_RETURN();
 	go_regs(ctx, &rg);
 
 	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)))
@@ -374,6 +381,7 @@ int bz_go_spawn_enter(struct pt_regs *ctx)
 	struct bz_go_offsets *o;
 	__u64 parent;
 
+	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
 		return 0;
 	go_regs(ctx, &rg);
@@ -395,6 +403,7 @@ int bz_go_spawn_ret(struct pt_regs *ctx)
 	struct bz_ev_go_spawn ev = {};
 	__u64 *parent;
 
+	EMPTY_HOOK_RETURN();
 	go_regs(ctx, &rg);
 
 	if (!(parent = bpf_map_lookup_elem(&go_spawning, &pid_tgid)))

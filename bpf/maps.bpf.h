@@ -10,15 +10,20 @@ const volatile __u16 cfg_target_port = 0;  /* --port: adopt processes using it *
 const volatile __u8 cfg_all_execs = 0;     /* --exe: report every exec */
 const volatile __u64 cfg_ring_bytes = 16 << 20; /* the events ring's size */
 const volatile __u8 cfg_syscall_start = 0; /* --syscall-start: enter hooks note start times */
+/* --empty-hooks (benchmarks): the per-request programs (socket reads and
+ * writes, data_ready, Go uprobes) return at once, so a benchmark can tell
+ * what the kernel's hooks cost from what beyla's work in them costs.  The
+ * verifier drops the rest of each program when this is set. */
+const volatile __u8 cfg_empty_hooks = 0;
+#define EMPTY_HOOK_RETURN() do { if (cfg_empty_hooks) return 0; } while (0)
 
-/* Target processes, by tgid.  Filled by the recorder at start, by fork
- * tracking, and (--port) by adoption on first use of the port. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u32);
-} targets SEC(".maps");
+/* Target processes: bit (tgid % 64) of word tgid / 64.  Set by the
+ * recorder at start (through the mmapped .bss), by fork tracking and
+ * (--port) by adoption on first use of the port; cleared at exit.  Every
+ * socket read and write of every process on the machine asks is_target(),
+ * and a bitmap answers with one load where a hash map took a helper call
+ * and a hash.  Writers on both sides use atomic ORs and ANDs. */
+__u64 target_bits[BZ_TARGET_WORDS];
 
 /* What a target thread is doing in a read/write syscall, so the socket
  * tracepoint that fires inside it knows the user buffer and start time. */
@@ -157,9 +162,43 @@ static __always_inline void fill_hdr(struct bz_ev_hdr *h, __u16 kind, __u16 size
 	h->_pad = 0;
 }
 
+/* The bitmap word of tgid, or NULL beyond it.  The mask is what the
+ * verifier needs to see the index bounded (the compiler would test a copy
+ * of the register it then uses). */
+static __always_inline __u64 *target_word(__u32 tgid)
+{
+	__u64 w = tgid / 64;
+
+	if (tgid >= BZ_PID_LIMIT)
+		return NULL;
+	asm volatile("%[w] &= %[m]" : [w] "+r"(w) : [m] "i"(BZ_TARGET_WORDS - 1));
+	return &target_bits[w];
+}
+
 static __always_inline int is_target(__u32 tgid)
 {
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	__u64 *w = target_word(tgid);
+
+	return w && ((*w >> (tgid % 64)) & 1);
+}
+
+/* 0, or -1 for a tgid beyond the bitmap (not a Linux pid). */
+static __always_inline int target_add(__u32 tgid)
+{
+	__u64 *w = target_word(tgid);
+
+	if (!w)
+		return -1;
+	__sync_fetch_and_or(w, 1ull << (tgid % 64));
+	return 0;
+}
+
+static __always_inline void target_del(__u32 tgid)
+{
+	__u64 *w = target_word(tgid);
+
+	if (w)
+		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
 }
 
 static __always_inline void *scratch_buf(void)

@@ -51,11 +51,10 @@ int bz_fork(struct bpf_raw_tracepoint_args *ctx)
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	__u32 cpid = BPF_CORE_READ(child, pid);
 	struct bz_ev_proc_fork ev = {};
-	__u32 one = 1;
 
 	if (ctgid != cpid || !is_target(ptgid))
 		return 0;
-	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY))
+	if (target_add(ctgid))
 		count_missed(BZ_P_FORK);
 	fill_hdr(&ev.h, BZ_EV_PROC_FORK, sizeof(ev), bpf_get_current_pid_tgid());
 	ev.child_pid = ctgid;
@@ -83,7 +82,7 @@ int bz_exit(struct trace_event_raw_sched_process_exit *ctx)
 	fill_hdr(&ev.h, BZ_EV_PROC_EXIT, sizeof(ev), pid_tgid);
 	ev.exit_code = BPF_CORE_READ(task, exit_code);
 	emit(BZ_P_EXIT, &ev, sizeof(ev));
-	bpf_map_delete_elem(&targets, &tgid);
+	target_del(tgid);
 	return 0;
 }
 

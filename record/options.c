@@ -153,7 +153,7 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 }
 
 enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
-       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO };
+       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_EMPTY_HOOKS };
 
 static const struct argp_option record_options[] = {
 	{ 0, 0, 0, 0, "What to record (at least one; combine freely):", 1 },
@@ -181,6 +181,9 @@ static const struct argp_option record_options[] = {
 	  "No Go uprobes: Go programs are recorded from the kernel only (no HTTPS plaintext, "
 	  "handler times or goroutine parents)", 3 },
 	{ "zstd-level", OPT_LEVEL, "N", 0, "zstd compression level 1-19 (default 3)", 3 },
+	/* `make bench` only (docs/performance.md): attach every hook, record nothing per request */
+	{ "empty-hooks", OPT_EMPTY_HOOKS, 0, OPTION_HIDDEN,
+	  "Benchmarks: the per-request programs return at once (no reads, writes or Go events)", 3 },
 	{ 0, 0, 0, 0, "Privacy (credentials in captured payloads are masked by default):", 4 },
 	{ "redact-header", OPT_REDACT_HEADER, "NAME", 0,
 	  "Also mask the value of HTTP header NAME (repeatable; Authorization, Cookie, Set-Cookie, "
@@ -241,6 +244,9 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_GO:
 		o->no_go = true;
+		break;
+	case OPT_EMPTY_HOOKS:
+		o->empty_hooks = true;
 		break;
 	case 'o':
 		o->output = arg;

@@ -195,16 +195,18 @@ static void live_add(struct recorder *r, uint32_t pid)
 	(void)bz_u64map_put(&r->live, pid, (void *)1);
 }
 
+/* Sets pid's bit in the programs' target bitmap (the mmapped .bss; the
+ * programs set and clear bits of the same words atomically too). */
 static int add_target(struct recorder *r, pid_t pid)
 {
-	uint32_t key = (uint32_t)pid, one = 1;
-	int rc = bpf_map__update_elem(r->skel->maps.targets, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+	uint32_t key = (uint32_t)pid;
 
-	if (!rc) {
-		r->ntargets++;
-		live_add(r, key);
-	}
-	return rc;
+	if (pid <= 0 || key >= BZ_PID_LIMIT || !r->skel->bss)
+		return -EINVAL;
+	__atomic_fetch_or(&r->skel->bss->target_bits[key / 64], 1ull << (key % 64), __ATOMIC_SEQ_CST);
+	r->ntargets++;
+	live_add(r, key);
+	return 0;
 }
 
 static int exec_matches(struct recorder *r, const struct bz_ev_proc_exec *ev)
@@ -512,7 +514,7 @@ static int seed_targets(struct recorder *r)
 
 	for (int i = 0; i < o->npids; i++) {
 		if (add_target(r, o->pids[i])) {
-			die_line("cannot add pid %d to the target map", (int)o->pids[i]);
+			die_line("cannot record pid %d: beyond the largest pid Linux gives", (int)o->pids[i]);
 			return -EIO;
 		}
 		write_proc(r, o->pids[i], 0, BZ_PF_AT_START, r->start_ns);
@@ -613,6 +615,7 @@ static int open_and_load(struct recorder *r, bool with_go, char *err, size_t err
 	r->skel->rodata->cfg_target_port = (uint16_t)o->port;
 	r->skel->rodata->cfg_all_execs = o->exe_re != NULL;
 	r->skel->rodata->cfg_syscall_start = o->syscall_start;
+	r->skel->rodata->cfg_empty_hooks = o->empty_hooks;
 	r->skel->rodata->cfg_ring_bytes = o->ring_bytes;
 	bpf_map__set_max_entries(r->skel->maps.events, o->ring_bytes);
 	if ((rc = probes_prepare(r->skel, r->probes, o->syscall_start, err, errlen)))
@@ -720,6 +723,9 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
+	if (o.empty_hooks && !o.quiet)
+		fprintf(stderr, "beyla record: --empty-hooks: the hooks are attached but record nothing "
+			"(a benchmark's floor); the capture holds no reads, writes or Go events\n");
 	r.probes = calloc(probes_count(), sizeof(*r.probes));
 	if (!r.probes) {
 		die_line("out of memory");

@@ -2,11 +2,13 @@
 # bench.sh - what recording costs a saturated server (`make bench`; not a pass/fail test).
 #
 # A single-worker nginx answers `return 200 "hello\n"` on loopback; wrk drives
-# it with keep-alive connections.  Rounds interleave a run without recording
-# and a run under `beyla record --exe nginx -q` (alternating which goes
-# first), so drift on the machine hits both sides alike.  Per round and as
-# medians it prints: requests/s off and on, their ratio, events/s, drops
-# (from `beyla info`), and bytes per request on disk (file size / requests).
+# it with keep-alive connections.  Rounds interleave a run without recording,
+# one under `beyla record --exe nginx -q`, and one under the same recorder
+# with --empty-hooks (every hook attached, doing nothing: the floor), in a
+# rotating order, so drift on the machine hits all alike.  Per round and as
+# medians it prints requests/s of each, the ratios on/off and hooks/off,
+# events/s, drops (from `beyla info`), and bytes per request on disk (file
+# size / requests).
 # Targets (issue 2): ratio >= 0.90 with zero drops; <= 64 bytes per request.
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),

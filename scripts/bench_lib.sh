@@ -3,12 +3,16 @@
 #
 #   URL=http://... REC_TARGET=(--exe nginx) bench_rounds "LABEL"
 #
-# Rounds interleave a wrk run without recording and one under
-# `beyla record REC_TARGET -q` (alternating which goes first), so drift on
-# the machine hits both sides alike.  Per round and as medians it prints
-# requests/s off and on, their ratio, events/s, drops and bytes per request
-# on disk; it sets M_RATIO, M_EVPS, M_BPR, TOTAL_DROPS and LAST_INFO (the
-# `beyla info` output of the last recorded round).
+# Rounds interleave three wrk runs, in an order that rotates: without
+# recording ("off"), under `beyla record REC_TARGET -q` ("on"), and under
+# the same recorder with --empty-hooks ("hooks": every probe attached, the
+# per-request programs returning at once), so drift on the machine hits all
+# alike.  The hooks run is the floor: what the kernel charges for entering
+# the tracepoints and uprobes at all, which no work saved inside them can
+# give back.  Per round and as medians it prints requests/s of the three,
+# the ratios on/off and hooks/off, events/s, drops and bytes per request
+# on disk; it sets M_RATIO, M_FLOOR, M_EVPS, M_BPR, TOTAL_DROPS and
+# LAST_INFO (the `beyla info` output of the last recorded round).
 # shellcheck shell=bash
 
 # run_wrk SECONDS: sets RPS and REQS.
@@ -18,11 +22,12 @@ run_wrk() {
 	REQS=$(awk '/ requests in / { print $1 }' "$T/wrk.txt")
 }
 
-# record_on OUT: starts the recorder and returns once it has begun (see tests/lib.sh).
+# record_on OUT [OPTION...]: starts the recorder and returns once it has begun (see tests/lib.sh).
 record_on() {
 	local out=$1 i
+	shift
 	rm -f "$out"
-	setsid env --default-signal=INT "$BEYLA" record "${REC_TARGET[@]}" -q "${EXTRA[@]}" -o "$out" \
+	setsid env --default-signal=INT "$BEYLA" record "${REC_TARGET[@]}" -q "${EXTRA[@]}" "$@" -o "$out" \
 		>"$T/record.log" 2>&1 </dev/null &
 	REC_PID=$!
 	for ((i = 0; i < 300; i++)); do
@@ -62,20 +67,30 @@ per_request() {
 }
 
 bench_rounds() {
-	local label=$1 r mode order off on on_reqs events drops size cap ratio ev_s b_req
+	local label=$1 r k mode off on hooks on_reqs events drops size cap ratio floor ev_s b_req
+	local modes=(off on hooks)
 	echo "$label: wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds; $(uname -r), $(nproc) CPUs"
-	echo "recorder: $BEYLA record ${REC_TARGET[*]} -q ${EXTRA[*]}"
+	echo "recorder: $BEYLA record ${REC_TARGET[*]} -q ${EXTRA[*]}   (hooks: the same with --empty-hooks)"
 	run_wrk 1 # warm-up
-	printf '%-6s %10s %10s %7s %10s %11s %7s %10s\n' round off_rps on_rps ratio events events/s drops bytes/req
-	local ratios=() evps=() bpr=() drops_all=()
+	printf '%-6s %9s %9s %9s %7s %7s %10s %10s %6s %9s\n' round off_rps on_rps hooks_rps ratio floor \
+		events events/s drops bytes/req
+	local ratios=() floors=() evps=() bpr=() drops_all=()
 	for ((r = 1; r <= ROUNDS; r++)); do
-		order="off on"
-		[ $((r % 2)) -eq 1 ] || order="on off"
-		for mode in $order; do
-			if [ "$mode" = off ]; then
+		for ((k = 0; k < 3; k++)); do
+			mode=${modes[$(((k + r) % 3))]}
+			case $mode in
+			off)
 				run_wrk "$DURATION"
 				off=$RPS
-			else
+				;;
+			hooks)
+				record_on "$T/hooks.bz.zst" --empty-hooks
+				run_wrk "$DURATION"
+				hooks=$RPS
+				record_off
+				rm -f "$T/hooks.bz.zst"
+				;;
+			on)
 				cap=$T/round$r.bz.zst
 				record_on "$cap"
 				run_wrk "$DURATION"
@@ -90,22 +105,28 @@ bench_rounds() {
 				drops=$(info_drops "$T/info.txt")
 				size=$(stat -c %s "$cap")
 				rm -f "$cap"
-			fi
+				;;
+			esac
 		done
 		ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
+		floor=$(awk -v a="$hooks" -v b="$off" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
 		ev_s=$(awk -v e="$events" -v d="$DURATION" 'BEGIN { printf "%d", e / d }')
 		b_req=$(awk -v s="$size" -v n="$on_reqs" 'BEGIN { printf "%.1f", n ? s / n : 0 }')
-		ratios+=("$ratio") evps+=("$ev_s") bpr+=("$b_req") drops_all+=("${drops:-?}")
-		printf '%-6s %10s %10s %7s %10s %11s %7s %10s\n' "$r" "$off" "$on" "$ratio" "$events" "$ev_s" "${drops:-?}" "$b_req"
+		ratios+=("$ratio") floors+=("$floor") evps+=("$ev_s") bpr+=("$b_req") drops_all+=("${drops:-?}")
+		printf '%-6s %9s %9s %9s %7s %7s %10s %10s %6s %9s\n' "$r" "$off" "$on" "$hooks" "$ratio" "$floor" \
+			"$events" "$ev_s" "${drops:-?}" "$b_req"
 	done
 
 	M_RATIO=$(median "${ratios[@]}")
+	M_FLOOR=$(median "${floors[@]}")
 	M_EVPS=$(median "${evps[@]}")
 	M_BPR=$(median "${bpr[@]}")
 	TOTAL_DROPS=$(printf '%s\n' "${drops_all[@]}" | awk '$1 ~ /^[0-9]+$/ { n += $1; next } { unknown = 1 } END { print unknown ? "unknown" : n + 0 }')
-	printf '%-6s %10s %10s %7s %10s %11s %7s %10s\n' median - - "$M_RATIO" - "$M_EVPS" "$TOTAL_DROPS" "$M_BPR"
+	printf '%-6s %9s %9s %9s %7s %7s %10s %10s %6s %9s\n' median - - - "$M_RATIO" "$M_FLOOR" - "$M_EVPS" \
+		"$TOTAL_DROPS" "$M_BPR"
 	echo
 	echo "throughput ratio (on/off), median: $M_RATIO   (target >= 0.90)"
+	echo "empty hooks (hooks/off), median:   $M_FLOOR   (the floor: entering the hooks alone)"
 	echo "drops, all rounds:                 $TOTAL_DROPS   (target 0)"
 	echo "bytes per request on disk, median: $M_BPR   (target <= 64)"
 	echo "events/s while recording, median:  $M_EVPS"

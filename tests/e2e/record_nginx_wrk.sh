@@ -2,7 +2,8 @@
 # record_nginx_wrk.sh - record a single-worker nginx (--exe) under wrk
 # load (keep-alive, 8 connections, 2 s) and check that every request wrk
 # completed is in the capture, with no drops, and that the worker (a fork of
-# the master) is a target.
+# the master) is a target.  Then the benchmark floor (--empty-hooks): every
+# probe attached, nothing recorded per request, yet connections still are.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
@@ -70,5 +71,25 @@ check_num "PROC for the nginx master" \
 	"$(dump_count "$T/meta.txt" PROC "pid=$master" 'exe~nginx')" -ge 1
 check_num "PROC for the nginx worker, flagged at_start or forked" \
 	"$(dump_count "$T/meta.txt" PROC "pid=$worker" 'flags~(^|[|,])(at_start|forked)([|,]|$)')" -ge 1
+
+# --empty-hooks: what `make bench` measures as the floor must attach what a
+# real recording attaches and record no reads or writes.
+cap2=$T/hooks.bz.zst
+record_start "$cap2" --exe 'beyla-test-nginx$' --empty-hooks || bail "beyla record --empty-hooks starts"
+wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$port/" >"$T/wrk2.txt" 2>&1
+reqs2=$(awk '/ requests in / { print $1 }' "$T/wrk2.txt")
+check_num "wrk completed requests under --empty-hooks" "${reqs2:-0}" -gt 1000
+record_stop INT
+check_num "beyla record --empty-hooks exits 0" "${REC_RC:-none}" -eq 0
+"$BEYLA" info "$cap2" >"$T/info2.txt" 2>&1
+check_num "beyla info exits 0 on the --empty-hooks capture" $? -eq 0
+check_grep "the argv in the capture says --empty-hooks" '^recorded by:.* [-][-]empty-hooks' "$T/info2.txt"
+for p in raw:sock_recv_length raw:sock_send_length raw:sk_data_ready; do
+	check_grep "probe $p attached under --empty-hooks" "^[[:space:]]*$p[[:space:]]+attached" "$T/info2.txt"
+done
+"$BEYLA" info --dump "$cap2" >"$T/dump2.txt" 2>&1
+check_num "no DATA events under --empty-hooks" "$(grep -c '^DATA ' "$T/dump2.txt")" -eq 0
+check_num "accepted CONNs still recorded under --empty-hooks" \
+	"$(dump_count "$T/dump2.txt" CONN role=accepted "local~:$port\$")" -ge "$CONNS"
 
 finish
