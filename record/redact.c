@@ -1023,7 +1023,9 @@ static void rd_unsure(struct rd_state *s, const uint8_t *p, size_t n)
 
 /* Header-side bytes in bulk where the state machine would do nothing but
  * skip, mask or collect: values of no interest, masked values, ignored
- * lines, plain path bytes, header names.  Returns the bytes consumed (0: let
+ * lines, plain path bytes, header names; and the values and status lines
+ * it reads byte by byte, up to their line's end, without a trip through
+ * rd_head for each byte.  Returns the bytes consumed (0: let
  * rd_head take the next byte).  Not used while form parameters are being
  * guessed, which must see every byte. */
 static size_t rd_head_span(struct bz_redact *r, struct rd_state *s, uint8_t *p, size_t n)
@@ -1044,9 +1046,17 @@ static size_t rd_head_span(struct bz_redact *r, struct rd_state *s, uint8_t *p, 
 				}
 			return i;
 		}
-		if (s->hv != HV_SKIP)
-			return 0;
+		if (s->hv != HV_SKIP) {
+			/* a value rd_value reads byte by byte: the rest of its line */
+			for (; i < n && p[i] != '\n'; i++)
+				rd_value(r, s, p + i, p[i]);
+			return i;
+		}
 		break;
+	case L_STATUS:
+		for (; i < n && p[i] != '\n'; i++)
+			rd_status(s, p[i]);
+		return i;
 	case L_TARGET:
 		if (s->tgt != T_PATH || !(s->fl & F_VAL_STARTED))
 			return 0;
