@@ -196,10 +196,28 @@ static int rd_hexval(unsigned c)
 }
 
 /* RFC 9110 tchar (ALPHA, DIGIT and !#$%&'*+-.^_`|~): what a header name or
- * method is made of.  A bitmap: this is asked for nearly every byte. */
-static const uint64_t rd_tchar_bits[2] = { 0x03ff6cfa00000000ull, 0x57ffffffc7fffffeull };
+ * method is made of.  A table by byte value: this is asked for nearly every
+ * byte of a header name. */
+static const uint8_t rd_tchar_tab[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
-static int rd_tchar(unsigned c) { return c < 128 && (rd_tchar_bits[c >> 6] >> (c & 63)) & 1; }
+static int rd_tchar(unsigned c) { return rd_tchar_tab[c & 0xff]; }
 
 /* Bytes that end a run of plain path: ? ; # SP HT CR LF. */
 static const uint64_t rd_path_stop = 0x8800000900002600ull;
@@ -1310,7 +1328,8 @@ size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8
 	if (!s) {
 		if (!caplen)
 			return 0; /* nothing seen of this stream: nothing to follow */
-		memset(&tmp, 0, sizeof(tmp));
+		/* tok[] and parn[] are read only up to their lengths */
+		memset(&tmp, 0, offsetof(struct rd_state, tok));
 		s = &tmp;
 		bit = rd_drop_bit(conn_id, dir);
 		if (r->dropped[bit / 8] & (1u << (bit % 8))) {
