@@ -156,18 +156,34 @@ static int flush_batch(struct recorder *r)
 	return rc;
 }
 
-static void batch_add(struct recorder *r, const void *ev, uint32_t size)
+/* Appends an event to the batch; returns the batch's copy of it (NULL if
+ * out of memory).  batch_done() must follow before the next put. */
+static uint8_t *batch_put(struct recorder *r, const void *ev, uint32_t size)
 {
+	size_t before;
+
 	if (!r->batch_count) {
 		bz_buf_reset(&r->batch);
 		bz_buf_put_u32(&r->batch, 0);
 		bz_buf_put_u32(&r->batch, 0);
 	}
+	before = r->batch.len;
 	bz_buf_put(&r->batch, ev, size);
+	return r->batch.len == before + size ? r->batch.data + before : NULL;
+}
+
+static void batch_done(struct recorder *r)
+{
 	r->batch_count++;
 	r->events++;
 	if (r->batch.len >= EVENTS_BLOCK_MAX)
 		flush_batch(r);
+}
+
+static void batch_add(struct recorder *r, const void *ev, uint32_t size)
+{
+	batch_put(r, ev, size);
+	batch_done(r);
 }
 
 /* Writes a PROC block for pid from /proc (or, if it is gone, from what
@@ -235,7 +251,16 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h) || h->size < sizeof(*h) || h->size > size)
 		return 0;
 	len = h->size;
-	data = bz_redact_event(r->redact, data, len); /* credentials masked in a copy */
+	if (h->kind == BZ_EV_DATA) {
+		/* The ring is read-only: credentials are masked in the batch's copy. */
+		uint8_t *copy = batch_put(r, data, len);
+		if (copy)
+			bz_redact_event_in_place(r->redact, copy, len);
+		batch_done(r);
+		r->by_kind[BZ_EV_DATA]++;
+		return 0;
+	}
+	data = bz_redact_event(r->redact, data, len); /* (forgets closed connections) */
 	switch (h->kind) {
 	case BZ_EV_PROC_EXEC: {
 		const struct bz_ev_proc_exec *ev = data;

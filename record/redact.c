@@ -1368,30 +1368,46 @@ void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
 	}
 }
 
-void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
+void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 {
 	struct bz_ev_hdr h;
 	struct bz_ev_data d;
 	struct bz_ev_conn_close c;
 	size_t cap;
 
-	if (!r || !ev || size < sizeof(h) || size > RD_SCRATCH)
-		return ev;
+	if (!r || !ev || size < sizeof(h))
+		return;
 	memcpy(&h, ev, sizeof(h));
 	if (h.kind == BZ_EV_CONN_CLOSE && size >= sizeof(c)) {
 		memcpy(&c, ev, sizeof(c));
 		bz_redact_forget(r, c.conn_id);
-		return ev;
+		return;
 	}
 	if (h.kind != BZ_EV_DATA || size < sizeof(d))
-		return ev;
+		return;
 	memcpy(&d, ev, sizeof(d));
 	cap = size - sizeof(d);
 	if (d.caplen < cap)
 		cap = d.caplen;
-	memcpy(r->scratch, ev, size);
 	bz_redact_data(r, d.conn_id, (d.dir ? 1u : 0u) | (d.syscall == BZ_SYS_GO_TLS ? BZ_REDACT_PLAINTEXT : 0u),
-		       r->scratch + sizeof(d), cap, d.ret);
+		       (uint8_t *)ev + sizeof(d), cap, d.ret);
+}
+
+void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
+{
+	struct bz_ev_hdr h;
+
+	if (!r || !ev || size < sizeof(h) || size > RD_SCRATCH)
+		return ev;
+	memcpy(&h, ev, sizeof(h));
+	if (h.kind != BZ_EV_DATA) {
+		bz_redact_event_in_place(r, ev, size); /* writes nothing but the redactor */
+		return ev;
+	}
+	if (size < sizeof(struct bz_ev_data))
+		return ev;
+	memcpy(r->scratch, ev, size);
+	bz_redact_event_in_place(r, r->scratch, size);
 	return r->scratch;
 }
 

@@ -4,7 +4,8 @@
  * `beyla record` keeps the first --snaplen bytes of every socket read and
  * write.  For HTTP/1 traffic those bytes hold Authorization headers, cookies,
  * API keys in query strings and passwords in form bodies.  The recorder hands
- * every event to bz_redact_event() before it is batched; the redactor follows
+ * every event to bz_redact_event() (or, for its own copy of a record,
+ * bz_redact_event_in_place()) before it is written; the redactor follows
  * each connection and direction as a byte stream and overwrites the VALUE
  * bytes of credential-looking headers and parameters with BZ_REDACT_FILL, in
  * place.  Nothing is inserted or removed: payload lengths, caplen, ret and
@@ -135,6 +136,10 @@ void bz_redact_forget(struct bz_redact *r, uint64_t conn_id);
  * With r == NULL (--no-redact) returns ev.  Never fails (the copy buffer is
  * allocated by bz_redact_new, large enough for any record). */
 void *bz_redact_event(struct bz_redact *r, void *ev, size_t size);
+/* The same on a record the caller may write (its own copy): a DATA record
+ * is masked where it is, a CONN_CLOSE record forgets its connection, others
+ * are left alone.  Saves the copy when the caller copies the record anyway. */
+void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size);
 
 void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out);
 

@@ -903,6 +903,14 @@ static void test_event_interface(void **state)
 	assert_memory_equal(out + sizeof(struct bz_ev_data), "GET /?token=*** HTTP/1.1\r\nCookie: ***\r\n\r\n",
 			    strlen(p));
 
+	/* in place (the recorder's own copy in its batch): the same bytes */
+	uint8_t mine[512];
+	memcpy(mine, orig, n);
+	bz_redact_event_in_place(r, mine, n);
+	assert_memory_equal(mine, out, n);
+	bz_redact_event_in_place(NULL, mine, n); /* --no-redact: untouched */
+	assert_memory_equal(mine, out, n);
+
 	/* caplen larger than the record: only what is in the record is touched */
 	struct bz_ev_data d;
 	memcpy(&d, ev, sizeof(d));
@@ -923,6 +931,10 @@ static void test_event_interface(void **state)
 	c.h.size = sizeof(c);
 	c.conn_id = 5;
 	assert_ptr_equal(bz_redact_event(r, &c, sizeof(c)), &c);
+	bz_redact_get_stats(r, &st);
+	assert_int_equal(st.streams, 0);
+	feed(r, 5, BZ_DIR_IN, half, (int64_t)strlen(half));
+	bz_redact_event_in_place(r, &c, sizeof(c)); /* forgets too */
 	bz_redact_get_stats(r, &st);
 	assert_int_equal(st.streams, 0);
 	struct bz_ev_hdr h = { .kind = BZ_EV_PROC_EXIT, .size = sizeof(h) };
