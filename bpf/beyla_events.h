@@ -20,14 +20,14 @@
 
 /* Upper bound of payload bytes kept per socket read/write. */
 #define BZ_SNAPLEN_MAX 1024
-/* Target processes are a bitmap with one bit per tgid (maps.bpf.h): Linux
- * pids are below PID_MAX_LIMIT, 2^22 on 64-bit systems. */
-#define BZ_PID_LIMIT (1u << 22)
-#define BZ_TARGET_WORDS (BZ_PID_LIMIT / 64)
 #define BZ_SNAPLEN_DEFAULT 512
 #define BZ_PATH_MAX 256
 #define BZ_ARGS_MAX 256
 #define BZ_COMM_LEN 16
+/* Target processes are a bitmap with one bit per tgid (maps.bpf.h): Linux
+ * pids are below PID_MAX_LIMIT, 2^22 on 64-bit systems. */
+#define BZ_PID_LIMIT (1u << 22)
+#define BZ_TARGET_WORDS (BZ_PID_LIMIT / 64)
 
 enum bz_ev_kind {
 	BZ_EV_PROC_EXEC = 1, /* a target (or, in --exe mode, any) process exec'd */

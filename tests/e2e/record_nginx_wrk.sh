@@ -27,18 +27,25 @@ for ((i = 0; i < 50 && ${#worker} == 0; i++)); do
 done
 [ -n "$worker" ] || bail "nginx started a worker process"
 
+# record_under_wrk CAP SECONDS INFO [OPTION...]: records our nginx into CAP
+# while wrk runs for SECONDS, stops with SIGINT, writes `beyla info` to INFO;
+# sets REQS (what wrk completed).
+record_under_wrk() {
+	local cap=$1 secs=$2 info=$3 what="beyla record --exe beyla-test-nginx${4:+ ${*:4}}"
+	shift 3
+	record_start "$cap" --exe 'beyla-test-nginx$' "$@" || bail "$what starts"
+	wrk -t1 -c"$CONNS" -d"$secs"s "http://127.0.0.1:$port/" >"$T/wrk.txt" 2>&1
+	REQS=$(awk '/ requests in / { print $1 }' "$T/wrk.txt")
+	check_num "wrk completed requests ($what)" "${REQS:-0}" -gt 1000
+	record_stop INT
+	check_num "$what exits 0 after SIGINT" "${REC_RC:-none}" -eq 0
+	"$BEYLA" info "$cap" >"$info" 2>&1
+	check_num "beyla info exits 0 (complete) on the capture of $what" $? -eq 0
+}
+
 cap=$T/nginx.bz.zst
-record_start "$cap" --exe 'beyla-test-nginx$' || bail "beyla record --exe beyla-test-nginx starts"
-
-wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$port/" >"$T/wrk.txt" 2>&1
-reqs=$(awk '/ requests in / { print $1 }' "$T/wrk.txt")
-check_num "wrk completed requests" "${reqs:-0}" -gt 1000
-
-record_stop INT
-check_num "beyla record exits 0 after SIGINT" "${REC_RC:-none}" -eq 0
-
-"$BEYLA" info "$cap" >"$T/info.txt" 2>&1
-check_num "beyla info exits 0 (complete)" $? -eq 0
+record_under_wrk "$cap" 2 "$T/info.txt"
+reqs=$REQS
 check_grep "beyla info says status: complete" '^[[:space:]]*status: complete' "$T/info.txt"
 drops=$(info_drops "$T/info.txt")
 check_num "beyla info reports zero drops" "${drops:-no drops line}" -eq 0
@@ -75,14 +82,7 @@ check_num "PROC for the nginx worker, flagged at_start or forked" \
 # --empty-hooks: what `make bench` measures as the floor must attach what a
 # real recording attaches and record no reads or writes.
 cap2=$T/hooks.bz.zst
-record_start "$cap2" --exe 'beyla-test-nginx$' --empty-hooks || bail "beyla record --empty-hooks starts"
-wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$port/" >"$T/wrk2.txt" 2>&1
-reqs2=$(awk '/ requests in / { print $1 }' "$T/wrk2.txt")
-check_num "wrk completed requests under --empty-hooks" "${reqs2:-0}" -gt 1000
-record_stop INT
-check_num "beyla record --empty-hooks exits 0" "${REC_RC:-none}" -eq 0
-"$BEYLA" info "$cap2" >"$T/info2.txt" 2>&1
-check_num "beyla info exits 0 on the --empty-hooks capture" $? -eq 0
+record_under_wrk "$cap2" 1 "$T/info2.txt" --empty-hooks
 check_grep "the argv in the capture says --empty-hooks" '^recorded by:.* [-][-]empty-hooks' "$T/info2.txt"
 for p in raw:sock_recv_length raw:sock_send_length raw:sk_data_ready; do
 	check_grep "probe $p attached under --empty-hooks" "^[[:space:]]*$p[[:space:]]+attached" "$T/info2.txt"
