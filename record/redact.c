@@ -124,7 +124,8 @@ enum rd_hname { HN_OTHER = 0, HN_SENSITIVE, HN_URL, HN_CL, HN_CT, HN_TE };
  * classifying one (normalise, then match against every pattern) costs more
  * than the rest of a small message: the verdicts are kept in a
  * direct-mapped cache keyed by the name's bytes as they appeared. */
-#define RD_HCACHE_SLOTS 256u
+#define RD_HCACHE_BITS 8
+#define RD_HCACHE_SLOTS (1u << RD_HCACHE_BITS)
 #define RD_HCACHE_NAME 30 /* longer names are classified every time */
 struct rd_hcache_ent {
 	uint8_t len; /* 0: empty */
@@ -437,13 +438,16 @@ static enum rd_hname rd_hname_classify(const struct bz_redact *r, const char *ra
 static enum rd_hname rd_hname_kind(struct bz_redact *r, const char *raw, size_t len)
 {
 	struct rd_hcache_ent *e;
-	uint32_t h = 2166136261u;
+	uint32_t h;
 
 	if (len == 0 || len > RD_HCACHE_NAME)
 		return rd_hname_classify(r, raw, len);
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)raw[i]) * 16777619u;
-	e = &r->hcache[(h ^ (h >> 16)) & (RD_HCACHE_SLOTS - 1)];
+	/* length and three bytes pick the slot (a full hash of every byte cost
+	 * more than the lookup saves); the memcmp below decides */
+	h = ((uint32_t)len << 24) ^ ((uint32_t)(uint8_t)raw[0] << 16) ^
+	    ((uint32_t)(uint8_t)raw[len / 2] << 8) ^ (uint8_t)raw[len - 1];
+	h *= 2654435761u;
+	e = &r->hcache[h >> (32 - RD_HCACHE_BITS)];
 	if (e->len != len || memcmp(e->name, raw, len)) {
 		e->kind = (uint8_t)rd_hname_classify(r, raw, len);
 		e->len = (uint8_t)len;
