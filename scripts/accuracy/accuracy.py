@@ -67,13 +67,13 @@ def row(csv_path, db_path, server, load, cost_ms):
     drops = db.execute("select coalesce(sum(lost + missed), 0) from drops").fetchone()[0]
     used = set()
     m = []  # matched: (client_ns, span tuple, request)
+    why = defaultdict(int)  # answered requests left unmatched, by reason
     for key, rs in conns.items():
         port, t0 = rs[0]["local_port"], rs[0]["connect_ns"]
         cands = [c for c in by_port.get(port, []) if c[1] not in used]
-        if not cands:
-            continue
-        est, cid = min(cands, key=lambda c: abs(c[0] - t0))
-        if abs(est - t0) > 2e9:
+        est, cid = min(cands, key=lambda c: abs(c[0] - t0)) if cands else (None, None)
+        if cid is None or abs(est - t0) > 2e9:
+            why["no_connection"] += sum(1 for r in rs if r["status"] > 0)
             continue
         used.add(cid)
         for r in rs:
@@ -81,6 +81,7 @@ def row(csv_path, db_path, server, load, cost_ms):
                 continue
             s = spans.get((cid, r["req_index"]))
             if s is None or s[5]:
+                why["no_span" if s is None else "incomplete_span"] += 1
                 continue
             start = r["connect_ns"] if r["req_index"] == 0 else r["send_ns"]
             m.append((r["done_ns"] - start, s, r))
@@ -98,7 +99,7 @@ def row(csv_path, db_path, server, load, cost_ms):
     out = {
         "server": server, "load": load, "cost_ms": float(cost_ms),
         "sent": len(reqs), "ok": len(ok), "client_errors": len(reqs) - len(ok),
-        "spans": nspans, "incomplete": nincomplete, "matched": len(m),
+        "spans": nspans, "incomplete": nincomplete, "matched": len(m), "unmatched": dict(why),
         "lost": len(ok) - nspans, "drops": drops,
         "med_err": med(errs), "p95_err": pct(errs, 95),
         "med_abs_us": med([abs(c - s[0]) / 1e3 for c, s, _ in m]),

@@ -137,7 +137,7 @@ run_one() {
 		_not_ok "$name/$load: joined"
 		return 1
 	fi
-	log "$name/$load: $(tail -n 1 "$RESULTS" | "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); print("sent %d matched %d lost %d med err %s misses %s" % (r["ok"], r["matched"], r["lost"], r["med_err"], r["misses"]))')"
+	log "$name/$load: $(tail -n 1 "$RESULTS" | "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); print("sent %d matched %d lost %d med err %s misses %s unmatched %s drops %s" % (r["ok"], r["matched"], r["lost"], r["med_err"], r["misses"], r["unmatched"], r["drops"]))')"
 }
 
 failed=0
