@@ -125,6 +125,7 @@ void bz_db_close(struct bz_db **dbp)
 	if (db->in_tx)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db->h);
+	bz_route_stats_free(&db->routes);
 	free(db);
 	*dbp = NULL;
 }
@@ -137,7 +138,8 @@ int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen)
 	int rc = -EIO;
 
 	db = calloc(1, sizeof(*db));
-	if (!db) {
+	if (!db || bz_route_stats_new(&db->routes)) {
+		free(db);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -217,12 +219,13 @@ static int64_t route_key(const char *service, const char *kind, const char *rout
 	return (int64_t)h;
 }
 
+static const char *const span_kinds[] = { "server", "client" };
+
 /* Binds s, attribute columns included, to the span_rows insert at bind
  * positions base+1 ..; the trace id is written into trace, which must live
- * until the step. */
-static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_t trace[16])
+ * until the step.  rkey: its route_key. */
+static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, int64_t rkey, uint8_t trace[16])
 {
-	static const char *const kinds[] = { "server", "client" };
 	static const char *const statuses[] = { "unset", "ok", "error" };
 	int i = base + 1;
 
@@ -235,7 +238,7 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_
 		sqlite3_bind_int64(st, i++, (int64_t)s->parent_id);
 	else
 		sqlite3_bind_null(st, i++);
-	sqlite3_bind_text(st, i++, kinds[s->kind], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, span_kinds[s->kind], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, i++, s->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, i++, s->start_ns);
 	sqlite3_bind_int64(st, i++, s->end_ns);
@@ -267,8 +270,7 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, uint8_
 	b_int(st, i++, s->request_index);
 	if (i != base + ATTR_BIND0)
 		return -EINVAL;
-	sqlite3_bind_int64(st, base + ROUTE_KEY_BIND,
-			   route_key(s->service_name, kinds[s->kind], s->route, s->method));
+	sqlite3_bind_int64(st, base + ROUTE_KEY_BIND, rkey);
 	for (unsigned c = 0; c < N_ATTR_COLUMNS; c++)
 		sqlite3_bind_null(st, base + ATTR_BIND0 + (int)c);
 	for (unsigned a = 0; a < s->nattrs && a < BZ_SPAN_ATTRS_MAX; a++) {
@@ -297,15 +299,37 @@ static int span_attr_rows(struct bz_db *db, const struct bz_span *s)
 	return 0;
 }
 
+/* A complete span counts in route_stats (route_stats.h). */
+static int count_route(struct bz_db *db, const struct bz_span *s, int64_t rkey)
+{
+	if (s->incomplete)
+		return 0;
+	if (bz_route_stats_add(db->routes, rkey, s->service_name, span_kinds[s->kind], s->route, s->method,
+			       s->status == BZ_STATUS_ERROR,
+			       (int64_t)((uint64_t)s->end_ns - (uint64_t)s->start_ns),
+			       s->queue_ns != BZ_DB_NULL, s->queue_ns)) {
+		snprintf(db->err, sizeof(db->err), "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int bz_db_run_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
 {
 	uint8_t trace[BZ_DB_SPAN_BATCH][16];
+	int64_t rkey[BZ_DB_SPAN_BATCH];
 	int rc;
 
+	if (n > BZ_DB_SPAN_BATCH)
+		return -EINVAL;
+	for (unsigned k = 0; k < n; k++)
+		rkey[k] = s[k].kind == 0 || s[k].kind == 1
+				  ? route_key(s[k].service_name, span_kinds[s[k].kind], s[k].route, s[k].method)
+				  : 0; /* bind_span refuses it */
 	if (n == BZ_DB_SPAN_BATCH) {
 		sqlite3_stmt *st = db->st[ST_SPAN_BATCH];
 		for (unsigned k = 0; k < n; k++) {
-			if ((rc = bind_span(st, (int)k * SPAN_NCOLS, &s[k], trace[k]))) {
+			if ((rc = bind_span(st, (int)k * SPAN_NCOLS, &s[k], rkey[k], trace[k]))) {
 				sqlite3_clear_bindings(st);
 				return rc;
 			}
@@ -314,13 +338,13 @@ int bz_db_run_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
 			return rc;
 	} else {
 		for (unsigned k = 0; k < n; k++) {
-			if ((rc = bind_span(db->st[ST_SPAN], 0, &s[k], trace[0])) ||
+			if ((rc = bind_span(db->st[ST_SPAN], 0, &s[k], rkey[k], trace[0])) ||
 			    (rc = step_reset(db, db->st[ST_SPAN], "insert span")))
 				return rc;
 		}
 	}
 	for (unsigned k = 0; k < n; k++)
-		if ((rc = span_attr_rows(db, &s[k])))
+		if ((rc = span_attr_rows(db, &s[k])) || (rc = count_route(db, &s[k], rkey[k])))
 			return rc;
 	return 0;
 }
@@ -492,6 +516,14 @@ int bz_db_finish(struct bz_db *db)
 	db->in_tx = 0;
 	if (split && (rc = exec_sql(db, split, "indexes and views")))
 		return rc;
+	/* route_stats's rows, once the spans are all in span_rows */
+	if ((rc = exec_sql(db, "BEGIN", "begin")))
+		return rc;
+	db->in_tx = 1;
+	if ((rc = bz_route_stats_write(db->routes, db->h, db->err, sizeof(db->err))) ||
+	    (rc = exec_sql(db, "COMMIT", "commit")))
+		return rc;
+	db->in_tx = 0;
 	return 0;
 }
 

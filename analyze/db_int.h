@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "route_stats.h"
 
 enum {
 	ST_SPAN, ST_SPAN_BATCH, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_MAX
@@ -34,6 +35,7 @@ struct bz_db {
 	uint64_t spans;          /* rows of the view spans, as handed in */
 	char err[256];           /* written by whichever thread runs the statements */
 	struct bz_db_queue *q;   /* NULL: statements run in the caller's thread */
+	struct bz_route_stats *routes; /* counted by the thread that inserts the spans */
 };
 
 #define BZ_DB_SPAN_BATCH 8 /* spans one statement inserts (ST_SPAN_BATCH) */

@@ -50,8 +50,6 @@ struct srow {
 	double queue;     /* queue share in %, < 0 if NULL */
 };
 
-static const double pct_of[3] = { 0.50, 0.95, 0.99 };
-
 static char *dup_or_null(sqlite3_stmt *st, int col, int *oom)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -99,15 +97,12 @@ static void free_srows(struct srow *rows, size_t n)
 	free(rows);
 }
 
-/* The groups of route_stats with their counts, in route_key order (the
- * index's). */
-static int summary_groups(sqlite3 *h, struct srow **out, size_t *nout)
+/* The rows of route_stats (the analyzer computed them: route_stats.h). */
+static int summary_rows(sqlite3 *h, struct srow **out, size_t *nout)
 {
 	static const char sql[] =
-		"SELECT service_name, kind, http_route, http_method, COUNT(*), SUM(status = 'error'),"
-		" ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4)"
-		" FROM span_rows WHERE incomplete = 0"
-		" GROUP BY route_key ORDER BY route_key";
+		"SELECT service, kind, route, method, requests, errors, p50_ns, p95_ns, p99_ns, queue_share"
+		" FROM route_stats";
 	sqlite3_stmt *st = NULL;
 	struct srow *rows = NULL;
 	size_t n = 0, cap = 0;
@@ -134,7 +129,9 @@ static int summary_groups(sqlite3 *h, struct srow **out, size_t *nout)
 		r->method = dup_or_null(st, 3, &oom);
 		r->requests = sqlite3_column_int64(st, 4);
 		r->errors = sqlite3_column_int64(st, 5);
-		r->queue = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 6) * 100;
+		for (int k = 0; k < 3; k++)
+			r->pct[k] = sqlite3_column_int64(st, 6 + k);
+		r->queue = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 9) * 100;
 		if (oom) {
 			rc = -ENOMEM;
 			break;
@@ -152,57 +149,14 @@ static int summary_groups(sqlite3 *h, struct srow **out, size_t *nout)
 	return 0;
 }
 
-/* The percentiles of every group from one walk of spans_by_route in order:
- * a group's durations come sorted, its first rn (1-based) with
- * rn >= p * requests is its nearest-rank percentile, as in route_stats.
- * (route_stats computes the same with window functions, which cost about
- * 5 us a span; this walk costs a fraction of that.) */
-static int summary_percentiles(sqlite3 *h, struct srow *rows, size_t n)
-{
-	static const char sql[] =
-		"SELECT duration_ns FROM span_rows WHERE incomplete = 0"
-		" ORDER BY route_key, duration_ns";
-	sqlite3_stmt *st = NULL;
-	size_t g = 0;
-	int64_t rn = 0;
-	int rc = 0, s;
-
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_fail(h, "summary");
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		while (g < n && rn == rows[g].requests) {
-			g++;
-			rn = 0;
-		}
-		if (g == n)
-			break; /* more rows than the groups counted: caught below */
-		int64_t d = sqlite3_column_int64(st, 0);
-		rn++;
-		for (int k = 0; k < 3; k++)
-			if ((double)(rn - 1) < pct_of[k] * (double)rows[g].requests &&
-			    (double)rn >= pct_of[k] * (double)rows[g].requests)
-				rows[g].pct[k] = d;
-	}
-	if (s != SQLITE_DONE && s != SQLITE_ROW)
-		rc = sql_fail(h, "summary");
-	else if (s == SQLITE_ROW || (n && (g != n - 1 || rn != rows[n - 1].requests))) {
-		fprintf(stderr, "beyla analyze: summary: the spans changed while being read\n");
-		rc = -EIO;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int bz_report_summary(sqlite3 *h, FILE *out)
 {
 	struct srow *rows = NULL;
 	size_t n = 0;
 	int w[4] = { 7, 4, 5, 6 }, rc;
 
-	if ((rc = summary_groups(h, &rows, &n)) || (rc = summary_percentiles(h, rows, n))) {
-		free_srows(rows, n);
+	if ((rc = summary_rows(h, &rows, &n)))
 		return rc;
-	}
 	qsort(rows, n, sizeof(*rows), cmp_srow);
 	for (size_t i = 0; i < n; i++) {
 		const char *f[4] = { rows[i].service, rows[i].kind, rows[i].route, rows[i].method };

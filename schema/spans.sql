@@ -1,6 +1,6 @@
 -- spans.sql - the database `beyla analyze` writes from a capture.
 --
--- Version 3 (PRAGMA user_version).  A reader checks user_version before
+-- Version 4 (PRAGMA user_version).  A reader checks user_version before
 -- trusting a column; columns are only added (new version) or documented as
 -- deprecated, never changed in meaning.  docs/analysis.md explains how spans
 -- are built from the capture; this file says what every column holds.
@@ -28,7 +28,7 @@
 -- and kept up to date while loading, which costs little; an index on keys
 -- that arrive in random order is cheaper to build at the end, in one sort.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- One row: the capture this database was made from.
 CREATE TABLE capture (
@@ -165,8 +165,7 @@ CREATE TABLE span_rows (
   peer_address          TEXT,  -- network.peer.address (client spans)
   peer_port             TEXT,  -- network.peer.port (client spans)
   -- Which (service_name, kind, http_route, http_method) group the span is
-  -- in, as a 64-bit hash of the four (FNV-1a): spans_by_route sorts and
-  -- route_stats partitions on one integer instead of four texts.
+  -- in, as a 64-bit hash of the four (FNV-1a): route_stat_rows.route_key.
   route_key             INTEGER NOT NULL
 );
 
@@ -193,6 +192,26 @@ SELECT span_id | 2, trace_id, span_id, 'internal', 'processing', start_ns + queu
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        service_name, pid, tid, conn_id, request_index
 FROM span_rows WHERE kind = 'server';
+
+-- The rows of the view route_stats, written by the analyzer once every span
+-- is in (since version 4; route_stats was a window query over span_rows,
+-- and the index it needed took a third of an analysis to build).  One row
+-- per route_key over complete spans: the columns of route_stats.
+CREATE TABLE route_stat_rows (
+  route_key    INTEGER PRIMARY KEY, -- span_rows.route_key of the group
+  service_name TEXT,
+  kind         TEXT,
+  http_route   TEXT,
+  http_method  TEXT,
+  requests     INTEGER NOT NULL,   -- complete spans
+  errors       INTEGER NOT NULL,   -- of them with status 'error'
+  error_rate   REAL,               -- errors / requests, 4 decimals
+  p50_ns       INTEGER,            -- nearest-rank percentiles of duration_ns:
+  p95_ns       INTEGER,            -- the duration of the first span, in
+  p99_ns       INTEGER,            -- ascending order, at rank >= p * requests
+  queue_share  REAL                -- sum(queue_ns) / sum(duration_ns), 4 decimals;
+                                   -- NULL if no span has a queue_ns (client spans)
+);
 
 -- Attributes that are not columns of spans, as stored: the rarer ones.
 CREATE TABLE span_attribute_rows (
@@ -246,42 +265,31 @@ CREATE INDEX processes_by_pid ON processes (pid);
 -- keep while loading than to build in one sort: the start-time and
 -- connection indexes too, measured; the inserts are the slower half of the
 -- load).  Internal spans ("in queue", "processing") are reached through
--- their parent.  spans_by_route
--- covers the columns route_stats reads: the percentiles come from the
--- index alone, in order, without a lookup per span; its key begins with
--- the integer route_key, not the four texts it stands for, which made
--- building it the longest part of the end of an analysis.
+-- their parent.  No index by route (dropped in version 4: most of its keys
+-- share their first column, which made it the slowest to build); a query
+-- by route reads span_rows, about half a second per million spans.
 CREATE INDEX spans_by_start ON span_rows (start_ns);
 CREATE INDEX spans_by_conn ON span_rows (conn_id, request_index);
-CREATE INDEX spans_by_route ON span_rows (route_key, duration_ns, status, queue_ns, incomplete,
-  service_name, kind, http_route, http_method);
 CREATE INDEX span_attributes_by_span ON span_attribute_rows (span_id, key);
 
 -- Requests per service, kind and route over complete spans: counts, error
 -- rate, nearest-rank percentiles of the duration, and the share of the total
--- time spent in queue (server spans; NULL for client spans).
+-- time spent in queue (server spans; NULL for client spans).  Computed by
+-- the analyzer into route_stat_rows: the same numbers the window query of
+-- version 3 gave (tests/unit/test_analyze.c checks them against it).
 CREATE VIEW route_stats AS
-WITH ranked AS (
-  SELECT route_key, service_name, kind, http_route, http_method, status, duration_ns, queue_ns,
-         ROW_NUMBER() OVER w AS rn,
-         COUNT(*) OVER (PARTITION BY route_key) AS n
-  FROM span_rows
-  WHERE incomplete = 0
-  WINDOW w AS (PARTITION BY route_key ORDER BY duration_ns)
-)
 SELECT service_name AS service,
        kind,
        http_route AS route,
        http_method AS method,
-       COUNT(*) AS requests,
-       SUM(status = 'error') AS errors,
-       ROUND(1.0 * SUM(status = 'error') / COUNT(*), 4) AS error_rate,
-       MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,
-       MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,
-       MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,
-       ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share
-FROM ranked
-GROUP BY route_key
+       requests,
+       errors,
+       error_rate,
+       p50_ns,
+       p95_ns,
+       p99_ns,
+       queue_share
+FROM route_stat_rows
 ORDER BY service, kind, route, method;
 
 -- The same per service and kind, all routes together.

@@ -698,6 +698,60 @@ static void test_not_a_capture(void **state)
 	bz_reader_free(&r);
 }
 
+/* The rows of a query as text, one line per row, "|" after each column. */
+static char *query_text(sqlite3 *h, const char *sql)
+{
+	char *text = NULL;
+	size_t len = 0;
+	sqlite3_stmt *st;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int c = 0; c < sqlite3_column_count(st); c++) {
+			const unsigned char *v = sqlite3_column_text(st, c);
+			fprintf(out, "%s|", v ? (const char *)v : "NULL");
+		}
+		fputc('\n', out);
+	}
+	sqlite3_finalize(st);
+	fclose(out);
+	return text;
+}
+
+/* route_stats up to schema version 3: a window query over span_rows.  The
+ * analyzer now computes the rows itself (analyze/route_stats.c); they must
+ * be what this query says, to the last digit. */
+static const char route_stats_oracle[] =
+	"WITH ranked AS ("
+	"  SELECT route_key, service_name, kind, http_route, http_method, status, duration_ns, queue_ns,"
+	"         ROW_NUMBER() OVER w AS rn, COUNT(*) OVER (PARTITION BY route_key) AS n"
+	"  FROM span_rows WHERE incomplete = 0"
+	"  WINDOW w AS (PARTITION BY route_key ORDER BY duration_ns))"
+	" SELECT service_name AS service, kind, http_route AS route, http_method AS method,"
+	"  COUNT(*) AS requests, SUM(status = 'error') AS errors,"
+	"  ROUND(1.0 * SUM(status = 'error') / COUNT(*), 4) AS error_rate,"
+	"  MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,"
+	"  MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,"
+	"  MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,"
+	"  ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share"
+	" FROM ranked GROUP BY route_key ORDER BY service, kind, route, method";
+
+static void assert_route_stats_match_oracle(sqlite3 *h, int groups)
+{
+	char *got = query_text(h, "SELECT * FROM route_stats");
+	char *want = query_text(h, route_stats_oracle);
+	int lines = 0;
+
+	for (const char *p = got; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, groups);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+}
+
 /* Many requests: speed and memory sanity (and a number for the note). */
 static void test_many_requests(void **state)
 {
@@ -727,13 +781,14 @@ static void test_many_requests(void **state)
 	assert_int_equal(q_int(db, "select requests from route_stats where route='/item/{id}'"), conns * per);
 	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"
 				   " and queue_ns + processing_ns <> duration_ns"), 0);
+	assert_route_stats_match_oracle(bz_db_handle(db), 1); /* every duration the same */
 	bz_db_close(&db);
 	unlink(c.path);
 }
 
-/* The summary `beyla analyze` prints computes its percentiles in C from
- * one ordered walk; it must print what the route_stats view says, for
- * several services, kinds and routes, with errors and incomplete spans. */
+/* The summary `beyla analyze` prints is route_stats, formatted; route_stats
+ * is what the window query of schema version 3 computes, for several
+ * services, kinds and routes, with errors and incomplete spans. */
 static void test_summary_matches_route_stats(void **state)
 {
 	struct cap c;
@@ -807,6 +862,7 @@ static void test_summary_matches_route_stats(void **state)
 	fclose(out);
 	assert_int_equal(groups, 8); /* 2 services x 4 routes */
 	assert_string_equal(got, want);
+	assert_route_stats_match_oracle(h, 8);
 	free(got);
 	free(want);
 	bz_db_close(&db);
@@ -899,6 +955,8 @@ static void test_writer_thread_same_rows(void **state)
 	assert_int_equal(bz_db_span_count(async_db), 3 * 60 * 40 + 60 * 40);
 	assert_int_equal(q_int(async_db, "select count(*) from span_attributes where key = 'error.type'"),
 			 60 * 40 + 60 * 8);
+	/* server and client groups (a client's queue_share is NULL) */
+	assert_route_stats_match_oracle(bz_db_handle(async_db), 4);
 	char *a = db_text(async_db), *b = db_text(sync_db);
 	assert_true(strlen(a) > 100000);
 	assert_string_equal(a, b);
