@@ -70,13 +70,34 @@ struct bz_analysis {
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* a.b.c.d, as inet_ntop writes it (which goes through sprintf: every span
+ * formats two addresses); cap >= 16. */
+static void ipv4_text(const uint8_t a[4], char *out)
+{
+	char *o = out;
+
+	for (int k = 0; k < 4; k++) {
+		unsigned v = a[k];
+		if (k)
+			*o++ = '.';
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+	}
+	*o = 0;
+}
+
 void bz_conn_addr(const struct bz_conn *c, int remote, char *out, size_t cap)
 {
 	const uint8_t *a = remote ? c->remote_addr : c->local_addr;
 	int af = c->family == BZ_AF_INET6 ? AF_INET6 : c->family == BZ_AF_INET ? AF_INET : 0;
 
 	out[0] = 0;
-	if (!af || !inet_ntop(af, a, out, (socklen_t)cap))
+	if (af == AF_INET && cap >= 16)
+		ipv4_text(a, out);
+	else if (!af || !inet_ntop(af, a, out, (socklen_t)cap))
 		out[0] = 0;
 }
 
