@@ -138,7 +138,7 @@ int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen)
 	int rc = -EIO;
 
 	db = calloc(1, sizeof(*db));
-	if (!db || bz_route_stats_new(&db->routes)) {
+	if (!db || bz_route_stats_new(&db->routes, BZ_ROUTE_STATS_KEEP_MAX)) {
 		free(db);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -524,6 +524,19 @@ int bz_db_finish(struct bz_db *db)
 	    (rc = exec_sql(db, "COMMIT", "commit")))
 		return rc;
 	db->in_tx = 0;
+	return 0;
+}
+
+int bz_db_route_stats_keep(struct bz_db *db, size_t keep_max)
+{
+	struct bz_route_stats *rs;
+
+	if (db->spans || db->q)
+		return -EBUSY;
+	if (bz_route_stats_new(&rs, keep_max))
+		return -ENOMEM;
+	bz_route_stats_free(&db->routes);
+	db->routes = rs;
 	return 0;
 }
 

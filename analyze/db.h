@@ -92,6 +92,11 @@ struct bz_db;
  * works), creates the tables and begins the transaction.  On failure *out is
  * untouched and err holds a message. */
 int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen);
+/* How many span durations route_stats may keep in memory for its
+ * percentiles (default BZ_ROUTE_STATS_KEEP_MAX; past it, or with 0, they
+ * come from a walk of span_rows: analyze/route_stats.h).  Before any span;
+ * 0 or -EBUSY/-ENOMEM. */
+int bz_db_route_stats_keep(struct bz_db *db, size_t keep_max);
 /* From now on the statements run in a thread of their own, while the
  * caller goes on analysing: the functions below copy what they are given
  * and return at once (an SQLite error surfaces on a later call, or from

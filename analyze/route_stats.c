@@ -1,5 +1,6 @@
 /* route_stats.c - the rows of the route_stats view (route_stats.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +20,58 @@ struct route_group {
 	int queue_known;       /* some span had a queue_ns: else queue_share is NULL */
 	int64_t seen;          /* spans met by the ordered walk */
 	int64_t pct[3];
+	int64_t *durs;         /* the durations, while they are kept */
+	size_t ndurs, cap_durs;
 };
 
 struct bz_route_stats {
 	struct bz_u64map by_key;     /* route_key -> struct route_group */
 	struct route_group **groups; /* in order of first span */
 	size_t n, cap;
+	size_t kept, keep_max;       /* durations kept in memory, and their bound */
+	int walk;                    /* over the bound: percentiles from span_rows */
 };
 
-int bz_route_stats_new(struct bz_route_stats **out)
+int bz_route_stats_new(struct bz_route_stats **out, size_t keep_max)
 {
 	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
+	if (!*out)
+		return -ENOMEM;
+	(*out)->keep_max = keep_max;
+	(*out)->walk = keep_max == 0;
+	return 0;
+}
+
+/* Past the bound, or out of memory: no duration is kept any more. */
+static void stop_keeping(struct bz_route_stats *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		free(rs->groups[i]->durs);
+		rs->groups[i]->durs = NULL;
+		rs->groups[i]->ndurs = rs->groups[i]->cap_durs = 0;
+	}
+	rs->kept = 0;
+	rs->walk = 1;
+}
+
+static void keep_duration(struct bz_route_stats *rs, struct route_group *g, int64_t d)
+{
+	if (rs->kept == rs->keep_max) {
+		stop_keeping(rs);
+		return;
+	}
+	if (g->ndurs == g->cap_durs) {
+		size_t nc = g->cap_durs ? g->cap_durs * 2 : 64;
+		int64_t *v = realloc(g->durs, nc * sizeof(*v));
+		if (!v) {
+			stop_keeping(rs);
+			return;
+		}
+		g->durs = v;
+		g->cap_durs = nc;
+	}
+	g->durs[g->ndurs++] = d;
+	rs->kept++;
 }
 
 void bz_route_stats_free(struct bz_route_stats **rsp)
@@ -42,6 +83,7 @@ void bz_route_stats_free(struct bz_route_stats **rsp)
 	for (size_t i = 0; i < rs->n; i++) {
 		for (int k = 0; k < 4; k++)
 			free(rs->groups[i]->text[k]);
+		free(rs->groups[i]->durs);
 		free(rs->groups[i]);
 	}
 	free(rs->groups);
@@ -110,7 +152,34 @@ int bz_route_stats_add(struct bz_route_stats *rs, int64_t key, const char *servi
 		g->queue_sum = add_sat(g->queue_sum, queue_ns);
 		g->queue_known = 1;
 	}
+	if (!rs->walk)
+		keep_duration(rs, g, duration_ns);
 	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The nearest-rank percentiles of each group from its kept durations,
+ * sorted: the rank r (1-based) of percentile p is the first with
+ * r >= p * requests, i.e. ceil(p * requests). */
+static void sort_percentiles(struct bz_route_stats *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct route_group *g = rs->groups[i];
+		qsort(g->durs, g->ndurs, sizeof(*g->durs), cmp_i64);
+		for (int k = 0; k < 3; k++) {
+			int64_t r = (int64_t)ceil(pct_of[k] * (double)g->requests);
+			if (r < 1)
+				r = 1;
+			if (r > (int64_t)g->ndurs)
+				r = (int64_t)g->ndurs;
+			g->pct[k] = r ? g->durs[r - 1] : 0;
+		}
+	}
 }
 
 static int sql_err(sqlite3 *h, char *err, size_t errlen, const char *what)
@@ -170,7 +239,9 @@ int bz_route_stats_write(struct bz_route_stats *rs, sqlite3 *h, char *err, size_
 
 	if (!rs->n)
 		return 0;
-	if ((rc = walk_percentiles(rs, h, err, errlen)))
+	if (!rs->walk)
+		sort_percentiles(rs);
+	else if ((rc = walk_percentiles(rs, h, err, errlen)))
 		return rc;
 	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
 		return sql_err(h, err, errlen, "insert");

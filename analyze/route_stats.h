@@ -3,8 +3,12 @@
  * p50/p95/p99 of the duration and the share of time in queue.
  *
  * Counts and sums are gathered while the spans are inserted (one call per
- * span, in the thread that inserts them); the percentiles need the spans
- * in duration order, which one sorted walk of span_rows gives at the end.
+ * span, in the thread that inserts them).  The percentiles need each
+ * group's durations in order: they are kept in memory (8 bytes a span) up
+ * to a bound and sorted at the end; past the bound they are dropped, and
+ * one walk of span_rows sorted by duration gives the order instead (what
+ * bounds the memory; it costs a scan of the table and a sort, ~0.6-1 s a
+ * million spans, against ~0.1 s).
  * A window query over span_rows (what route_stats used to be) sorted by
  * group, and an index to serve it took a third of an analysis to build:
  * most keys share their group, so nearly every comparison went past it. */
@@ -17,7 +21,9 @@
 struct sqlite3;
 struct bz_route_stats;
 
-int bz_route_stats_new(struct bz_route_stats **out);
+/* keep_max: durations kept in memory at most (0: always walk span_rows). */
+int bz_route_stats_new(struct bz_route_stats **out, size_t keep_max);
+#define BZ_ROUTE_STATS_KEEP_MAX ((size_t)8 << 20) /* 64 MiB of durations */
 void bz_route_stats_free(struct bz_route_stats **rs);
 
 /* One complete span of the group `key` (span_rows.route_key; the texts are
@@ -27,8 +33,9 @@ int bz_route_stats_add(struct bz_route_stats *rs, int64_t key, const char *servi
 		       const char *route, const char *method, int error, int64_t duration_ns,
 		       int queue_known, int64_t queue_ns);
 
-/* Walks span_rows's complete spans in duration order for the percentiles
- * and writes one route_stat_rows row per group.  0, or -EIO with the
+/* The percentiles (from the kept durations, else from a walk of
+ * span_rows's complete spans in duration order); then one route_stat_rows
+ * row per group.  0, or -EIO with the
  * message in err, or -ENOMEM. */
 int bz_route_stats_write(struct bz_route_stats *rs, struct sqlite3 *h, char *err, size_t errlen);
 

@@ -231,7 +231,8 @@ static void cap_close(struct cap *c, int with_end)
 /* ---- running the analyzer --------------------------------------------- */
 
 /* Analyses the capture at path into an in-memory database. */
-static struct bz_db *analyse(const char *path, struct bz_analysis_summary *sum)
+/* keep: how many durations route_stats may keep (SIZE_MAX: the default). */
+static struct bz_db *analyse_keep(const char *path, struct bz_analysis_summary *sum, size_t keep)
 {
 	struct bz_reader *r = NULL;
 	struct bz_db *db = NULL;
@@ -239,10 +240,17 @@ static struct bz_db *analyse(const char *path, struct bz_analysis_summary *sum)
 
 	assert_int_equal(bz_reader_open_file(&r, path), 0);
 	assert_int_equal(bz_db_create(&db, ":memory:", err, sizeof(err)), 0);
+	if (keep != SIZE_MAX)
+		assert_int_equal(bz_db_route_stats_keep(db, keep), 0);
 	assert_int_equal(bz_db_start_writer(db), 0); /* as `beyla analyze` does */
 	assert_int_equal(bz_analyze(r, db, path, NULL, NULL, sum), 0);
 	bz_reader_free(&r);
 	return db;
+}
+
+static struct bz_db *analyse(const char *path, struct bz_analysis_summary *sum)
+{
+	return analyse_keep(path, sum, SIZE_MAX);
 }
 
 static int64_t q_int(struct bz_db *db, const char *sql)
@@ -827,6 +835,14 @@ static void test_summary_matches_route_stats(void **state)
 		cap_events(&c);
 	}
 	cap_close(&c, 1);
+	/* the percentiles from the kept durations, and from walks of span_rows
+	 * when none or only some could be kept */
+	static const size_t keep[] = { 0, 100 };
+	for (size_t m = 0; m < sizeof(keep) / sizeof(keep[0]); m++) {
+		struct bz_db *w = analyse_keep(c.path, &sum, keep[m]);
+		assert_route_stats_match_oracle(bz_db_handle(w), 8);
+		bz_db_close(&w);
+	}
 	struct bz_db *db = analyse(c.path, &sum);
 	sqlite3 *h = bz_db_handle(db);
 	assert_true(sum.spans.incomplete >= 1);
