@@ -170,7 +170,8 @@ static void sort_percentiles(struct bz_route_stats *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		struct route_group *g = rs->groups[i];
-		qsort(g->durs, g->ndurs, sizeof(*g->durs), cmp_i64);
+		if (g->ndurs)
+			qsort(g->durs, g->ndurs, sizeof(*g->durs), cmp_i64);
 		for (int k = 0; k < 3; k++) {
 			int64_t r = (int64_t)ceil(pct_of[k] * (double)g->requests);
 			if (r < 1)

@@ -23,7 +23,7 @@ struct bz_route_stats;
 
 /* keep_max: durations kept in memory at most (0: always walk span_rows). */
 int bz_route_stats_new(struct bz_route_stats **out, size_t keep_max);
-#define BZ_ROUTE_STATS_KEEP_MAX ((size_t)8 << 20) /* 64 MiB of durations */
+#define BZ_ROUTE_STATS_KEEP_MAX ((size_t)8 << 20) /* 64 MiB of durations (arrays grow by doubling) */
 void bz_route_stats_free(struct bz_route_stats **rs);
 
 /* One complete span of the group `key` (span_rows.route_key; the texts are
