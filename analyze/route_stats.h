@@ -1,17 +1,20 @@
-/* route_stats.h - the rows of the route_stats view: per service, kind,
- * route and method, over complete spans, the requests, errors, nearest-rank
- * p50/p95/p99 of the duration and the share of time in queue.
+/* route_stats.h - the rows of the route_stats and service_stats views: per
+ * service, kind, route and method (and per service and kind), over complete
+ * spans, the requests, errors, nearest-rank p50/p95/p99 of the duration and
+ * the share of time in queue.
  *
  * Counts and sums are gathered while the spans are inserted (one call per
  * span, in the thread that inserts them).  The percentiles need each
  * group's durations in order: they are kept in memory (8 bytes a span) up
- * to a bound and sorted at the end; past the bound they are dropped, and
- * one walk of span_rows sorted by duration gives the order instead (what
- * bounds the memory; it costs a scan of the table and a sort, ~0.6-1 s a
- * million spans, against ~0.1 s).
- * A window query over span_rows (what route_stats used to be) sorted by
- * group, and an index to serve it took a third of an analysis to build:
- * most keys share their group, so nearly every comparison went past it. */
+ * to a bound and sorted at the end (a service's percentiles are found
+ * among its routes' sorted arrays, without a merged copy); past the bound
+ * they are dropped, and one walk of span_rows sorted by duration gives the
+ * order instead (what bounds the memory; it costs a scan of the table and
+ * a sort, ~0.6-1 s a million spans, against ~0.1 s).
+ * Window queries over span_rows (what both views were up to schema
+ * version 3) took seconds a query, and the index that served route_stats
+ * a third of an analysis to build: most keys share their group, so nearly
+ * every comparison went past it. */
 #ifndef BEYLA_ROUTE_STATS_H
 #define BEYLA_ROUTE_STATS_H
 

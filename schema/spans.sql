@@ -194,8 +194,9 @@ SELECT span_id | 2, trace_id, span_id, 'internal', 'processing', start_ns + queu
 FROM span_rows WHERE kind = 'server';
 
 -- The rows of the view route_stats, written by the analyzer once every span
--- is in (since version 4; route_stats was a window query over span_rows,
--- and the index it needed took a third of an analysis to build).  One row
+-- is in (analyze/route_stats.c; since version 4: route_stats was a window
+-- query over span_rows, and the index it needed took a third of an
+-- analysis to build).  One row
 -- per route_key over complete spans: the columns of route_stats.
 CREATE TABLE route_stat_rows (
   route_key    INTEGER PRIMARY KEY, -- span_rows.route_key of the group
@@ -211,6 +212,20 @@ CREATE TABLE route_stat_rows (
   p99_ns       INTEGER,            -- ascending order, at rank >= p * requests
   queue_share  REAL                -- sum(queue_ns) / sum(duration_ns), 4 decimals;
                                    -- NULL if no span has a queue_ns (client spans)
+);
+
+-- The rows of the view service_stats, written with route_stat_rows: one
+-- row per service and kind, over complete spans, the same columns.
+CREATE TABLE service_stat_rows (
+  service_name TEXT,
+  kind         TEXT,
+  requests     INTEGER NOT NULL,
+  errors       INTEGER NOT NULL,
+  error_rate   REAL,
+  p50_ns       INTEGER,
+  p95_ns       INTEGER,
+  p99_ns       INTEGER,
+  queue_share  REAL
 );
 
 -- Attributes that are not columns of spans, as stored: the rarer ones.
@@ -292,26 +307,20 @@ SELECT service_name AS service,
 FROM route_stat_rows
 ORDER BY service, kind, route, method;
 
--- The same per service and kind, all routes together.
+-- The same per service and kind, all routes together (from
+-- service_stat_rows since version 4, a window query over span_rows before).
 CREATE VIEW service_stats AS
-WITH ranked AS (
-  SELECT service_name, kind, status, duration_ns, queue_ns,
-         ROW_NUMBER() OVER (PARTITION BY service_name, kind ORDER BY duration_ns) AS rn,
-         COUNT(*) OVER (PARTITION BY service_name, kind) AS n
-  FROM span_rows
-  WHERE incomplete = 0
-)
 SELECT service_name AS service,
        kind,
-       COUNT(*) AS requests,
-       SUM(status = 'error') AS errors,
-       ROUND(1.0 * SUM(status = 'error') / COUNT(*), 4) AS error_rate,
-       MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,
-       MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,
-       MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,
-       ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share
-FROM ranked
-GROUP BY service_name, kind;
+       requests,
+       errors,
+       error_rate,
+       p50_ns,
+       p95_ns,
+       p99_ns,
+       queue_share
+FROM service_stat_rows
+ORDER BY service, kind;
 
 -- Server spans with their queue and processing parts, slowest first (ids
 -- as hex text, like spans_hex).

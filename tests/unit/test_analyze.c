@@ -748,18 +748,41 @@ static const char route_stats_oracle[] =
 	"  ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share"
 	" FROM ranked GROUP BY route_key ORDER BY service, kind, route, method";
 
-static void assert_route_stats_match_oracle(sqlite3 *h, int groups)
+/* service_stats up to schema version 3, likewise. */
+static const char service_stats_oracle[] =
+	"WITH ranked AS ("
+	"  SELECT service_name, kind, status, duration_ns, queue_ns,"
+	"         ROW_NUMBER() OVER (PARTITION BY service_name, kind ORDER BY duration_ns) AS rn,"
+	"         COUNT(*) OVER (PARTITION BY service_name, kind) AS n"
+	"  FROM span_rows WHERE incomplete = 0)"
+	" SELECT service_name AS service, kind, COUNT(*) AS requests, SUM(status = 'error') AS errors,"
+	"  ROUND(1.0 * SUM(status = 'error') / COUNT(*), 4) AS error_rate,"
+	"  MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,"
+	"  MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,"
+	"  MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,"
+	"  ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share"
+	" FROM ranked GROUP BY service_name, kind ORDER BY service, kind";
+
+static void assert_rows_match(sqlite3 *h, const char *sql, const char *oracle, int rows)
 {
-	char *got = query_text(h, "SELECT * FROM route_stats");
-	char *want = query_text(h, route_stats_oracle);
+	char *got = query_text(h, sql);
+	char *want = query_text(h, oracle);
 	int lines = 0;
 
 	for (const char *p = got; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, groups);
+	assert_int_equal(lines, rows);
 	assert_string_equal(got, want);
 	free(got);
 	free(want);
+}
+
+/* route_stats and service_stats against the version-3 queries: groups
+ * routes, services the services-and-kinds. */
+static void assert_route_stats_match_oracle(sqlite3 *h, int groups, int services)
+{
+	assert_rows_match(h, "SELECT * FROM route_stats", route_stats_oracle, groups);
+	assert_rows_match(h, "SELECT * FROM service_stats", service_stats_oracle, services);
 }
 
 /* Many requests: speed and memory sanity (and a number for the note). */
@@ -791,7 +814,7 @@ static void test_many_requests(void **state)
 	assert_int_equal(q_int(db, "select requests from route_stats where route='/item/{id}'"), conns * per);
 	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"
 				   " and queue_ns + processing_ns <> duration_ns"), 0);
-	assert_route_stats_match_oracle(bz_db_handle(db), 1); /* every duration the same */
+	assert_route_stats_match_oracle(bz_db_handle(db), 1, 1); /* every duration the same */
 	bz_db_close(&db);
 	unlink(c.path);
 }
@@ -840,7 +863,7 @@ static void test_summary_matches_route_stats(void **state)
 	static const size_t keep[] = { 0, 100 };
 	for (size_t m = 0; m < sizeof(keep) / sizeof(keep[0]); m++) {
 		struct bz_db *w = analyse_keep(c.path, &sum, keep[m]);
-		assert_route_stats_match_oracle(bz_db_handle(w), 8);
+		assert_route_stats_match_oracle(bz_db_handle(w), 8, 2);
 		bz_db_close(&w);
 	}
 	struct bz_db *db = analyse(c.path, &sum);
@@ -880,7 +903,7 @@ static void test_summary_matches_route_stats(void **state)
 	fclose(out);
 	assert_int_equal(groups, 8); /* 2 services x 4 routes */
 	assert_string_equal(got, want);
-	assert_route_stats_match_oracle(h, 8);
+	assert_route_stats_match_oracle(h, 8, 2);
 	free(got);
 	free(want);
 	bz_db_close(&db);
@@ -974,7 +997,7 @@ static void test_writer_thread_same_rows(void **state)
 	assert_int_equal(q_int(async_db, "select count(*) from span_attributes where key = 'error.type'"),
 			 60 * 40 + 60 * 8);
 	/* server and client groups (a client's queue_share is NULL) */
-	assert_route_stats_match_oracle(bz_db_handle(async_db), 4);
+	assert_route_stats_match_oracle(bz_db_handle(async_db), 4, 4);
 	char *a = db_text(async_db), *b = db_text(sync_db);
 	assert_true(strlen(a) > 100000);
 	assert_string_equal(a, b);
