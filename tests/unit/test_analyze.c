@@ -954,22 +954,16 @@ static char *db_text(struct bz_db *db)
 		"select * from capture",
 		"select * from parse_stats order by name",
 		"select * from route_stats order by 1, 2, 3, 4",
+		"select * from service_stats order by 1, 2",
 	};
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	assert_non_null(out);
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
-		sqlite3_stmt *st;
-		assert_int_equal(sqlite3_prepare_v2(bz_db_handle(db), queries[i], -1, &st, NULL), SQLITE_OK);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			for (int c = 0; c < sqlite3_column_count(st); c++) {
-				const unsigned char *v = sqlite3_column_text(st, c);
-				fprintf(out, "%s|", v ? (const char *)v : "NULL");
-			}
-			fputc('\n', out);
-		}
-		sqlite3_finalize(st);
+		char *rows = query_text(bz_db_handle(db), queries[i]);
+		fputs(rows, out);
+		free(rows);
 	}
 	fclose(out);
 	return text;
