@@ -1,4 +1,4 @@
-/* route_stats.c - the rows of the route_stats view (route_stats.h). */
+/* route_stats.c - the rows of the route_stats and service_stats views (route_stats.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "span_ids.h"
 #include "u64map.h"
 
-/* The percentiles route_stats reports, nearest rank. */
+/* The percentiles both views report, nearest rank. */
 static const double pct_of[3] = { 0.50, 0.95, 0.99 };
 
 /* One row of route_stats or service_stats, being computed. */
