@@ -41,7 +41,7 @@ static const struct argp_option analyze_options[] = {
 	{ "force", 'f', NULL, 0, "Replace DB if it exists", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no progress and no summary (warnings still go to stderr)", 0 },
 	{ "dump-spans", 'D', NULL, 0,
-	  "Print every span as one stable line instead of the summary (for golden tests); "
+	  "Print every span as one stable line, then the summary table (for golden tests); "
 	  "the database is then kept in memory unless -o is given", 0 },
 	{ "otlp", 0x100, "URL", OPTION_ARG_OPTIONAL, "Also export spans and metrics over OTLP/HTTP to URL "
 	  "(default: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318); see docs/otlp.md", 0 },
@@ -303,7 +303,9 @@ int cmd_analyze(int argc, char **argv)
 	if ((o.otlp.enabled || o.otlp.file) && in_memory && bz_otlp_run(&o.otlp, bz_db_handle(db), NULL))
 		ret = BZ_EXIT_EXPORT;
 	if (o.dump) {
-		if (bz_report_dump_spans(bz_db_handle(db), stdout))
+		/* the summary too: golden tests then hold what a user reads */
+		if (bz_report_dump_spans(bz_db_handle(db), stdout) || fputc('\n', stdout) == EOF ||
+		    bz_report_summary(bz_db_handle(db), stdout))
 			ret = BZ_EXIT_USAGE;
 	} else if (!o.quiet) {
 		print_totals(out, &sum);

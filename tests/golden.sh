@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # golden.sh - the samples' golden outputs: for every capture listed in
-# samples/SAMPLES, run `beyla analyze NAME.bz.zst --dump-spans` and
+# samples/SAMPLES, run `beyla analyze NAME.bz.zst --dump-spans` (spans, then
+# the summary table) and
 # `beyla info NAME.bz.zst` (in samples/, so paths are stable) and compare
 # stdout, stderr and exit status with tests/golden/NAME.spans and
 # tests/golden/NAME.info.  One check per sample; the diff is printed when it
