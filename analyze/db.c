@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "db_int.h"
@@ -111,6 +112,15 @@ static int step_reset(struct bz_db *db, sqlite3_stmt *s, const char *what)
 	return rc == SQLITE_DONE ? 0 : db_fail(db, what);
 }
 
+double bz_db_clock(int thread_cpu)
+{
+	struct timespec ts;
+
+	if (clock_gettime(thread_cpu ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts))
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void bz_db_close(struct bz_db **dbp)
 {
 	struct bz_db *db;
@@ -143,6 +153,8 @@ int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	db->t_created = bz_db_clock(0);
+	db->cpu_created = bz_db_clock(1);
 	/* One thread uses the handle: no SQLite mutexes. */
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -505,17 +517,24 @@ int bz_db_stat(struct bz_db *db, const char *name, int64_t value)
 int bz_db_finish(struct bz_db *db)
 {
 	const char *split = strstr(bz_schema_sql, BZ_SCHEMA_AFTER_LOAD);
+	struct bz_db_timings *t = &db->timings;
+	double at;
 	int rc;
 
-	if (db->q && (rc = bz_db_queue_stop(db, 0)))
+	t->analysis_cpu = bz_db_clock(1) - db->cpu_created;
+	if (db->q && (rc = bz_db_queue_stop(db, 0))) /* sets t->writer_cpu */
 		return rc;
 	if (!db->in_tx)
 		return -EINVAL;
 	if ((rc = exec_sql(db, "COMMIT", "commit")))
 		return rc;
 	db->in_tx = 0;
+	at = bz_db_clock(0);
+	t->load = at - db->t_created;
 	if (split && (rc = exec_sql(db, split, "indexes and views")))
 		return rc;
+	t->indexes = bz_db_clock(0) - at;
+	at += t->indexes;
 	/* route_stats's rows, once the spans are all in span_rows */
 	if ((rc = exec_sql(db, "BEGIN", "begin")))
 		return rc;
@@ -524,8 +543,11 @@ int bz_db_finish(struct bz_db *db)
 	    (rc = exec_sql(db, "COMMIT", "commit")))
 		return rc;
 	db->in_tx = 0;
+	t->stats = bz_db_clock(0) - at;
 	return 0;
 }
+
+const struct bz_db_timings *bz_db_timings(const struct bz_db *db) { return &db->timings; }
 
 int bz_db_route_stats_keep(struct bz_db *db, size_t keep_max)
 {

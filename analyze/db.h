@@ -92,6 +92,19 @@ struct bz_db;
  * works), creates the tables and begins the transaction.  On failure *out is
  * untouched and err holds a message. */
 int bz_db_create(struct bz_db **out, const char *path, char *err, size_t errlen);
+
+/* Where an analysis's time went, in seconds (bz_db_finish fills it; `beyla
+ * analyze --timings` prints it).  Loading runs from bz_db_create until the
+ * last row is in; the analysis thread is the one that created the
+ * database and calls bz_db_finish. */
+struct bz_db_timings {
+	double load;        /* wall clock */
+	double analysis_cpu; /* CPU of the analysis thread while loading */
+	double writer_cpu;  /* CPU of the writer thread (0 without one) */
+	double indexes;     /* the schema's after-load statements */
+	double stats;       /* route_stats's and service_stats's rows */
+};
+const struct bz_db_timings *bz_db_timings(const struct bz_db *db);
 /* How many span durations route_stats may keep in memory for its
  * percentiles (default BZ_ROUTE_STATS_KEEP_MAX; past it, or with 0, they
  * come from a walk of span_rows: analyze/route_stats.h).  Before any span;

@@ -36,7 +36,12 @@ struct bz_db {
 	char err[256];           /* written by whichever thread runs the statements */
 	struct bz_db_queue *q;   /* NULL: statements run in the caller's thread */
 	struct bz_route_stats *routes; /* counted by the thread that inserts the spans */
+	double t_created, cpu_created; /* clocks at bz_db_create (analysis thread) */
+	struct bz_db_timings timings;
 };
+
+/* CLOCK_MONOTONIC, or the calling thread's CPU clock, in seconds. */
+double bz_db_clock(int thread_cpu);
 
 #define BZ_DB_SPAN_BATCH 8 /* spans one statement inserts (ST_SPAN_BATCH) */
 

@@ -50,6 +50,7 @@ struct bz_db_queue {
 	unsigned queued;
 	int stop, discard;
 	int err;                     /* the writer's first error */
+	double cpu;                  /* the writer thread's CPU, when it ends */
 };
 
 #define SPAN_STRINGS 10 /* string fields of struct bz_span before its attributes */
@@ -227,6 +228,7 @@ static void *writer_main(void *arg)
 		pthread_cond_broadcast(&q->changed);
 	}
 	pthread_mutex_unlock(&q->mu);
+	q->cpu = bz_db_clock(1);
 	return NULL;
 }
 
@@ -356,6 +358,7 @@ int bz_db_queue_stop(struct bz_db *db, int discard)
 	pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
+	db->timings.writer_cpu = q->cpu;
 	if (q->err)
 		rc = q->err;
 	for (struct batch *b = q->head, *next; b; b = next) {

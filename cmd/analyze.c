@@ -32,7 +32,7 @@
 struct analyze_opts {
 	const char *path;
 	const char *out;
-	int force, quiet, dump;
+	int force, quiet, dump, timings;
 	struct bz_otlp_opts otlp; /* --otlp, --otlp-file, --metrics-interval (docs/otlp.md) */
 };
 
@@ -47,6 +47,8 @@ static const struct argp_option analyze_options[] = {
 	  "(default: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318); see docs/otlp.md", 0 },
 	{ "otlp-file", 0x101, "FILE", 0, "Also write the OTLP/JSON export to FILE, one request per line", 0 },
 	{ "metrics-interval", 0x102, "DUR", 0, "Metrics aggregation interval (default 10s)", 0 },
+	{ "timings", 0x103, NULL, 0, "At the end, say on stderr where the time went: loading (and the CPU "
+	  "of the analysis and writer threads), the indexes, the route and service stats", 0 },
 	{ 0 }
 };
 
@@ -76,6 +78,9 @@ static error_t analyze_parse(int key, char *arg, struct argp_state *state)
 	case 0x102:
 		if ((o->otlp.interval_ns = bz_otlp_parse_duration(arg)) <= 0)
 			argp_error(state, "bad --metrics-interval '%s' (e.g. 10s, 500ms, 1m)", arg);
+		return 0;
+	case 0x103:
+		o->timings = 1;
 		return 0;
 	case ARGP_KEY_ARG: /* `--otlp URL`: argp only attaches `--otlp=URL` */
 		if (o->otlp.enabled && !o->otlp.url && strstr(arg, "://")) {
@@ -311,6 +316,13 @@ int cmd_analyze(int argc, char **argv)
 		print_totals(out, &sum);
 		if (bz_report_summary(bz_db_handle(db), stdout))
 			ret = BZ_EXIT_USAGE;
+	}
+	if (o.timings && db) {
+		const struct bz_db_timings *t = bz_db_timings(db);
+		fflush(stdout); /* after the summary, when both go to one place */
+		fprintf(stderr, "beyla analyze: timings: load %.2f s (analysis thread %.2f s CPU, writer thread %.2f s CPU),"
+			" indexes %.2f s, route and service stats %.2f s\n", t->load, t->analysis_cpu, t->writer_cpu,
+			t->indexes, t->stats);
 	}
 	bz_db_close(&db);
 	if (!in_memory) {

@@ -13,6 +13,8 @@
 # shared), and the peak RSS.  The sizes differ 5x with the same number of
 # open connections, so equal peak RSS shows that memory follows the open
 # connections, not the file.
+# Then, per size, where the time went (`beyla analyze --timings`: loading,
+# with the CPU of the analysis and writer threads, then the indexes).
 # Last, the SQLite floor of the largest size: its spans copied into a fresh
 # database built as beyla builds one, nothing parsed (the fastest any
 # analysis of that capture could be here).
@@ -47,7 +49,7 @@ echo "beyla analyze bench: synthetic keep-alive captures, $CONNS connections ope
 	"$(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-9s %9s %7s %7s %7s %11s %11s %11s %11s %11s %8s\n' requests events MB wall_s cpu_s \
 	events/s ev/s_cpu srv_spans/s spans/s rows/s_cpu rss_MB
-last=${SIZES##* }
+last=${SIZES##* } timings=()
 for n in $SIZES; do
 	cap=$T/bench$n.bz.zst db=$T/bench$n.db
 	gen_out=$("$GEN" -n "$n" -c "$CONNS" -k "$KEEPALIVE" -o "$cap") || die "generator failed"
@@ -55,7 +57,7 @@ for n in $SIZES; do
 	srv=$(sed -n 's/.*server_spans=\([0-9]*\).*/\1/p' <<<"$gen_out")
 	cli=$(sed -n 's/.*client_spans=\([0-9]*\).*/\1/p' <<<"$gen_out")
 	rm -f "$db"
-	/usr/bin/time -v -o "$T/time.txt" "$BEYLA" analyze -f -o "$db" "$cap" >"$T/analyze.log" 2>&1 ||
+	/usr/bin/time -v -o "$T/time.txt" "$BEYLA" analyze -f --timings -o "$db" "$cap" >"$T/analyze.log" 2>&1 ||
 		die "beyla analyze failed: $(tail -n 5 "$T/analyze.log")"
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$T/time.txt")
 	cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$T/time.txt")
@@ -72,6 +74,7 @@ for n in $SIZES; do
 	awk -v n="$n" -v e="$events" -v mb="$mb" -v w="$wall" -v c="$cpu" -v s="$srv" -v r="$rows" -v m="$rss" 'BEGIN {
 		printf "%-9d %9d %7d %7.2f %7.2f %11d %11d %11d %11d %11d %8d\n", n, e, mb, w, c,
 		       e / w, e / c, s / w, r / w, r / c, m }'
+	timings+=("$n: $(sed -n 's/^beyla analyze: timings: //p' "$T/analyze.log")")
 	if [ "$n" = "$last" ] && command -v sqlite3 >/dev/null; then
 		floor_db=$db floor_events=$events
 		[ "${KEEP:-0}" = 1 ] || rm -f "$cap"
@@ -83,6 +86,9 @@ echo
 echo "events/s, spans/s: wall clock (ev/s_cpu, rows/s_cpu: per CPU second);"
 echo "spans/s counts every span row (server + client + 2 internal per server span)."
 echo "targets (issue 3): >= 1000000 events/s, >= 200000 spans/s; peak RSS about equal across sizes"
+echo
+echo "where the time went (beyla analyze --timings):"
+printf '  %s\n' "${timings[@]}"
 [ -n "${floor_db:-}" ] || exit 0
 
 # The SQLite floor: what storing the largest size's spans costs with no

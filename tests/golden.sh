@@ -78,5 +78,17 @@ if [ $# -eq 0 ]; then
 		printf '%s\n' "${listed[@]}" | grep -qxF -- "$n" || unlisted+=("$n")
 	done
 	check_num "every capture in samples/ is listed in samples/SAMPLES${unlisted[*]:+ (not: ${unlisted[*]})}" "${#unlisted[@]}" -eq 0
+
+	# --timings adds one line on stderr (its numbers vary: checked by shape)
+	# and changes nothing on stdout.
+	if [ -z "$update" ] && [ -f "$GOLDEN/nginx-mix.spans" ]; then
+		(cd "$SAMPLES" && "$BEYLA" analyze nginx-mix.bz.zst --dump-spans --timings) >"$T/timings.out" 2>"$T/timings.err"
+		check_num "analyze --timings exits 0" $? -eq 0
+		check "analyze --timings: stderr is one line saying where the time went" \
+			grep -Exq 'beyla analyze: timings: load [0-9.]+ s \(analysis thread [0-9.]+ s CPU, writer thread [0-9.]+ s CPU\), indexes [0-9.]+ s, route and service stats [0-9.]+ s' "$T/timings.err"
+		check_num "analyze --timings: nothing else on stderr" "$(wc -l <"$T/timings.err")" -eq 1
+		check "analyze --timings: stdout as in tests/golden/nginx-mix.spans" \
+			cmp -s "$T/timings.out" <(sed -e '1d' -e '$d' "$GOLDEN/nginx-mix.spans")
+	fi
 fi
 finish
