@@ -3,6 +3,7 @@
  * queue + processing = duration exactly, parent/child, OpenTelemetry
  * attributes), ids stable across runs, truncated input, the embedded schema
  * matching schema/spans.sql, and the hash map under churn. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1250,6 +1251,46 @@ static void test_u64map_churn(void **state)
 	bz_u64map_free(&m);
 }
 
+/* route_stats's walk of span_rows must meet exactly the spans the analysis
+ * counted: a span_rows that lost one, or gained one nobody counted, ends
+ * bz_db_finish with an error saying so (not wrong percentiles). */
+static void test_route_stats_walk_mismatch(void **state)
+{
+	static const char *const tamper[] = {
+		"DELETE FROM span_rows WHERE span_id = 8",
+		"INSERT INTO span_rows (span_id, trace_id, kind, name, start_ns, end_ns, duration_ns, status,"
+		" route_key) SELECT 100, trace_id, kind, name, start_ns, end_ns, duration_ns, status, 12345"
+		" FROM span_rows WHERE span_id = 8",
+	};
+	static const char *const says[] = { "lacks spans", "did not count" };
+
+	for (int t = 0; t < 2; t++) {
+		struct bz_db *db = NULL;
+		char err[256];
+		assert_int_equal(bz_db_create(&db, ":memory:", err, sizeof(err)), 0);
+		assert_int_equal(bz_db_route_stats_keep(db, 0), 0); /* the walk */
+		for (int i = 0; i < 3; i++) {
+			struct bz_span sp;
+			bz_span_init(&sp);
+			sp.span_id = (uint64_t)(i + 1) << 2;
+			sp.trace = (struct bz_trace_id){ 1, sp.span_id };
+			sp.kind = BZ_SPAN_SERVER;
+			sp.status = BZ_STATUS_OK;
+			sp.name = "GET /";
+			sp.method = "GET";
+			sp.route = "/";
+			sp.start_ns = 1000 * i;
+			sp.end_ns = 1000 * i + 10 + i;
+			assert_int_equal(bz_db_span(db, &sp), 0);
+		}
+		assert_int_equal(bz_db_route_stats_keep(db, 0), -EBUSY); /* only before any span */
+		assert_int_equal(sqlite3_exec(bz_db_handle(db), tamper[t], NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(bz_db_finish(db), -EIO);
+		assert_non_null(strstr(bz_db_errmsg(db), says[t]));
+		bz_db_close(&db);
+	}
+}
+
 /* Addresses as text: IPv4 is formatted by hand (inet_ntop goes through
  * sprintf, and every span needs two); it must write what inet_ntop does,
  * for every value of every octet.  IPv6 still goes through inet_ntop. */
@@ -1301,6 +1342,7 @@ int main(void)
 		cmocka_unit_test(test_schema_matches_file),
 		cmocka_unit_test(test_u64map_churn),
 		cmocka_unit_test(test_conn_addr_text),
+		cmocka_unit_test(test_route_stats_walk_mismatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
