@@ -87,6 +87,9 @@
 
 /* bz_redact_new flags */
 #define BZ_REDACT_F_EXACT 0x1u /* never resynchronise at read boundaries */
+/* every byte through the state machine: no whole-line fast path (the
+ * tests and the fuzzer compare the two; the result must be the same) */
+#define BZ_REDACT_F_BYTEWISE 0x2u
 
 struct bz_redact;
 
