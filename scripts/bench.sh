@@ -13,7 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx go analyze otlp"; default all).
+#        BENCH_ONLY (some of "nginx syscall go analyze otlp"; default all).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
 
@@ -25,7 +25,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx go analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx syscall go analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -65,6 +65,44 @@ URL=http://127.0.0.1:$PORT/
 URL=http://127.0.0.1:$PORT/
 REC_TARGET=(--exe nginx)
 want nginx && bench_rounds "beyla bench: nginx 1 worker"
+
+# --- what any system call pays while a recorder runs --------------------------------
+if want syscall; then
+	# Any syscall tracepoint (beyla's accept and connect hooks) makes the
+	# kernel send every system call of every process through its tracing
+	# path, targets or not; the socket hooks cost only the calls they fire in.
+	echo
+	"${CC:-cc}" -O2 -std=c11 -o "$T/syscall_cost" "$ROOT/tests/tools/syscall_cost.c" ||
+		die "cannot build tests/tools/syscall_cost.c"
+	REC_TARGET=(--exe 'beyla-bench-matches-nothing')
+	echo "beyla bench: one getppid() of a process that is no target, ns (best of 5 x 1M calls), $((ROUNDS < 5 ? 5 : ROUNDS)) rounds"
+	printf '%-6s %8s %8s %8s\n' round off on hooks
+	s_off=() s_on=() s_hooks=()
+	sys_rounds=$((ROUNDS < 5 ? 5 : ROUNDS)) # a second each; the host's speed drifts
+	for ((r = 1; r <= sys_rounds; r++)); do
+		for ((k = 0; k < 3; k++)); do # rotating order, as in bench_rounds
+			case $(((k + r) % 3)) in
+			0) a=$("$T/syscall_cost") ;;
+			1)
+				record_on "$T/sys.bz.zst"
+				b=$("$T/syscall_cost")
+				record_off
+				;;
+			2)
+				record_on "$T/sys.bz.zst" --empty-hooks
+				c=$("$T/syscall_cost")
+				record_off
+				;;
+			esac
+		done
+		rm -f "$T/sys.bz.zst"
+		s_off+=("$a") s_on+=("$b") s_hooks+=("$c")
+		printf '%-6s %8s %8s %8s\n' "$r" "$a" "$b" "$c"
+	done
+	printf '%-6s %8s %8s %8s\n' median "$(median "${s_off[@]}")" "$(median "${s_on[@]}")" "$(median "${s_hooks[@]}")"
+	echo "every system call on the machine, median: +$(awk -v a="$(median "${s_on[@]}")" -v b="$(median "${s_off[@]}")" \
+		'BEGIN { printf "%.0f", a - b }') ns while recording (the accept/connect syscall tracepoints)"
+fi
 
 # --- a Go server through the Go uprobes (issue 6) ---------------------------------
 if want go; then

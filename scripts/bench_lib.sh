@@ -3,16 +3,22 @@
 #
 #   URL=http://... REC_TARGET=(--exe nginx) bench_rounds "LABEL"
 #
-# Rounds interleave three wrk runs, in an order that rotates: without
-# recording ("off"), under `beyla record REC_TARGET -q` ("on"), and under
-# the same recorder with --empty-hooks ("hooks": every probe attached, the
-# per-request programs returning at once), so drift on the machine hits all
+# Rounds interleave four wrk runs, in an order that rotates: without
+# recording ("off"), under `beyla record REC_TARGET -q` ("on"), under the
+# same recorder with --empty-hooks ("hooks": every probe attached, the
+# per-request programs returning at once) and with --snaplen 0 ("nopay":
+# all the work but the payload bytes), so drift on the machine hits all
 # alike.  The hooks run is the floor: what the kernel charges for entering
 # the tracepoints and uprobes at all, which no work saved inside them can
-# give back.  Per round and as medians it prints requests/s of the three,
-# the ratios on/off and hooks/off, events/s, drops and bytes per request
-# on disk; it sets M_RATIO, M_FLOOR, M_EVPS, M_BPR, TOTAL_DROPS and
-# LAST_INFO (the `beyla info` output of the last recorded round).
+# give back; nopay shows what the payload prefixes cost (copied from user
+# memory, redacted, compressed).  Per round and as medians it prints
+# requests/s of each, the ratios to off, events/s, drops and bytes per
+# request on disk; then, as medians, the machine's busy CPU per request in
+# each mode and the recorder's own; and, from one more run with the
+# kernel's BPF run-time statistics on, the time each BPF program took per
+# request.  Throughput swings with the host; CPU per request much less.
+# Sets M_RATIO, M_FLOOR, M_EVPS, M_BPR, TOTAL_DROPS and LAST_INFO (the
+# `beyla info` output of the last recorded round).
 # shellcheck shell=bash
 
 # run_wrk SECONDS: sets RPS and REQS.
@@ -41,6 +47,66 @@ record_on() {
 	die "recorder did not begin within 15 s"
 }
 
+# proc_cpu PID: user + system CPU of a process, in clock ticks.
+proc_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# busy_cpu: CPU ticks the machine spent busy (user, nice, system, irq, softirq, steal).
+busy_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# us_per_req TICKS REQS: microseconds of CPU per request.
+us_per_req() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", n ? t * 1e6 / hz / n : 0 }'; }
+
+# run_measured SECONDS: run_wrk, and sets BUSY_US (the machine's busy CPU per
+# request) and REC_US (the recorder's, when one runs).
+run_measured() {
+	local b0 r0=0 b1 r1=0
+	b0=$(busy_cpu)
+	[ -z "$REC_PID" ] || r0=$(proc_cpu "$REC_PID")
+	run_wrk "$1"
+	b1=$(busy_cpu)
+	[ -z "$REC_PID" ] || r1=$(proc_cpu "$REC_PID")
+	BUSY_US=$(us_per_req $((b1 - b0)) "$REQS")
+	REC_US=$(us_per_req $((r1 - r0)) "$REQS")
+}
+
+# bpf_prog_times: one more recorded run with kernel.bpf_stats_enabled=1,
+# printing each BPF program's run time per request (the statistics cost
+# two clock reads per program run, so not during the rounds).
+bpf_prog_times() {
+	local old
+	command -v bpftool >/dev/null || { echo "(bpftool missing: no per-program times)"; return 0; }
+	old=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || { echo "(no kernel.bpf_stats_enabled)"; return 0; }
+	record_on "$T/stats.bz.zst"
+	bpftool -j prog show >"$T/progs0.json"
+	sysctl -qw kernel.bpf_stats_enabled=1
+	run_wrk "$DURATION"
+	sysctl -qw kernel.bpf_stats_enabled="$old"
+	bpftool -j prog show >"$T/progs1.json"
+	record_off
+	rm -f "$T/stats.bz.zst"
+	python3 - "$T/progs0.json" "$T/progs1.json" "$REQS" <<'PY'
+import json, sys
+before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
+reqs = int(sys.argv[3])
+rows, total = [], 0
+for p in json.load(open(sys.argv[2])):
+    b = before.get(p["id"], {})
+    if not p.get("name", "").startswith("bz_") or "run_cnt" not in p:
+        continue
+    runs = p["run_cnt"] - b.get("run_cnt", 0)
+    ns = p["run_time_ns"] - b.get("run_time_ns", 0)
+    if runs <= 0 or not reqs:
+        continue
+    total += ns
+    rows.append((ns / reqs, p["name"], runs / reqs, ns / runs))
+print(f"BPF run time per request (one run with kernel.bpf_stats_enabled, {reqs} requests; each run")
+print("includes ~60-80 ns of the statistics' own clock reads, as --empty-hooks programs show):")
+print(f"  {'program':<20} {'runs/req':>8} {'ns/run':>8} {'ns/req':>8}")
+for per_req, name, runs, per_run in sorted(rows, reverse=True):
+    if per_req >= 1:
+        print(f"  {name:<20} {runs:8.2f} {per_run:8.0f} {per_req:8.0f}")
+print(f"  {'all':<20} {'':8} {'':8} {total / reqs:8.0f}")
+PY
+}
+
 record_off() {
 	kill -INT "$REC_PID"
 	local rc=0
@@ -67,34 +133,47 @@ per_request() {
 }
 
 bench_rounds() {
-	local label=$1 r k mode off on hooks on_reqs events drops size cap ratio floor ev_s b_req
-	local modes=(off on hooks)
+	local label=$1 r k mode off on hooks nopay on_reqs events drops size cap ratio floor npr ev_s b_req
+	local modes=(off on hooks nopay)
 	echo "$label: wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds; $(uname -r), $(nproc) CPUs"
-	echo "recorder: $BEYLA record ${REC_TARGET[*]} -q ${EXTRA[*]}   (hooks: the same with --empty-hooks)"
+	echo "recorder: $BEYLA record ${REC_TARGET[*]} -q ${EXTRA[*]}   (hooks: the same with --empty-hooks;" \
+		"nopay: with --snaplen 0)"
 	run_wrk 1 # warm-up
-	printf '%-6s %9s %9s %9s %7s %7s %10s %10s %6s %9s\n' round off_rps on_rps hooks_rps ratio floor \
-		events events/s drops bytes/req
-	local ratios=() floors=() evps=() bpr=() drops_all=()
+	printf '%-6s %9s %9s %9s %9s %7s %7s %7s %10s %10s %6s %9s\n' round off_rps on_rps hooks_rps nopay_rps \
+		ratio floor nopay events events/s drops bytes/req
+	local ratios=() floors=() noprs=() evps=() bpr=() drops_all=()
+	local busy_off=() busy_on=() busy_hooks=() busy_nopay=() rec_on=() rec_nopay=()
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for ((k = 0; k < 3; k++)); do
-			mode=${modes[$(((k + r) % 3))]}
+		for ((k = 0; k < 4; k++)); do
+			mode=${modes[$(((k + r) % 4))]}
 			case $mode in
 			off)
-				run_wrk "$DURATION"
+				run_measured "$DURATION"
 				off=$RPS
+				busy_off+=("$BUSY_US")
 				;;
 			hooks)
 				record_on "$T/hooks.bz.zst" --empty-hooks
-				run_wrk "$DURATION"
+				run_measured "$DURATION"
 				hooks=$RPS
+				busy_hooks+=("$BUSY_US")
 				record_off
 				rm -f "$T/hooks.bz.zst"
+				;;
+			nopay)
+				record_on "$T/nopay.bz.zst" --snaplen 0
+				run_measured "$DURATION"
+				nopay=$RPS
+				busy_nopay+=("$BUSY_US") rec_nopay+=("$REC_US")
+				record_off
+				rm -f "$T/nopay.bz.zst"
 				;;
 			on)
 				cap=$T/round$r.bz.zst
 				record_on "$cap"
-				run_wrk "$DURATION"
+				run_measured "$DURATION"
 				on=$RPS
+				busy_on+=("$BUSY_US") rec_on+=("$REC_US")
 				on_reqs=$REQS
 				record_off
 				"$BEYLA" info "$cap" >"$T/info.txt" 2>&1 || die "beyla info failed: $(tail -n 5 "$T/info.txt")"
@@ -110,25 +189,37 @@ bench_rounds() {
 		done
 		ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
 		floor=$(awk -v a="$hooks" -v b="$off" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
+		npr=$(awk -v a="$nopay" -v b="$off" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
 		ev_s=$(awk -v e="$events" -v d="$DURATION" 'BEGIN { printf "%d", e / d }')
 		b_req=$(awk -v s="$size" -v n="$on_reqs" 'BEGIN { printf "%.1f", n ? s / n : 0 }')
-		ratios+=("$ratio") floors+=("$floor") evps+=("$ev_s") bpr+=("$b_req") drops_all+=("${drops:-?}")
-		printf '%-6s %9s %9s %9s %7s %7s %10s %10s %6s %9s\n' "$r" "$off" "$on" "$hooks" "$ratio" "$floor" \
-			"$events" "$ev_s" "${drops:-?}" "$b_req"
+		ratios+=("$ratio") floors+=("$floor") noprs+=("$npr") evps+=("$ev_s") bpr+=("$b_req") drops_all+=("${drops:-?}")
+		printf '%-6s %9s %9s %9s %9s %7s %7s %7s %10s %10s %6s %9s\n' "$r" "$off" "$on" "$hooks" "$nopay" \
+			"$ratio" "$floor" "$npr" "$events" "$ev_s" "${drops:-?}" "$b_req"
 	done
 
 	M_RATIO=$(median "${ratios[@]}")
 	M_FLOOR=$(median "${floors[@]}")
+	local m_nopay
+	m_nopay=$(median "${noprs[@]}")
 	M_EVPS=$(median "${evps[@]}")
 	M_BPR=$(median "${bpr[@]}")
 	TOTAL_DROPS=$(printf '%s\n' "${drops_all[@]}" | awk '$1 ~ /^[0-9]+$/ { n += $1; next } { unknown = 1 } END { print unknown ? "unknown" : n + 0 }')
-	printf '%-6s %9s %9s %9s %7s %7s %10s %10s %6s %9s\n' median - - - "$M_RATIO" "$M_FLOOR" - "$M_EVPS" \
-		"$TOTAL_DROPS" "$M_BPR"
+	printf '%-6s %9s %9s %9s %9s %7s %7s %7s %10s %10s %6s %9s\n' median - - - - "$M_RATIO" "$M_FLOOR" \
+		"$m_nopay" - "$M_EVPS" "$TOTAL_DROPS" "$M_BPR"
 	echo
 	echo "throughput ratio (on/off), median: $M_RATIO   (target >= 0.90)"
 	echo "empty hooks (hooks/off), median:   $M_FLOOR   (the floor: entering the hooks alone)"
+	echo "no payload (nopay/off), median:    $m_nopay   (--snaplen 0: all but the payload prefixes)"
 	echo "drops, all rounds:                 $TOTAL_DROPS   (target 0)"
 	echo "bytes per request on disk, median: $M_BPR   (target <= 64)"
 	echo "events/s while recording, median:  $M_EVPS"
+	echo
+	echo "CPU per request (us, medians; the machine's 'busy' is the server, wrk, the recorder and the kernel):"
+	printf '  %-22s %8s %8s %8s %8s\n' "" off on hooks nopay
+	printf '  %-22s %8s %8s %8s %8s\n' "machine busy" "$(median "${busy_off[@]}")" "$(median "${busy_on[@]}")" \
+		"$(median "${busy_hooks[@]}")" "$(median "${busy_nopay[@]}")"
+	printf '  %-22s %8s %8s %8s %8s\n' "recorder process" - "$(median "${rec_on[@]}")" - "$(median "${rec_nopay[@]}")"
+	echo
+	bpf_prog_times
 	LAST_INFO=$T/last-info.txt
 }
