@@ -30,11 +30,21 @@ want() { [[ " ${BENCH_ONLY:-nginx syscall go analyze otlp} " == *" $1 "* ]]; }
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
 
+# Another recorder's programs would charge every mode (it happened: a stray
+# one from an interrupted experiment); say so, since nothing else would.
+if command -v bpftool >/dev/null; then
+	others=$(bpftool prog show 2>/dev/null | grep -c ' name bz_' || true)
+	[ "${others:-0}" -eq 0 ] ||
+		echo "bench: warning: $others beyla BPF programs are already loaded (another recorder?): every run pays for them" >&2
+fi
+
 T=$(mktemp -d /tmp/beyla-bench.XXXXXX)
 NGINX_PID=
 REC_PID=
 GO_PID=
+BPF_STATS_OLD=
 cleanup() {
+	[ -z "$BPF_STATS_OLD" ] || sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_OLD" || true
 	[ -z "$GO_PID" ] || kill -KILL "$GO_PID" 2>/dev/null || true
 	[ -z "$REC_PID" ] || kill -KILL "$REC_PID" 2>/dev/null || true
 	[ -z "$NGINX_PID" ] || kill -TERM -- "-$NGINX_PID" 2>/dev/null || true

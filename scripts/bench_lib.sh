@@ -74,22 +74,26 @@ bpf_prog_times() {
 	local old
 	command -v bpftool >/dev/null || { echo "(bpftool missing: no per-program times)"; return 0; }
 	old=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || { echo "(no kernel.bpf_stats_enabled)"; return 0; }
+	bpftool -j prog show >"$T/progs_pre.json" # programs of others: not counted
 	record_on "$T/stats.bz.zst"
 	bpftool -j prog show >"$T/progs0.json"
+	BPF_STATS_OLD=$old # restored by the cleanup too, should wrk fail
 	sysctl -qw kernel.bpf_stats_enabled=1
 	run_wrk "$DURATION"
 	sysctl -qw kernel.bpf_stats_enabled="$old"
+	BPF_STATS_OLD=
 	bpftool -j prog show >"$T/progs1.json"
 	record_off
 	rm -f "$T/stats.bz.zst"
-	python3 - "$T/progs0.json" "$T/progs1.json" "$REQS" <<'PY'
+	python3 - "$T/progs_pre.json" "$T/progs0.json" "$T/progs1.json" "$REQS" <<'PY'
 import json, sys
-before = {p["id"]: p for p in json.load(open(sys.argv[1]))}
-reqs = int(sys.argv[3])
+others = {p["id"] for p in json.load(open(sys.argv[1]))}
+before = {p["id"]: p for p in json.load(open(sys.argv[2]))}
+reqs = int(sys.argv[4])
 rows, total = [], 0
-for p in json.load(open(sys.argv[2])):
+for p in json.load(open(sys.argv[3])):
     b = before.get(p["id"], {})
-    if not p.get("name", "").startswith("bz_") or "run_cnt" not in p:
+    if p["id"] in others or not p.get("name", "").startswith("bz_") or "run_cnt" not in p:
         continue
     runs = p["run_cnt"] - b.get("run_cnt", 0)
     ns = p["run_time_ns"] - b.get("run_time_ns", 0)
@@ -219,6 +223,11 @@ bench_rounds() {
 	printf '  %-22s %8s %8s %8s %8s\n' "machine busy" "$(median "${busy_off[@]}")" "$(median "${busy_on[@]}")" \
 		"$(median "${busy_hooks[@]}")" "$(median "${busy_nopay[@]}")"
 	printf '  %-22s %8s %8s %8s %8s\n' "recorder process" - "$(median "${rec_on[@]}")" - "$(median "${rec_nopay[@]}")"
+	# with both CPUs saturated, throughput is the inverse of the CPU a request takes
+	printf '  %-22s %8s %8s %8s %8s\n' "as a ratio (off / mode)" - \
+		"$(awk -v a="$(median "${busy_off[@]}")" -v b="$(median "${busy_on[@]}")" 'BEGIN { printf "%.3f", b ? a / b : 0 }')" \
+		"$(awk -v a="$(median "${busy_off[@]}")" -v b="$(median "${busy_hooks[@]}")" 'BEGIN { printf "%.3f", b ? a / b : 0 }')" \
+		"$(awk -v a="$(median "${busy_off[@]}")" -v b="$(median "${busy_nopay[@]}")" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
 	echo
 	bpf_prog_times
 	LAST_INFO=$T/last-info.txt
