@@ -24,6 +24,10 @@
 #define BZ_PATH_MAX 256
 #define BZ_ARGS_MAX 256
 #define BZ_COMM_LEN 16
+/* OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES values read by the kernel
+ * from a new target's environment (cut at these lengths). */
+#define BZ_OTEL_SERVICE_MAX 128
+#define BZ_OTEL_ATTRS_MAX 256
 /* Target processes are a bitmap with one bit per tgid (maps.bpf.h): Linux
  * pids are below PID_MAX_LIMIT, 2^22 on 64-bit systems. */
 #define BZ_PID_LIMIT (1u << 22)
@@ -40,6 +44,8 @@ enum bz_ev_kind {
 	BZ_EV_GO_HANDLER = 8,/* Go net/http: a handler started or returned */
 	BZ_EV_GO_CLIENT = 9, /* Go net/http: a client round trip started or returned */
 	BZ_EV_GO_SPAWN = 10, /* Go: a goroutine was created (runtimes without g.parentGoid) */
+	BZ_EV_PROC_ADOPT = 11, /* a process became a target by using a --port port: its
+	                        * identity as the kernel saw it (struct bz_ev_proc_exec) */
 	BZ_EV_KIND_MAX
 };
 
@@ -54,6 +60,12 @@ struct bz_ev_hdr {
 	__u32 _pad;
 };
 
+/* BZ_EV_PROC_EXEC, and BZ_EV_PROC_ADOPT with the same layout: who the
+ * process is, read by the kernel when it becomes (or, exec'ing, stays) a
+ * target, so that a process that exits a millisecond later still has an
+ * identity.  filename: for EXEC the path given to execve; for ADOPT the
+ * executable's path built from the kernel's dentries.  The OTEL_* fields
+ * were appended in format 1.2 (older records read them as empty). */
 struct bz_ev_proc_exec {
 	struct bz_ev_hdr h;
 	__u32 ppid;
@@ -62,6 +74,11 @@ struct bz_ev_proc_exec {
 	char comm[BZ_COMM_LEN];
 	char filename[BZ_PATH_MAX];
 	char args[BZ_ARGS_MAX];
+	__u16 service_len;  /* bytes used in otel_service (OTEL_SERVICE_NAME) */
+	__u16 attrs_len;    /* bytes used in otel_attrs (OTEL_RESOURCE_ATTRIBUTES) */
+	__u32 _pad2;
+	char otel_service[BZ_OTEL_SERVICE_MAX];
+	char otel_attrs[BZ_OTEL_ATTRS_MAX];
 };
 
 struct bz_ev_proc_fork {
@@ -217,6 +234,7 @@ enum bz_probe_id {
 	BZ_P_ACCEPT, BZ_P_CONNECT, BZ_P_STATE, BZ_P_DATA_READY,
 	BZ_P_RECV, BZ_P_SEND, BZ_P_SYSENTER,
 	BZ_P_GO_HANDLER, BZ_P_GO_TLS, BZ_P_GO_CLIENT, BZ_P_GO_SPAWN,
+	BZ_P_ADOPT, /* BZ_EV_PROC_ADOPT, from whichever hook adopted the process */
 	BZ_P_MAX
 };
 
@@ -234,7 +252,7 @@ _Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout")
 _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
 _Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");
 _Static_assert(sizeof(struct bz_ev_go_spawn) == 40, "go spawn layout");
-_Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256, "exec layout");
+_Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256 + 8 + 128 + 256, "exec layout");
 #endif
 
 #endif /* BEYLA_EVENTS_H */

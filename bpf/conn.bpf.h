@@ -103,14 +103,31 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 	return bpf_map_lookup_elem(&socks, &key);
 }
 
-/* --port: a process that uses the port becomes a target. */
+static __always_inline int sock_port_selected(struct sock *sk)
+{
+	return port_selected(sock_local_port(sk)) || port_selected(sock_remote_port(sk));
+}
+
+/* --port: a process that uses one of the ports becomes a target, and the
+ * hook that made it one reports who it is. */
 static __always_inline int adopt_by_port(__u32 tgid, struct sock *sk)
 {
-	if (!cfg_target_port || tgid == cfg_self_pid)
+	if (!cfg_any_port || tgid == cfg_self_pid || !sock_port_selected(sk))
 		return 0;
-	if (sock_local_port(sk) != cfg_target_port && sock_remote_port(sk) != cfg_target_port)
-		return 0;
-	return target_add(tgid) == 0;
+	if (target_add_new(tgid))
+		emit_adopt();
+	return is_target(tgid);
+}
+
+/* tgid is a target and sk its socket.  With --exe and --port together, a
+ * tentative target (exec'd, not judged by the regexes yet) that uses a
+ * --port port is a target by that rule: the first hook to see it says so. */
+static __always_inline void adopt_tentative(__u32 tgid, struct sock *sk)
+{
+	if (!cfg_exe_and_port || !is_tentative(tgid) || !sock_port_selected(sk))
+		return;
+	if (tentative_take(tgid))
+		emit_adopt();
 }
 
 static __always_inline int call_enter(__s32 fd)
@@ -119,7 +136,7 @@ static __always_inline int call_enter(__s32 fd)
 	__u32 tid = (__u32)pid_tgid;
 	struct call_stash cs = { .start_ns = bpf_ktime_get_ns(), .fd = fd };
 
-	if (!cfg_target_port && !is_target(pid_tgid >> 32))
+	if (!cfg_any_port && !is_target(pid_tgid >> 32))
 		return 0;
 	bpf_map_update_elem(&call_stash, &tid, &cs, BPF_ANY);
 	return 0;
@@ -135,12 +152,14 @@ static __always_inline int accept_exit(long ret)
 
 	if (cs)
 		bpf_map_delete_elem(&call_stash, &tid);
-	if (ret < 0 || (!cfg_target_port && !is_target(tgid)))
+	if (ret < 0 || (!cfg_any_port && !is_target(tgid)))
 		return 0;
 	sk = fd_to_sock(ret);
 	if (!sk || !sock_is_inet(sk))
 		return 0;
-	if (!is_target(tgid) && !adopt_by_port(tgid, sk))
+	if (is_target(tgid))
+		adopt_tentative(tgid, sk);
+	else if (!adopt_by_port(tgid, sk))
 		return 0;
 	track_sock(sk, BZ_ROLE_ACCEPTED, ret, start, BZ_P_ACCEPT);
 	return 0;
@@ -179,7 +198,9 @@ int bz_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	sk = fd_to_sock(fd);
 	if (!sk || !sock_is_inet(sk))
 		return 0;
-	if (!is_target(tgid) && !adopt_by_port(tgid, sk))
+	if (is_target(tgid))
+		adopt_tentative(tgid, sk);
+	else if (!adopt_by_port(tgid, sk))
 		return 0;
 	track_sock(sk, BZ_ROLE_CONNECTED, fd, start, BZ_P_CONNECT);
 	return 0;
@@ -205,8 +226,7 @@ int bz_state(struct bpf_raw_tracepoint_args *ctx)
 					 .passive = oldstate == BZ_TCP_SYN_RECV };
 		if (!sock_is_tcp(sk))
 			return 0;
-		if (cfg_target_port && sock_local_port(sk) != cfg_target_port &&
-		    sock_remote_port(sk) != cfg_target_port)
+		if (cfg_port_only && !sock_port_selected(sk))
 			return 0;
 		bpf_map_update_elem(&estab, &key, &es, BPF_ANY);
 		st = bpf_map_lookup_elem(&socks, &key);

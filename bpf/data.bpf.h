@@ -187,7 +187,9 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	EMPTY_HOOK_RETURN();
 	if (ret <= 0 || (dir == BZ_DIR_IN && (flags & BZ_MSG_PEEK)))
 		return 0;
-	if (!is_target(tgid) && (!cfg_target_port || !adopt_by_port(tgid, sk)))
+	if (is_target(tgid))
+		adopt_tentative(tgid, sk);
+	else if (!cfg_any_port || !adopt_by_port(tgid, sk))
 		return 0;
 	/* A socket in the map is a TCP one of a target: only a socket seen for
 	 * the first time needs its family and protocol read. */

@@ -6,8 +6,22 @@
 /* Configured by the recorder before load (const volatile: rodata). */
 const volatile __u32 cfg_snaplen = BZ_SNAPLEN_DEFAULT;
 const volatile __u32 cfg_self_pid = 0;     /* the recorder: never a target */
-const volatile __u16 cfg_target_port = 0;  /* --port: adopt processes using it */
-const volatile __u8 cfg_all_execs = 0;     /* --exe: report every exec */
+/* --port N (repeatable): a process that uses one of these TCP ports (bit
+ * N % 64 of word N / 64) becomes a target.  cfg_any_port says whether any
+ * bit is set, so that the hooks without --port skip the lookup. */
+const volatile __u8 cfg_any_port = 0;
+const volatile __u64 cfg_port_bits[65536 / 64] = {};
+/* --port is the only selection: every target uses a selected port, so
+ * handshakes on other ports need not be noted (they cost a map update for
+ * every connection of the machine). */
+const volatile __u8 cfg_port_only = 0;
+/* --exe: every exec is reported, and the exec'ing process is a target from
+ * that moment (a tentative one) until user space, which reads the exec
+ * before any other event of the process, keeps it or lets it go. */
+const volatile __u8 cfg_all_execs = 0;
+/* --exe and --port together: a tentative target that uses a --port port is
+ * a target by that rule, whatever user space decides of its exec. */
+const volatile __u8 cfg_exe_and_port = 0;
 const volatile __u64 cfg_ring_bytes = 16 << 20; /* the events ring's size */
 const volatile __u8 cfg_syscall_start = 0; /* --syscall-start: enter hooks note start times */
 /* --empty-hooks (benchmarks): the per-request programs (socket reads and
@@ -24,6 +38,11 @@ const volatile __u8 cfg_empty_hooks = 0;
  * and a bitmap answers with one load where a hash map took a helper call
  * and a hash.  Writers on both sides use atomic ORs and ANDs. */
 __u64 target_bits[BZ_TARGET_WORDS];
+/* --exe: targets that exec'd and are not judged yet (a subset of the
+ * targets).  Cleared by whoever decides first, with an atomic AND whose old
+ * value says who that was: user space (keep or let go, by the regexes) or
+ * a hook that saw the process use a --port port (adopted: a target). */
+__u64 tentative_bits[BZ_TARGET_WORDS];
 
 /* What a target thread is doing in a read/write syscall, so the socket
  * tracepoint that fires inside it knows the user buffer and start time. */
@@ -100,6 +119,17 @@ struct {
 	__type(value, __u64);
 } conn_seq SEC(".maps");
 
+/* --exe: when each process last exec'd (tgid -> ns).  User space lets a
+ * tentative target go by clearing its bit, then looks here: an exec newer
+ * than the one it judged means a new program is running, whose own exec
+ * event is still on its way, so the bit is put back. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_ts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BZ_P_MAX);
@@ -137,11 +167,12 @@ static __always_inline void count_missed(__u32 probe)
 /* Hands an event to the ring without waking the reader, unless a quarter
  * of the ring is already waiting: per-event wake-ups cost more than half the
  * throughput of a busy server (KERNEL.md), a full ring costs events. */
-static __always_inline void emit(__u32 probe, void *ev, __u64 size)
+static __always_inline void emit_flags(__u32 probe, void *ev, __u64 size, __u64 flags)
 {
 	struct bz_probe_counts *c = probe_counts(probe);
-	__u64 flags = BPF_RB_NO_WAKEUP;
 
+	if (!flags)
+		flags = BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > cfg_ring_bytes / 4)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, ev, size, flags) == 0) {
@@ -150,6 +181,11 @@ static __always_inline void emit(__u32 probe, void *ev, __u64 size)
 	} else if (c) {
 		c->lost++;
 	}
+}
+
+static __always_inline void emit(__u32 probe, void *ev, __u64 size)
+{
+	emit_flags(probe, ev, size, 0);
 }
 
 static __always_inline void fill_hdr(struct bz_ev_hdr *h, __u16 kind, __u16 size, __u64 pid_tgid)
@@ -191,6 +227,57 @@ static __always_inline int target_add(__u32 tgid)
 		return -1;
 	__sync_fetch_and_or(w, 1ull << (tgid % 64));
 	return 0;
+}
+
+/* 1 when tgid was not a target and is one now (the caller is the one
+ * hook that made it so, even if two threads race), else 0. */
+static __always_inline int target_add_new(__u32 tgid)
+{
+	__u64 *w = target_word(tgid), bit = 1ull << (tgid % 64);
+
+	if (!w)
+		return 0;
+	return !(__sync_fetch_and_or(w, bit) & bit);
+}
+
+static __always_inline __u64 *tentative_word(__u32 tgid)
+{
+	__u64 w = tgid / 64;
+
+	if (tgid >= BZ_PID_LIMIT)
+		return NULL;
+	asm volatile("%[w] &= %[m]" : [w] "+r"(w) : [m] "i"(BZ_TARGET_WORDS - 1));
+	return &tentative_bits[w];
+}
+
+static __always_inline int is_tentative(__u32 tgid)
+{
+	__u64 *w = tentative_word(tgid);
+
+	return w && ((*w >> (tgid % 64)) & 1);
+}
+
+static __always_inline void tentative_set(__u32 tgid)
+{
+	__u64 *w = tentative_word(tgid);
+
+	if (w)
+		__sync_fetch_and_or(w, 1ull << (tgid % 64));
+}
+
+/* 1 when this call cleared the mark (the caller decided), 0 if it was clear. */
+static __always_inline int tentative_take(__u32 tgid)
+{
+	__u64 *w = tentative_word(tgid), bit = 1ull << (tgid % 64);
+
+	if (!w)
+		return 0;
+	return (__sync_fetch_and_and(w, ~bit) & bit) != 0;
+}
+
+static __always_inline int port_selected(__u16 port)
+{
+	return (cfg_port_bits[port / 64] >> (port % 64)) & 1;
 }
 
 static __always_inline void target_del(__u32 tgid)

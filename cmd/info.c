@@ -222,7 +222,7 @@ static void fmt_flags(uint32_t flags, char *out, size_t cap)
 {
 	static const struct { uint32_t bit; const char *name; } fl[] = {
 		{ BZ_PF_AT_START, "at_start" }, { BZ_PF_FORKED, "forked" }, { BZ_PF_EXEC, "exec" },
-		{ BZ_PF_LAUNCHED, "launched" }, { BZ_PF_GONE, "gone" },
+		{ BZ_PF_LAUNCHED, "launched" }, { BZ_PF_GONE, "gone" }, { BZ_PF_ADOPTED, "adopted" },
 	};
 	size_t n = 0;
 	out[0] = 0;
@@ -585,14 +585,17 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 {
 	char l[64], r[64];
 	switch (kind) {
-	case BZ_EV_PROC_EXEC: {
+	case BZ_EV_PROC_EXEC:
+	case BZ_EV_PROC_ADOPT: {
 		struct bz_ev_proc_exec e;
 		bz_ev_copy(&e, sizeof(e), rec);
 		size_t fl = e.filename_len < BZ_PATH_MAX ? e.filename_len : BZ_PATH_MAX;
 		size_t al = e.args_len < BZ_ARGS_MAX ? e.args_len : BZ_ARGS_MAX;
+		size_t sl = e.service_len < BZ_OTEL_SERVICE_MAX ? e.service_len : BZ_OTEL_SERVICE_MAX;
 		while (al && !e.args[al - 1])
 			al--;
-		printf("EXEC ts=%" PRIu64 " pid=%u tid=%u ppid=%u file=", (uint64_t)e.h.ts_ns,
+		printf("%s ts=%" PRIu64 " pid=%u tid=%u ppid=%u file=",
+		       kind == BZ_EV_PROC_EXEC ? "EXEC" : "ADOPT", (uint64_t)e.h.ts_ns,
 		       e.h.pid, e.h.tid, e.ppid);
 		if (fl)
 			put_esc(stdout, (const uint8_t *)e.filename, fl, 0);
@@ -600,7 +603,13 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 			fputc('-', stdout);
 		printf(" args=\"");
 		put_esc(stdout, (const uint8_t *)e.args, al, 1);
-		printf("\"\n");
+		printf("\"");
+		/* (the OTEL_* fields came with format 1.2: shown when there) */
+		if (sl) {
+			printf(" service=");
+			put_esc(stdout, (const uint8_t *)e.otel_service, sl, 0);
+		}
+		printf("\n");
 		break;
 	}
 	case BZ_EV_PROC_FORK: {
@@ -866,6 +875,7 @@ static void print_summary(struct info *in, uint64_t compressed)
 		[BZ_EV_CONN_EST] = "conn_est", [BZ_EV_CONN_CLOSE] = "conn_close",
 		[BZ_EV_DATA] = "data", [BZ_EV_GO_HANDLER] = "go_handler",
 		[BZ_EV_GO_CLIENT] = "go_client", [BZ_EV_GO_SPAWN] = "go_spawn",
+		[BZ_EV_PROC_ADOPT] = "adopt",
 	};
 	printf("\nevents: %" PRIu64 "\n", in->events);
 	for (unsigned k = 1; k <= BZ_EV_KIND_MAX; k++) {

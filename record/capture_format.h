@@ -21,7 +21,7 @@
 
 #define BZ_MAGIC "BEYLACAP"      /* 8 bytes, first bytes of the HEADER body */
 #define BZ_FORMAT_MAJOR 1        /* bumped only when old readers would misread */
-#define BZ_FORMAT_MINOR 1        /* bumped when something is added */
+#define BZ_FORMAT_MINOR 2        /* bumped when something is added */
 
 #define BZ_BLOCK_OVERHEAD 12u    /* type + total_len + trailing total_len */
 #define BZ_BLOCK_MAX (16u << 20) /* no block is larger: readers reject more */
@@ -69,7 +69,10 @@ enum bz_proc_flag {
 	BZ_PF_FORKED = 0x2,   /* forked from a target during recording */
 	BZ_PF_EXEC = 0x4,     /* written after an exec */
 	BZ_PF_LAUNCHED = 0x8, /* started by `beyla record -- CMD` */
-	BZ_PF_GONE = 0x10,    /* exited before /proc could be read: only BPF facts */
+	BZ_PF_GONE = 0x10,    /* exited before /proc could be read: what the kernel
+	                       * reported (an exec's or adoption's identity, or
+	                       * the parent's for a forked child) */
+	BZ_PF_ADOPTED = 0x20, /* became a target by using a --port port (minor >= 2) */
 };
 enum bz_proc_opt {
 	BZ_PR_EXE = 1,          /* str: executable path */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "record/capture_format.h"
 #include "record/hostinfo.h"
+#include "record/selection.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -84,10 +85,9 @@ static uint64_t ts_ns(clockid_t id)
 void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint64_t start_ns)
 {
 	struct utsname u;
-	char host[256] = "", bid[64], target[512];
+	char host[256] = "", bid[64], target[2048];
 	struct bz_buf argvb = { 0 };
 	uint64_t m1, real, m2;
-	size_t tl = 0;
 
 	bz_buf_put(b, BZ_MAGIC, 8);
 	bz_buf_put_u16(b, BZ_FORMAT_MAJOR);
@@ -115,15 +115,7 @@ void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint6
 	bz_buf_opt_u64(b, BZ_HO_CLOCK_MONO_NS, m1 + (m2 - m1) / 2);
 	bz_buf_opt_u64(b, BZ_HO_CLOCK_REAL_NS, real);
 	bz_buf_opt_u32(b, BZ_HO_SNAPLEN, o->snaplen);
-	target[0] = '\0';
-	for (int i = 0; i < o->npids && tl < sizeof(target) - 32; i++)
-		tl += snprintf(target + tl, sizeof(target) - tl, "%spid %d", tl ? ", " : "", (int)o->pids[i]);
-	if (o->port && tl < sizeof(target) - 32)
-		tl += snprintf(target + tl, sizeof(target) - tl, "%sport %d", tl ? ", " : "", o->port);
-	if (o->exe_re && tl < sizeof(target) - 32)
-		tl += snprintf(target + tl, sizeof(target) - tl, "%sexe /%.200s/", tl ? ", " : "", o->exe_re);
-	if (o->cmd && tl < sizeof(target) - 32)
-		tl += snprintf(target + tl, sizeof(target) - tl, "%scommand %.200s", tl ? ", " : "", o->cmd[0]);
+	selection_describe(o, target, sizeof(target));
 	bz_buf_opt_str(b, BZ_HO_TARGET, target);
 	bz_buf_opt_u64(b, BZ_HO_START_MONO_NS, start_ns);
 	bz_buf_opt_u32(b, BZ_HO_RING_BYTES, o->ring_bytes);

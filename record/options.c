@@ -156,13 +156,17 @@ enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OP
        OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_EMPTY_HOOKS };
 
 static const struct argp_option record_options[] = {
-	{ 0, 0, 0, 0, "What to record (at least one; combine freely):", 1 },
+	{ 0, 0, 0, 0, "What to record (at least one; each is repeatable, and they combine: the "
+	  "targets are every process any of them selects, and the children those fork):", 1 },
 	{ "pid", 'p', "PID", 0, "Record process PID and the children it forks (repeatable)", 1 },
-	{ "port", OPT_PORT, "N", 0, "Record every process that serves or calls TCP port N", 1 },
+	{ "port", OPT_PORT, "N", 0,
+	  "Record every process that serves or calls TCP port N, from its first use of it "
+	  "(repeatable: --port 8080 --port 5432)", 1 },
 	{ "exe", OPT_EXE, "REGEX", 0,
 	  "Record processes whose executable path, name, argv[0], or script (argv[1] of python, "
 	  "node, ruby, perl, php, java) matches "
-	  "REGEX (POSIX extended), running now or started later", 1 },
+	  "REGEX (POSIX extended), running now or started later, from their exec on "
+	  "(repeatable: a process matching any is recorded)", 1 },
 	{ 0, 0, 0, 0, "Output:", 2 },
 	{ "output", 'o', "FILE", 0, "Write the capture to FILE (default beyla-DATE-TIME.bz.zst)", 2 },
 	{ "force", OPT_FORCE, 0, 0, "Overwrite FILE if it exists", 2 },
@@ -209,9 +213,16 @@ static const char record_doc[] =
 	"become targets. In Go programs (x86-64), uprobes also record each net/http handler's run, "
 	"crypto/tls plaintext (HTTPS) and http.Client calls with the goroutine that made them.\n"
 	"\n"
+	"Targets: -p, --port, --exe and -- CMD can be given together and each of the first three "
+	"more than once; a process any of them selects is recorded. A process matching --exe, and "
+	"the command after --, is recorded from its exec, before it runs its own code; one using a "
+	"--port port from that first use. Every target's identity (executable, comm, command line, "
+	"OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES) is kept, even if it exits at once.\n"
+	"\n"
 	"Examples:\n"
 	"  sudo beyla record -d 30s --port 8080 -o shop.bz.zst\n"
 	"  sudo beyla record -p 1234 -p 1240\n"
+	"  sudo beyla record --port 8080 --port 5432 --exe '^gunicorn$'   # all three, together\n"
 	"  sudo beyla record --exe 'gunicorn|python3'\n"
 	"  sudo beyla record -- ./myserver --flag      # launch and record until it exits\n"
 	"  beyla info shop.bz.zst && beyla analyze shop.bz.zst\n"
@@ -237,12 +248,26 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid pid '%s'", arg);
 		o->npids++;
 		break;
-	case OPT_PORT:
-		if (bz_parse_port(arg, &o->port))
+	case OPT_PORT: {
+		int port = 0, seen = 0;
+		if (bz_parse_port(arg, &port))
 			argp_error(state, "invalid port '%s' (expected 1-65535)", arg);
+		for (int i = 0; i < o->nports; i++)
+			seen |= o->ports[i] == port;
+		if (seen)
+			break;
+		if (o->nports >= BZ_MAX_PORTS)
+			argp_error(state, "too many --port (at most %d)", BZ_MAX_PORTS);
+		o->ports[o->nports++] = port;
 		break;
+	}
 	case OPT_EXE:
-		o->exe_re = arg;
+		if (o->nexes >= BZ_MAX_EXES)
+			argp_error(state, "too many --exe (at most %d; one regex can hold "
+				   "alternatives: 'nginx|gunicorn')", BZ_MAX_EXES);
+		if (!*arg)
+			argp_error(state, "empty --exe regex (it would match every process)");
+		o->exe_res[o->nexes++] = arg;
 		break;
 	case OPT_NO_GO:
 		o->no_go = true;
@@ -305,7 +330,7 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 			   "beyla record -- %s ...", arg, arg);
 		break;
 	case ARGP_KEY_END:
-		if (!o->npids && !o->port && !o->exe_re && !o->cmd)
+		if (!o->npids && !o->nports && !o->nexes && !o->cmd)
 			argp_error(state, "nothing to record: give -p PID, --port N, --exe REGEX or -- CMD");
 		if (o->no_redact && (o->nredact_headers || o->nredact_params))
 			argp_error(state, "--no-redact contradicts --redact-header/--redact-param");

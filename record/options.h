@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #define BZ_MAX_PIDS 64
+#define BZ_MAX_PORTS 64
+#define BZ_MAX_EXES 16
 #define BZ_MAX_REDACT_NAMES 64 /* --redact-header / --redact-param, each */
 
 struct record_opts {
@@ -22,10 +24,14 @@ struct record_opts {
 	uint32_t snaplen;
 	uint32_t ring_bytes;
 	int zstd_level;
+	/* The selection: every -p, --port and --exe given, and the command;
+	 * the targets are the union of what each selects. */
 	pid_t pids[BZ_MAX_PIDS];
 	int npids;
-	int port;                 /* 0: none */
-	const char *exe_re;       /* NULL: none */
+	int ports[BZ_MAX_PORTS];  /* --port, in the order given, no repeats */
+	int nports;
+	const char *exe_res[BZ_MAX_EXES]; /* --exe regexes */
+	int nexes;
 	char **cmd;               /* argv after "--", NULL-terminated; NULL: none */
 	bool no_redact;           /* --no-redact: payloads stored as captured */
 	const char *redact_headers[BZ_MAX_REDACT_NAMES]; /* --redact-header, beyond the defaults */

@@ -30,8 +30,11 @@
 #include "record/probes.h"
 #include "analyze/u64map.h"
 #include "record/goprobes.h"
+#include "record/ident.h"
 #include "record/procinfo.h"
 #include "record/redact.h"
+#include "record/selection.h"
+#include "record/target_set.h"
 #include "record/targets.h"
 
 #define EVENTS_BLOCK_MAX (256u << 10) /* raw bytes per EVENTS block */
@@ -53,24 +56,24 @@ struct recorder {
 	struct record_opts *o;
 	struct beyla_bpf *skel;
 	struct go_probes *go;
-	/* The targets as the event stream says them (seeded, forked, exited):
-	 * the BPF map may have dropped a pid that exited before user space
-	 * read its exec. */
-	struct bz_u64map live;
+	/* The targets as the event stream says them (seeded, forked, adopted,
+	 * judged at exec, exited) and who each is. */
+	struct target_set targets;
+	struct selection sel;
+	int have_sel;
+	int judge_execs; /* --exe: execs make tentative targets to judge */
+	uint64_t last_prune_ns;
 	struct ring_buffer *rb;
 	struct bz_writer *w;
 	struct probe_result *probes;
 	struct bz_buf batch;       /* EVENTS block being filled */
 	uint32_t batch_count;
 	struct bz_buf tmp;
-	regex_t re;
-	int have_re;
-	struct procinfo pi;
+	struct procinfo pi, known;
 	struct bz_redact *redact;  /* NULL with --no-redact */
 	uint64_t by_kind[BZ_EV_KIND_MAX];
 	uint64_t events;
 	uint64_t start_ns, last_frame_ns, last_stats_ns, last_status_ns;
-	int ntargets;
 	struct launch launch;
 	int launched, child_exited, child_status;
 	enum stop_reason stop;
@@ -145,6 +148,9 @@ static int flush_batch(struct recorder *r)
 
 	if (!r->batch_count)
 		return 0;
+	/* the redactor may still mask back into payloads of this batch (a
+	 * secret cut over two writes): it must be done with them now */
+	bz_redact_settle(r->redact);
 	/* patch the count into the fixed part */
 	r->batch.data[0] = r->batch_count & 0xff;
 	r->batch.data[1] = (r->batch_count >> 8) & 0xff;
@@ -168,6 +174,9 @@ static uint8_t *batch_put(struct recorder *r, const void *ev, uint32_t size)
 		bz_buf_put_u32(&r->batch, 0);
 	}
 	before = r->batch.len;
+	/* growing moves the batch, and with it payloads the redactor holds */
+	if (r->batch.len + size > r->batch.cap)
+		bz_redact_settle(r->redact);
 	bz_buf_put(&r->batch, ev, size);
 	return r->batch.len == before + size ? r->batch.data + before : NULL;
 }
@@ -186,60 +195,182 @@ static void batch_add(struct recorder *r, const void *ev, uint32_t size)
 	batch_done(r);
 }
 
-/* Writes a PROC block for pid from /proc (or, if it is gone, from what
- * the kernel told us). */
-static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t flags, uint64_t ts)
+/* Writes a PROC block for pid from /proc, with what the kernel reported
+ * (known: an exec's or adoption's identity, a forked child's parent) for
+ * whatever /proc no longer has, and remembers the identity with the target. */
+static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t flags, uint64_t ts,
+		       const struct procinfo *known)
 {
+	int rc;
+
 	flush_batch(r); /* a PROC block describes the events after it */
-	if (procinfo_read(pid, &r->pi)) {
-		memset(&r->pi, 0, sizeof(r->pi));
-		r->pi.pid = pid;
-		r->pi.ppid = ppid_hint;
+	rc = ident_read(pid, known, &r->pi);
+	if (rc) {
+		if (rc < 0) {
+			memset(&r->pi, 0, sizeof(r->pi));
+			r->pi.pid = pid;
+		}
+		if (!r->pi.ppid)
+			r->pi.ppid = ppid_hint;
 		flags |= BZ_PF_GONE;
 	}
 	bz_buf_reset(&r->tmp);
 	procinfo_encode(&r->pi, ts, flags, &r->tmp);
 	write_block(r, BZ_BLK_PROC, &r->tmp);
+	/* (out of memory: the target is kept without an identity for its children) */
+	(void)target_keep(&r->targets, pid, &r->pi);
 	/* a Go executable seen for the first time gets its uprobes now */
 	if (!(flags & BZ_PF_GONE) && go_probes_consider(r->go, pid, &r->tmp, r->o->quiet ? NULL : stderr) > 0)
 		write_block(r, BZ_BLK_GO_BINARY, &r->tmp);
 }
 
-static void live_add(struct recorder *r, uint32_t pid)
-{
-	/* out of memory: an exec of pid may then be missed in --exe mode only */
-	(void)bz_u64map_put(&r->live, pid, (void *)1);
-}
-
-/* Sets pid's bit in the programs' target bitmap (the mmapped .bss; the
- * programs set and clear bits of the same words atomically too). */
+/* Makes pid a target (its bit in the programs' bitmap, the mmapped .bss),
+ * before any PROC block says who it is. */
 static int add_target(struct recorder *r, pid_t pid)
 {
-	uint32_t key = (uint32_t)pid;
-
-	if (pid <= 0 || key >= BZ_PID_LIMIT || !r->skel->bss)
-		return -EINVAL;
-	__atomic_fetch_or(&r->skel->bss->target_bits[key / 64], 1ull << (key % 64), __ATOMIC_SEQ_CST);
-	r->ntargets++;
-	live_add(r, key);
-	return 0;
+	return target_keep(&r->targets, pid, NULL);
 }
 
-static int exec_matches(struct recorder *r, const struct bz_ev_proc_exec *ev)
+/* --exe: does the program a process just exec'd match?  From the kernel's
+ * report (path given to execve, comm, argv), then the executable's real
+ * path if the process is still there (a symlink such as python3 ->
+ * python3.11). */
+static int exec_matches(struct recorder *r, const struct procinfo *ev_pi)
 {
-	char fn[BZ_PATH_MAX + 1];
-	const char *base;
-	uint32_t l = ev->filename_len < BZ_PATH_MAX ? ev->filename_len : BZ_PATH_MAX - 1;
+	char path[64];
+	ssize_t n;
 
-	memcpy(fn, ev->filename, l);
-	fn[l] = '\0';
-	base = strrchr(fn, '/');
-	if (!regexec(&r->re, fn, 0, NULL, 0) || (base && !regexec(&r->re, base + 1, 0, NULL, 0)))
+	if (selection_matches(&r->sel, ev_pi))
 		return 1;
-	/* interpreters: the script name is in /proc/PID/cmdline */
-	if (procinfo_read(ev->h.pid, &r->pi) == 0 && procinfo_matches(&r->pi, &r->re))
+	r->known = *ev_pi;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)ev_pi->pid);
+	n = readlink(path, r->known.exe, sizeof(r->known.exe) - 1);
+	if (n <= 0)
+		return 0;
+	r->known.exe[n] = '\0';
+	return strcmp(r->known.exe, ev_pi->exe) && selection_matches(&r->sel, &r->known);
+}
+
+/* --exe: a record of a process never judged (its EXEC was lost in a full
+ * ring buffer): judge it from /proc now; one gone is let go. */
+static enum target_state judge_unknown(struct recorder *r, pid_t pid, uint64_t ts)
+{
+	if (procinfo_read(pid, &r->pi) == 0 &&
+	    (selection_matches(&r->sel, &r->pi) || target_state(&r->targets, r->pi.ppid) == TS_KEPT)) {
+		r->known = r->pi;
+		write_proc(r, pid, r->known.ppid, 0, ts, &r->known);
+		return TS_KEPT;
+	}
+	target_let_go(&r->targets, pid, ts);
+	return TS_LET_GO;
+}
+
+/* --exe: is this record (not an EXEC, FORK or ADOPT, which decide for
+ * themselves) one of a process let go, or of a connection it opened? */
+static int from_let_go(struct recorder *r, const struct bz_ev_hdr *h, const void *data, uint32_t len)
+{
+	uint64_t conn = 0;
+	enum target_state st;
+
+	switch (h->kind) {
+	case BZ_EV_CONN_EST:
+	case BZ_EV_CONN_CLOSE:
+		/* may come after the process exited: the connection decides */
+		memcpy(&conn, (const uint8_t *)data + sizeof(*h), sizeof(conn));
+		if (!target_conn_dropped(&r->targets, conn))
+			return 0;
+		if (h->kind == BZ_EV_CONN_CLOSE)
+			target_conn_closed(&r->targets, conn);
 		return 1;
-	return 0;
+	case BZ_EV_DATA:
+		memcpy(&conn, (const uint8_t *)data + sizeof(*h), sizeof(conn));
+		if (target_conn_dropped(&r->targets, conn))
+			return 1;
+		break;
+	default:
+		break;
+	}
+	st = target_state(&r->targets, (pid_t)h->pid);
+	if (st == TS_UNKNOWN)
+		st = judge_unknown(r, (pid_t)h->pid, h->ts_ns);
+	if (st != TS_LET_GO)
+		return 0;
+	if (h->kind == BZ_EV_CONN_OPEN && len >= sizeof(*h) + sizeof(conn)) {
+		memcpy(&conn, (const uint8_t *)data + sizeof(*h), sizeof(conn));
+		target_drop_conn(&r->targets, conn);
+	}
+	return 1;
+}
+
+/* An EXEC record: a target exec'd (it stays one), or with --exe any
+ * process did and is a tentative target to judge. */
+static int on_exec(struct recorder *r, const struct bz_ev_proc_exec *ev, uint32_t len)
+{
+	pid_t pid = (pid_t)ev->h.pid;
+	struct procinfo *ev_pi = &r->known;
+
+	ident_from_event(ev, len, ev_pi);
+	if (r->judge_execs && target_state(&r->targets, pid) != TS_KEPT) {
+		if (!exec_matches(r, ev_pi)) {
+			target_let_go(&r->targets, pid, ev->h.ts_ns);
+			return 0;
+		}
+		ident_from_event(ev, len, ev_pi); /* (exec_matches used it) */
+	}
+	batch_add(r, ev, len);
+	write_proc(r, pid, (pid_t)ev->ppid, BZ_PF_EXEC, ev->h.ts_ns, ev_pi);
+	return 1;
+}
+
+/* An ADOPT record: a process used a --port port and is a target now. */
+static int on_adopt(struct recorder *r, const struct bz_ev_proc_exec *ev, uint32_t len)
+{
+	pid_t pid = (pid_t)ev->h.pid;
+
+	if (target_state(&r->targets, pid) == TS_KEPT)
+		return 0; /* (judged a target at its exec meanwhile) */
+	ident_from_event(ev, len, &r->known);
+	batch_add(r, ev, len);
+	write_proc(r, pid, (pid_t)ev->ppid, BZ_PF_ADOPTED, ev->h.ts_ns, &r->known);
+	return 1;
+}
+
+/* A FORK record: the child of a target is one, and is its parent until it
+ * execs; the child of a process let go (forked while it was tentative) is
+ * let go with it. */
+static int on_fork(struct recorder *r, const struct bz_ev_proc_fork *ev, uint32_t len)
+{
+	pid_t parent = (pid_t)ev->h.pid, child = (pid_t)ev->child_pid;
+	enum target_state st = target_state(&r->targets, parent);
+	const struct procinfo *pid_known;
+
+	if (r->judge_execs) {
+		if (st == TS_UNKNOWN)
+			st = judge_unknown(r, parent, ev->h.ts_ns);
+		if (st == TS_LET_GO) {
+			target_let_go(&r->targets, child, ev->h.ts_ns);
+			return 0;
+		}
+	}
+	batch_add(r, ev, len);
+	pid_known = target_ident(&r->targets, parent);
+	if (pid_known) {
+		r->known = *pid_known;
+		r->known.pid = child;
+		r->known.ppid = parent;
+	}
+	write_proc(r, child, parent, BZ_PF_FORKED, ev->h.ts_ns, pid_known ? &r->known : NULL);
+	return 1;
+}
+
+/* Forgets the let-go verdicts old enough that no record of theirs can
+ * still be in the ring (pids are reused: an old verdict must not stay). */
+static void prune_verdicts(struct recorder *r, uint64_t now)
+{
+	if (!r->judge_execs || now - r->last_prune_ns < 5000000000ull)
+		return;
+	r->last_prune_ns = now;
+	target_prune_let_go(&r->targets, now > 10000000000ull ? now - 10000000000ull : 0);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -247,10 +378,18 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct recorder *r = ctx;
 	const struct bz_ev_hdr *h = data;
 	uint32_t len;
+	int kept = 1;
 
 	if (size < sizeof(*h) || h->size < sizeof(*h) || h->size > size)
 		return 0;
 	len = h->size;
+	/* With --exe, records of processes let go after their exec are dropped
+	 * here (the kernel wrote them while the process was tentative). */
+	if (r->judge_execs && h->kind != BZ_EV_PROC_EXEC && h->kind != BZ_EV_PROC_FORK &&
+	    h->kind != BZ_EV_PROC_ADOPT && from_let_go(r, h, data, len)) {
+		r->targets.dropped_events++;
+		return 0;
+	}
 	if (h->kind == BZ_EV_DATA) {
 		/* The ring is read-only: credentials are masked in the batch's copy. */
 		uint8_t *copy = batch_put(r, data, len);
@@ -262,37 +401,31 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	data = bz_redact_event(r->redact, data, len); /* (forgets closed connections) */
 	switch (h->kind) {
-	case BZ_EV_PROC_EXEC: {
-		const struct bz_ev_proc_exec *ev = data;
-		/* Without --exe the kernel reports execs of targets only; with it,
-		 * every exec, and a target is one the stream made a target. */
-		int is_target = !r->have_re || bz_u64map_get(&r->live, h->pid) != NULL;
-		if (!is_target) {
-			/* --exe mode reports every exec: keep only the matching ones */
-			if (!r->have_re || !exec_matches(r, ev))
-				return 0;
-			add_target(r, h->pid);
-		}
-		batch_add(r, data, len);
-		write_proc(r, h->pid, ev->ppid, BZ_PF_EXEC, h->ts_ns);
+	case BZ_EV_PROC_EXEC:
+		if (len < offsetof(struct bz_ev_proc_exec, comm))
+			return 0;
+		kept = on_exec(r, data, len);
 		break;
-	}
-	case BZ_EV_PROC_FORK: {
-		const struct bz_ev_proc_fork *ev = data;
-		batch_add(r, data, len);
-		r->ntargets++;
-		live_add(r, ev->child_pid);
-		write_proc(r, ev->child_pid, h->pid, BZ_PF_FORKED, h->ts_ns);
+	case BZ_EV_PROC_ADOPT:
+		if (len < offsetof(struct bz_ev_proc_exec, comm))
+			return 0;
+		kept = on_adopt(r, data, len);
 		break;
-	}
+	case BZ_EV_PROC_FORK:
+		if (len < sizeof(struct bz_ev_proc_fork))
+			return 0;
+		kept = on_fork(r, data, len);
+		break;
 	case BZ_EV_PROC_EXIT:
-		bz_u64map_del(&r->live, h->pid);
 		batch_add(r, data, len);
+		target_exit(&r->targets, (pid_t)h->pid);
 		break;
 	default:
 		batch_add(r, data, len);
 	}
-	if (h->kind < BZ_EV_KIND_MAX)
+	if (!kept)
+		r->targets.dropped_events++;
+	else if (h->kind < BZ_EV_KIND_MAX)
 		r->by_kind[h->kind]++;
 	return 0;
 }
@@ -372,7 +505,7 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 		[BZ_EV_CONN_OPEN] = "conn_open", [BZ_EV_CONN_EST] = "conn_est",
 		[BZ_EV_CONN_CLOSE] = "conn_close", [BZ_EV_DATA] = "data",
 		[BZ_EV_GO_HANDLER] = "go_handler", [BZ_EV_GO_CLIENT] = "go_client",
-		[BZ_EV_GO_SPAWN] = "go_spawn",
+		[BZ_EV_GO_SPAWN] = "go_spawn", [BZ_EV_PROC_ADOPT] = "adopt",
 	};
 	char d[32], fb[32], rb[32];
 	uint64_t file = bz_writer_file_bytes(r->w), raw = bz_writer_raw_bytes(r->w);
@@ -430,15 +563,14 @@ static int preflight(struct recorder *r)
 			return -ESRCH;
 		}
 	}
-	if (o->exe_re) {
-		int rc = regcomp(&r->re, o->exe_re, REG_EXTENDED | REG_NOSUB);
-		if (rc) {
-			char msg[128];
-			regerror(rc, &r->re, msg, sizeof(msg));
-			die_line("invalid --exe regex '%s': %s", o->exe_re, msg);
+	if (o->nexes) {
+		char err[512];
+		if (selection_compile(&r->sel, o, err, sizeof(err))) {
+			die_line("%s", err);
 			return -EINVAL;
 		}
-		r->have_re = 1;
+		r->have_sel = 1;
+		r->judge_execs = 1;
 	}
 	if (o->cmd && !strchr(o->cmd[0], '/')) {
 		const char *path = getenv("PATH");
@@ -504,8 +636,10 @@ struct seed_ctx { struct recorder *r; };
 static void seed_one(pid_t pid, void *ctx)
 {
 	struct recorder *r = ctx;
-	if (add_target(r, pid) == 0)
-		write_proc(r, pid, 0, BZ_PF_AT_START, r->start_ns);
+
+	/* (a process two options select is seeded once) */
+	if (target_state(&r->targets, pid) != TS_KEPT && add_target(r, pid) == 0)
+		write_proc(r, pid, 0, BZ_PF_AT_START, r->start_ns, NULL);
 }
 
 /* -p PID also means the children it already forked (a server's workers). */
@@ -542,13 +676,14 @@ static int seed_targets(struct recorder *r)
 			die_line("cannot record pid %d: beyond the largest pid Linux gives", (int)o->pids[i]);
 			return -EIO;
 		}
-		write_proc(r, o->pids[i], 0, BZ_PF_AT_START, r->start_ns);
+		write_proc(r, o->pids[i], 0, BZ_PF_AT_START, r->start_ns, NULL);
 		seed_descendants(r, o->pids[i]);
 	}
-	if (r->have_re && (rc = targets_scan_exe(&r->re, seed_one, r)) < 0)
+	if (r->have_sel && (rc = targets_scan_exe(&r->sel, seed_one, r)) < 0)
 		return rc;
-	if (o->port && (rc = targets_scan_port(o->port, seed_one, r)) < 0)
-		return rc;
+	for (int i = 0; i < o->nports; i++)
+		if ((rc = targets_scan_port(o->ports[i], seed_one, r)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -637,8 +772,12 @@ static int open_and_load(struct recorder *r, bool with_go, char *err, size_t err
 	}
 	r->skel->rodata->cfg_snaplen = o->snaplen;
 	r->skel->rodata->cfg_self_pid = getpid();
-	r->skel->rodata->cfg_target_port = (uint16_t)o->port;
-	r->skel->rodata->cfg_all_execs = o->exe_re != NULL;
+	for (int i = 0; i < o->nports; i++)
+		r->skel->rodata->cfg_port_bits[o->ports[i] / 64] |= 1ull << (o->ports[i] % 64);
+	r->skel->rodata->cfg_any_port = o->nports > 0;
+	r->skel->rodata->cfg_port_only = o->nports > 0 && !o->npids && !o->nexes && !o->cmd;
+	r->skel->rodata->cfg_all_execs = o->nexes > 0;
+	r->skel->rodata->cfg_exe_and_port = o->nexes > 0 && o->nports > 0;
 	r->skel->rodata->cfg_syscall_start = o->syscall_start;
 	r->skel->rodata->cfg_empty_hooks = o->empty_hooks;
 	r->skel->rodata->cfg_ring_bytes = o->ring_bytes;
@@ -676,6 +815,7 @@ static int record_loop(struct recorder *r)
 		/* events are emitted without wake-ups: drain what is there */
 		ring_buffer__consume(r->rb);
 		now = now_mono();
+		prune_verdicts(r, now);
 		if (r->launched && !r->child_exited &&
 		    waitpid(r->launch.pid, &r->child_status, WNOHANG) == r->launch.pid) {
 			r->child_exited = 1;
@@ -780,6 +920,19 @@ int cmd_record(int argc, char **argv)
 			fprintf(stderr, "beyla record: warning: probe %s %s (%s): no %s\n", r.probes[i].name,
 				r.probes[i].status == BZ_PROBE_SKIPPED ? "skipped" : "refused",
 				r.probes[i].detail, r.probes[i].purpose);
+	/* --exe judges processes at their exec: without the exec hook it
+	 * would see none started after the recording began */
+	for (int i = 0; o.nexes && i < probes_count(); i++)
+		if (!strcmp(r.probes[i].name, "sched:sched_process_exec") &&
+		    r.probes[i].status != BZ_PROBE_ATTACHED) {
+			die_line("--exe needs the tracepoint sched:sched_process_exec, which is %s (%s)",
+				 r.probes[i].status == BZ_PROBE_SKIPPED ? "missing" : "refused",
+				 r.probes[i].detail);
+			goto out;
+		}
+	target_set_init(&r.targets, (uint64_t *)r.skel->bss->target_bits,
+			(uint64_t *)r.skel->bss->tentative_bits,
+			o.nexes ? bpf_map__fd(r.skel->maps.exec_ts) : -1);
 	if (go_probes_new(&r.go, r.skel, go_ok)) {
 		die_line("out of memory");
 		goto out;
@@ -802,9 +955,10 @@ int cmd_record(int argc, char **argv)
 	if (o.cmd && start_command(&r))
 		goto out;
 	bz_writer_flush(r.w);
-	if (!r.ntargets && !o.quiet)
+	if (!r.targets.kept && !o.quiet)
 		fprintf(stderr, "beyla record: no target process yet; waiting for %s\n",
-			o.port ? "a process to use the port" : o.exe_re ? "a matching exec" : "targets");
+			o.nports && o.nexes ? "a process to use a port or a matching exec" :
+			o.nports ? "a process to use the port" : o.nexes ? "a matching exec" : "targets");
 
 	if (record_loop(&r))
 		goto out;
@@ -848,10 +1002,10 @@ out:
 		unlink(r.out_path);
 	bz_buf_free(&r.batch);
 	bz_buf_free(&r.tmp);
-	bz_u64map_free(&r.live);
+	target_set_free(&r.targets);
 	bz_redact_free(&r.redact);
 	free(r.probes);
-	if (r.have_re)
-		regfree(&r.re);
+	if (r.have_sel)
+		selection_free(&r.sel);
 	return exit_code;
 }

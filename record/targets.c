@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "record/procinfo.h"
+#include "record/selection.h"
 #include "record/targets.h"
 
 static pid_t numeric_name(const char *s)
@@ -19,7 +20,7 @@ static pid_t numeric_name(const char *s)
 	return (*s && !*end && v > 0) ? (pid_t)v : 0;
 }
 
-int targets_scan_exe(const void *regex, void (*fn)(pid_t, void *), void *ctx)
+int targets_scan_exe(const struct selection *sel, void (*fn)(pid_t, void *), void *ctx)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -39,7 +40,7 @@ int targets_scan_exe(const void *regex, void (*fn)(pid_t, void *), void *ctx)
 			continue;
 		if (procinfo_read(pid, pi) || !pi->exe[0]) /* skip kernel threads */
 			continue;
-		if (procinfo_matches(pi, regex)) {
+		if (selection_matches(sel, pi)) {
 			fn(pid, ctx);
 			n++;
 		}

@@ -6,9 +6,10 @@
 
 #include <sys/types.h>
 
+struct selection;
 /* Calls fn(pid, ctx) for every running process (not the recorder itself)
- * matching regex (a compiled regex_t). Returns how many matched. */
-int targets_scan_exe(const void *regex, void (*fn)(pid_t, void *), void *ctx);
+ * that matches one of the selection's --exe regexes. Returns how many matched. */
+int targets_scan_exe(const struct selection *sel, void (*fn)(pid_t, void *), void *ctx);
 /* Calls fn for every process holding a TCP socket whose local or remote
  * port is `port`. Returns how many matched. */
 int targets_scan_port(int port, void (*fn)(pid_t, void *), void *ctx);

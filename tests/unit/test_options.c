@@ -91,7 +91,8 @@ static void test_args(void **state)
 
 	assert_int_equal(record_parse_args(14, a1, &o), 0);
 	assert_int_equal(o.duration_ns, 30000000000ull);
-	assert_int_equal(o.port, 8080);
+	assert_int_equal(o.nports, 1);
+	assert_int_equal(o.ports[0], 8080);
 	assert_string_equal(o.output, "x.bz.zst");
 	assert_int_equal(o.npids, 2);
 	assert_int_equal(o.pids[1], 13);
@@ -107,8 +108,32 @@ static void test_args(void **state)
 	assert_int_equal(o.snaplen, 512);
 
 	assert_int_equal(record_parse_args(5, a3, &o), 0);
-	assert_string_equal(o.exe_re, "gunicorn|python3");
+	assert_int_equal(o.nexes, 1);
+	assert_string_equal(o.exe_res[0], "gunicorn|python3");
 	assert_int_equal(o.ring_bytes, 64u << 20);
+}
+
+/* Every selection option is repeatable, and they combine: nothing given
+ * first is lost to what is given later (issue 15: --port 8080 --port 9090
+ * recorded 9090 only). */
+static void test_args_selection_union(void **state)
+{
+	struct record_opts o;
+	char *a[] = { "record", "--port", "8080", "--exe", "^curl$", "--port", "9090", "-p", "7",
+		      "--exe", "nginx", "--port", "8080", "-p", "9", "--", "python3", "x.py", NULL };
+
+	assert_int_equal(record_parse_args(18, a, &o), 0);
+	assert_int_equal(o.nports, 2); /* 8080 given twice counts once */
+	assert_int_equal(o.ports[0], 8080);
+	assert_int_equal(o.ports[1], 9090);
+	assert_int_equal(o.nexes, 2);
+	assert_string_equal(o.exe_res[0], "^curl$");
+	assert_string_equal(o.exe_res[1], "nginx");
+	assert_int_equal(o.npids, 2);
+	assert_int_equal(o.pids[0], 7);
+	assert_int_equal(o.pids[1], 9);
+	assert_non_null(o.cmd);
+	assert_string_equal(o.cmd[0], "python3");
 }
 
 static void test_args_errors_exit(void **state)
@@ -121,6 +146,7 @@ static void test_args_errors_exit(void **state)
 		{ "record", "-d", "soon", "-p", "1", NULL },/* bad duration */
 		{ "record", "-p", "1", "./server", NULL },  /* command without -- */
 		{ "record", "-p", "1", "--ring-size", "3000", NULL },
+		{ "record", "--exe", "", NULL },            /* an empty regex matches everything */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int argc = 0, status;
@@ -152,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_ports_and_pids),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_args_selection_union),
 		cmocka_unit_test(test_args_errors_exit),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
