@@ -27,12 +27,14 @@
 #include <string.h>
 #include "bpf/beyla_events.h"
 #include "record/redact.h"
+#include "record/redact_echo.h"
 
 #define RD_METHOD_MAX 20        /* longest request method recognised */
 #define RD_HEX_MAX 16           /* hex digits of a chunk size */
 #define RD_DROP_BITS 65536u     /* marks of streams that found the table full */
 #define RD_SCRATCH (1u << 16)   /* an event record is at most 64 KiB (u16 size) */
 #define RD_SLOTS_MIN 64u
+#define RD_RUNS_MAX 64u         /* masked runs of one payload handed to redact_echo */
 
 enum rd_mode { RM_HEAD = 0, RM_BODY, RM_CHUNK_SIZE, RM_CHUNK_EXT, RM_CHUNK_DATA, RM_CHUNK_END };
 enum rd_line {
@@ -146,6 +148,14 @@ struct bz_redact {
 	struct bz_redact_stats st;
 	size_t cur; /* bytes masked by the current call */
 	uint8_t *scratch;
+	/* What the current call masked, for redact_echo: runs of the payload
+	 * log_base[0..log_n) and their bytes before masking (orig). */
+	struct rd_echo *echo;      /* NULL with BZ_REDACT_F_NO_ECHO */
+	const uint8_t *log_base;
+	size_t log_n;
+	uint8_t *orig;
+	struct rd_echo_run runs[RD_RUNS_MAX];
+	uint32_t nruns;
 	uint8_t dropped[RD_DROP_BITS / 8];
 };
 
@@ -341,10 +351,31 @@ static int rd_names_add(struct rd_names *ns, const char *name)
 
 /* ---- the state machine ------------------------------------------------------ */
 
+/* Notes that byte *b of the payload is about to be masked: redact_echo
+ * learns the value it belongs to.  Bytes outside the payload (rd_lost
+ * replays a chunk size from a copy) are not the payload's. */
+static void rd_log(struct bz_redact *r, const uint8_t *b)
+{
+	uintptr_t off = (uintptr_t)b - (uintptr_t)r->log_base;
+	struct rd_echo_run *run;
+
+	if (off >= r->log_n)
+		return;
+	r->orig[off] = *b;
+	run = r->nruns ? &r->runs[r->nruns - 1] : NULL;
+	if (run && run->off + run->len == off) {
+		run->len++;
+		return;
+	}
+	if (r->nruns < RD_RUNS_MAX)
+		r->runs[r->nruns++] = (struct rd_echo_run){ (uint32_t)off, 1 };
+}
+
 static void rd_mask(struct bz_redact *r, uint8_t *b)
 {
 	if (*b == '\r' || *b == '\n' || *b == BZ_REDACT_FILL)
 		return;
+	rd_log(r, b);
 	*b = BZ_REDACT_FILL;
 	r->cur++;
 }
@@ -1067,6 +1098,7 @@ static size_t rd_head_span(struct bz_redact *r, struct rd_state *s, uint8_t *p, 
 		if (s->hv == HV_REDACT && (s->fl & F_VAL_STARTED)) {
 			for (; i < n && p[i] != '\n'; i++)
 				if (p[i] != '\r' && p[i] != BZ_REDACT_FILL) {
+					rd_log(r, p + i);
 					p[i] = BZ_REDACT_FILL;
 					r->cur++;
 				}
@@ -1313,9 +1345,16 @@ int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags)
 	r->nslots = RD_SLOTS_MIN;
 	r->slots = calloc(r->nslots, sizeof(*r->slots));
 	r->scratch = malloc(RD_SCRATCH);
-	if (!r->slots || !r->scratch) {
+	if (!(flags & BZ_REDACT_F_NO_ECHO)) {
+		r->orig = malloc(RD_SCRATCH);
+		if (rd_echo_new(&r->echo, (flags & BZ_REDACT_F_HOLD) != 0))
+			r->echo = NULL;
+	}
+	if (!r->slots || !r->scratch || (!(flags & BZ_REDACT_F_NO_ECHO) && (!r->orig || !r->echo))) {
 		free(r->slots);
 		free(r->scratch);
+		free(r->orig);
+		rd_echo_free(&r->echo);
 		free(r);
 		return -ENOMEM;
 	}
@@ -1335,6 +1374,8 @@ void bz_redact_free(struct bz_redact **rp)
 	free(r->hdr.v);
 	free(r->par.v);
 	free(r->scratch);
+	free(r->orig);
+	rd_echo_free(&r->echo);
 	free(r);
 	*rp = NULL;
 }
@@ -1350,7 +1391,8 @@ int bz_redact_setup(struct bz_redact **out, const char *const *headers, int nhea
 		    const char *const *params, int nparams)
 {
 	struct bz_redact *r = NULL;
-	int rc = bz_redact_new(&r, 0, 0);
+	/* the recorder keeps each payload writable until it settles */
+	int rc = bz_redact_new(&r, 0, BZ_REDACT_F_HOLD);
 
 	for (int i = 0; !rc && i < nheaders; i++)
 		rc = bz_redact_add_header(r, headers[i]);
@@ -1376,9 +1418,15 @@ size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8
 	r->cur = 0;
 	i = rd_find(r, conn_id, dir);
 	s = r->slots[i].st;
+	r->nruns = 0;
 	if (!s) {
-		if (!caplen)
-			return 0; /* nothing seen of this stream: nothing to follow */
+		if (!caplen) {
+			/* nothing seen of this stream: nothing to follow, but for a
+			 * value the end of its last payload may have begun */
+			if (r->echo && rd_echo_active(r->echo, conn_id))
+				rd_echo_scan(r->echo, conn_id, dir, p, 0, 1);
+			return 0;
+		}
 		/* tok[] and parn[] are read only up to their lengths */
 		memset(&tmp, 0, offsetof(struct rd_state, tok));
 		s = &tmp;
@@ -1389,10 +1437,21 @@ size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8
 			r->st.fallbacks++;
 		}
 	}
-	if (caplen)
+	if (caplen) {
+		r->log_base = r->echo ? p : NULL;
+		r->log_n = r->echo && caplen <= RD_SCRATCH ? caplen : 0;
 		rd_run(r, s, p, caplen);
+		r->log_n = 0;
+	}
 	if ((uint64_t)ret > caplen)
 		rd_gap(r, s, (uint64_t)ret - caplen);
+	if (r->echo) {
+		int gap = (uint64_t)ret > caplen;
+		if (r->nruns)
+			rd_echo_learn(r->echo, conn_id, dir, r->orig, r->runs, r->nruns, caplen, gap);
+		if (rd_echo_active(r->echo, conn_id))
+			r->cur += rd_echo_scan(r->echo, conn_id, dir, p, caplen, gap);
+	}
 	if (s == &tmp) {
 		if (!rd_is_idle(s) && rd_insert(r, conn_id, dir, s)) {
 			bit = rd_drop_bit(conn_id, dir);
@@ -1408,10 +1467,17 @@ size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8
 	return r->cur;
 }
 
+void bz_redact_settle(struct bz_redact *r)
+{
+	if (r)
+		rd_echo_settle(r->echo);
+}
+
 void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
 {
 	if (!r)
 		return;
+	rd_echo_forget(r->echo, conn_id);
 	for (unsigned dir = 0; dir < 4; dir++) {
 		uint32_t i = rd_find(r, conn_id, dir);
 		if (r->slots[i].st)
@@ -1457,6 +1523,8 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
 	}
 	if (size < sizeof(struct bz_ev_data))
 		return ev;
+	/* the copy of the last DATA record is overwritten: nothing may stay held in it */
+	rd_echo_settle(r->echo);
 	memcpy(r->scratch, ev, size);
 	bz_redact_event_in_place(r, r->scratch, size);
 	return r->scratch;
@@ -1464,8 +1532,17 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
 
 void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out)
 {
-	if (r)
-		*out = r->st;
-	else
+	struct rd_echo_stats es;
+
+	if (!r) {
 		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = r->st;
+	rd_echo_get_stats(r->echo, &es);
+	out->echo_values = es.values;
+	out->echo_unkept = es.unkept;
+	out->echo_bytes = es.bytes;
+	out->echo_hits = es.hits;
+	out->echo_settled = es.settled;
 }

@@ -71,8 +71,13 @@
  * off, so the result never depends on how a stream was cut into reads
  * (used by the tests and the fuzzer to compare split and unsplit streams).
  *
- * Not handled: HTTP/2 and TLS (binary or encrypted: passed untouched), JSON
- * or multipart bodies, secrets in URL paths, and events the kernel dropped
+ * Values that come back.  Every value masked on a connection is also
+ * masked wherever it appears again on that connection, in either
+ * direction, until it closes: a token repeated in a redirect's Location, a
+ * field echoed in a page (record/redact_echo.h: how, and its limits).
+ *
+ * Not handled: HTTP/2 and TLS (binary or encrypted: passed untouched),
+ * multipart bodies, secrets in URL paths, and events the kernel dropped
  * inside a header line (the recorder reports drops).
  */
 #ifndef BEYLA_RECORD_REDACT_H
@@ -90,6 +95,15 @@
 /* every byte through the state machine: no whole-line fast path (the
  * tests and the fuzzer compare the two; the result must be the same) */
 #define BZ_REDACT_F_BYTEWISE 0x2u
+/* the caller keeps every payload given to bz_redact_data writable until
+ * bz_redact_settle(): a value cut over two payloads that comes back is
+ * masked in both (without it, a payload's tail that could begin a value is
+ * masked at once) */
+#define BZ_REDACT_F_HOLD 0x4u
+/* no masking of values where they come back (redact_echo): for tests that
+ * compare a stream cut into reads with the same stream in one read, which
+ * values learned from the other direction would tell apart */
+#define BZ_REDACT_F_NO_ECHO 0x8u
 
 struct bz_redact;
 
@@ -101,11 +115,16 @@ struct bz_redact_stats {
 	uint64_t gaps;       /* reads that moved more than they captured, inside a message */
 	uint32_t streams;    /* entries in use now */
 	uint32_t streams_hw; /* most entries ever in use */
+	uint64_t echo_values;  /* masked values (and parts) looked for where they may come back */
+	uint64_t echo_unkept;  /* masked values not kept for that: per-connection or memory limit */
+	uint64_t echo_bytes;   /* bytes masked where a value came back (or may have begun) */
+	uint64_t echo_hits;    /* values found again */
+	uint64_t echo_settled; /* payload tails masked because they may begin a value */
 };
 
 /* Creates a redactor with the default names.  max_streams: entries kept at
- * most (0: BZ_REDACT_STREAMS_DEFAULT).  Returns 0 or -ENOMEM; *out is
- * untouched on failure. */
+ * most (0: BZ_REDACT_STREAMS_DEFAULT); flags: BZ_REDACT_F_*.  Returns 0 or
+ * -ENOMEM; *out is untouched on failure. */
 int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags);
 /* Accepts NULL; clears *rp. */
 void bz_redact_free(struct bz_redact **rp);
@@ -115,8 +134,9 @@ int bz_redact_name_ok(const char *name);
 /* Adds a header (or parameter) name to mask.  0, -EINVAL (bad name) or -ENOMEM. */
 int bz_redact_add_header(struct bz_redact *r, const char *name);
 int bz_redact_add_param(struct bz_redact *r, const char *name);
-/* bz_redact_new with default flags and limits plus the given extra names;
- * what the recorder calls.  0, -EINVAL or -ENOMEM. */
+/* bz_redact_new with BZ_REDACT_F_HOLD and default limits plus the given
+ * extra names; what the recorder calls (it settles before writing a batch
+ * of events out).  0, -EINVAL or -ENOMEM. */
 int bz_redact_setup(struct bz_redact **out, const char *const *headers, int nheaders,
 		    const char *const *params, int nparams);
 
@@ -129,8 +149,12 @@ int bz_redact_setup(struct bz_redact **out, const char *const *headers, int nhea
  * ret <= 0 means nothing moved.  Returns the number of bytes replaced. */
 size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8_t *p,
 		      size_t caplen, int64_t ret);
-/* Forgets every stream of conn_id (its CONN_CLOSE). */
+/* Forgets every stream of conn_id (its CONN_CLOSE), and the values masked
+ * on it. */
 void bz_redact_forget(struct bz_redact *r, uint64_t conn_id);
+/* With BZ_REDACT_F_HOLD: the payloads given so far are about to be written
+ * out or moved; a tail that could begin a value is masked now. */
+void bz_redact_settle(struct bz_redact *r);
 
 /* What the recorder calls for every event record of `size` bytes, as read
  * from the ring buffer (which user space may not write).  Returns ev itself,

@@ -150,6 +150,22 @@ def seeds_redact():
             s += rd(c, 0, b"ie: secret\r\n\r\n")
         s += rd(2, 1, chunked) + rd(3, 0, b"\x00\x01binary\r\n", kind=3, amt=0)
         out["gaps-%d" % cfg] = s
+    # values that come back (redact_echo): a token from the query in the
+    # Location and the body of the response, cut across two writes; a
+    # cookie's value and a bearer token echoed; a form value decoded
+    tok = b"T0kenValue77"
+    echo_req = (b"GET /go?token=" + tok + b" HTTP/1.1\r\nCookie: a=1; sid=S3ss10nId\r\n"
+                b"Authorization: Bearer Be4rerTok.en\r\n\r\n")
+    echo_body = b"<p>" + tok + b" S3ss10nId Be4rerTok.en p@ss/w0rd " + tok + b"</p>"
+    echo_resp = (b"HTTP/1.1 302 Found\r\nLocation: /login?next=%2Fgo%3Ftoken%3D" + tok +
+                 b"\r\nContent-Length: %d\r\n\r\n" % len(echo_body)) + echo_body
+    echo_form = (b"POST /l HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                 b"Content-Length: 22\r\n\r\npassword=p%40ss%2Fw0rd")
+    for cfg in (0, 4):
+        cut = len(echo_resp) - 20
+        out["echo-%d" % cfg] = (bytes([cfg]) + rd(0, 0, echo_req) + rd(0, 0, echo_form) +
+                                rd(0, 1, echo_resp[:cut]) + rd(0, 1, echo_resp[cut:]) +
+                                rd(1, 1, echo_resp) + rd_close(0))
     return out
 
 

@@ -21,7 +21,15 @@
  *    connection is closed;
  *  - the whole-line fast path changes nothing: a second redactor with
  *    BZ_REDACT_F_BYTEWISE, given the same reads, masks the same bytes and
- *    ends with the same counts.
+ *    ends with the same counts;
+ *  - values that come back (redact_echo): a value the state machine masked
+ *    whole inside a read (known from a third redactor without echo, whose
+ *    machine decides exactly the same) appears in no read of its
+ *    connection from then on until it closes, unless the redactor says it
+ *    could not keep every value.
+ * Split invariance cannot hold with echo (a value learned from the other
+ * direction masks bytes a single read of one direction keeps), so exact
+ * mode runs without it (BZ_REDACT_F_NO_ECHO) and the other modes with it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +37,7 @@
 #include <string.h>
 
 #include "record/redact.h"
+#include "record/redact_echo.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 #define NCONN 4
@@ -42,6 +51,43 @@ struct stream_log {
 
 static struct stream_log logs[NCONN][2];
 
+/* Values the machine masked whole, per connection, until it closes. */
+#define SEEN_MAX 64
+struct seen {
+	uint8_t v[SEEN_MAX][256];
+	size_t len[SEEN_MAX];
+	int n;
+};
+static struct seen seen[NCONN];
+
+/* Runs of bytes that went from in to FILL in out, not touching either end
+ * of the read (those may be parts of values cut by the read), long enough to
+ * be looked for again: remembered for conn. */
+static void learn(unsigned conn, const uint8_t *in, const uint8_t *out, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+		while (j < n && out[j] == BZ_REDACT_FILL && in[j] != BZ_REDACT_FILL)
+			j++;
+		if (j == i) {
+			i++;
+			continue;
+		}
+		if (i > 0 && j < n && j - i >= BZ_REDACT_ECHO_MIN && seen[conn].n < SEEN_MAX) {
+			memcpy(seen[conn].v[seen[conn].n], in + i, j - i);
+			seen[conn].len[seen[conn].n++] = j - i;
+		}
+		i = j;
+	}
+}
+
+static void no_value_survives(unsigned conn, const uint8_t *out, size_t n)
+{
+	for (int k = 0; k < seen[conn].n; k++)
+		CHECK(!memmem(out, n, seen[conn].v[k], seen[conn].len[k]));
+}
 static struct bz_redact *make(unsigned cfg, unsigned flags)
 {
 	struct bz_redact *r = NULL;
@@ -58,7 +104,7 @@ static struct bz_redact *make(unsigned cfg, unsigned flags)
 static void compare(unsigned cfg, struct stream_log *l)
 {
 	if (l->len && !l->tainted && (cfg & 3) == 1) {
-		struct bz_redact *ref = make(cfg, 0);
+		struct bz_redact *ref = make(cfg, BZ_REDACT_F_NO_ECHO);
 		uint8_t *copy = malloc(l->len);
 		CHECK(ref && copy);
 		memcpy(copy, l->in, l->len);
@@ -73,25 +119,30 @@ static void compare(unsigned cfg, struct stream_log *l)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bz_redact *r, *slow;
+	struct bz_redact *r, *slow, *mach;
 	struct bz_redact_stats st, st_slow;
-	uint8_t buf[256], buf_slow[256];
-	unsigned cfg;
+	uint8_t buf[256], buf_slow[256], buf_mach[256];
+	unsigned cfg, echo_off;
 	size_t i = 1;
 
 	if (size < 1)
 		return 0;
 	cfg = data[0];
-	r = make(cfg, 0);
-	slow = make(cfg, BZ_REDACT_F_BYTEWISE);
-	if (!r || !slow) {
+	echo_off = (cfg & 3) == 1 ? BZ_REDACT_F_NO_ECHO : 0;
+	r = make(cfg, echo_off);
+	slow = make(cfg, echo_off | BZ_REDACT_F_BYTEWISE);
+	mach = make(cfg, BZ_REDACT_F_NO_ECHO);
+	if (!r || !slow || !mach) {
 		bz_redact_free(&r);
 		bz_redact_free(&slow);
+		bz_redact_free(&mach);
 		return 0;
 	}
-	for (int c = 0; c < NCONN; c++)
+	for (int c = 0; c < NCONN; c++) {
+		seen[c].n = 0;
 		for (int d = 0; d < 2; d++)
 			logs[c][d].len = (size_t)(logs[c][d].tainted = 0);
+	}
 	while (i + 2 <= size) {
 		uint8_t ctl = data[i], n = data[i + 1];
 		unsigned conn = ctl & 3, dir = (ctl >> 2) & 1, kind = (ctl >> 3) & 3, amt = ctl >> 5;
@@ -105,6 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (kind == 3 && amt == 7) {
 			bz_redact_forget(r, conn);
 			bz_redact_forget(slow, conn);
+			bz_redact_forget(mach, conn);
+			seen[conn].n = 0;
 			compare(cfg, &logs[conn][0]);
 			compare(cfg, &logs[conn][1]);
 			continue;
@@ -113,9 +166,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      : kind == 1 ? (int64_t)len + amt + 1
 		      : kind == 2 ? (int64_t)len + 1000 * (int64_t)(amt + 1) : -11;
 		memcpy(buf_slow, buf, len);
+		memcpy(buf_mach, buf, len);
 		size_t masked = bz_redact_data(r, conn, dir, buf, len, ret);
 		CHECK(bz_redact_data(slow, conn, dir, buf_slow, len, ret) == masked);
 		CHECK(!memcmp(buf, buf_slow, len));
+		bz_redact_data(mach, conn, dir, buf_mach, len, ret);
+		if (!echo_off && ret > 0) {
+			/* what the machine alone masked, the echo-enabled one masked too */
+			for (size_t k = 0; k < len; k++)
+				CHECK(buf_mach[k] == data[i - len + k] || buf[k] == BZ_REDACT_FILL);
+			learn(conn, data + i - len, buf_mach, len);
+			bz_redact_get_stats(r, &st);
+			if (!st.echo_unkept)
+				no_value_survives(conn, buf, len);
+		}
 		size_t changed = 0;
 		for (size_t k = 0; k < len; k++) {
 			uint8_t a = data[i - len + k];
@@ -141,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned c = 0; c < NCONN; c++) {
 		bz_redact_forget(r, c);
 		bz_redact_forget(slow, c);
+		bz_redact_forget(mach, c);
 		compare(cfg, &logs[c][0]);
 		compare(cfg, &logs[c][1]);
 	}
@@ -149,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(st.streams == 0);
 	CHECK(!memcmp(&st, &st_slow, sizeof(st)));
 	bz_redact_free(&slow);
+	bz_redact_free(&mach);
 	bz_redact_free(&r);
 	CHECK(r == NULL);
 	return 0;

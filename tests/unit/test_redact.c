@@ -313,17 +313,20 @@ static void test_json_body(void **state)
 	expect(txt, BZ_DIR_OUT, txt);
 }
 
-/* in, cut into two reads at every position, comes out as want. */
+/* in, cut into two reads at every position, comes out as want.  The
+ * pieces are parts of one buffer that stays writable, as the recorder's
+ * batch does (BZ_REDACT_F_HOLD): a value found again across a cut is
+ * masked in both pieces, and nothing more. */
 static void check_every_cut(const char *in, const char *want, uint64_t conn, unsigned flags)
 {
 	for (size_t k = 1; k < strlen(in); k++) {
 		struct bz_redact *r = NULL;
-		assert_int_equal(bz_redact_new(&r, 0, flags), 0);
+		assert_int_equal(bz_redact_new(&r, 0, flags | BZ_REDACT_F_HOLD), 0);
 		char *got = feed_cuts(r, conn, BZ_DIR_IN, in, &k, 1);
+		bz_redact_free(&r);
 		if (strcmp(got, want))
 			fail_msg("cut at %zu gave \"%s\"", k, got);
 		free(got);
-		bz_redact_free(&r);
 	}
 }
 
@@ -446,11 +449,11 @@ static void test_split_every_position(void **state)
 	char *want = masked(resp, secs);
 	for (size_t k = 1; k < strlen(resp); k++) {
 		struct bz_redact *r = NULL;
-		assert_int_equal(bz_redact_new(&r, 0, 0), 0);
+		assert_int_equal(bz_redact_new(&r, 0, BZ_REDACT_F_HOLD), 0);
 		char *got = feed_cuts(r, 7, BZ_DIR_OUT, resp, &k, 1);
+		bz_redact_free(&r);
 		assert_string_equal(got, want);
 		free(got);
-		bz_redact_free(&r);
 	}
 	free(want);
 }
@@ -462,17 +465,17 @@ static void test_split_three_reads(void **state)
 	struct bz_redact *r = NULL;
 
 	/* one redactor, many connections: also exercises the table */
-	assert_int_equal(bz_redact_new(&r, 0, 0), 0);
+	assert_int_equal(bz_redact_new(&r, 0, BZ_REDACT_F_HOLD), 0);
 	uint64_t conn = 100;
 	for (size_t i = 1; i < n; i++) {
 		for (size_t j = i; j < n; j++) {
 			size_t cuts[2] = { i, j };
 			char *got = feed_cuts(r, conn, BZ_DIR_IN, split_req, cuts, 2);
+			bz_redact_forget(r, conn); /* (done with got: it may be freed) */
 			if (strcmp(got, want))
 				fail_msg("cuts at %zu, %zu gave \"%s\"", i, j, got);
 			check_no_secret(got);
 			free(got);
-			bz_redact_forget(r, conn);
 			conn++;
 		}
 	}
