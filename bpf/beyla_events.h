@@ -64,8 +64,9 @@ struct bz_ev_hdr {
  * process is, read by the kernel when it becomes (or, exec'ing, stays) a
  * target, so that a process that exits a millisecond later still has an
  * identity.  filename: for EXEC the path given to execve; for ADOPT the
- * executable's path built from the kernel's dentries.  The OTEL_* fields
- * were appended in format 1.2 (older records read them as empty). */
+ * executable's path built from the kernel's dentries, as in exe.  The
+ * fields after args were appended in format 1.2 (older records read them
+ * as empty). */
 struct bz_ev_proc_exec {
 	struct bz_ev_hdr h;
 	__u32 ppid;
@@ -76,9 +77,14 @@ struct bz_ev_proc_exec {
 	char args[BZ_ARGS_MAX];
 	__u16 service_len;  /* bytes used in otel_service (OTEL_SERVICE_NAME) */
 	__u16 attrs_len;    /* bytes used in otel_attrs (OTEL_RESOURCE_ATTRIBUTES) */
-	__u32 _pad2;
+	__u16 exe_len;      /* bytes used in exe */
+	__u16 _pad2;
 	char otel_service[BZ_OTEL_SERVICE_MAX];
 	char otel_attrs[BZ_OTEL_ATTRS_MAX];
+	/* the executable as the kernel resolved it (symlinks followed: what
+	 * /proc/PID/exe says), from its dentries; for EXEC only with --exe,
+	 * where it is matched without a trip to /proc */
+	char exe[BZ_PATH_MAX];
 };
 
 struct bz_ev_proc_fork {
@@ -252,7 +258,8 @@ _Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout")
 _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
 _Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");
 _Static_assert(sizeof(struct bz_ev_go_spawn) == 40, "go spawn layout");
-_Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256 + 8 + 128 + 256, "exec layout");
+_Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256 + 8 + 128 + 256 + 256,
+	       "exec layout");
 #endif
 
 #endif /* BEYLA_EVENTS_H */

@@ -24,6 +24,10 @@ const volatile __u8 cfg_all_execs = 0;
 const volatile __u8 cfg_exe_and_port = 0;
 const volatile __u64 cfg_ring_bytes = 16 << 20; /* the events ring's size */
 const volatile __u8 cfg_syscall_start = 0; /* --syscall-start: enter hooks note start times */
+/* The kernel has bpf_loop (5.17+): the environment and path walks of a new
+ * target's identity use it; without it they are left out (the verifier
+ * never sees the calls: this is known at load time). */
+const volatile __u8 cfg_have_loop = 0;
 /* --empty-hooks (benchmarks): the per-request programs (socket reads and
  * writes, data_ready, Go uprobes) return at once, so a benchmark can tell
  * what the kernel's hooks cost from what beyla's work in them costs.  The

@@ -79,7 +79,7 @@ static __always_inline void ident_fill(struct bz_ev_proc_exec *ev, struct task_s
 	ev->otel_service[0] = ev->otel_attrs[0] = 0;
 	w.p = BPF_CORE_READ(task, mm, env_start);
 	w.end = BPF_CORE_READ(task, mm, env_end);
-	if (w.p < w.end)
+	if (cfg_have_loop && w.p < w.end)
 		bpf_loop(ENV_VARS_MAX, env_step, &w, 0);
 }
 
@@ -127,9 +127,9 @@ static long path_step(__u64 i, struct path_walk *w)
 }
 
 /* The path of the current process's executable from the kernel's dentries,
- * crossing mount points (within the process's own root), into
- * ev->filename.  Built backwards, leaf first, in the scratch room after the
- * event, then copied.  A path too long keeps its last components. */
+ * crossing mount points (within the process's own root), into ev->exe.
+ * Built backwards, leaf first, in the scratch room after the event, then
+ * copied.  A path too long keeps its last components. */
 static __always_inline void exe_path(struct bz_ev_proc_exec *ev, struct task_struct *task)
 {
 	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
@@ -142,15 +142,16 @@ static __always_inline void exe_path(struct bz_ev_proc_exec *ev, struct task_str
 	char *t = (char *)ev + sizeof(*ev);
 	__u32 off;
 
-	ev->filename_len = 0;
-	if (!exe)
+	ev->exe_len = 0;
+	ev->exe[0] = 0;
+	if (!exe || !cfg_have_loop)
 		return;
 	t[BZ_PATH_MAX - 1] = 0;
 	bpf_loop(PATH_DEPTH_MAX, path_step, &w, 0);
 	off = w.off & (BZ_PATH_MAX - 1);
-	if (bpf_probe_read_kernel(ev->filename, (BZ_PATH_MAX - off) & (BZ_PATH_MAX - 1 | BZ_PATH_MAX),
+	if (bpf_probe_read_kernel(ev->exe, (BZ_PATH_MAX - off) & (BZ_PATH_MAX - 1 | BZ_PATH_MAX),
 				  t + off) == 0)
-		ev->filename_len = BZ_PATH_MAX - 1 - off;
+		ev->exe_len = BZ_PATH_MAX - 1 - off;
 }
 
 /* The current process just became a target by using a --port port:
@@ -167,6 +168,10 @@ static __noinline int emit_adopt(void)
 	fill_hdr(&ev->h, BZ_EV_PROC_ADOPT, sizeof(*ev), pid_tgid);
 	ident_fill(ev, task);
 	exe_path(ev, task);
+	/* (no path was given to anything: the filename is the executable) */
+	ev->filename_len = 0;
+	if (bpf_probe_read_kernel(ev->filename, sizeof(ev->filename), ev->exe) == 0)
+		ev->filename_len = ev->exe_len;
 	emit(BZ_P_ADOPT, ev, sizeof(*ev));
 	return 0;
 }
@@ -208,6 +213,12 @@ int bz_exec(struct trace_event_raw_sched_process_exec *ctx)
 	/* The new image's argv and environment were just written by the
 	 * kernel: they are resident. */
 	ident_fill(ev, task);
+	/* --exe: the resolved executable too, so that user space matches
+	 * without reading /proc (which may be gone by then) */
+	ev->exe_len = 0;
+	ev->exe[0] = 0;
+	if (cfg_all_execs)
+		exe_path(ev, task);
 	/* --exe: user space decides on this event; the sooner, the fewer events
 	 * of processes it lets go (an exec is rare next to reads and writes) */
 	emit_flags(BZ_P_EXEC, ev, sizeof(*ev), cfg_all_execs ? BPF_RB_FORCE_WAKEUP : 0);

@@ -601,10 +601,15 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 			put_esc(stdout, (const uint8_t *)e.filename, fl, 0);
 		else
 			fputc('-', stdout);
+		/* (the fields after args came with format 1.2: shown when there) */
+		if (kind == BZ_EV_PROC_EXEC && e.exe_len) {
+			size_t xl = e.exe_len < BZ_PATH_MAX ? e.exe_len : BZ_PATH_MAX;
+			printf(" exe=");
+			put_esc(stdout, (const uint8_t *)e.exe, xl, 0);
+		}
 		printf(" args=\"");
 		put_esc(stdout, (const uint8_t *)e.args, al, 1);
 		printf("\"");
-		/* (the OTEL_* fields came with format 1.2: shown when there) */
 		if (sl) {
 			printf(" service=");
 			put_esc(stdout, (const uint8_t *)e.otel_service, sl, 0);

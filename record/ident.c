@@ -25,7 +25,12 @@ void ident_from_event(const struct bz_ev_proc_exec *ev, size_t size, struct proc
 	memset(pi, 0, sizeof(*pi));
 	pi->pid = (pid_t)e.h.pid;
 	pi->ppid = (pid_t)e.ppid;
-	field_str(pi->exe, sizeof(pi->exe), e.filename, e.filename_len, BZ_PATH_MAX);
+	/* the resolved executable, as /proc/PID/exe gives it, when the kernel
+	 * reported it; else the path given to execve */
+	if (e.exe_len)
+		field_str(pi->exe, sizeof(pi->exe), e.exe, e.exe_len, BZ_PATH_MAX);
+	else
+		field_str(pi->exe, sizeof(pi->exe), e.filename, e.filename_len, BZ_PATH_MAX);
 	field_str(pi->comm, sizeof(pi->comm), e.comm, BZ_COMM_LEN, BZ_COMM_LEN);
 	n = e.args_len < BZ_ARGS_MAX ? e.args_len : BZ_ARGS_MAX;
 	if (n > sizeof(pi->cmdline) - 1)

@@ -231,24 +231,22 @@ static int add_target(struct recorder *r, pid_t pid)
 	return target_keep(&r->targets, pid, NULL);
 }
 
-/* --exe: does the program a process just exec'd match?  From the kernel's
- * report (path given to execve, comm, argv), then the executable's real
- * path if the process is still there (a symlink such as python3 ->
- * python3.11). */
-static int exec_matches(struct recorder *r, const struct procinfo *ev_pi)
+/* --exe: does the program a process just exec'd match?  All from the
+ * kernel's report (the resolved executable, comm, argv; then the path
+ * given to execve, a symlink's name perhaps): no trip to /proc, which the
+ * process may have left already. */
+static int exec_matches(struct recorder *r, const struct bz_ev_proc_exec *ev, const struct procinfo *ev_pi)
 {
-	char path[64];
-	ssize_t n;
+	size_t fl = ev->filename_len < BZ_PATH_MAX ? ev->filename_len : BZ_PATH_MAX - 1;
 
 	if (selection_matches(&r->sel, ev_pi))
 		return 1;
-	r->known = *ev_pi;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)ev_pi->pid);
-	n = readlink(path, r->known.exe, sizeof(r->known.exe) - 1);
-	if (n <= 0)
+	if (!fl || (fl == strlen(ev_pi->exe) && !memcmp(ev->filename, ev_pi->exe, fl)))
 		return 0;
-	r->known.exe[n] = '\0';
-	return strcmp(r->known.exe, ev_pi->exe) && selection_matches(&r->sel, &r->known);
+	r->pi = *ev_pi;
+	memcpy(r->pi.exe, ev->filename, fl);
+	r->pi.exe[fl] = '\0';
+	return selection_matches(&r->sel, &r->pi);
 }
 
 /* --exe: a record of a process never judged (its EXEC was lost in a full
@@ -310,12 +308,10 @@ static int on_exec(struct recorder *r, const struct bz_ev_proc_exec *ev, uint32_
 	struct procinfo *ev_pi = &r->known;
 
 	ident_from_event(ev, len, ev_pi);
-	if (r->judge_execs && target_state(&r->targets, pid) != TS_KEPT) {
-		if (!exec_matches(r, ev_pi)) {
-			target_let_go(&r->targets, pid, ev->h.ts_ns);
-			return 0;
-		}
-		ident_from_event(ev, len, ev_pi); /* (exec_matches used it) */
+	if (r->judge_execs && target_state(&r->targets, pid) != TS_KEPT &&
+	    !exec_matches(r, ev, ev_pi)) {
+		target_let_go(&r->targets, pid, ev->h.ts_ns);
+		return 0;
 	}
 	batch_add(r, ev, len);
 	write_proc(r, pid, (pid_t)ev->ppid, BZ_PF_EXEC, ev->h.ts_ns, ev_pi);
@@ -539,6 +535,25 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 	fprintf(stderr, "  file     %s (uncompressed %s, %.1fx), %.1f bytes/event\n",
 		bz_fmt_bytes(file, fb, sizeof(fb)), bz_fmt_bytes(raw, rb, sizeof(rb)),
 		file ? (double)raw / file : 0.0, r->events ? (double)file / r->events : 0.0);
+	fprintf(stderr, "  targets  %llu process(es)", (unsigned long long)r->targets.kept);
+	if (r->judge_execs)
+		fprintf(stderr, "; %llu exec(s) of others judged and let go, %llu of their records dropped",
+			(unsigned long long)r->targets.let_go, (unsigned long long)r->targets.dropped_events);
+	fputc('\n', stderr);
+	if (r->redact) {
+		struct bz_redact_stats rs;
+		bz_redact_get_stats(r->redact, &rs);
+		fprintf(stderr, "  redacted %llu bytes in %llu events", (unsigned long long)rs.bytes,
+			(unsigned long long)rs.events);
+		if (rs.echo_hits)
+			fprintf(stderr, "; %llu masked value(s) found again and masked there",
+				(unsigned long long)rs.echo_hits);
+		if (rs.echo_unkept)
+			fprintf(stderr, "; %llu value(s) too many to look for again", (unsigned long long)rs.echo_unkept);
+		fputc('\n', stderr);
+	} else {
+		fprintf(stderr, "  redacted nothing (--no-redact: payloads are stored as captured)\n");
+	}
 	if (go_probes_binaries(r->go))
 		fprintf(stderr, "  go       %d Go executable(s), %d uprobes\n", go_probes_binaries(r->go),
 			go_probes_links(r->go));
@@ -778,6 +793,8 @@ static int open_and_load(struct recorder *r, bool with_go, char *err, size_t err
 	r->skel->rodata->cfg_port_only = o->nports > 0 && !o->npids && !o->nexes && !o->cmd;
 	r->skel->rodata->cfg_all_execs = o->nexes > 0;
 	r->skel->rodata->cfg_exe_and_port = o->nexes > 0 && o->nports > 0;
+	r->skel->rodata->cfg_have_loop =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
 	r->skel->rodata->cfg_syscall_start = o->syscall_start;
 	r->skel->rodata->cfg_empty_hooks = o->empty_hooks;
 	r->skel->rodata->cfg_ring_bytes = o->ring_bytes;

@@ -142,15 +142,21 @@ static int val_find(const struct echo_conn *c, const uint8_t *b, size_t n)
 }
 
 /* Keeps b[0..n) as a value of c; its index, or -1 (too short to be one
- * alone and not to be extended, or not kept). */
-static int val_add(struct rd_echo *e, struct echo_conn *c, const uint8_t *b, size_t n, int may_grow)
+ * alone and not to be extended, or not kept).  *is_new says whether it
+ * was not known already (NULL: not asked). */
+static int val_add(struct rd_echo *e, struct echo_conn *c, const uint8_t *b, size_t n, int may_grow,
+		   int *is_new)
 {
 	int i;
 
+	if (is_new)
+		*is_new = 0;
 	if (!may_grow && (n < BZ_REDACT_ECHO_MIN || all_fill(b, n)))
 		return -1;
 	if (!may_grow && (i = val_find(c, b, n)) >= 0)
 		return i;
+	if (is_new)
+		*is_new = 1;
 	if (c->nv >= ECHO_VALS || val_set(e, &c->v[c->nv], b, n)) {
 		e->st.unkept++;
 		return -1;
@@ -221,10 +227,10 @@ static void add_part(struct rd_echo *e, struct echo_conn *c, const uint8_t *b, s
 	uint8_t dec[ECHO_VAL_MAX];
 	size_t dn;
 
-	val_add(e, c, b, n, 0);
+	val_add(e, c, b, n, 0, NULL);
 	dn = pct_decode(b, n, dec);
 	if (dn)
-		val_add(e, c, dec, dn, 0);
+		val_add(e, c, dec, dn, 0, NULL);
 }
 
 /* What a value may come back as besides itself.  Its
@@ -430,12 +436,12 @@ void rd_echo_learn(struct rd_echo *e, uint64_t conn, unsigned si, const uint8_t 
 	if (open >= 0 && !(nruns && runs[0].off == 0))
 		open = -1;
 	for (uint32_t r = 0; r < nruns; r++) {
-		int at_end = runs[r].off + runs[r].len == n, i;
+		int at_end = runs[r].off + runs[r].len == n, i, is_new = 1;
 
 		if (r == 0 && open >= 0)
 			i = val_extend(e, c, open, orig + runs[r].off, runs[r].len);
 		else
-			i = val_add(e, c, orig + runs[r].off, runs[r].len, at_end && !gap_after);
+			i = val_add(e, c, orig + runs[r].off, runs[r].len, at_end && !gap_after, &is_new);
 		if (i < 0)
 			continue;
 		if (at_end && !gap_after)
@@ -443,8 +449,10 @@ void rd_echo_learn(struct rd_echo *e, uint64_t conn, unsigned si, const uint8_t 
 		else if (at_end)
 			c->v[i].cut = 1; /* its rest went by uncaptured */
 		/* its parts now, even if it may go on: the other direction may
-		 * repeat it before this one says more */
-		value_parts(e, c, i);
+		 * repeat it before this one says more (a value seen before, the
+		 * same token in every request of a connection, has them already) */
+		if (is_new)
+			value_parts(e, c, i);
 	}
 }
 
@@ -455,7 +463,7 @@ size_t rd_echo_scan(struct rd_echo *e, uint64_t conn, unsigned si, uint8_t *p, s
 	struct echo_stream *s;
 	size_t masked = 0, pos = 0;
 
-	if (!c)
+	if (!c || !c->nv)
 		return 0;
 	s = &c->s[si % ECHO_STREAMS];
 	if (s->cont) { /* a cut value reached the last payload's end: its rest is here */
@@ -478,6 +486,12 @@ size_t rd_echo_scan(struct rd_echo *e, uint64_t conn, unsigned si, uint8_t *p, s
 				if (!q)
 					break;
 				j = (size_t)(q - p);
+				/* most first-byte hits are no match: look at the second
+				 * byte before stepping (unless it is beyond the payload) */
+				if (j + 1 < n && p[j + 1] != v->b[1]) {
+					j++;
+					continue;
+				}
 			}
 			while (k && v->b[k] != p[j])
 				k = v->fail[k - 1];

@@ -13,7 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx syscall go analyze otlp"; default all).
+#        BENCH_ONLY (some of "nginx syscall exec redact go analyze otlp"; default all).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
 
@@ -25,7 +25,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx syscall go analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -112,6 +112,72 @@ if want syscall; then
 	printf '%-6s %8s %8s %8s\n' median "$(median "${s_off[@]}")" "$(median "${s_on[@]}")" "$(median "${s_hooks[@]}")"
 	echo "every system call on the machine, median: +$(awk -v a="$(median "${s_on[@]}")" -v b="$(median "${s_off[@]}")" \
 		'BEGIN { printf "%.0f", a - b }') ns while recording (the accept/connect syscall tracepoints)"
+fi
+
+# --- what an exec costs while a recorder runs (issue 15) ----------------------------
+if want exec; then
+	# Three modes, interleaved: no recorder; a recorder of something else
+	# (the exec tracepoint fires for every exec and returns: no target); and
+	# --exe matching nothing, where every exec'ing process is a tentative
+	# target until the recorder judges its EXEC record (the kernel reads its
+	# argv and environment; the recorder runs the regexes).  Per exec: the
+	# caller's time (fork + exec + exit + wait of /bin/true) and the
+	# recorder's own CPU.
+	echo
+	"${CC:-cc}" -O2 -std=c11 -o "$T/exec_cost" "$ROOT/tests/tools/exec_cost.c" ||
+		die "cannot build tests/tools/exec_cost.c"
+	NEXEC=300
+	# the recorder's CPU in ns (/proc/PID/schedstat): clock ticks are too coarse here
+	sched_ns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+	sleep 3600 &
+	IDLE_PID=$!
+	echo "beyla bench: one exec of /bin/true (best of 5 x $NEXEC), us; recorder CPU per exec, us; $ROUNDS rounds"
+	printf '%-6s %8s %8s %8s %10s %10s
+' round off other exe rec_other rec_exe
+	e_off=() e_oth=() e_exe=() c_oth=() c_exe=()
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for ((k = 0; k < 3; k++)); do
+			case $(((k + r) % 3)) in
+			0) a=$("$T/exec_cost" "$NEXEC") ;;
+			1)
+				REC_TARGET=(-p "$IDLE_PID")
+				record_on "$T/exec.bz.zst"
+				t0=$(sched_ns "$REC_PID")
+				b=$("$T/exec_cost" "$NEXEC")
+				cb=$(awk -v a="$t0" -v b="$(sched_ns "$REC_PID")" -v n=$((NEXEC * 5)) 'BEGIN { printf "%.1f", (b - a) / 1e3 / n }')
+				record_off
+				;;
+			2)
+				REC_TARGET=(--exe 'beyla-bench-matches-nothing')
+				record_on "$T/exec.bz.zst"
+				t0=$(sched_ns "$REC_PID")
+				c=$("$T/exec_cost" "$NEXEC")
+				cc_=$(awk -v a="$t0" -v b="$(sched_ns "$REC_PID")" -v n=$((NEXEC * 5)) 'BEGIN { printf "%.1f", (b - a) / 1e3 / n }')
+				record_off
+				;;
+			esac
+		done
+		rm -f "$T/exec.bz.zst"
+		e_off+=("$a") e_oth+=("$b") e_exe+=("$c") c_oth+=("$cb") c_exe+=("$cc_")
+		printf '%-6s %8s %8s %8s %10s %10s
+' "$r" "$a" "$b" "$c" "$cb" "$cc_"
+	done
+	kill "$IDLE_PID" 2>/dev/null || true
+	printf '%-6s %8s %8s %8s %10s %10s
+' median "$(median "${e_off[@]}")" "$(median "${e_oth[@]}")" \
+		"$(median "${e_exe[@]}")" "$(median "${c_oth[@]}")" "$(median "${c_exe[@]}")"
+	echo "an exec while --exe judges every one, median: $(awk -v a="$(median "${e_exe[@]}")" -v b="$(median "${e_off[@]}")" \
+		'BEGIN { printf "%+.1f", a - b }') us for the caller, $(median "${c_exe[@]}") us of the recorder's CPU"
+fi
+
+# --- redaction per DATA record, with and without masking values that come back -----
+if want redact; then
+	echo
+	"${CC:-cc}" -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT" -I"$ROOT/build" -o "$T/redact_cost" \
+		"$ROOT/tests/tools/redact_cost.c" "$ROOT/build/libbeyla.a" -lzstd -lz -lbpf ||
+		die "cannot build tests/tools/redact_cost.c"
+	echo "beyla bench: redaction per DATA record, ns (echo: values masked where they come back, record/redact_echo.c)"
+	"$T/redact_cost" "$ROOT"/samples/*-mix.bz.zst "$ROOT/samples/client-span.bz.zst"
 fi
 
 # --- a Go server through the Go uprobes (issue 6) ---------------------------------
