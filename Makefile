@@ -13,7 +13,9 @@ BUILD      ?= build
 SAN_BUILD  ?= build-san
 CC         ?= cc
 CLANG      ?= clang
-BPFTOOL    ?= bpftool
+# bpftool lives in /usr/sbin on Debian, which is not on an ordinary user's
+# PATH: look there too, so `make` works for a user who is not root.
+BPFTOOL    ?= $(firstword $(wildcard $(addsuffix /bpftool,$(subst :, ,$(PATH)) /usr/sbin /sbin)) bpftool)
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS     ?= -O2 -g
@@ -73,10 +75,17 @@ go-servers:
 
 unit: $(UNIT_BIN) go-servers
 
-# The README's test command.  Unit tests need no root; the end-to-end tests
-# under tests/e2e need root and a BPF-capable kernel and fail without one.
+# The README's test command, for root and for a user who has sudo: everything
+# builds and runs as the invoking user except the end-to-end tests under
+# tests/e2e, which need root and a BPF-capable kernel: tests/run.sh runs each
+# of them through sudo when not root (scripts/as-root.sh), and they fail
+# without root.  TESTS picks a part, as tests/run.sh's arguments do:
+#     make test TESTS='e2e record_go'     make test TESTS=golden
+# Set on the command line only: a TESTS in the environment is ignored, so
+# it cannot quietly shrink a run.
+TESTS =
 test: beyla unit
-	bash tests/run.sh
+	bash tests/run.sh $(TESTS)
 
 bench: beyla
 	bash scripts/bench.sh
