@@ -128,9 +128,14 @@ sanitize:
 	$(MAKE) BUILD=$(SAN_BUILD) EXTRA_CFLAGS='$(SAN_FLAGS)' unit $(SAN_BUILD)/beyla
 	SAN_BUILD=$(SAN_BUILD) bash scripts/sanitize.sh
 
+# DESTDIR stages the install (make install DESTDIR=/tmp/pkg); the man page is
+# written by hand in docs/ (docs/beyla.1: why there, in its header) and is
+# checked against --help by tests/e2e/man_page.sh.
+MANDIR     ?= $(PREFIX)/share/man
 install: beyla
 	install -D -m 0755 beyla $(DESTDIR)$(PREFIX)/bin/beyla
-	install -D -m 0644 schema/spans.sql $(DESTDIR)$(PREFIX)/share/beyla/spans.sql 2>/dev/null || true
+	install -D -m 0644 schema/spans.sql $(DESTDIR)$(PREFIX)/share/beyla/spans.sql
+	install -D -m 0644 docs/beyla.1 $(DESTDIR)$(MANDIR)/man1/beyla.1
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) beyla
