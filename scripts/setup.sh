@@ -7,7 +7,10 @@
 #   3. Servers for the end-to-end tests that are not Debian packages, in a cache
 #      directory outside the work tree ($BEYLA_CACHE, default ~/.cache/beyla-test):
 #      a Python venv with gunicorn + flask, and Express in a node_modules.
-# Run as root (sudo bash scripts/setup.sh).  tests/lib.sh finds the same cache.
+# Run as root: `bash scripts/as-root.sh bash scripts/setup.sh` (what
+# scripts/quickstart.sh does) runs it directly as root, through sudo otherwise.
+# Under sudo HOME is root's, so the cache is root's too, as it is for the
+# end-to-end tests that `make test` runs through sudo.  tests/lib.sh finds the same cache.
 set -euo pipefail
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -27,10 +30,16 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          /usr/lib/go-1.19: scripts/build_go_servers.sh builds the Go test
 #          servers with it as well as with /usr/local/go, so the Go probes are
 #          tested on an old and a new Go).
+# Docs:    groff-base man-db (render docs/beyla.1: tests/e2e/man_page.sh checks it
+#          renders without warnings and that `man` finds the installed page).
+# Root:    sudo (scripts/as-root.sh: a user who is not root runs the README's
+#          commands, and `make test` its end-to-end part, through it;
+#          tests/e2e/readme_commands.sh runs them as such a user).
 PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
       pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
-      nginx wrk curl python3 python3-venv procps iproute2 golang-go)
+      nginx wrk curl python3 python3-venv procps iproute2 golang-go
+      groff-base man-db sudo)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

@@ -12,6 +12,11 @@
 # an e2e script prints.  A binary or script that fails without reporting a
 # failed case (crash, timeout, early exit) counts as one more failure.
 # Logs: build/test-logs/<name>.log; the tail of a failed test's log is shown.
+# Root: only the e2e scripts need it.  Run by root, everything runs directly;
+# run by a user who is not root, each e2e script runs through sudo (asked
+# once, up front; scripts/as-root.sh) with the variables the tests read passed
+# on, while the logs and everything else stay the user's.  Without sudo the
+# e2e scripts fail (they never skip).
 # Per-test time limit: UNIT_TIMEOUT (default 60 s), E2E_TIMEOUT (default 120 s),
 # FUZZ_TIMEOUT (default 300 s, building the fuzzers included).
 # TEST_BUILD: where the unit test binaries are (default build; `make sanitize`
@@ -58,14 +63,17 @@ show_failure() {
 }
 
 # run_one LOG TIMEOUT CMD...: runs CMD under a time limit, output to LOG;
-# sets RC (124 or 137 on timeout) and SECS.
+# sets RC (124 or 137 on timeout) and SECS.  AS_ROOT (an array, empty by
+# default) goes before the time limit, so that a test run through sudo is
+# also timed, and killed, as root.
+AS_ROOT=()
 run_one() {
 	local log=$1 limit=$2 t0
 	shift 2
 	t0=$(date +%s.%N)
-	printf '# %s\n# started %s\n' "$*" "$(date -Is)" >"$log"
+	printf '# %s\n# started %s\n' "${AS_ROOT[*]}${AS_ROOT[*]:+ }$*" "$(date -Is)" >"$log"
 	# CMOCKA_MESSAGE_OUTPUT=stdout: the format parsed below, whatever the environment says.
-	CMOCKA_MESSAGE_OUTPUT=stdout timeout -k 10 "$limit" "$@" >>"$log" 2>&1 </dev/null
+	CMOCKA_MESSAGE_OUTPUT=stdout "${AS_ROOT[@]}" timeout -k 10 "$limit" "$@" >>"$log" 2>&1 </dev/null
 	RC=$?
 	SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	if [ "$RC" = 124 ] || [ "$RC" = 137 ]; then
@@ -92,6 +100,31 @@ tally() {
 		printf 'FAIL  %-40s (%s, exit %s)\n' "$name" "$what" "$RC"
 		failures+=("$name")
 		show_failure "$name" "$log"
+	fi
+}
+
+# e2e_as_root: not root, so the e2e scripts go through sudo.  sudo is asked
+# once here (it may prompt on the terminal); each script then runs with
+# `sudo -n`, which cannot hang on a prompt under the time limit.  sudo resets
+# the environment, so the variables the tests and sanitizers read are passed
+# on by name (HOME becomes root's, and with it the cache scripts/setup.sh
+# filled when it ran through sudo).
+e2e_as_root() {
+	local v pass=()
+	for v in $(compgen -e); do
+		case $v in
+		BEYLA* | E2E_* | KEEP_TMP | PYTHON | JAEGER | GO_BUILDS | MIX_SERVERS | ACC_* | ?SAN_OPTIONS)
+			pass+=("$v=${!v}") ;;
+		esac
+	done
+	AS_ROOT=(bash "$ROOT/scripts/as-root.sh" -n env "${pass[@]}")
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "note: the e2e tests need root and sudo is not installed: they will fail (run make test as root)"
+	elif ! sudo -n true 2>/dev/null; then
+		echo "note: the e2e tests need root: asking sudo (once) to run them"
+		sudo -v || echo "note: sudo refused: the e2e tests will fail (run make test as root)"
+	else
+		echo "note: not root: each e2e test runs through sudo"
 	fi
 }
 
@@ -128,19 +161,23 @@ fi
 
 # --- end-to-end tests: scripts that print ok / not ok ------------------------------
 if [ "$kind" = all ] || [ "$kind" = e2e ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "note: e2e tests need root; they will fail (run: sudo make test)"
-	fi
 	shopt -s nullglob
+	e2e_scripts=()
 	for script in tests/e2e/*.sh; do
+		selected "e2e/$(basename "$script" .sh)" && e2e_scripts+=("$script")
+	done
+	if [ ${#e2e_scripts[@]} -gt 0 ] && [ "$(id -u)" -ne 0 ]; then
+		e2e_as_root
+	fi
+	for script in "${e2e_scripts[@]}"; do
 		name=e2e/$(basename "$script" .sh)
-		selected "$name" || continue
 		log=$LOGDIR/e2e-$(basename "$script" .sh).log
 		run_one "$log" "$E2E_TIMEOUT" bash "$script"
 		np=$(grep -c '^ok - ' "$log")
 		nf=$(grep -c '^not ok - ' "$log")
 		tally "$name" "$np" "$nf" "$log"
 	done
+	AS_ROOT=()
 	shopt -u nullglob
 fi
 
