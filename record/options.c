@@ -232,8 +232,9 @@ static const char record_doc[] =
 	"\n"
 	"Before payload bytes are written, the values of credential headers (Authorization, Cookie, "
 	"Set-Cookie, API keys, tokens) and of secret-looking query and form parameters and JSON keys in HTTP/1 "
-	"traffic are overwritten with '*', byte for byte, so sizes stay exact. The file is created "
-	"with mode 0600.";
+	"traffic are overwritten with '*', byte for byte, so sizes stay exact; a value masked once is "
+	"masked wherever it comes back on its connection (a token repeated in a redirect or a page). "
+	"The file is created with mode 0600.";
 
 static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 {

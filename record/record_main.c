@@ -235,18 +235,23 @@ static int add_target(struct recorder *r, pid_t pid)
  * kernel's report (the resolved executable, comm, argv; then the path
  * given to execve, a symlink's name perhaps): no trip to /proc, which the
  * process may have left already. */
-static int exec_matches(struct recorder *r, const struct bz_ev_proc_exec *ev, const struct procinfo *ev_pi)
+static int exec_matches(struct recorder *r, const struct bz_ev_proc_exec *ev, struct procinfo *ev_pi)
 {
 	size_t fl = ev->filename_len < BZ_PATH_MAX ? ev->filename_len : BZ_PATH_MAX - 1;
+	char resolved[sizeof(ev_pi->exe)];
+	int hit;
 
 	if (selection_matches(&r->sel, ev_pi))
 		return 1;
 	if (!fl || (fl == strlen(ev_pi->exe) && !memcmp(ev->filename, ev_pi->exe, fl)))
 		return 0;
-	r->pi = *ev_pi;
-	memcpy(r->pi.exe, ev->filename, fl);
-	r->pi.exe[fl] = '\0';
-	return selection_matches(&r->sel, &r->pi);
+	/* the given path in place of the resolved one, then back */
+	snprintf(resolved, sizeof(resolved), "%s", ev_pi->exe);
+	memcpy(ev_pi->exe, ev->filename, fl);
+	ev_pi->exe[fl] = '\0';
+	hit = selection_matches(&r->sel, ev_pi);
+	snprintf(ev_pi->exe, sizeof(ev_pi->exe), "%s", resolved);
+	return hit;
 }
 
 /* --exe: a record of a process never judged (its EXEC was lost in a full
