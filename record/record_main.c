@@ -33,6 +33,7 @@
 #include "record/procinfo.h"
 #include "record/redact.h"
 #include "record/targets.h"
+#include "record/tlslibs.h"
 
 #define EVENTS_BLOCK_MAX (256u << 10) /* raw bytes per EVENTS block */
 #define POLL_MS 100
@@ -199,6 +200,10 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 	}
 	bz_buf_reset(&r->tmp);
 	procinfo_encode(&r->pi, ts, flags, &r->tmp);
+	/* its TLS library, while the process is there to ask (unreadable maps:
+	 * the block says nothing rather than "none") */
+	if (!(flags & BZ_PF_GONE))
+		(void)tlslibs_write(pid, go_probes_enabled(r->go), &r->tmp);
 	write_block(r, BZ_BLK_PROC, &r->tmp);
 	/* a Go executable seen for the first time gets its uprobes now */
 	if (!(flags & BZ_PF_GONE) && go_probes_consider(r->go, pid, &r->tmp, r->o->quiet ? NULL : stderr) > 0)
@@ -287,6 +292,16 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	case BZ_EV_PROC_EXIT:
 		bz_u64map_del(&r->live, h->pid);
+		batch_add(r, data, len);
+		break;
+	case BZ_EV_CONN_OPEN:
+		/* --port adopts a process in the kernel at its first use of the
+		 * port: describe it before the events that follow */
+		if (r->o->port && !bz_u64map_get(&r->live, h->pid)) {
+			r->ntargets++;
+			live_add(r, h->pid);
+			write_proc(r, h->pid, 0, BZ_PF_ADOPTED, h->ts_ns);
+		}
 		batch_add(r, data, len);
 		break;
 	default:

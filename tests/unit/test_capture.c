@@ -1235,7 +1235,7 @@ static void test_info(void **state)
 
 	assert_int_equal(run_info(out, cap, NULL), BZ_EXIT_OK);
 	assert_true(file_has(out, "status: complete\n"));
-	assert_true(file_has(out, "format:       1.1"));
+	assert_true(file_has(out, "format:       1.2"));
 	assert_true(file_has(out, "recorded by:  beyla record -o x.bz.zst"));
 	assert_true(file_has(out, "testhost (kernel 6.1.0, x86_64, 4 cpus"));
 	assert_true(file_has(out, "start:        2023-11-14 22:13:20.000000 UTC"));
