@@ -226,6 +226,24 @@ def seeds_goelf():
     return out
 
 
+# --- fuzz_detect: a split byte, then both directions' first bytes -------------
+
+
+def seeds_detect():
+    hello = bytes.fromhex("160301020001 0001fc0303 60a8bf6eb9677852".replace(" ", ""))
+    server = bytes.fromhex("160303006c 0200006803 032fa0c024".replace(" ", ""))
+    lib = lambda lib, src, flags, path: bytes([4 + len(path), lib, src, flags, 0]) + path
+    libs = lib(1, 1, 0, b"/usr/lib/x86_64-linux-gnu/libssl.so.3") + lib(3, 1, 0, b"/usr/lib/libgnutls.so.30")
+    return {
+        "tls-hellos": bytes([128]) + hello + server,
+        "tls-header": bytes([255]) + b"\x16\x03\x03\x00\x6c",
+        "h2-preface": bytes([255]) + b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04",
+        "binary": bytes([100]) + b"\x00\x00\x00\x08\x04\xd2\x16\x2f\x4a\x00\x00\x00\x0a",
+        "text-utf8": bytes([128]) + "EHLO h\u00e9llo\r\n220 ok \u20ac\r\n".encode(),
+        "libs": bytes([0]) + libs + lib(7, 3, 1, b"/srv/api") + bytes([4, 0, 0, 0, 0]),
+    }
+
+
 # --- fuzz_tlslibs: mode byte, then maps text, a file name or an ELF file ------
 
 
@@ -287,6 +305,8 @@ def main():
         seeds = seeds_redact()
     elif target == "fuzz_goelf":
         seeds = seeds_goelf()
+    elif target == "fuzz_detect":
+        seeds = seeds_detect()
     elif target == "fuzz_tlslibs":
         seeds = seeds_tlslibs()
     else:
