@@ -94,13 +94,14 @@ bench: beyla
 accuracy: beyla
 	bash scripts/accuracy/run.sh
 
-# Fuzz targets: the code they reach (analyze/, the recorder's redaction and Go inspector)
+# Fuzz targets: the code they reach (analyze/, the recorder's redaction, Go inspector and TLS library scan)
 # is compiled once with coverage and sanitizers into an archive, and each
 # target links what it needs from it.  Needs clang's libFuzzer runtime
 # (Debian: libclang-rt-14-dev).
 FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -DBEYLA_VERSION='"$(VERSION)"' -I$(BUILD) -I. \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_LIB_SRC := $(filter analyze/%.c record/redact.c record/redact_echo.c record/goelf%.c record/go_offsets_table.c,$(LIB_SRC))
+FUZZ_LIB_SRC := $(filter analyze/%.c record/redact.c record/redact_echo.c record/goelf%.c \
+                record/go_offsets_table.c record/tlslibs.c record/capture_writer.c,$(LIB_SRC))
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
 
 $(BUILD)/fuzz/obj/%.o: %.c $(HDRS)

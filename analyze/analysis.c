@@ -18,6 +18,11 @@
  * TLS served or called by Go: the socket's bytes are ciphertext and only
  * give times and sizes; the parser is fed the plaintext the crypto/tls
  * probes recorded (DATA records with syscall BZ_SYS_GO_TLS).
+ *
+ * A connection no parser recognised is judged by its first bytes
+ * (detect.c); an encrypted one without plaintext is counted against the
+ * process that had it and the TLS library its PROC block names
+ * (explain.c), which is what `beyla analyze` tells the user.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +32,8 @@
 
 #include "analysis.h"
 #include "conn.h"
+#include "detect.h"
+#include "explain.h"
 #include "go_runtime.h"
 #include "procs.h"
 #include "u64map.h"
@@ -40,7 +47,6 @@
 struct parse_totals {
 	uint64_t skipped, ignored, guessed_ends, cut_heads, resyncs, malformed, queue_overflows;
 	uint64_t upgraded, non_http, http, unparsed, requests, responses;
-	uint64_t tls_opaque; /* TLS connections without plaintext: not parsed */
 };
 
 struct bz_analysis {
@@ -53,6 +59,7 @@ struct bz_analysis {
 	struct bz_u64map by_tuple;  /* hash of (local, remote) address and port -> conn */
 	struct bz_gorun go;
 	uint64_t tls_conns;
+	struct bz_explain explain; /* unrecognised connections: classes, TLS without plaintext */
 	uint64_t conns_lost; /* closed connections some of whose records were dropped */
 	struct bz_capture_meta meta;
 	struct bz_end_meta end;
@@ -127,6 +134,9 @@ static int fail(struct bz_analysis *a, int rc)
 
 static int write_proc(struct bz_analysis *a, const struct bz_proc *p)
 {
+	char tls[BZ_TLS_LIBS_MAX * (BZ_TLS_PATH_MAX + 32)];
+
+	bz_tls_libs_text(&p->tls, tls, sizeof(tls));
 	struct bz_db_process r = {
 		.pid = p->pid,
 		.ppid = p->ppid ? (int64_t)p->ppid : BZ_DB_NULL,
@@ -140,6 +150,7 @@ static int write_proc(struct bz_analysis *a, const struct bz_proc *p)
 		.first_seen_ns = unix_or_null(a, p->first_seen_ns),
 		.exit_ns = p->exited ? unix_or_null(a, p->exit_ns) : BZ_DB_NULL,
 		.exit_code = p->exited ? p->exit_code : BZ_DB_NULL,
+		.tls_libraries = tls[0] ? tls : NULL,
 	};
 	a->processes++;
 	return bz_db_process(a->db, &r);
@@ -287,11 +298,47 @@ static int peer_parent(void *user, const struct bz_conn *c, uint64_t *parent_id,
 	return 0;
 }
 
+/* c carries TLS: notes who had it while the process is known (it may
+ * exit before the connection closes). */
+static void note_tls(struct bz_analysis *a, struct bz_conn *c)
+{
+	struct bz_proc *p = bz_procs_find(&a->procs, c->pid);
+
+	c->tls_slot = (int16_t)bz_explain_slot(&a->explain, c->pid, p ? p->service : NULL, p ? &p->tls : NULL);
+	c->tls_verdict = (uint8_t)bz_tls_verdict(p ? &p->tls : NULL);
+	c->tls_noted = 1;
+}
+
+/* The connection's protocol for its row, and, when no parser recognised
+ * it, what its first bytes say (counted; TLS without plaintext explained). */
+static const char *conn_protocol(struct bz_analysis *a, struct bz_conn *c, const struct bz_http1_stats *st,
+				 const char **detected)
+{
+	const char *proto = c->tls && !c->tls_plain ? "tls" : st->non_http ? "non-http" :
+			    st->requests + st->responses ? "http/1" : "unknown";
+	enum bz_detect_class cls;
+
+	*detected = NULL;
+	if (!strcmp(proto, "http/1") || (!strcmp(proto, "unknown") && !(st->fed[0] + st->fed[1])))
+		return proto;
+	/* its first bytes were a TLS record already when it was taken for TLS */
+	cls = c->tls && !c->tls_plain ? BZ_DETECT_TLS : bz_detect_head(&c->first_bytes);
+	a->explain.detected[cls]++;
+	*detected = bz_detect_name(cls);
+	if (cls != BZ_DETECT_TLS || c->tls_plain)
+		return proto;
+	if (!c->tls_noted)
+		note_tls(a, c);
+	bz_explain_tls(&a->explain, c->tls_slot, (enum bz_tls_verdict)c->tls_verdict);
+	return "tls";
+}
+
 /* Flushes, ends, writes and frees c. */
 static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 {
 	const struct bz_http1_stats *st;
 	char laddr[64], raddr[64];
+	const char *proto, *detected;
 	int rc, rd;
 
 	bz_http1_flush(c->http, closed);
@@ -300,7 +347,7 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	rd = bz_http1_req_dir(c->http);
 	bz_conn_addr(c, 0, laddr, sizeof(laddr));
 	bz_conn_addr(c, 1, raddr, sizeof(raddr));
-	const char *proto = c->tls && !c->tls_plain ? "tls" : st->non_http ? "non-http" : st->requests + st->responses ? "http/1" : "unknown";
+	proto = conn_protocol(a, c, st, &detected);
 	struct bz_db_conn r = {
 		.conn_id = (int64_t)c->id,
 		.pid = c->pid,
@@ -329,6 +376,7 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 		.lost_bytes = closed ? (int64_t)(sat_sub(c->close_in, c->data_in) +
 						 sat_sub(c->close_out, c->data_out))
 				     : BZ_DB_NULL,
+		.detected = detected,
 	};
 	a->conns_lost += closed && r.lost_bytes > 0;
 	a->pt.skipped += st->skipped[0] + st->skipped[1];
@@ -339,14 +387,14 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	a->pt.malformed += st->malformed;
 	a->pt.queue_overflows += st->queue_overflows;
 	a->pt.upgraded += st->upgraded;
-	a->pt.non_http += st->non_http;
 	a->pt.requests += st->requests;
 	a->pt.responses += st->responses;
-	if (!strcmp(proto, "tls"))
-		a->pt.tls_opaque++;
-	else if (!strcmp(proto, "http/1"))
+	/* one class each; TLS ones were counted by conn_protocol */
+	if (!strcmp(proto, "http/1"))
 		a->pt.http++;
-	else if (!st->non_http && st->fed[0] + st->fed[1])
+	else if (!strcmp(proto, "non-http"))
+		a->pt.non_http++;
+	else if (strcmp(proto, "tls") && st->fed[0] + st->fed[1])
 		a->pt.unparsed++;
 	rc = bz_db_conn(a->db, &r);
 	if (bz_u64map_get(&a->by_remote, remote_key(c->pid, c->remote_port)) == c)
@@ -420,13 +468,6 @@ static int an_conn_close(void *u, const struct bz_ev_conn_close *e)
 	return conn_end(a, c, 1);
 }
 
-/* A TLS record header (handshake or application data, version 3.x) at the
- * start of a connection's first bytes. */
-static int looks_like_tls(const uint8_t *p, uint16_t n)
-{
-	return n >= 3 && (p[0] == 0x16 || p[0] == 0x17) && p[1] == 0x03 && p[2] <= 0x04;
-}
-
 static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 {
 	struct bz_analysis *a = u;
@@ -455,6 +496,8 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 			if (bz_http1_new(&c->http, req_dir_of(c->role), 1, an_http, c))
 				return fail(a, -ENOMEM);
 		}
+		if (!c->tls_plain) /* from now on the parser reads plaintext */
+			memset(&c->first_bytes, 0, sizeof(c->first_bytes));
 		a->tls_conns += !c->tls_plain;
 		c->tls = c->tls_plain = 1;
 	} else {
@@ -466,14 +509,18 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 			c->data_out += (uint32_t)e->ret;
 		}
 		if (!c->tls && !bz_http1_stats(c->http)->fed[0] && !bz_http1_stats(c->http)->fed[1] &&
-		    looks_like_tls(payload, e->caplen))
+		    bz_detect_tls_record(payload, e->caplen)) {
 			c->tls = 1;
-		if (c->tls) {
-			/* ciphertext: only when it arrived matters, for the next plaintext read */
-			if (e->dir == BZ_DIR_IN && !c->tls_arrival)
-				c->tls_arrival = e->arrival_ns ? e->arrival_ns : e->h.ts_ns;
-			return 0;
+			note_tls(a, c);
 		}
+	}
+	if (e->syscall == BZ_SYS_GO_TLS || !c->tls_plain)
+		bz_detect_head_feed(&c->first_bytes, e->dir == BZ_DIR_IN ? 0 : 1, payload, e->caplen, (uint32_t)e->ret);
+	if (e->syscall != BZ_SYS_GO_TLS && c->tls) {
+		/* ciphertext: only when it arrived matters, for the next plaintext read */
+		if (e->dir == BZ_DIR_IN && !c->tls_arrival)
+			c->tls_arrival = e->arrival_ns ? e->arrival_ns : e->h.ts_ns;
+		return 0;
 	}
 	rd.at.ts_ns = e->h.ts_ns;
 	rd.at.start_ns = e->start_ns;
@@ -692,7 +739,12 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "processes", a->processes },
 		{ "conns_lost_events", a->conns_lost },
 		{ "tls_conns_plaintext", a->tls_conns },
-		{ "tls_conns_opaque", a->pt.tls_opaque },
+		{ "tls_conns_opaque", a->explain.tls_opaque },
+		{ "conns_detected_tls", a->explain.detected[BZ_DETECT_TLS] },
+		{ "conns_detected_http2", a->explain.detected[BZ_DETECT_HTTP2] },
+		{ "conns_detected_binary", a->explain.detected[BZ_DETECT_BINARY] },
+		{ "conns_detected_text", a->explain.detected[BZ_DETECT_TEXT] },
+		{ "conns_detected_no_bytes", a->explain.detected[BZ_DETECT_NO_BYTES] },
 		{ "go_handlers", a->go.n.handlers },
 		{ "go_handlers_matched", a->go.n.handlers_matched },
 		{ "go_handler_repeats", a->go.n.handler_repeats },
@@ -707,6 +759,13 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		if ((rc = bz_db_stat(a->db, rows[i].name, (int64_t)rows[i].v)))
 			return rc;
+	/* what would record the plaintext of tls_conns_opaque: by library */
+	for (int v = 0; v < BZ_TV_MAX; v++) {
+		char name[64];
+		snprintf(name, sizeof(name), "tls_conns_opaque_%s", bz_tls_verdict_key((enum bz_tls_verdict)v));
+		if ((rc = bz_db_stat(a->db, name, (int64_t)a->explain.by_verdict[v])))
+			return rc;
+	}
 	for (unsigned i = 0; i < a->nprobes; i++)
 		if ((rc = bz_db_drop(a->db, a->probes[i].name, a->probes[i].emitted, a->probes[i].lost,
 				     a->probes[i].missed)))
@@ -831,6 +890,7 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	out->conns = a->conns_total;
 	out->conns_http = a->pt.http;
 	out->conns_non_http = a->pt.non_http;
+	out->explain = a->explain;
 	out->processes = a->processes;
 	cleanup(a);
 	free(a);

@@ -17,6 +17,7 @@
 
 #include "capture_reader.h"
 #include "db.h"
+#include "explain.h"
 #include "session.h"
 #include "spans.h"
 
@@ -27,6 +28,7 @@ struct bz_analysis_summary {
 	struct bz_span_counts spans;
 	uint64_t conns, conns_http, conns_non_http;
 	uint64_t processes;
+	struct bz_explain explain;        /* connections no parser recognised, TLS without plaintext */
 	char err[256];                    /* when bz_analyze() fails */
 };
 

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "detect.h"
 #include "http1.h"
 #include "span_ids.h"
 
@@ -51,6 +52,14 @@ struct bz_conn {
 	uint64_t last_resp_end;    /* monotonic end of the last response emitted */
 	uint64_t tls_arrival;      /* TLS: when the ciphertext not yet read as plaintext arrived */
 	uint64_t requests, responses;
+	/* what the parser reads (the plaintext, once a Go TLS record came), or
+	 * the ciphertext: what detect.c judges a connection no parser knew by */
+	struct bz_detect_head first_bytes;
+	/* TLS: who had it, noted when the ciphertext was first seen (the
+	 * process may be gone by the close): explain.h's slot and verdict */
+	int16_t tls_slot;
+	uint8_t tls_verdict;       /* enum bz_tls_verdict */
+	uint8_t tls_noted;
 	struct bz_http1 *http;
 	struct bz_pending *head, *tail; /* in request order */
 };

@@ -45,13 +45,13 @@ static const char *const stmt_sql[ST_MAX] = {
 				SPAN_VALUES "," SPAN_VALUES "," SPAN_VALUES "," SPAN_VALUES,
 	[ST_ATTR] = "INSERT INTO span_attribute_rows (span_id, key, value) VALUES (?,?,?)",
 	[ST_PROC] = "INSERT INTO processes (pid, ppid, exe, comm, cmdline, service_name,"
-		    " resource_attributes, flags, forked_from, first_seen_ns, exit_ns, exit_code)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " resource_attributes, flags, forked_from, first_seen_ns, exit_ns, exit_code,"
+		    " tls_libraries) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CONN] = "INSERT OR REPLACE INTO connections (conn_id, pid, role, family, local_address,"
 		    " local_port, remote_address, remote_port, fd, syscall_start_ns, established_ns,"
 		    " opened_ns, closed_ns, bytes_in, bytes_out, protocol, http_role, requests,"
-		    " responses, skipped_bytes, ignored_bytes, guessed_ends, lost_bytes)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " responses, skipped_bytes, ignored_bytes, guessed_ends, lost_bytes, detected)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_CAPTURE] = "INSERT OR REPLACE INTO capture (id, source, format_major, format_minor,"
 		       " beyla_version, analyzer_version, hostname, kernel, arch, ncpus, boot_id,"
 		       " target, snaplen, redacted, clock_mono_ns, clock_real_ns, start_ns, end_ns,"
@@ -378,6 +378,7 @@ static int db_process_now(struct bz_db *db, const struct bz_db_process *p)
 	b_int(st, i++, p->first_seen_ns);
 	b_int(st, i++, p->exit_ns);
 	b_int(st, i++, p->exit_code);
+	b_text(st, i++, p->tls_libraries);
 	return step_reset(db, st, "insert process");
 }
 
@@ -409,6 +410,7 @@ static int db_conn_now(struct bz_db *db, const struct bz_db_conn *c)
 	b_int(st, i++, c->ignored_bytes);
 	b_int(st, i++, c->guessed_ends);
 	b_int(st, i++, c->lost_bytes);
+	b_text(st, i++, c->detected);
 	return step_reset(db, st, "insert connection");
 }
 

@@ -71,6 +71,7 @@ struct bz_db_process {
 	int64_t pid, ppid;
 	const char *exe, *comm, *cmdline, *service_name, *resource_attributes;
 	int64_t flags, forked_from, first_seen_ns, exit_ns, exit_code;
+	const char *tls_libraries; /* NULL: the capture does not say */
 };
 
 struct bz_db_conn {
@@ -84,6 +85,7 @@ struct bz_db_conn {
 	const char *protocol, *http_role;
 	int64_t requests, responses, skipped_bytes, ignored_bytes, guessed_ends;
 	int64_t lost_bytes; /* BZ_DB_NULL: unknown */
+	const char *detected; /* detect.c's class when no parser recognised it, else NULL */
 };
 
 struct bz_db;

@@ -89,6 +89,7 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
 		F(struct bz_db_process, cmdline);
 		F(struct bz_db_process, service_name);
 		F(struct bz_db_process, resource_attributes);
+		F(struct bz_db_process, tls_libraries);
 		break;
 	case OP_CONN:
 		*size = sizeof(struct bz_db_conn);
@@ -98,6 +99,7 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
 		F(struct bz_db_conn, remote_address);
 		F(struct bz_db_conn, protocol);
 		F(struct bz_db_conn, http_role);
+		F(struct bz_db_conn, detected);
 		break;
 	case OP_CAPTURE:
 		*size = sizeof(struct bz_db_capture);
@@ -134,8 +136,8 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
  * fail the build until the size below is updated, as a reminder. */
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(struct bz_span) == 264 + 16 * BZ_SPAN_ATTRS_MAX, "bz_span changed: see string_fields()");
-_Static_assert(sizeof(struct bz_db_process) == 96, "bz_db_process changed: see string_fields()");
-_Static_assert(sizeof(struct bz_db_conn) == 184, "bz_db_conn changed: see string_fields()");
+_Static_assert(sizeof(struct bz_db_process) == 104, "bz_db_process changed: see string_fields()");
+_Static_assert(sizeof(struct bz_db_conn) == 192, "bz_db_conn changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_capture) == 208, "bz_db_capture changed: see string_fields()");
 #endif
 

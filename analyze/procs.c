@@ -73,6 +73,7 @@ struct bz_proc *bz_procs_meta(struct bz_procs *t, const struct bz_proc_meta *m)
 	set_str(p->env_service, sizeof(p->env_service), m->service_name, strlen(m->service_name));
 	set_str(p->resource_attrs, sizeof(p->resource_attrs), m->resource_attrs,
 		strlen(m->resource_attrs));
+	p->tls = m->tls;
 	resolve_service(p);
 	return p;
 }
@@ -94,6 +95,8 @@ struct bz_proc *bz_procs_exec(struct bz_procs *t, const struct bz_ev_proc_exec *
 	while (n && p->cmdline[n - 1] == ' ')
 		n--;
 	p->cmdline[n] = 0;
+	/* a new program: its libraries are unknown until a PROC block says */
+	memset(&p->tls, 0, sizeof(p->tls));
 	resolve_service(p);
 	return p;
 }

@@ -31,6 +31,7 @@ struct bz_proc {
 	char env_service[128];   /* OTEL_SERVICE_NAME, "" if unknown */
 	char resource_attrs[BZ_META_STR];
 	char service[128];       /* the resolved service.name */
+	struct bz_tls_libs tls;  /* its TLS libraries, as its latest PROC block said */
 };
 
 struct bz_procs {

@@ -157,7 +157,8 @@ int bz_report_summary(sqlite3 *h, FILE *out)
 
 	if ((rc = summary_rows(h, &rows, &n)))
 		return rc;
-	qsort(rows, n, sizeof(*rows), cmp_srow);
+	if (n) /* rows is NULL when there are none */
+		qsort(rows, n, sizeof(*rows), cmp_srow);
 	for (size_t i = 0; i < n; i++) {
 		const char *f[4] = { rows[i].service, rows[i].kind, rows[i].route, rows[i].method };
 		for (int k = 0; k < 4; k++) {

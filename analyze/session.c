@@ -100,6 +100,7 @@ static int decode_proc(const struct bz_block *b, struct bz_proc_meta *m)
 		case BZ_PR_COMM: tlv_str(m->comm, sizeof(m->comm), v, n, 0); break;
 		case BZ_PR_SERVICE_NAME: tlv_str(m->service_name, sizeof(m->service_name), v, n, 0); break;
 		case BZ_PR_RESOURCE_ATTRS: tlv_str(m->resource_attrs, sizeof(m->resource_attrs), v, n, 0); break;
+		case BZ_PR_TLS_LIB: bz_tls_libs_add(&m->tls, v, n); break;
 		default: break;
 		}
 	}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "capture_reader.h"
+#include "tls_libs.h"
 #include "../bpf/beyla_events.h"
 
 #define BZ_META_STR 256
@@ -42,6 +43,7 @@ struct bz_proc_meta {
 	char cmdline[BZ_META_STR];
 	char service_name[128];
 	char resource_attrs[BZ_META_STR];
+	struct bz_tls_libs tls;     /* TLS_LIB options (minor >= 2) */
 };
 
 /* One probe's counters from a STATS block. */

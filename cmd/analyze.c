@@ -25,6 +25,7 @@
 #include "analyze/analysis.h"
 #include "analyze/capture_reader.h"
 #include "analyze/db.h"
+#include "analyze/explain.h"
 #include "analyze/otlp_export.h"
 #include "analyze/report.h"
 #include "cmd/commands.h"
@@ -191,9 +192,21 @@ static int exit_for_read(int status)
 static void print_totals(const char *db_name, const struct bz_analysis_summary *s)
 {
 	printf("%s: %" PRIu64 " server and %" PRIu64 " client spans (%" PRIu64 " incomplete) from %" PRIu64
-	       " connections (%" PRIu64 " HTTP, %" PRIu64 " not HTTP)\n\n",
+	       " connections (%" PRIu64 " HTTP, %" PRIu64 " not HTTP",
 	       db_name, s->spans.server, s->spans.client, s->spans.incomplete, s->conns, s->conns_http,
 	       s->conns_non_http);
+	if (s->explain.tls_opaque)
+		printf(", %" PRIu64 " encrypted (TLS) with no plaintext recorded", s->explain.tls_opaque);
+	printf(")\n\n");
+}
+
+/* After the summary table: why requests are missing, and what would record
+ * the encrypted ones (nothing when every connection was understood). */
+static void print_hint(const struct bz_analysis_summary *s, FILE *out)
+{
+	int no_requests = s->spans.server + s->spans.client == s->spans.incomplete;
+
+	bz_explain_print(&s->explain, s->conns, no_requests, out);
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -312,10 +325,14 @@ int cmd_analyze(int argc, char **argv)
 		if (bz_report_dump_spans(bz_db_handle(db), stdout) || fputc('\n', stdout) == EOF ||
 		    bz_report_summary(bz_db_handle(db), stdout))
 			ret = BZ_EXIT_USAGE;
+		else
+			print_hint(&sum, stdout);
 	} else if (!o.quiet) {
 		print_totals(out, &sum);
 		if (bz_report_summary(bz_db_handle(db), stdout))
 			ret = BZ_EXIT_USAGE;
+		else
+			print_hint(&sum, stdout);
 	}
 	if (o.timings && db) {
 		const struct bz_db_timings *t = bz_db_timings(db);

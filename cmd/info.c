@@ -4,8 +4,15 @@
  * (header, probe report, process table, event counts, probe counters, sizes
  * and a final `status:` line) is printed at the end; --dump instead prints one
  * stable line per block or event record as it is read (tests and scripts grep
- * these prefixes: HEADER PROBE PROC EXEC FORK EXIT CONN EST CLOSE DATA STATS
- * END BLOCK UNKNOWN).
+ * these prefixes: HEADER PROBE PROC TLS_LIB EXEC FORK EXIT CONN EST CLOSE DATA
+ * STATS END BLOCK UNKNOWN).
+ *
+ * TLS: each process's TLS libraries (its PROC block's TLS_LIB options) are
+ * shown under its row, and connections whose first socket payload is a TLS
+ * record and that carried no Go crypto/tls plaintext are counted and
+ * explained as `beyla analyze` does (analyze/explain.h): one small state
+ * per open connection, at most INFO_CONN_MAX at a time (the rest are not
+ * looked at, and the summary says so).
  *
  * Memory stays bounded whatever the file: per-process counters live in a
  * fixed-size hash (INFO_PROC_MAX processes, the rest are summed into one
@@ -26,6 +33,10 @@
 #include <time.h>
 
 #include "analyze/capture_reader.h"
+#include "analyze/detect.h"
+#include "analyze/explain.h"
+#include "analyze/tls_libs.h"
+#include "analyze/u64map.h"
 #include "bpf/beyla_events.h"
 #include "cmd/commands.h"
 #include "record/capture_format.h"
@@ -34,6 +45,7 @@
 #define INFO_PROC_SLOTS 8192u /* hash slots, a power of two > INFO_PROC_MAX */
 #define INFO_PROBE_MAX 64u
 #define INFO_PAYLOAD_SHOW 80u /* payload bytes shown per DATA line */
+#define INFO_CONN_MAX (1u << 20) /* open connections followed for the TLS count */
 
 struct info_opts {
 	int dump;
@@ -45,6 +57,7 @@ struct info_proc {
 	int has_proc;
 	uint64_t events, conns, bytes_in, bytes_out;
 	char exe[96], service[48], cmdline[128];
+	struct bz_tls_libs *tls; /* its PROC block's TLS libraries; NULL: it said nothing */
 };
 
 struct info_probe {
@@ -96,6 +109,20 @@ struct info {
 	int32_t *slots;          /* INFO_PROC_SLOTS indexes into procs, -1 free */
 	unsigned nprocs;
 	struct info_proc other;  /* processes beyond INFO_PROC_MAX */
+	/* connections: conn id -> conn_state() bits and owner pid */
+	struct bz_u64map conns;
+	int conns_full;           /* INFO_CONN_MAX were open at once: later ones not followed */
+	uint64_t tls_decrypted;   /* TLS connections with Go crypto/tls plaintext */
+	struct bz_explain explain;
+};
+
+/* What info keeps of an open connection, packed into the map's value:
+ * the owner's pid above 8 flag bits (a pid is below 2^22). */
+enum {
+	CS_SET = 0x1,   /* never 0: the map's values must not be NULL */
+	CS_FIRST = 0x2, /* its first socket payload was looked at */
+	CS_TLS = 0x4,   /* ... and it was a TLS record */
+	CS_GO = 0x8,    /* Go crypto/tls plaintext was recorded on it */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -458,6 +485,32 @@ static void on_go_binary(struct info *in, const struct bz_block *b)
 		note_malformed(in, b->offset);
 }
 
+static const char *tls_source_name(unsigned s)
+{
+	switch (s) {
+	case BZ_TLS_SRC_MAPPED: return "mapped";
+	case BZ_TLS_SRC_EXE: return "exe";
+	case BZ_TLS_SRC_GO: return "go";
+	default: return "none";
+	}
+}
+
+static void dump_tls_libs(uint32_t pid, const struct bz_tls_libs *t)
+{
+	if (!t)
+		return;
+	if (!t->n)
+		printf("TLS_LIB pid=%" PRIu32 " lib=none\n", pid);
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct bz_tls_lib *l = &t->l[i];
+		printf("TLS_LIB pid=%" PRIu32 " lib=%s source=%s probed=%s path=\"", pid, bz_tls_lib_key(l->lib),
+		       tls_source_name(l->source),
+		       l->flags & BZ_TLS_F_PROBED ? "yes" : "no");
+		put_esc(stdout, (const uint8_t *)l->path, strlen(l->path), 0);
+		printf("\"\n");
+	}
+}
+
 static void on_proc(struct info *in, const struct bz_block *b)
 {
 	if (b->len < BZ_PROC_FIXED) {
@@ -471,6 +524,9 @@ static void on_proc(struct info *in, const struct bz_block *b)
 	p->ppid = ppid;
 	p->flags = flags;
 	p->exe[0] = p->service[0] = p->cmdline[0] = 0;
+	/* the latest block describes the process */
+	free(p->tls);
+	p->tls = NULL;
 	const uint8_t *cmd = NULL;
 	uint32_t cmd_len = 0;
 	struct bz_tlv_iter it;
@@ -487,6 +543,13 @@ static void on_proc(struct info *in, const struct bz_block *b)
 			copy_str(p->cmdline, sizeof(p->cmdline), v, n);
 			cmd = v;
 			cmd_len = n;
+			break;
+		case BZ_PR_TLS_LIB:
+			/* the "other" row sums many processes: no library of its own */
+			if (p != &in->other && !p->tls)
+				p->tls = calloc(1, sizeof(*p->tls));
+			if (p != &in->other && p->tls)
+				bz_tls_libs_add(p->tls, v, n);
 			break;
 		default: break;
 		}
@@ -507,6 +570,7 @@ static void on_proc(struct info *in, const struct bz_block *b)
 	if (cmd)
 		put_esc(stdout, cmd, cmd_len, 1);
 	printf("\"\n");
+	dump_tls_libs(pid, p->tls);
 }
 
 static void on_stats(struct info *in, const struct bz_block *b)
@@ -733,6 +797,88 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 	}
 }
 
+/* The name `beyla analyze` gives a process: its service, else its
+ * executable's basename. */
+static const char *proc_name(const struct info_proc *p)
+{
+	const char *base = strrchr(p->exe, '/');
+
+	if (p->service[0])
+		return p->service;
+	return base && base[1] ? base + 1 : p->exe[0] ? p->exe : NULL;
+}
+
+/* A connection's state (creating it, owned by pid); 0 when not followed. */
+static uintptr_t conn_state(struct info *in, uint64_t id, uint32_t pid)
+{
+	uintptr_t v = (uintptr_t)bz_u64map_get(&in->conns, id);
+
+	if (v)
+		return v;
+	v = (uintptr_t)pid << 8 | CS_SET;
+	if (in->conns.len >= INFO_CONN_MAX || bz_u64map_put(&in->conns, id, (void *)v)) {
+		in->conns_full = 1;
+		return 0;
+	}
+	return v;
+}
+
+/* A connection ended (closed, or the file did): counts it if it was TLS. */
+static void conn_done(struct info *in, uintptr_t v)
+{
+	if (!(v & CS_TLS))
+		return;
+	if (v & CS_GO) {
+		in->tls_decrypted++;
+		return;
+	}
+	struct info_proc *p = proc_get(in, (uint32_t)(v >> 8));
+	const struct bz_tls_libs *t = p == &in->other ? NULL : p->tls;
+	int slot = bz_explain_slot(&in->explain, (uint32_t)(v >> 8), proc_name(p), t);
+	bz_explain_tls(&in->explain, slot, bz_tls_verdict(t));
+}
+
+static void conn_event(struct info *in, const struct bz_ev_hdr *rec, unsigned kind, size_t size)
+{
+	if (kind == BZ_EV_CONN_OPEN) {
+		struct bz_ev_conn_open e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		conn_state(in, e.conn_id, e.h.pid);
+	} else if (kind == BZ_EV_CONN_CLOSE) {
+		struct bz_ev_conn_close e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		uintptr_t v = (uintptr_t)bz_u64map_del(&in->conns, e.conn_id);
+		if (v)
+			conn_done(in, v);
+	} else if (kind == BZ_EV_DATA) {
+		struct bz_ev_data d;
+		bz_ev_copy(&d, sizeof(d), rec);
+		size_t room = size > sizeof(d) ? size - sizeof(d) : 0;
+		size_t cap = d.caplen < room ? d.caplen : room;
+		uintptr_t v;
+		if (d.ret <= 0 || !(v = conn_state(in, d.conn_id, d.h.pid)))
+			return;
+		if (d.syscall == BZ_SYS_GO_TLS)
+			v |= CS_GO;
+		else if (!(v & CS_FIRST))
+			/* as the analyzer: the first payload decides */
+			v |= CS_FIRST | (bz_detect_tls_record((const uint8_t *)rec + sizeof(d), cap) ? CS_TLS : 0);
+		bz_u64map_put(&in->conns, d.conn_id, (void *)v); /* replaces: cannot fail */
+	}
+}
+
+/* The end of the file: connections still open are done too. */
+static void conns_end(struct info *in)
+{
+	size_t pos = 0;
+	uint64_t key;
+	void *v;
+
+	while (bz_u64map_next(&in->conns, &pos, &key, &v))
+		conn_done(in, (uintptr_t)v);
+	bz_u64map_free(&in->conns);
+}
+
 static void on_event(struct info *in, const struct bz_ev_hdr *rec)
 {
 	struct bz_ev_hdr h;
@@ -761,6 +907,7 @@ static void on_event(struct info *in, const struct bz_ev_hdr *rec)
 		if (c != &in->other && !c->has_proc && !c->ppid)
 			c->ppid = h.pid;
 	}
+	conn_event(in, rec, kind, size);
 	if (in->o->dump)
 		dump_event(rec, h.kind, size);
 }
@@ -872,6 +1019,20 @@ static void print_summary(struct info *in, uint64_t compressed)
 		printf(" / \"");
 		put_esc(stdout, (const uint8_t *)p->cmdline, strlen(p->cmdline), 0);
 		printf("\"%s\n", p->has_proc || i == in->nprocs ? "" : " (no PROC block)");
+		if (i < in->nprocs && p->tls && p->tls->n) {
+			char t[BZ_TLS_LIBS_MAX * (BZ_TLS_PATH_MAX + 32)];
+			bz_tls_libs_text(p->tls, t, sizeof(t));
+			printf("  %7s tls: %s\n", "", t);
+		}
+	}
+	if (in->explain.tls_opaque) {
+		printf("\n");
+		bz_explain_print(&in->explain, 0, 0, stdout);
+		if (in->tls_decrypted)
+			printf("(%" PRIu64 " more TLS connections carried Go crypto/tls plaintext)\n", in->tls_decrypted);
+		if (in->conns_full)
+			printf("(more than %u connections were open at once: only the first ones were looked at)\n",
+			       INFO_CONN_MAX);
 	}
 
 	static const char *const kind_names[BZ_EV_KIND_MAX] = {
@@ -1018,6 +1179,7 @@ int cmd_info(int argc, char **argv)
 	struct bz_block b;
 	while ((rc = bz_reader_next(r, &b)) == 1)
 		on_block(in, &b);
+	conns_end(in);
 	uint64_t compressed = bz_reader_compressed_offset(r);
 
 	char status[400];
@@ -1067,6 +1229,9 @@ int cmd_info(int argc, char **argv)
 out:
 	fflush(stdout);
 	bz_reader_free(&r);
+	bz_u64map_free(&in->conns);
+	for (unsigned i = 0; i < in->nprocs; i++)
+		free(in->procs[i].tls);
 	free(in->procs);
 	free(in->slots);
 	free(in);

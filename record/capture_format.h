@@ -80,7 +80,35 @@ enum bz_proc_opt {
 	BZ_PR_COMM = 3,         /* str */
 	BZ_PR_SERVICE_NAME = 4, /* str: OTEL_SERVICE_NAME from its environment */
 	BZ_PR_RESOURCE_ATTRS = 5, /* str: OTEL_RESOURCE_ATTRIBUTES */
+	BZ_PR_TLS_LIB = 6,      /* repeats (minor >= 2): a TLS library found when the
+	                         * process became a target; value below */
 };
+
+/* BZ_PR_TLS_LIB value: u8 library (enum bz_tls_lib_id) | u8 source (enum
+ * bz_tls_source) | u8 flags (BZ_TLS_F_*) | u8 reserved | path (str, to the
+ * end of the value: the mapped file, or the executable).  A PROC block with
+ * one value of library BZ_TLS_NONE says the recorder looked and found none;
+ * a block without any says nothing (older recorder, or the process was
+ * gone).  Ids are in the order a process using several is attributed. */
+enum bz_tls_lib_id {
+	BZ_TLS_NONE = 0,      /* looked, found none */
+	BZ_TLS_OPENSSL = 1,   /* OpenSSL, or a fork with its API and file names (LibreSSL) */
+	BZ_TLS_BORINGSSL = 2,
+	BZ_TLS_GNUTLS = 3,
+	BZ_TLS_NSS = 4,       /* Mozilla NSS (libnss3, libssl3) */
+	BZ_TLS_WOLFSSL = 5,
+	BZ_TLS_MBEDTLS = 6,
+	BZ_TLS_GO = 7,        /* Go's crypto/tls, in a Go executable */
+	BZ_TLS_LIB_MAX
+};
+enum bz_tls_source {
+	BZ_TLS_SRC_NONE = 0,
+	BZ_TLS_SRC_MAPPED = 1, /* a shared library in /proc/PID/maps */
+	BZ_TLS_SRC_EXE = 2,    /* linked into the executable (exports its API in .dynsym) */
+	BZ_TLS_SRC_GO = 3,     /* a Go executable (crypto/tls is part of it) */
+};
+#define BZ_TLS_F_PROBED 0x1u /* this recording's probes read its plaintext (Go
+                              * crypto/tls with the Go probes on) */
 
 /* GO_BINARY body: TLV options.  BZ_GB_PROBE values are laid out like
  * BZ_PO_PROBE's (status, required, name NUL, detail). */

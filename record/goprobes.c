@@ -94,6 +94,7 @@ void go_probes_leave_out(struct beyla_bpf *skel)
 	}
 }
 
+bool go_probes_enabled(const struct go_probes *gp) { return gp && gp->enabled; }
 int go_probes_binaries(const struct go_probes *gp) { return gp ? gp->nbins : 0; }
 int go_probes_links(const struct go_probes *gp) { return gp ? gp->links_total : 0; }
 

@@ -27,6 +27,9 @@ void go_probes_leave_out(struct beyla_bpf *skel);
  * new to write, <0 on an internal error.  warn: where to say what was
  * skipped (NULL: quiet). */
 int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FILE *warn);
+/* Whether Go probes are placed in this recording (false with --no-go, or
+ * when the kernel refused the Go programs); accepts NULL (false). */
+bool go_probes_enabled(const struct go_probes *gp);
 /* Go binaries probed so far, and uprobe links attached. */
 int go_probes_binaries(const struct go_probes *gp);
 int go_probes_links(const struct go_probes *gp);

@@ -36,6 +36,7 @@
 #include "record/selection.h"
 #include "record/target_set.h"
 #include "record/targets.h"
+#include "record/tlslibs.h"
 
 #define EVENTS_BLOCK_MAX (256u << 10) /* raw bytes per EVENTS block */
 #define POLL_MS 100
@@ -216,6 +217,10 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 	}
 	bz_buf_reset(&r->tmp);
 	procinfo_encode(&r->pi, ts, flags, &r->tmp);
+	/* its TLS library, while the process is there to ask (unreadable maps:
+	 * the block says nothing rather than "none") */
+	if (!(flags & BZ_PF_GONE))
+		(void)tlslibs_write(pid, go_probes_enabled(r->go), &r->tmp);
 	write_block(r, BZ_BLK_PROC, &r->tmp);
 	/* (out of memory: the target is kept without an identity for its children) */
 	(void)target_keep(&r->targets, pid, &r->pi);

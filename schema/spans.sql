@@ -1,6 +1,6 @@
 -- spans.sql - the database `beyla analyze` writes from a capture.
 --
--- Version 4 (PRAGMA user_version).  A reader checks user_version before
+-- Version 5 (PRAGMA user_version).  A reader checks user_version before
 -- trusting a column; columns are only added (new version) or documented as
 -- deprecated, never changed in meaning.  docs/analysis.md explains how spans
 -- are built from the capture; this file says what every column holds.
@@ -28,7 +28,7 @@
 -- and kept up to date while loading, which costs little; an index on keys
 -- that arrive in random order is cheaper to build at the end, in one sort.
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 -- One row: the capture this database was made from.
 CREATE TABLE capture (
@@ -74,7 +74,11 @@ CREATE TABLE processes (
   forked_from         INTEGER,  -- parent pid when it was forked during recording
   first_seen_ns       INTEGER,
   exit_ns             INTEGER,  -- NULL if still running at the end
-  exit_code           INTEGER   -- (status << 8) | signal, NULL if still running
+  exit_code           INTEGER,  -- (status << 8) | signal, NULL if still running
+  tls_libraries       TEXT      -- (version 5) the TLS libraries the recorder found when it became
+                                -- a target, "; "-separated "NAME PATH" (NAME: OpenSSL, BoringSSL,
+                                -- GnuTLS, NSS, wolfSSL, mbedTLS, Go crypto/tls; "(linked in)":
+                                -- in the executable), "none found", NULL if the capture does not say
 );
 
 -- One row per TCP connection a target used.
@@ -95,16 +99,20 @@ CREATE TABLE connections (
   closed_ns        INTEGER,  -- NULL if still open at the end of the capture
   bytes_in         INTEGER,  -- bytes read by the target
   bytes_out        INTEGER,  -- bytes written by the target
-  protocol         TEXT,     -- 'http/1' / 'non-http' / 'unknown' (nothing recognised)
+  protocol         TEXT,     -- 'http/1' / 'tls' (encrypted, no plaintext recorded) /
+                             -- 'non-http' / 'unknown' (nothing recognised)
   http_role        TEXT,     -- 'server' / 'client' as seen in the traffic, NULL if unknown
   requests         INTEGER,  -- requests parsed on it
   responses        INTEGER,  -- final responses parsed on it
   skipped_bytes    INTEGER,  -- bytes skipped while resynchronising (joined mid-stream, lost framing)
   ignored_bytes    INTEGER,  -- bytes not parsed: non-HTTP, or after an upgrade
   guessed_ends     INTEGER,  -- messages whose end was found by a heuristic
-  lost_bytes       INTEGER   -- bytes the kernel saw move that no recorded read/write holds
+  lost_bytes       INTEGER,  -- bytes the kernel saw move that no recorded read/write holds
                              -- (events dropped, ring buffer full): > 0 marks a connection
                              -- whose spans may be wrong; NULL if not closed in the capture
+  detected         TEXT      -- (version 5) when no parser recognised it, what its first bytes
+                             -- look like: 'tls', 'http2' (the connection preface), 'binary',
+                             -- 'text', 'none' (no payload captured); NULL otherwise
 );
 
 -- Spans, OpenTelemetry style: read them from the view `spans` (below).

@@ -242,6 +242,60 @@ def seeds_goelf():
     return out
 
 
+# --- fuzz_detect: a split byte, then both directions' first bytes -------------
+
+
+def seeds_detect():
+    hello = bytes.fromhex("160301020001 0001fc0303 60a8bf6eb9677852".replace(" ", ""))
+    server = bytes.fromhex("160303006c 0200006803 032fa0c024".replace(" ", ""))
+    lib = lambda lib, src, flags, path: bytes([4 + len(path), lib, src, flags, 0]) + path
+    libs = lib(1, 1, 0, b"/usr/lib/x86_64-linux-gnu/libssl.so.3") + lib(3, 1, 0, b"/usr/lib/libgnutls.so.30")
+    return {
+        "tls-hellos": bytes([128]) + hello + server,
+        "tls-header": bytes([255]) + b"\x16\x03\x03\x00\x6c",
+        "h2-preface": bytes([255]) + b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04",
+        "binary": bytes([100]) + b"\x00\x00\x00\x08\x04\xd2\x16\x2f\x4a\x00\x00\x00\x0a",
+        "text-utf8": bytes([128]) + "EHLO h\u00e9llo\r\n220 ok \u20ac\r\n".encode(),
+        "libs": bytes([0]) + libs + lib(7, 3, 1, b"/srv/api") + bytes([4, 0, 0, 0, 0]),
+    }
+
+
+# --- fuzz_tlslibs: mode byte, then maps text, a file name or an ELF file ------
+
+
+def seeds_tlslibs():
+    maps = (b"55d0c0a00000-55d0c0a2c000 r--p 00000000 08:01 1311 /usr/sbin/nginx\n"
+            b"7f1c0d400000-7f1c0d4a0000 r--p 00000000 08:01 2002 /usr/lib/libgnutls.so.30.34.3\n"
+            b"7f1c0e600000-7f1c0e620000 r--p 00000000 08:01 2004 /usr/lib/x86_64-linux-gnu/libssl.so.3\n"
+            b"7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0 [stack]\n"
+            b"7f1c0e700000-7f1c0e701000 r--p 00000000 08:01 2005 /opt/lib/libnss3.so (deleted)")
+    out = {"maps": b"\x00" + maps, "name-ssl": b"\x01libssl.so.3", "name-nss": b"\x01libssl3.so"}
+    # small shared objects exporting a TLS API, as a statically linked copy does
+    srcs = {
+        "openssl": "int SSL_read(void *s, void *b, int n) { return n; }\n"
+                   "int SSL_write(void *s, const void *b, int n) { return n; }\n",
+        "gnutls": "long gnutls_record_recv(void *s, void *b, unsigned long n) { return 0; }\n",
+    }
+    tmp = "/tmp/fuzz_seeds_tlslibs.%d" % os.getpid()
+    for name, src in srcs.items():
+        try:
+            with open(tmp + ".c", "w") as f:
+                f.write(src)
+            subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-s", "-o", tmp + ".so", tmp + ".c"],
+                           check=True, capture_output=True)
+            with open(tmp + ".so", "rb") as f:
+                out["elf-" + name] = b"\x02" + f.read()
+        except (OSError, subprocess.CalledProcessError):
+            pass  # no compiler: the other seeds still run
+        finally:
+            for ext in (".c", ".so"):
+                try:
+                    os.unlink(tmp + ext)
+                except OSError:
+                    pass
+    return out
+
+
 def seeds_generic(captures):
     out = {
         "empty": b"",
@@ -267,6 +321,10 @@ def main():
         seeds = seeds_redact()
     elif target == "fuzz_goelf":
         seeds = seeds_goelf()
+    elif target == "fuzz_detect":
+        seeds = seeds_detect()
+    elif target == "fuzz_tlslibs":
+        seeds = seeds_tlslibs()
     else:
         seeds = seeds_generic(captures)
     os.makedirs(outdir, exist_ok=True)

@@ -13,7 +13,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
 require_recording_env
-need nginx node curl ss
+need nginx node curl ss openssl
 
 SAMPLES=$E2E_ROOT/samples
 SERVERS=$E2E_ROOT/tests/servers
@@ -126,6 +126,29 @@ sample_go_https_call() {
 	stop_bg "$down"
 }
 
+# nginx over HTTPS (OpenSSL, which beyla does not probe yet) and plain HTTP;
+# --port adopts the curl clients of the HTTPS port (two requests each, 1/3 s
+# apart, so each lives long enough for the recorder to read its maps).
+sample_nginx_https() {
+	local tls http d=$T/nginx-https; tls=$(free_port); http=$(free_port)
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout "$d/key.pem" \
+		-out "$d/cert.pem" >/dev/null 2>&1 || bail "nginx-https: openssl makes a certificate"
+	sed -e "s|@DIR@|$d|g" -e "s|@TLS_PORT@|$tls|g" -e "s|@HTTP_PORT@|$http|g" "$SERVERS/nginx_tls.conf.in" >"$d/nginx.conf"
+	start_bg nginx-https nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+	local srv=$BG_PID
+	wait_for_port "$tls" && wait_for_port "$http" || bail "nginx listens on $tls and $http"
+	sleep 0.3 # the worker
+	rec nginx-https -p "$srv" --port "$tls"
+	for i in 1 2; do
+		curl -sk --rate 3/s -o /dev/null -o /dev/null "https://127.0.0.1:$tls/ok" "https://127.0.0.1:$tls/ok" ||
+			bail "curl https"
+	done
+	curl -s -o /dev/null "http://127.0.0.1:$http/ok" || bail "curl http"
+	stop nginx-https
+	stop_bg "$srv"
+}
+
 sample_sigkill_truncated() {
 	local port; port=$(free_port)
 	py_server "$port"; local srv=$BG_PID
@@ -186,7 +209,7 @@ PY
 	check "corrupt-flipped-bytes: written" test -s corrupt-flipped-bytes.bz.zst
 }
 
-ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call"
+ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https"
 names=("$@")
 [ $# -gt 0 ] || read -ra names <<<"$ALL"
 for name in "${names[@]}"; do

@@ -21,7 +21,10 @@
  *    queue.start = start, queue.end = processing.start, processing.end =
  *    end, and queue_ns + processing_ns = duration_ns with both >= 0;
  *  - every span ends at or after its start; every parent_id names a span;
- *  - ids are unique (span_id is the table's key: an insert would fail).
+ *  - ids are unique (span_id is the table's key: an insert would fail);
+ *  - every connection no parser recognised is classified once, every
+ *    encrypted one without plaintext explained once (parse_stats' sums);
+ *    the explanation prints.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +37,7 @@
 #include "analyze/analysis.h"
 #include "analyze/capture_reader.h"
 #include "analyze/db.h"
+#include "analyze/explain.h"
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "invariant failed: %s\n", #c); abort(); } } while (0)
 
@@ -47,6 +51,15 @@ static int64_t q_int(sqlite3 *h, const char *sql)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+static FILE *devnull(void)
+{
+	static FILE *f;
+
+	if (!f && !(f = fopen("/dev/null", "w")))
+		abort();
+	return f;
 }
 
 static void check_db(sqlite3 *h, const struct bz_analysis_summary *sum)
@@ -78,6 +91,18 @@ static void check_db(sqlite3 *h, const struct bz_analysis_summary *sum)
 		       " OR (c.kind = 'server') <> (s.kind = 'client') OR s.kind = 'internal')") == 0);
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE kind = 'internal' AND parent_id IS NULL") == 0);
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE length(trace_id) <> 16 OR span_id = 0") == 0);
+	/* connections no parser recognised: each classified once (analyze/detect.c),
+	 * each encrypted one without plaintext explained once (analyze/explain.c) */
+	CHECK(q_int(h, "SELECT sum(value) FROM parse_stats WHERE name LIKE 'conns_detected_%'") ==
+	      q_int(h, "SELECT sum(value) FROM parse_stats WHERE name IN"
+		       " ('conns_non_http', 'conns_unparsed', 'tls_conns_opaque')"));
+	CHECK(q_int(h, "SELECT sum(value) FROM parse_stats WHERE name LIKE 'tls_conns_opaque_%'") ==
+	      q_int(h, "SELECT value FROM parse_stats WHERE name = 'tls_conns_opaque'"));
+	CHECK(q_int(h, "SELECT value FROM parse_stats WHERE name = 'tls_conns_opaque'") ==
+	      (int64_t)sum->explain.tls_opaque);
+	CHECK(q_int(h, "SELECT value FROM parse_stats WHERE name = 'conns_detected_tls'") ==
+	      (int64_t)sum->explain.tls_opaque);
+	bz_explain_print(&sum->explain, sum->conns, 1, devnull());
 	/* the views are valid SQL over whatever was written */
 	CHECK(q_int(h, "SELECT count(*) FROM route_stats") >= 0);
 	CHECK(q_int(h, "SELECT count(*) FROM spans_hex") == q_int(h, "SELECT count(*) FROM spans"));

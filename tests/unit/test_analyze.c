@@ -20,6 +20,7 @@
 #include "analyze/capture_reader.h"
 #include "analyze/conn.h"
 #include "analyze/db.h"
+#include "analyze/explain.h"
 #include "analyze/report.h"
 #include "analyze/schema_sql.h"
 #include "analyze/u64map.h"
@@ -657,6 +658,186 @@ static void test_truncated_capture(void **state)
 	assert_false(sum.session.saw_end);
 	assert_int_equal(q_int(db, "select truncated from capture"), 1);
 	assert_int_equal(sum.spans.server, 3);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* A PROC block with TLS_LIB options: lib, source, flags and a path each
+ * (lib BZ_TLS_NONE alone: looked, none found). */
+static void cap_proc_tls(struct cap *c, uint32_t pid, const char *exe, int nlibs, const unsigned *libs,
+			 const char *const *paths)
+{
+	struct bz_buf b = { 0 };
+	bz_buf_put_u32(&b, pid);
+	bz_buf_put_u32(&b, 1);
+	bz_buf_put_u64(&b, MONO0);
+	bz_buf_put_u32(&b, BZ_PF_AT_START);
+	bz_buf_put_u32(&b, 0);
+	bz_buf_opt_str(&b, BZ_PR_EXE, exe);
+	for (int i = 0; i < nlibs; i++) {
+		uint8_t v[256] = { (uint8_t)libs[3 * i], (uint8_t)libs[3 * i + 1], (uint8_t)libs[3 * i + 2], 0 };
+		size_t n = strlen(paths[i]);
+		memcpy(v + 4, paths[i], n);
+		bz_buf_opt(&b, BZ_PR_TLS_LIB, v, (uint32_t)(4 + n));
+	}
+	assert_int_equal(bz_writer_block(c->w, BZ_BLK_PROC, b.data, b.len), 0);
+	bz_buf_free(&b);
+}
+
+static const char client_hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x60\xa8";
+static const char server_hello[] = "\x16\x03\x03\x00\x6c\x02\x00\x00\x68\x03\x03\x2f\xa0";
+
+/* An accepted connection with a TLS handshake and no plaintext. */
+static void tls_conn(struct cap *c, uint64_t conn, uint32_t pid, double t0, int close)
+{
+	ev_open(c, conn, BZ_ROLE_ACCEPTED, T(t0), T(t0 - 0.1), 0, 443, (uint16_t)(50000 + conn), pid);
+	ev_data_cut(c, conn, BZ_DIR_IN, T(t0 + 0.1), 0, T(t0 + 0.05), pid, pid, client_hello, sizeof(client_hello) - 1, 517);
+	ev_data_cut(c, conn, BZ_DIR_OUT, T(t0 + 0.2), 0, 0, pid, pid, server_hello, sizeof(server_hello) - 1, 1223);
+	ev_data_cut(c, conn, BZ_DIR_IN, T(t0 + 0.3), 0, T(t0 + 0.25), pid, pid, "\x17\x03\x03\x00\x45", 5, 74);
+	if (close)
+		ev_close(c, conn, T(t0 + 0.5), pid);
+}
+
+/* Connections no parser recognised: classified by their first bytes;
+ * the encrypted ones counted by what would record their plaintext, from
+ * the TLS libraries the PROC blocks name (also for a process that exited
+ * before its connection closed); TLS with Go plaintext is not among them. */
+static void test_unrecognised_and_tls_libraries(void **state)
+{
+	static const unsigned openssl[] = { BZ_TLS_OPENSSL, BZ_TLS_SRC_MAPPED, 0 };
+	static const unsigned go_off[] = { BZ_TLS_GO, BZ_TLS_SRC_GO, 0 };
+	static const unsigned go_on[] = { BZ_TLS_GO, BZ_TLS_SRC_GO, BZ_TLS_F_PROBED };
+	static const unsigned none[] = { BZ_TLS_NONE, 0, 0 };
+	static const char *const ssl_path[] = { "/usr/lib/x86_64-linux-gnu/libssl.so.3" };
+	static const char *const api_path[] = { "/srv/api" };
+	static const char *const gw_path[] = { "/srv/gw" };
+	static const char *const no_path[] = { "" };
+	struct cap c;
+	struct bz_analysis_summary sum;
+
+	(void)state;
+	cap_open(&c);
+	cap_proc_tls(&c, 500, "/usr/sbin/nginx", 1, openssl, ssl_path);
+	cap_proc_tls(&c, 600, "/srv/api", 1, go_off, api_path);
+	cap_proc_tls(&c, 700, "/usr/bin/python3.11", 1, none, no_path);
+	cap_proc_tls(&c, 900, "/srv/gw", 1, go_on, gw_path);
+	/* pid 800 has no PROC block */
+	tls_conn(&c, 1, 500, 1, 1);
+	ev_open(&c, 2, BZ_ROLE_ACCEPTED, T(2), T(1.9), 0, 80, 50002, 500);
+	ev_data(&c, 2, BZ_DIR_IN, T(2.1), 0, T(2.05), 500, 500, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+	ev_data(&c, 2, BZ_DIR_OUT, T(2.2), 0, 0, 500, 500, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+	ev_close(&c, 2, T(2.5), 500);
+	tls_conn(&c, 3, 600, 3, 0);
+	ev_exit(&c, 600, 0, T(3.6));
+	ev_close(&c, 3, T(3.8), 600); /* after its process exited */
+	tls_conn(&c, 4, 700, 4, 1);
+	tls_conn(&c, 5, 800, 5, 1);
+	tls_conn(&c, 11, 900, 5.5, 1);
+	ev_open(&c, 6, BZ_ROLE_ACCEPTED, T(6), T(5.9), 0, 8080, 50006, 500);
+	ev_data(&c, 6, BZ_DIR_IN, T(6.1), 0, T(6.05), 500, 500, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	ev_close(&c, 6, T(6.5), 500);
+	ev_open(&c, 7, BZ_ROLE_ACCEPTED, T(7), T(6.9), 0, 5432, 50007, 500);
+	ev_data_cut(&c, 7, BZ_DIR_IN, T(7.1), 0, T(7.05), 500, 500, "\x00\x00\x00\x08\x04\xd2\x16\x2f", 8, 8);
+	ev_close(&c, 7, T(7.5), 500);
+	ev_open(&c, 8, BZ_ROLE_ACCEPTED, T(8), T(7.9), 0, 25, 50008, 500);
+	ev_data(&c, 8, BZ_DIR_IN, T(8.1), 0, T(8.05), 500, 500, "EHLO client.example\r\n");
+	ev_close(&c, 8, T(8.5), 500);
+	ev_open(&c, 9, BZ_ROLE_ACCEPTED, T(9), T(8.9), 0, 80, 50009, 500);
+	ev_data_cut(&c, 9, BZ_DIR_IN, T(9.1), 0, T(9.05), 500, 500, "", 0, 100); /* snaplen 0 */
+	ev_close(&c, 9, T(9.5), 500);
+	/* Go with plaintext: decrypted, not "no plaintext" */
+	ev_open(&c, 10, BZ_ROLE_ACCEPTED, T(10), T(9.9), 0, 443, 50010, 900);
+	ev_data_cut(&c, 10, BZ_DIR_IN, T(10.1), 0, T(10.05), 900, 900, client_hello, sizeof(client_hello) - 1, 517);
+	ev_go_tls(&c, 10, BZ_DIR_IN, T(10.3), 900, 900, "GET /x HTTP/1.1\r\nHost: gw\r\n\r\n");
+	ev_go_tls(&c, 10, BZ_DIR_OUT, T(10.4), 900, 900, "HTTP/1.1 204 No Content\r\n\r\n");
+	ev_close(&c, 10, T(10.5), 900);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+#define STAT(name) q_int(db, "select value from parse_stats where name='" name "'")
+	assert_int_equal(STAT("conns"), 11);
+	assert_int_equal(STAT("conns_http"), 2);
+	assert_int_equal(STAT("conns_non_http"), 3);
+	assert_int_equal(STAT("conns_unparsed"), 1);
+	assert_int_equal(STAT("tls_conns_plaintext"), 1);
+	assert_int_equal(STAT("tls_conns_opaque"), 5);
+	assert_int_equal(STAT("conns_detected_tls"), 5);
+	assert_int_equal(STAT("conns_detected_http2"), 1);
+	assert_int_equal(STAT("conns_detected_binary"), 1);
+	assert_int_equal(STAT("conns_detected_text"), 1);
+	assert_int_equal(STAT("conns_detected_no_bytes"), 1);
+	assert_int_equal(STAT("tls_conns_opaque_openssl"), 1);
+	assert_int_equal(STAT("tls_conns_opaque_go_probes_off"), 1);
+	assert_int_equal(STAT("tls_conns_opaque_go_probes_on"), 1);
+	assert_int_equal(STAT("tls_conns_opaque_lib_not_found"), 1);
+	assert_int_equal(STAT("tls_conns_opaque_lib_not_scanned"), 1);
+	assert_int_equal(STAT("tls_conns_opaque_gnutls"), 0);
+	/* the counters partition the connections that carried bytes */
+	assert_int_equal(STAT("conns_http") + STAT("conns_non_http") + STAT("conns_unparsed") +
+				 STAT("tls_conns_opaque"), STAT("conns"));
+	assert_int_equal(STAT("conns_detected_tls") + STAT("conns_detected_http2") + STAT("conns_detected_binary") +
+				 STAT("conns_detected_text") + STAT("conns_detected_no_bytes"),
+			 STAT("conns_non_http") + STAT("conns_unparsed") + STAT("tls_conns_opaque"));
+#undef STAT
+	assert_int_equal(sum.explain.tls_opaque, 5);
+	assert_text(db, "select group_concat(conn_id || ':' || protocol || ':' || coalesce(detected, '-'), ' ')"
+			" from (select * from connections order by conn_id)",
+		    "1:tls:tls 2:http/1:- 3:tls:tls 4:tls:tls 5:tls:tls 6:non-http:http2 7:non-http:binary "
+		    "8:non-http:text 9:unknown:none 10:http/1:- 11:tls:tls");
+	assert_text(db, "select tls_libraries from processes where pid=500",
+		    "OpenSSL /usr/lib/x86_64-linux-gnu/libssl.so.3");
+	assert_text(db, "select tls_libraries from processes where pid=600", "Go crypto/tls /srv/api (probes off)");
+	assert_text(db, "select tls_libraries from processes where pid=700", "none found");
+	assert_text(db, "select tls_libraries from processes where pid=800", NULL);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"), 2);
+
+	/* the words: one line per process, the Go one named though it had exited */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bz_explain_print(&sum.explain, sum.conns, 0, f);
+	fclose(f);
+	assert_non_null(strstr(text, "5 connections encrypted (TLS) with no plaintext recorded:\n"));
+	assert_non_null(strstr(text, "\n  nginx (pid 500, 1 connection) uses OpenSSL "
+				     "(/usr/lib/x86_64-linux-gnu/libssl.so.3), which this version of beyla "
+				     "does not probe yet\n"));
+	assert_non_null(strstr(text, "\n  api (pid 600, 1 connection) uses Go crypto/tls, but the Go probes were off"));
+	assert_non_null(strstr(text, "\n  gw (pid 900, 1 connection) uses Go crypto/tls and the Go probes were on"));
+	assert_non_null(strstr(text, "\n  python3.11 (pid 700, 1 connection) had no TLS library mapped"));
+	assert_non_null(strstr(text, "\n  unknown_service (pid 800, 1 connection) has no TLS library in the capture"));
+	free(text);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* Nothing but ciphertext: the summary has no row (no sort of an empty,
+ * NULL, array), and the hint says why, and who. */
+static void test_summary_no_requests(void **state)
+{
+	static const unsigned openssl[] = { BZ_TLS_OPENSSL, BZ_TLS_SRC_MAPPED, 0 };
+	static const char *const ssl_path[] = { "/usr/lib/x86_64-linux-gnu/libssl.so.3" };
+	struct cap c;
+	struct bz_analysis_summary sum;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	cap_open(&c);
+	cap_proc_tls(&c, 4321, "/usr/sbin/nginx", 1, openssl, ssl_path);
+	tls_conn(&c, 1, 4321, 1, 1);
+	tls_conn(&c, 2, 4321, 2, 0);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	FILE *f = open_memstream(&text, &len);
+	assert_int_equal(bz_report_summary(bz_db_handle(db), f), 0);
+	bz_explain_print(&sum.explain, sum.conns, 1, f);
+	fclose(f);
+	assert_string_equal(text, "no HTTP requests found\n"
+				  "why: of 2 connections, 2 carried no HTTP/1.x: 2 encrypted (TLS)\n"
+				  "2 connections encrypted (TLS) with no plaintext recorded: nginx (pid 4321) uses "
+				  "OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), which this version of beyla does "
+				  "not probe yet\n");
+	free(text);
 	bz_db_close(&db);
 	unlink(c.path);
 }
@@ -1329,6 +1510,8 @@ int main(void)
 		cmocka_unit_test(test_ids_stable),
 		cmocka_unit_test(test_truncated_capture),
 		cmocka_unit_test(test_preexisting_and_unknown_conns),
+		cmocka_unit_test(test_unrecognised_and_tls_libraries),
+		cmocka_unit_test(test_summary_no_requests),
 		cmocka_unit_test(test_not_a_capture),
 		cmocka_unit_test(test_many_requests),
 		cmocka_unit_test(test_summary_matches_route_stats),
