@@ -40,6 +40,10 @@
 
 #define EVENTS_BLOCK_MAX (256u << 10) /* raw bytes per EVENTS block */
 #define POLL_MS 100
+/* --exe: how late at most the recorder judges a new process's exec; until
+ * then the process is a tentative target and its records wait in the ring
+ * (a wake-up per exec cost the exec'ing process ~6 us in the kernel) */
+#define POLL_MS_JUDGING 10
 #define FRAME_EVERY_NS 1000000000ull  /* a killed recorder loses at most this */
 #define STATS_EVERY_NS 1000000000ull  /* a killed recorder still tells its drops */
 
@@ -833,7 +837,7 @@ static int record_loop(struct recorder *r)
 	memset(c, 0, sizeof(c));
 	while (!stop_signal) {
 		uint64_t now;
-		int rc = ring_buffer__poll(r->rb, POLL_MS);
+		int rc = ring_buffer__poll(r->rb, r->judge_execs ? POLL_MS_JUDGING : POLL_MS);
 
 		if (rc < 0 && rc != -EINTR) {
 			die_line("reading the ring buffer failed: %s", strerror(-rc));
