@@ -202,95 +202,71 @@ static __always_inline void fill_hdr(struct bz_ev_hdr *h, __u16 kind, __u16 size
 	h->_pad = 0;
 }
 
-/* The bitmap word of tgid, or NULL beyond it.  The mask is what the
- * verifier needs to see the index bounded (the compiler would test a copy
- * of the register it then uses). */
-static __always_inline __u64 *target_word(__u32 tgid)
+/* Bitmaps with one bit per tgid (target_bits, tentative_bits): the word of
+ * tgid, or NULL beyond it.  The mask is what the verifier needs to see the
+ * index bounded (the compiler would test a copy of the register it then
+ * uses). */
+static __always_inline __u64 *pid_word(__u64 *bits, __u32 tgid)
 {
 	__u64 w = tgid / 64;
 
 	if (tgid >= BZ_PID_LIMIT)
 		return NULL;
 	asm volatile("%[w] &= %[m]" : [w] "+r"(w) : [m] "i"(BZ_TARGET_WORDS - 1));
-	return &target_bits[w];
+	return &bits[w];
 }
 
-static __always_inline int is_target(__u32 tgid)
+static __always_inline int pid_bit(__u64 *bits, __u32 tgid)
 {
-	__u64 *w = target_word(tgid);
+	__u64 *w = pid_word(bits, tgid);
 
 	return w && ((*w >> (tgid % 64)) & 1);
 }
 
-/* 0, or -1 for a tgid beyond the bitmap (not a Linux pid). */
-static __always_inline int target_add(__u32 tgid)
+/* Sets tgid's bit atomically: 1 when it was clear (this call set it), 0 when
+ * it was set already, -1 for a tgid beyond the bitmap (not a Linux pid). */
+static __always_inline int pid_bit_set(__u64 *bits, __u32 tgid)
 {
-	__u64 *w = target_word(tgid);
+	__u64 *w = pid_word(bits, tgid), bit = 1ull << (tgid % 64);
 
 	if (!w)
 		return -1;
-	__sync_fetch_and_or(w, 1ull << (tgid % 64));
-	return 0;
-}
-
-/* 1 when tgid was not a target and is one now (the caller is the one
- * hook that made it so, even if two threads race), else 0. */
-static __always_inline int target_add_new(__u32 tgid)
-{
-	__u64 *w = target_word(tgid), bit = 1ull << (tgid % 64);
-
-	if (!w)
-		return 0;
 	return !(__sync_fetch_and_or(w, bit) & bit);
 }
 
-static __always_inline __u64 *tentative_word(__u32 tgid)
+/* Clears tgid's bit atomically: 1 when it was set (this call cleared it). */
+static __always_inline int pid_bit_clear(__u64 *bits, __u32 tgid)
 {
-	__u64 w = tgid / 64;
-
-	if (tgid >= BZ_PID_LIMIT)
-		return NULL;
-	asm volatile("%[w] &= %[m]" : [w] "+r"(w) : [m] "i"(BZ_TARGET_WORDS - 1));
-	return &tentative_bits[w];
-}
-
-static __always_inline int is_tentative(__u32 tgid)
-{
-	__u64 *w = tentative_word(tgid);
-
-	return w && ((*w >> (tgid % 64)) & 1);
-}
-
-static __always_inline void tentative_set(__u32 tgid)
-{
-	__u64 *w = tentative_word(tgid);
-
-	if (w)
-		__sync_fetch_and_or(w, 1ull << (tgid % 64));
-}
-
-/* 1 when this call cleared the mark (the caller decided), 0 if it was clear. */
-static __always_inline int tentative_take(__u32 tgid)
-{
-	__u64 *w = tentative_word(tgid), bit = 1ull << (tgid % 64);
+	__u64 *w = pid_word(bits, tgid), bit = 1ull << (tgid % 64);
 
 	if (!w)
 		return 0;
 	return (__sync_fetch_and_and(w, ~bit) & bit) != 0;
 }
 
+static __always_inline int is_target(__u32 tgid) { return pid_bit(target_bits, tgid); }
+
+/* 0, or -1 for a tgid beyond the bitmap (not a Linux pid). */
+static __always_inline int target_add(__u32 tgid) { return pid_bit_set(target_bits, tgid) < 0 ? -1 : 0; }
+
+/* 1 when tgid was not a target and is one now (the caller is the one
+ * hook that made it so, even if two threads race), else 0. */
+static __always_inline int target_add_new(__u32 tgid) { return pid_bit_set(target_bits, tgid) == 1; }
+
+static __always_inline void target_del(__u32 tgid) { pid_bit_clear(target_bits, tgid); }
+
+static __always_inline int is_tentative(__u32 tgid) { return pid_bit(tentative_bits, tgid); }
+
+static __always_inline void tentative_set(__u32 tgid) { pid_bit_set(tentative_bits, tgid); }
+
+/* 1 when this call cleared the mark (the caller decided), 0 if it was clear. */
+static __always_inline int tentative_take(__u32 tgid) { return pid_bit_clear(tentative_bits, tgid); }
+
 static __always_inline int port_selected(__u16 port)
 {
 	return (cfg_port_bits[port / 64] >> (port % 64)) & 1;
 }
 
-static __always_inline void target_del(__u32 tgid)
-{
-	__u64 *w = target_word(tgid);
-
-	if (w)
-		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
-}
 
 static __always_inline void *scratch_buf(void)
 {

@@ -284,6 +284,9 @@ static int from_let_go(struct recorder *r, const struct bz_ev_hdr *h, const void
 	uint64_t conn = 0;
 	enum target_state st;
 
+	/* (connection records hold their conn_id right after the header) */
+	if (len < sizeof(*h) + sizeof(conn))
+		return 0;
 	switch (h->kind) {
 	case BZ_EV_CONN_EST:
 	case BZ_EV_CONN_CLOSE:
@@ -307,7 +310,7 @@ static int from_let_go(struct recorder *r, const struct bz_ev_hdr *h, const void
 		st = judge_unknown(r, (pid_t)h->pid, h->ts_ns);
 	if (st != TS_LET_GO)
 		return 0;
-	if (h->kind == BZ_EV_CONN_OPEN && len >= sizeof(*h) + sizeof(conn)) {
+	if (h->kind == BZ_EV_CONN_OPEN) {
 		memcpy(&conn, (const uint8_t *)data + sizeof(*h), sizeof(conn));
 		target_drop_conn(&r->targets, conn);
 	}

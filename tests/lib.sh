@@ -147,8 +147,19 @@ need() {
 # --- ports and background processes ------------------------------------------------
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+# Never the same port twice in one script: two calls before anything binds
+# may otherwise both get the port the kernel just freed (it happened: the
+# plain and the HTTPS port of record_tls.sh were one).
 free_port() {
-	"$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		grep -qx -- "$p" "$T/.ports_given" 2>/dev/null && continue
+		echo "$p" >>"$T/.ports_given"
+		echo "$p"
+		return 0
+	done
+	return 1
 }
 
 # wait_for_port PORT [SECONDS]: until something listens on PORT.  Uses ss, so

@@ -24,6 +24,7 @@
 #include "record/hostinfo.h"
 #include "record/options.h"
 #include "record/redact.h"
+#include "tests/unit/redact_want.h"
 
 #define FILL BZ_REDACT_FILL
 
@@ -79,17 +80,6 @@ static void expect(const char *in, unsigned dir, const char *want)
 	if (strcmp(got, want))
 		fail_msg("redacting\n  \"%s\"\ngave\n  \"%s\"\nwanted\n  \"%s\"", in, got, want);
 	free(got);
-}
-
-/* want: in with every occurrence of each secret replaced by FILLs. */
-static char *masked(const char *in, const char *const *secrets)
-{
-	char *w = strdup(in);
-	assert_non_null(w);
-	for (int i = 0; secrets[i]; i++)
-		for (char *p = strstr(w, secrets[i]); p; p = strstr(p, secrets[i]))
-			memset(p, FILL, strlen(secrets[i]));
-	return w;
 }
 
 static void expect_secrets(const char *in, unsigned dir, const char *const *secrets)

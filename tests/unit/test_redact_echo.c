@@ -14,6 +14,7 @@
 
 #include "bpf/beyla_events.h"
 #include "record/redact.h"
+#include "tests/unit/redact_want.h"
 #include "record/redact_echo.h"
 
 #define FILL BZ_REDACT_FILL
@@ -38,17 +39,6 @@ static struct bz_redact *fresh(unsigned flags)
 	struct bz_redact *r = NULL;
 	assert_int_equal(bz_redact_new(&r, 0, flags), 0);
 	return r;
-}
-
-/* Each occurrence of each secret in `in` replaced by FILLs (malloc'd). */
-static char *masked(const char *in, const char *const *secrets)
-{
-	char *w = strdup(in);
-	assert_non_null(w);
-	for (int i = 0; secrets[i]; i++)
-		for (char *p = strstr(w, secrets[i]); p; p = strstr(p, secrets[i]))
-			memset(p, FILL, strlen(secrets[i]));
-	return w;
 }
 
 static const char req_token[] = "GET /go?token=" SECRET " HTTP/1.1\r\nHost: shop\r\n\r\n";
