@@ -26,13 +26,16 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 
 BPF_SRC    := bpf/beyla.bpf.c
 BPF_HDRS   := $(wildcard bpf/*.h)
-LIB_SRC    := $(wildcard record/*.c analyze/*.c) $(filter-out cmd/main.c,$(wildcard cmd/*.c))
-LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_SRC    := $(wildcard record/*.c analyze/*.c analyze/proto/*.c) $(filter-out cmd/main.c,$(wildcard cmd/*.c))
+# Sources made at build time from a file of the tree (one source of truth):
+# schema/spans.sql embedded as a string (scripts/embed_text.sh).
+GEN_SRC    := $(BUILD)/gen/schema_sql.c
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:%.c=%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-HDRS       := $(wildcard record/*.h analyze/*.h cmd/*.h) $(BPF_HDRS)
+HDRS       := $(wildcard record/*.h analyze/*.h analyze/proto/*.h cmd/*.h) $(BPF_HDRS)
 
 .PHONY: all test unit install clean bench accuracy fuzz fuzz-build sanitize go-servers
 all: beyla
@@ -49,6 +52,13 @@ $(BUILD)/beyla.skel.h: $(BUILD)/beyla.bpf.o
 
 $(BUILD)/%.o: %.c $(HDRS) $(BUILD)/beyla.skel.h
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/schema_sql.c: schema/spans.sql scripts/embed_text.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_text.sh bz_schema_sql $< analyze/schema_sql.h > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(HDRS)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libbeyla.a: $(LIB_OBJ)
@@ -102,7 +112,11 @@ FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -DBEYLA_VERSION='"$(VERSION)"' -I$
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_SRC := $(filter analyze/%.c record/redact.c record/redact_echo.c record/goelf%.c \
                 record/go_offsets_table.c record/tlslibs.c record/capture_writer.c,$(LIB_SRC))
-FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/gen/schema_sql.o
+
+$(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
 $(BUILD)/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -7,6 +7,8 @@
 /* Statements after this line run once all rows are inserted. */
 #define BZ_SCHEMA_AFTER_LOAD "\n-- @after-load\n" /* a line of its own */
 
-extern const char bz_schema_sql[]; /* the whole of schema/spans.sql */
+/* The whole of schema/spans.sql, made at build time into $(BUILD)/gen/schema_sql.c
+ * (scripts/embed_text.sh): the .sql file is the one source. */
+extern const char bz_schema_sql[];
 
 #endif
