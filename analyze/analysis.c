@@ -32,7 +32,7 @@
 
 #include "analysis.h"
 #include "conn.h"
-#include "detect.h"
+#include "proto/detect.h"
 #include "explain.h"
 #include "go_runtime.h"
 #include "procs.h"
@@ -219,15 +219,42 @@ static struct bz_conn *conn_get(struct bz_analysis *a, uint64_t id, uint32_t pid
 	c->pid = pid;
 	c->role = role;
 	c->fd = -1;
-	if (bz_http1_new(&c->http, req_dir_of(role),
-			 role == BZ_ROLE_ACCEPTED || role == BZ_ROLE_CONNECTED, an_http, c) ||
-	    bz_u64map_put(&a->conns, id, c)) {
-		bz_http1_free(&c->http);
+	if (bz_u64map_put(&a->conns, id, c)) {
 		free(c);
 		return NULL;
 	}
 	a->conns_total++;
 	return c;
+}
+
+/* The parser of c, picked by its first captured bytes p[0..n) read
+ * (dir BZ_HTTP_IN) or written by the target, created on first use.  NULL
+ * when out of memory. */
+static void *conn_parser(struct bz_conn *c, int dir, const uint8_t *p, size_t n)
+{
+	int fresh = c->plain_restart || c->role == BZ_ROLE_ACCEPTED || c->role == BZ_ROLE_CONNECTED;
+	struct bz_proto_cfg cfg = { .req_dir = req_dir_of(c->role), .fresh = fresh, .cb = an_http, .user = c };
+
+	if (c->parser)
+		return c->parser;
+	c->proto = bz_proto_pick(p, n, dir, fresh);
+	if (c->proto->create(&c->parser, &cfg))
+		c->parser = NULL;
+	return c->parser;
+}
+
+static void conn_parser_free(struct bz_conn *c)
+{
+	if (c->parser)
+		c->proto->destroy(&c->parser);
+	c->parser = NULL;
+}
+
+/* Bytes the parser of c was given so far (0 without one). */
+static uint64_t conn_fed(const struct bz_conn *c)
+{
+	const struct bz_proto_stats *st = c->parser ? c->proto->stats(c->parser) : NULL;
+	return st ? st->fed[0] + st->fed[1] : 0;
 }
 
 static const char *role_name(uint8_t role)
@@ -311,15 +338,15 @@ static void note_tls(struct bz_analysis *a, struct bz_conn *c)
 
 /* The connection's protocol for its row, and, when no parser recognised
  * it, what its first bytes say (counted; TLS without plaintext explained). */
-static const char *conn_protocol(struct bz_analysis *a, struct bz_conn *c, const struct bz_http1_stats *st,
+static const char *conn_protocol(struct bz_analysis *a, struct bz_conn *c, const struct bz_proto_stats *st,
 				 const char **detected)
 {
 	const char *proto = c->tls && !c->tls_plain ? "tls" : st->non_http ? "non-http" :
-			    st->requests + st->responses ? "http/1" : "unknown";
+			    st->requests + st->responses && c->proto ? c->proto->name : "unknown";
 	enum bz_detect_class cls;
 
 	*detected = NULL;
-	if (!strcmp(proto, "http/1") || (!strcmp(proto, "unknown") && !(st->fed[0] + st->fed[1])))
+	if ((c->proto && !strcmp(proto, c->proto->name)) || (!strcmp(proto, "unknown") && !(st->fed[0] + st->fed[1])))
 		return proto;
 	/* its first bytes were a TLS record already when it was taken for TLS */
 	cls = c->tls && !c->tls_plain ? BZ_DETECT_TLS : bz_detect_head(&c->first_bytes);
@@ -336,15 +363,18 @@ static const char *conn_protocol(struct bz_analysis *a, struct bz_conn *c, const
 /* Flushes, ends, writes and frees c. */
 static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 {
-	const struct bz_http1_stats *st;
+	static const struct bz_proto_stats none;
+	const struct bz_proto_stats *st = &none;
 	char laddr[64], raddr[64];
 	const char *proto, *detected;
-	int rc, rd;
+	int rc, rd = req_dir_of(c->role);
 
-	bz_http1_flush(c->http, closed);
+	if (c->parser) {
+		c->proto->flush(c->parser, closed);
+		st = c->proto->stats(c->parser);
+		rd = c->proto->req_dir(c->parser);
+	}
 	bz_spanner_conn_end(&a->sp, c, closed);
-	st = bz_http1_stats(c->http);
-	rd = bz_http1_req_dir(c->http);
 	bz_conn_addr(c, 0, laddr, sizeof(laddr));
 	bz_conn_addr(c, 1, raddr, sizeof(raddr));
 	proto = conn_protocol(a, c, st, &detected);
@@ -390,7 +420,7 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	a->pt.requests += st->requests;
 	a->pt.responses += st->responses;
 	/* one class each; TLS ones were counted by conn_protocol */
-	if (!strcmp(proto, "http/1"))
+	if (c->proto && !strcmp(proto, c->proto->name))
 		a->pt.http++;
 	else if (!strcmp(proto, "non-http"))
 		a->pt.non_http++;
@@ -402,7 +432,7 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	if (c->opened && bz_u64map_get(&a->by_tuple, tuple_key(c, 0)) == c)
 		bz_u64map_del(&a->by_tuple, tuple_key(c, 0));
 	bz_u64map_del(&a->conns, c->id);
-	bz_http1_free(&c->http);
+	conn_parser_free(c);
 	free(c);
 	if (!rc && a->sp.err)
 		rc = a->sp.err;
@@ -490,11 +520,12 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 			return fail(a, -ENOMEM);
 	}
 	if (e->syscall == BZ_SYS_GO_TLS) {
-		if (!c->tls_plain && bz_http1_stats(c->http)->fed[0] + bz_http1_stats(c->http)->fed[1]) {
-			/* the parser saw ciphertext before the first plaintext: restart it */
-			bz_http1_free(&c->http);
-			if (bz_http1_new(&c->http, req_dir_of(c->role), 1, an_http, c))
-				return fail(a, -ENOMEM);
+		if (!c->tls_plain && c->parser) {
+			/* the parser saw ciphertext before the first plaintext: the
+			 * plaintext picks one afresh (a TLS connection is fresh: its
+			 * plaintext begins with the first record) */
+			conn_parser_free(c);
+			c->plain_restart = 1;
 		}
 		if (!c->tls_plain) /* from now on the parser reads plaintext */
 			memset(&c->first_bytes, 0, sizeof(c->first_bytes));
@@ -508,8 +539,7 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 			c->bytes_out += (uint32_t)e->ret;
 			c->data_out += (uint32_t)e->ret;
 		}
-		if (!c->tls && !bz_http1_stats(c->http)->fed[0] && !bz_http1_stats(c->http)->fed[1] &&
-		    bz_detect_tls_record(payload, e->caplen)) {
+		if (!c->tls && !conn_fed(c) && bz_detect_tls_record(payload, e->caplen)) {
 			c->tls = 1;
 			note_tls(a, c);
 		}
@@ -534,7 +564,9 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 	rd.len = (uint32_t)e->ret;
 	rd.caplen = e->caplen;
 	rd.data = payload;
-	bz_http1_feed(c->http, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd);
+	if (!conn_parser(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, payload, e->caplen))
+		return fail(a, -ENOMEM);
+	c->proto->feed(c->parser, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd);
 	return a->sp.err ? fail(a, a->sp.err) : 0;
 }
 
@@ -839,7 +871,7 @@ static void cleanup(struct bz_analysis *a)
 			c->head = p->next;
 			free(p);
 		}
-		bz_http1_free(&c->http);
+		conn_parser_free(c);
 		free(c);
 	}
 	bz_u64map_free(&a->conns);

@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#include "detect.h"
-#include "http1.h"
+#include "proto/detect.h"
+#include "proto/proto.h"
 #include "span_ids.h"
 
 #define BZ_SERVICE_MAX 128
@@ -42,6 +42,7 @@ struct bz_conn {
 	uint8_t closed;
 	uint8_t tls;               /* TLS: parsed from Go crypto/tls plaintext only */
 	uint8_t tls_plain;         /* plaintext records seen */
+	uint8_t plain_restart;     /* the parser began again at the first plaintext */
 	uint16_t family, local_port, remote_port;
 	int32_t fd;
 	uint8_t local_addr[16], remote_addr[16];
@@ -60,7 +61,10 @@ struct bz_conn {
 	int16_t tls_slot;
 	uint8_t tls_verdict;       /* enum bz_tls_verdict */
 	uint8_t tls_noted;
-	struct bz_http1 *http;
+	/* its protocol's parser, picked at its first captured bytes (proto.h);
+	 * NULL until then */
+	const struct bz_proto_ops *proto;
+	void *parser;
 	struct bz_pending *head, *tail; /* in request order */
 };
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "detect.h"
+#include "proto/detect.h"
 #include "tls_libs.h"
 
 #define BZ_EXPLAIN_PROCS 32

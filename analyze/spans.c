@@ -479,7 +479,10 @@ static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pe
 {
 	uint64_t end;
 
-	p->prev_resp_end = c->last_resp_end;
+	/* One request after another (HTTP/1): the process could not work on
+	 * this one before it answered the last.  Streams of a multiplexed
+	 * connection (HTTP/2) overlap: no such bound. */
+	p->prev_resp_end = c->proto && c->proto->multiplexed ? 0 : c->last_resp_end;
 	emit(sp, c, p, incomplete, reason);
 	if (p->has_resp && !incomplete) {
 		end = p->resp.last.ts_ns;

@@ -33,7 +33,7 @@
 #include <time.h>
 
 #include "analyze/capture_reader.h"
-#include "analyze/detect.h"
+#include "analyze/proto/detect.h"
 #include "analyze/explain.h"
 #include "analyze/tls_libs.h"
 #include "analyze/u64map.h"

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/detect.h"
+#include "analyze/proto/detect.h"
 #include "analyze/explain.h"
 #include "analyze/tls_libs.h"
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/http1.h"
+#include "analyze/proto/http1.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bz_http1_flush(p, (cfg >> 4) & 1);
 	CHECK(!f.open[0] && !f.open[1]);
-	const struct bz_http1_stats *st = bz_http1_stats(p);
+	const struct bz_proto_stats *st = bz_http1_stats(p);
 	for (int d = 0; d < 2; d++) {
 		CHECK(st->fed[d] == f.fed[d]);
 		CHECK(st->fed[d] == st->skipped[d] + st->ignored[d] + st->msg_bytes[d]);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analyze/detect.h"
+#include "analyze/proto/detect.h"
 #include "analyze/explain.h"
 #include "analyze/tls_libs.h"
 #include "record/capture_format.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analyze/http1.h"
+#include "analyze/proto/http1.h"
 
 #define MAXREC 64
 
@@ -80,7 +80,7 @@ static void finish(struct bz_http1 **pp, struct log *l, int closed)
 {
 	struct bz_http1 *p = *pp;
 	bz_http1_flush(p, closed);
-	const struct bz_http1_stats *st = bz_http1_stats(p);
+	const struct bz_proto_stats *st = bz_http1_stats(p);
 	for (int dir = 0; dir < 2; dir++)
 		assert_int_equal(st->fed[dir], st->skipped[dir] + st->ignored[dir] + st->msg_bytes[dir]);
 	assert_int_equal(count(l, BZ_HTTP_HEAD), count(l, BZ_HTTP_END));
@@ -516,7 +516,7 @@ static void test_resync_midstream(void **state)
 	assert_true(q->flags & BZ_HTTP_F_RESYNC);
 	assert_string_equal(q->target, "/ok");
 	assert_int_equal(q->index, 0);
-	const struct bz_http1_stats *st = bz_http1_stats(p);
+	const struct bz_proto_stats *st = bz_http1_stats(p);
 	assert_int_equal(st->skipped[BZ_HTTP_IN], 5000 + 6);
 	/* the status line is split across two writes while searching */
 	feed(p, &l, BZ_HTTP_OUT, "HTTP/1.1 2");
@@ -551,7 +551,7 @@ static void test_non_http_tls(void **state)
 	feedc(p, &l, BZ_HTTP_IN, hello, sizeof(hello) - 1, 517);
 	feedc(p, &l, BZ_HTTP_OUT, "\x16\x03\x03", 3, 1400);
 	feed(p, &l, BZ_HTTP_IN, "GET / HTTP/1.1\r\n\r\n"); /* too late: ignored */
-	const struct bz_http1_stats *st = bz_http1_stats(p);
+	const struct bz_proto_stats *st = bz_http1_stats(p);
 	assert_true(st->non_http);
 	assert_int_equal(l.n, 0);
 	assert_int_equal(st->ignored[BZ_HTTP_IN], 517 + 18);

@@ -83,7 +83,7 @@ struct bz_http1 {
 	uint64_t next_index;
 	unsigned qhead, qlen;
 	struct qent q[QUEUE_MAX];
-	struct bz_http1_stats st;
+	struct bz_proto_stats st;
 	struct hdir d[2];
 };
 
@@ -279,7 +279,7 @@ void bz_http1_free(struct bz_http1 **pp)
 
 int bz_http1_req_dir(const struct bz_http1 *p) { return p ? p->req_dir : BZ_HTTP_DIR_UNKNOWN; }
 
-const struct bz_http1_stats *bz_http1_stats(const struct bz_http1 *p) { return p ? &p->st : NULL; }
+const struct bz_proto_stats *bz_http1_stats(const struct bz_http1 *p) { return p ? &p->st : NULL; }
 
 /* ---- the request queue ------------------------------------------------ */
 
@@ -485,6 +485,12 @@ static void start_msg(struct bz_http1 *p, int dir, const struct sline *s, uint64
 	m->dir = (uint8_t)dir;
 	m->is_request = s->kind == K_REQ;
 	m->version = (uint8_t)(s->minor >= 0 ? s->minor : 1);
+	m->proto = BZ_PROTO_HTTP1;
+	m->stream = 0;
+	m->scheme[0] = 0;
+	m->grpc = 0;
+	m->grpc_status = -1;
+	m->grpc_messages = 0;
 	m->content_length = -1;
 	m->first = d->line_first;
 	m->last = d->cur;
@@ -1139,3 +1145,34 @@ void bz_http1_flush(struct bz_http1 *p, int closed)
 	flush_dir(p, !first, closed);
 	p->flushed = 1;
 }
+
+/* ---- the plug-in row (proto.h) ----------------------------------------- */
+
+static int p1_create(void **out, const struct bz_proto_cfg *cfg)
+{
+	struct bz_http1 *p = NULL;
+	int rc = bz_http1_new(&p, cfg->req_dir, cfg->fresh, cfg->cb, cfg->user);
+
+	if (!rc)
+		*out = p;
+	return rc;
+}
+
+static void p1_feed(void *p, int dir, const struct bz_http_read *rd) { bz_http1_feed(p, dir, rd); }
+static void p1_flush(void *p, int closed) { bz_http1_flush(p, closed); }
+static void p1_destroy(void **pp) { bz_http1_free((struct bz_http1 **)pp); }
+static int p1_req_dir(const void *p) { return bz_http1_req_dir(p); }
+static const struct bz_proto_stats *p1_stats(const void *p) { return bz_http1_stats(p); }
+
+const struct bz_proto_ops bz_proto_http1 = {
+	.name = "http/1",
+	.id = BZ_PROTO_HTTP1,
+	.multiplexed = 0,
+	.detect = NULL, /* the fallback: its own first-bytes rule tells "not HTTP" */
+	.create = p1_create,
+	.feed = p1_feed,
+	.flush = p1_flush,
+	.destroy = p1_destroy,
+	.req_dir = p1_req_dir,
+	.stats = p1_stats,
+};
