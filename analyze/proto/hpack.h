@@ -62,6 +62,8 @@ void bz_hpack_free(struct bz_hpack **hp); /* accepts NULL; clears *hp */
 /* The decoding endpoint's SETTINGS_HEADER_TABLE_SIZE changed (it bounds the
  * size updates the encoder may send, 6.3 and 4.2). */
 void bz_hpack_set_max(struct bz_hpack *h, uint32_t max);
+/* The dynamic table's size now (4.1: the entries' octets, plus 32 each). */
+uint32_t bz_hpack_table_size(const struct bz_hpack *h);
 
 /* Decodes one complete header block (the fragments of a HEADERS or
  * PUSH_PROMISE frame and its CONTINUATION frames, joined, padding and
