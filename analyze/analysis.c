@@ -47,6 +47,7 @@
 struct parse_totals {
 	uint64_t skipped, ignored, guessed_ends, cut_heads, resyncs, malformed, queue_overflows;
 	uint64_t upgraded, non_http, http, unparsed, requests, responses;
+	uint64_t http2, headers_lost;
 };
 
 struct bz_analysis {
@@ -68,7 +69,7 @@ struct bz_analysis {
 	unsigned nprobes;
 	uint64_t first_ts, last_ts;
 	uint64_t conns_total, processes;
-	uint64_t data_errors, data_unknown_conn, empty_reads;
+	uint64_t data_errors, data_unknown_conn, empty_reads, bad_ranges;
 	struct parse_totals pt;
 	bz_progress_fn progress;
 	void *progress_user;
@@ -420,8 +421,11 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	a->pt.requests += st->requests;
 	a->pt.responses += st->responses;
 	/* one class each; TLS ones were counted by conn_protocol */
-	if (c->proto && !strcmp(proto, c->proto->name))
+	a->pt.headers_lost += st->headers_lost;
+	if (c->proto && !strcmp(proto, c->proto->name)) {
 		a->pt.http++;
+		a->pt.http2 += c->proto->id == BZ_PROTO_HTTP2;
+	}
 	else if (!strcmp(proto, "non-http"))
 		a->pt.non_http++;
 	else if (strcmp(proto, "tls") && st->fed[0] + st->fed[1])
@@ -498,13 +502,36 @@ static int an_conn_close(void *u, const struct bz_ev_conn_close *e)
 	return conn_end(a, c, 1);
 }
 
-static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
+static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payload)
 {
 	struct bz_analysis *a = u;
 	struct bz_conn *c;
-	struct bz_http_read rd;
+	struct bz_http_read rd = { 0 };
+	struct bz_ev_data ev = *e_in, *e = &ev;
+	struct bz_ev_range er[BZ_RANGES_MAX];
+	struct bz_range ranges[BZ_RANGES_MAX];
+	uint32_t nranges = 0, datalen = 0, head_len;
+	const uint8_t *data = payload;
+	uint8_t rflags = 0;
+	int has_ranges = (e->syscall & BZ_SYS_F_RANGES) != 0;
 
 	see_ts(a, e->h.ts_ns);
+	if (has_ranges) {
+		/* pieces of the read or write (HTTP/2 frame by frame): what a
+		 * parser gets as ranges, what the first-bytes checks see is the
+		 * first piece when it begins the read */
+		e->syscall &= (uint8_t)~BZ_SYS_F_RANGES;
+		if (bz_ev_ranges(payload, e->caplen, e->ret, er, &nranges, &data, &datalen, &rflags)) {
+			a->bad_ranges++;
+			nranges = datalen = 0;
+		}
+		for (uint32_t i = 0; i < nranges; i++) {
+			ranges[i].off = er[i].off;
+			ranges[i].len = er[i].len;
+		}
+		e->caplen = (uint16_t)datalen;
+	}
+	head_len = !has_ranges ? e->caplen : nranges && ranges[0].off == 0 ? ranges[0].len : 0;
 	if (e->ret <= 0) {
 		if (e->ret < 0)
 			a->data_errors++;
@@ -539,13 +566,13 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 			c->bytes_out += (uint32_t)e->ret;
 			c->data_out += (uint32_t)e->ret;
 		}
-		if (!c->tls && !conn_fed(c) && bz_detect_tls_record(payload, e->caplen)) {
+		if (!c->tls && !conn_fed(c) && bz_detect_tls_record(data, head_len)) {
 			c->tls = 1;
 			note_tls(a, c);
 		}
 	}
 	if (e->syscall == BZ_SYS_GO_TLS || !c->tls_plain)
-		bz_detect_head_feed(&c->first_bytes, e->dir == BZ_DIR_IN ? 0 : 1, payload, e->caplen, (uint32_t)e->ret);
+		bz_detect_head_feed(&c->first_bytes, e->dir == BZ_DIR_IN ? 0 : 1, data, head_len, (uint32_t)e->ret);
 	if (e->syscall != BZ_SYS_GO_TLS && c->tls) {
 		/* ciphertext: only when it arrived matters, for the next plaintext read */
 		if (e->dir == BZ_DIR_IN && !c->tls_arrival)
@@ -563,9 +590,18 @@ static int an_data(void *u, const struct bz_ev_data *e, const uint8_t *payload)
 	rd.at.tid = e->h.tid;
 	rd.len = (uint32_t)e->ret;
 	rd.caplen = e->caplen;
-	rd.data = payload;
-	if (!conn_parser(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, payload, e->caplen))
+	rd.data = data;
+	if (!conn_parser(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, data, head_len))
 		return fail(a, -ENOMEM);
+	if (has_ranges) {
+		if (c->proto->id == BZ_PROTO_HTTP2) {
+			rd.ranges = ranges;
+			rd.nranges = nranges;
+		} else {
+			/* a parser that takes no pieces: the first, if it begins the read */
+			rd.caplen = head_len;
+		}
+	}
 	c->proto->feed(c->parser, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd);
 	return a->sp.err ? fail(a, a->sp.err) : 0;
 }
@@ -745,11 +781,14 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "data_errors", a->data_errors },
 		{ "data_empty", a->empty_reads },
 		{ "data_unknown_conn", a->data_unknown_conn },
+		{ "data_bad_ranges", a->bad_ranges },
 		{ "conns", a->conns_total },
 		{ "conns_http", a->pt.http },
 		{ "conns_non_http", a->pt.non_http },
 		{ "conns_unparsed", a->pt.unparsed },
 		{ "conns_upgraded", a->pt.upgraded },
+		{ "conns_http2", a->pt.http2 },
+		{ "http2_headers_lost", a->pt.headers_lost },
 		{ "requests", a->pt.requests },
 		{ "responses", a->pt.responses },
 		{ "interim_responses", n->interim },

@@ -447,3 +447,38 @@ size_t bz_ev_copy(void *dst, size_t dst_size, const struct bz_ev_hdr *rec)
 	memset((uint8_t *)dst + n, 0, dst_size - n);
 	return size;
 }
+
+int bz_ev_ranges(const uint8_t *payload, size_t caplen, int64_t ret, struct bz_ev_range *r, uint32_t *n,
+		 const uint8_t **data, uint32_t *datalen, uint8_t *flags)
+{
+	const size_t head = sizeof(struct bz_ev_ranges);
+	uint64_t end = 0, total = 0;
+	uint32_t k;
+
+	*n = 0;
+	*data = NULL;
+	*datalen = 0;
+	*flags = 0;
+	if (caplen < head || ret <= 0 || payload[0] > BZ_RANGES_MAX)
+		return -1;
+	k = payload[0];
+	for (uint32_t i = 0; i < k; i++) {
+		const uint8_t *e = payload + 4 + 8 * (size_t)i;
+		uint32_t off = bz_le32(e);
+		uint16_t len = bz_le16(e + 4);
+		if (off < end || (uint64_t)off + len > (uint64_t)ret)
+			return -1;
+		r[i].off = off;
+		r[i].len = len;
+		r[i]._pad = 0;
+		end = (uint64_t)off + len;
+		total += len;
+	}
+	if (total != caplen - head)
+		return -1;
+	*n = k;
+	*data = payload + head;
+	*datalen = (uint32_t)total;
+	*flags = payload[1];
+	return 0;
+}

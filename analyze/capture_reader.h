@@ -68,6 +68,17 @@ int bz_ev_iter_next(struct bz_ev_iter *it, const struct bz_ev_hdr **hdr);
  * read as zero.  Returns the record's size. */
 size_t bz_ev_copy(void *dst, size_t dst_size, const struct bz_ev_hdr *rec);
 
+/* A DATA record with BZ_SYS_F_RANGES (HTTP/2 sockets, frame by frame):
+ * its payload[0..caplen) holds a struct bz_ev_ranges and the pieces'
+ * bytes.  Checks it against the record (pieces in order, not overlapping,
+ * inside the ret bytes moved, their bytes all there) and copies the
+ * pieces out: *n of them into r (BZ_RANGES_MAX slots), *data / *datalen
+ * their bytes.  0, or -1 for a malformed one (then nothing is known of
+ * the read or write). */
+struct bz_ev_range;
+int bz_ev_ranges(const uint8_t *payload, size_t caplen, int64_t ret, struct bz_ev_range *r, uint32_t *n,
+		 const uint8_t **data, uint32_t *datalen, uint8_t *flags);
+
 /* Little-endian loads that never read out of bounds of what was checked. */
 static inline uint16_t bz_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t bz_le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }

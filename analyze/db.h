@@ -19,7 +19,7 @@
 #include "span_ids.h"
 
 #define BZ_DB_NULL INT64_MIN /* an integer column's NULL */
-#define BZ_SPAN_ATTRS_MAX 12
+#define BZ_SPAN_ATTRS_MAX 24
 
 /* What is stored; the internal children exist only in the view spans. */
 enum bz_span_kind { BZ_SPAN_SERVER = 0, BZ_SPAN_CLIENT = 1 };

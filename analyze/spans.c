@@ -1,5 +1,6 @@
 /* spans.c - HTTP messages to spans (spans.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,7 @@ static void flags_text(uint32_t f, char *out, size_t cap)
 		{ BZ_HTTP_F_GUESSED_END, "guessed_end" }, { BZ_HTTP_F_CLOSE_END, "close_end" },
 		{ BZ_HTTP_F_RESYNC, "resync" }, { BZ_HTTP_F_UPGRADE, "upgrade" },
 		{ BZ_HTTP_F_CHUNKED, "chunked" }, { BZ_HTTP_F_EXPECT_100, "expect_100" },
+		{ BZ_HTTP_F_HEADERS_LOST, "headers_lost" }, { BZ_HTTP_F_RESET, "reset" },
 	};
 	out[0] = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -321,6 +323,43 @@ static void flags_text(uint32_t f, char *out, size_t cap)
 }
 
 static int64_t to_unix(const struct bz_spanner *sp, uint64_t mono) { return bz_mono_to_unix(mono, sp->mono_to_unix); }
+
+/* gRPC status codes by number (https://grpc.github.io/grpc/core/md_doc_statuscodes.html) */
+static const char *const grpc_codes[] = {
+	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+	"ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+	"OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+};
+
+/* Is a gRPC status an error for this side?  The semantic conventions (RPC,
+ * gRPC): a server's span is an error for UNKNOWN, DEADLINE_EXCEEDED,
+ * UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS (the others are the
+ * caller's doing); a client's for any status but OK. */
+static int grpc_error(int code, int server)
+{
+	if (!server)
+		return code != 0;
+	return code == 2 || code == 4 || code == 12 || code == 13 || code == 14 || code == 15;
+}
+
+/* "/package.Service/Method" -> "package.Service" and "Method"; 0 if the
+ * path is not of that form. */
+static int grpc_names(const char *path, char *svc, size_t scap, char *meth, size_t mcap)
+{
+	const char *slash = path[0] == '/' ? strchr(path + 1, '/') : NULL;
+	size_t sl, ml;
+
+	if (!slash || slash == path + 1 || !slash[1] || strchr(slash + 1, '/'))
+		return 0;
+	sl = (size_t)(slash - path - 1);
+	ml = strlen(slash + 1);
+	if (sl >= scap || ml >= mcap)
+		return 0;
+	memcpy(svc, path + 1, sl);
+	svc[sl] = 0;
+	memcpy(meth, slash + 1, ml + 1);
+	return 1;
+}
 
 static void write_span(struct bz_spanner *sp, const struct bz_span *s)
 {
@@ -340,18 +379,31 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	char path[BZ_HTTP_TARGET_MAX], query[BZ_HTTP_TARGET_MAX], rquery[2 * BZ_HTTP_TARGET_MAX];
 	char route[BZ_HTTP_TARGET_MAX], name[BZ_HTTP_METHOD_MAX + BZ_HTTP_TARGET_MAX + 8];
 	char host[BZ_HTTP_HOST_MAX], laddr[64], raddr[64], flags[160], err_type[8], interim[16];
-	char peer_port[8], handler_ns[24];
+	char peer_port[8], handler_ns[24], grpc_code[8], msgs_in[16], msgs_out[16], bytes_in[24], bytes_out[24];
+	char rpc_service[BZ_HTTP_TARGET_MAX], rpc_method[BZ_HTTP_TARGET_MAX];
 	int known = otel_method(q->method);
+	int lost = (q->flags & BZ_HTTP_F_HEADERS_LOST) != 0;
+	int grpc = q->grpc && grpc_names(q->target, rpc_service, sizeof(rpc_service), rpc_method, sizeof(rpc_method));
+	int gstatus = r && r->grpc_status >= 0 ? r->grpc_status : -1;
 	struct bz_span s;
 	uint64_t start, end, proc_start;
 
 	bz_url_split(q->target, path, sizeof(path), query, sizeof(query));
 	bz_url_redact_query(query, rquery, sizeof(rquery));
-	if (path[0])
+	if (grpc)
+		copy_text(route, sizeof(route), path); /* a method, not a resource: no {id} */
+	else if (path[0])
 		bz_url_route(path, route, sizeof(route));
 	else
 		copy_text(route, sizeof(route), q->target[0] ? q->target : "/");
-	join_text(name, sizeof(name), (const char *const[]){ known ? q->method : "HTTP", " ", route }, 3);
+	if (grpc)
+		/* the RPC conventions' name: {rpc.service}/{rpc.method} */
+		join_text(name, sizeof(name), (const char *const[]){ rpc_service, "/", rpc_method }, 3);
+	else if (lost)
+		/* HTTP/2 headers that could not be decoded: method and path unknown */
+		copy_text(name, sizeof(name), "HTTP");
+	else
+		join_text(name, sizeof(name), (const char *const[]){ known ? q->method : "HTTP", " ", route }, 3);
 	bz_conn_addr(c, 0, laddr, sizeof(laddr));
 	bz_conn_addr(c, 1, raddr, sizeof(raddr));
 	host_only(q->host, host, sizeof(host));
@@ -363,11 +415,11 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.trace = p->trace;
 	s.incomplete = incomplete;
 	s.name = name;
-	s.method = known ? q->method : "_OTHER";
-	s.url_path = path;
+	s.method = lost ? NULL : known ? q->method : "_OTHER";
+	s.url_path = lost ? NULL : path;
 	s.url_query = rquery;
-	s.route = route;
-	s.protocol_version = q->version ? "1.1" : "1.0";
+	s.route = lost ? NULL : route;
+	s.protocol_version = q->proto == BZ_PROTO_HTTP2 ? "2" : q->version ? "1.1" : "1.0";
 	s.user_agent = q->user_agent;
 	/* A server may answer before reading the body (nginx's `return`): the
 	 * span is written at the response's end, so trust the declared length
@@ -383,12 +435,37 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		s.status_code = r->status;
 		s.resp_body = (int64_t)r->body_bytes;
 	}
-	if (!known)
+	if (!known && !lost)
 		add_attr(&s, "http.request.method_original", q->method);
+	if (grpc) {
+		/* RPC semantic conventions as of v1.37.0 (rpc.system, rpc.service,
+		 * rpc.method, rpc.grpc.status_code: docs/otlp.md) */
+		add_attr(&s, "rpc.system", "grpc");
+		add_attr(&s, "rpc.service", rpc_service);
+		add_attr(&s, "rpc.method", rpc_method);
+		if (gstatus >= 0) {
+			snprintf(grpc_code, sizeof(grpc_code), "%d", gstatus);
+			add_attr(&s, "rpc.grpc.status_code", grpc_code);
+		}
+		/* counts only when no prefix was lost (a lower bound would read
+		 * as a fact) */
+		if (q->grpc_counted) {
+			snprintf(msgs_out, sizeof(msgs_out), "%u", q->grpc_messages);
+			add_attr(&s, "beyla.grpc.request.messages", msgs_out);
+			snprintf(bytes_out, sizeof(bytes_out), "%" PRIu64, q->grpc_bytes);
+			add_attr(&s, "beyla.grpc.request.message_bytes", bytes_out);
+		}
+		if (r && r->grpc_counted) {
+			snprintf(msgs_in, sizeof(msgs_in), "%u", r->grpc_messages);
+			add_attr(&s, "beyla.grpc.response.messages", msgs_in);
+			snprintf(bytes_in, sizeof(bytes_in), "%" PRIu64, r->grpc_bytes);
+			add_attr(&s, "beyla.grpc.response.message_bytes", bytes_in);
+		}
+	}
 	add_attr(&s, "http.request.header.content-type", q->content_type);
 	if (r)
 		add_attr(&s, "http.response.header.content-type", r->content_type);
-	add_attr(&s, "url.scheme", c->tls ? "https" : "http");
+	add_attr(&s, "url.scheme", q->scheme[0] ? q->scheme : c->tls ? "https" : "http");
 	add_attr(&s, "beyla.framing", flags);
 	if (incomplete)
 		add_attr(&s, "beyla.incomplete_reason", reason);
@@ -440,6 +517,8 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		s.client_address = raddr;
 		s.client_port = c->remote_port ? c->remote_port : BZ_DB_NULL;
 		s.status = incomplete ? BZ_STATUS_UNSET : r->status >= 500 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
+		if (!incomplete && grpc && gstatus >= 0)
+			s.status = grpc_error(gstatus, 1) ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		sp->n.server++;
 	} else {
 		start = q->first.start_ns ? q->first.start_ns : q->first.ts_ns;
@@ -457,11 +536,19 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			add_attr(&s, "network.peer.port", peer_port);
 		}
 		s.status = incomplete ? BZ_STATUS_UNSET : r->status >= 400 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
+		if (!incomplete && grpc && gstatus >= 0)
+			s.status = grpc_error(gstatus, 0) ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		sp->n.client++;
 	}
 	if (s.status == BZ_STATUS_ERROR) {
-		snprintf(err_type, sizeof(err_type), "%u", r->status);
-		add_attr(&s, "error.type", err_type);
+		/* error.type: the gRPC status's name, else the HTTP status code */
+		if (grpc && gstatus >= 0)
+			add_attr(&s, "error.type", gstatus < (int)(sizeof(grpc_codes) / sizeof(grpc_codes[0]))
+							   ? grpc_codes[gstatus] : grpc_code);
+		else {
+			snprintf(err_type, sizeof(err_type), "%u", r->status);
+			add_attr(&s, "error.type", err_type);
+		}
 	}
 	s.start_ns = to_unix(sp, start);
 	s.end_ns = to_unix(sp, end);

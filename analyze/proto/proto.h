@@ -40,12 +40,23 @@ struct bz_http_point {
 	uint32_t pid, tid;
 };
 
-/* One read or write handed to a parser's feed(). */
+/* A piece of a read or write that was captured: bytes [off, off + len). */
+struct bz_range {
+	uint32_t off, len;
+};
+
+/* One read or write handed to a parser's feed().  Usually its first caplen
+ * bytes are known (ranges NULL).  A recorder that walked HTTP/2 frames
+ * keeps pieces instead (ranges: nranges pieces in order, not overlapping;
+ * data holds them back to back, caplen bytes in all): every byte outside
+ * them moved but is unknown.  Only parsers of such protocols get ranges. */
 struct bz_http_read {
 	struct bz_http_point at;
 	uint32_t len;          /* bytes moved (> 0) */
 	uint32_t caplen;       /* bytes of data known, clamped to len */
 	const uint8_t *data;   /* caplen bytes */
+	const struct bz_range *ranges;
+	uint32_t nranges;
 };
 
 enum bz_http_flag {
@@ -64,6 +75,7 @@ enum bz_http_flag {
 	BZ_HTTP_F_HEADERS_LOST = 1u << 12, /* HTTP/2: its header block could not be
 	                                    * decoded (not captured whole, or the
 	                                    * decoder's state was lost): unknown */
+	BZ_HTTP_F_RESET = 1u << 13,      /* HTTP/2: the stream was reset (RST_STREAM) */
 };
 
 /* The protocol a message came in (spans tell HTTP/2 from HTTP/1 by it). */
@@ -96,12 +108,14 @@ struct bz_http_msg {
 	/* HTTP/2 */
 	uint32_t stream;      /* stream id (0: HTTP/1) */
 	char scheme[8];       /* :scheme, "" if none */
-	/* gRPC (content-type application/grpc): messages by their 5-byte
-	 * length prefixes, and the status from the trailers (or a
+	/* gRPC (content-type application/grpc): messages and their lengths
+	 * by their 5-byte prefixes (grpc_counted: none of them was lost, the
+	 * counts are exact), and the status from the trailers (or a
 	 * trailers-only response); -1 unknown */
-	uint8_t grpc;
+	uint8_t grpc, grpc_counted;
 	int16_t grpc_status;
 	uint32_t grpc_messages;
+	uint64_t grpc_bytes;
 };
 
 enum bz_http_event { BZ_HTTP_HEAD = 1, BZ_HTTP_END = 2 };
