@@ -14,6 +14,7 @@
 #include "maps.bpf.h"
 #include "proc.bpf.h"
 #include "conn.bpf.h"
+#include "h2.bpf.h"
 #include "data.bpf.h"
 #include "go.bpf.h"
 

@@ -154,6 +154,33 @@ enum bz_syscall {
 	BZ_SYS_MAX
 };
 
+/* Or'ed into bz_ev_data.syscall: the payload is not the first caplen bytes
+ * of the read or write but pieces of it (struct bz_ev_ranges, then the
+ * pieces' bytes back to back).  For HTTP/2 sockets the recorder walks the
+ * frames and keeps every frame header and every frame but DATA whole (the
+ * header blocks HPACK needs), and the first BZ_H2_DATA_KEEP bytes of each
+ * DATA payload; the bytes between pieces moved but were not captured. */
+#define BZ_SYS_F_RANGES 0x80u
+#define BZ_RANGES_MAX 24
+#define BZ_H2_DATA_KEEP 16   /* of a DATA payload: the gRPC message prefix and a little */
+#define BZ_H2_KEEP_MAX 4096  /* payload bytes of one ranges record at most */
+
+struct bz_ev_range {
+	__u32 off;  /* offset in the read or write */
+	__u16 len;
+	__u16 _pad;
+};
+
+/* The head of a ranges payload: always BZ_RANGES_MAX slots (n used), so
+ * the pieces' bytes begin at a fixed offset. */
+struct bz_ev_ranges {
+	__u8 n;
+	__u8 flags;   /* BZ_RANGES_F_* */
+	__u16 _pad;
+	struct bz_ev_range r[BZ_RANGES_MAX];
+};
+#define BZ_RANGES_F_FULL 0x1 /* the walk stopped early (pieces or bytes ran out): the rest is unknown */
+
 /* One socket read or write.  ts_ns is when it returned. */
 struct bz_ev_data {
 	struct bz_ev_hdr h;
@@ -253,6 +280,7 @@ struct bz_probe_counts {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct bz_ev_hdr) == 24, "bz_ev_hdr layout");
 _Static_assert(sizeof(struct bz_ev_data) == 56, "bz_ev_data layout");
+_Static_assert(sizeof(struct bz_ev_ranges) == 4 + 8 * BZ_RANGES_MAX, "ranges layout");
 _Static_assert(sizeof(struct bz_ev_conn_open) == 96, "bz_ev_conn_open layout");
 _Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout");
 _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");

@@ -239,6 +239,29 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	}
 
 	want = (st->flags & SOCK_GO_TLS) ? 0 : snap_want(ret);
+	if (io && want && io->kind != IO_NONE) {
+		__u32 skip = 0;
+
+		/* a connection whose client's first bytes are the HTTP/2 preface
+		 * is captured frame by frame from them on (h2.bpf.h), both ways:
+		 * the first read of a server (which may have written its
+		 * SETTINGS already), the first write of a client */
+		if (!(st->flags & SOCK_H2) && (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret &&
+		    h2_preface(io, ret)) {
+			st->flags |= SOCK_H2;
+			skip = 24;
+		}
+		if (st->flags & SOCK_H2) {
+			got = h2_capture(st, io, (__u32)ret, dir, skip);
+			ev->syscall |= BZ_SYS_F_RANGES;
+			if (io != &regs_io)
+				io->live = 0;
+			ev->caplen = got;
+			ev->h.size = sizeof(*ev) + got;
+			emit(probe, ev, sizeof(*ev) + (got & (2 * BZ_H2_KEEP_MAX - 1)));
+			return 0;
+		}
+	}
 	if (io && want) {
 		if (io->kind == IO_BUF) {
 			if (bpf_probe_read_user(ev->payload, bound_len(want), (void *)io->ptr) == 0)

@@ -91,6 +91,13 @@ struct sock_state {
 	__u32 pid;  /* the target that used it: close and handshake events */
 	            /* fire in whatever context the kernel is in */
 	__u32 flags;/* SOCK_* */
+	/* HTTP/2 (SOCK_H2), per direction: the frame the last read or write
+	 * ended inside (payload bytes still to come, how many of them to
+	 * keep), or the start of a frame header it cut (h2_hdr_len bytes) */
+	__u32 h2_left[2];
+	__u16 h2_keep[2];
+	__u8 h2_hdr_len[2];
+	__u8 h2_hdr[2][9];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -101,6 +108,9 @@ struct {
 /* A Go crypto/tls.Conn reports this socket's plaintext: its socket reads
  * and writes keep their times and sizes but not their (ciphertext) bytes. */
 #define SOCK_GO_TLS 1
+/* The connection began with the HTTP/2 client preface: its reads and
+ * writes are captured frame by frame (h2.bpf.h). */
+#define SOCK_H2 2
 
 /* When each recent TCP connection completed its handshake, and which side
  * opened it.  Written in softirq context where the owner is unknown. */
@@ -141,8 +151,12 @@ struct {
 	__type(value, struct bz_probe_counts);
 } counts SEC(".maps");
 
-/* Room to build one event; iovec copies land at an offset < SNAPLEN_MAX with a length masked below 2*SNAPLEN_MAX. */
-#define SCRATCH_SIZE (sizeof(struct bz_ev_proc_exec) + 3 * BZ_SNAPLEN_MAX)
+/* Room to build one event; iovec copies land at an offset < SNAPLEN_MAX with
+ * a length masked below 2*SNAPLEN_MAX; HTTP/2 pieces at an offset below
+ * BZ_H2_KEEP_MAX after the ranges head, with a length masked below it. */
+#define SCRATCH_A (sizeof(struct bz_ev_proc_exec) + 3 * BZ_SNAPLEN_MAX)
+#define SCRATCH_B (sizeof(struct bz_ev_data) + sizeof(struct bz_ev_ranges) + 2 * BZ_H2_KEEP_MAX)
+#define SCRATCH_SIZE (SCRATCH_A > SCRATCH_B ? SCRATCH_A : SCRATCH_B)
 struct scratch { __u8 b[SCRATCH_SIZE]; };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -738,8 +738,33 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 			fputs(e.dir == BZ_DIR_IN ? "in" : "out", stdout);
 		else
 			printf("%u", e.dir);
-		printf(" sys=%s ret=%d start=%" PRIu64 " arrival=%" PRIu64 " cap=%zu \"",
-		       sys_name(e.syscall), e.ret, (uint64_t)e.start_ns, (uint64_t)e.arrival_ns, cap);
+		printf(" sys=%s ret=%d start=%" PRIu64 " arrival=%" PRIu64 " cap=%zu",
+		       sys_name(e.syscall & ~BZ_SYS_F_RANGES), e.ret, (uint64_t)e.start_ns,
+		       (uint64_t)e.arrival_ns, cap);
+		if (e.syscall & BZ_SYS_F_RANGES) {
+			/* pieces of the read or write (HTTP/2, frame by frame): where
+			 * each lies in it, then their bytes */
+			struct bz_ev_range rg[BZ_RANGES_MAX];
+			const uint8_t *data;
+			uint32_t n, dl;
+			uint8_t fl;
+			if (bz_ev_ranges((const uint8_t *)rec + sizeof(e), cap, e.ret, rg, &n, &data, &dl, &fl)) {
+				printf(" ranges=bad \"\"\n");
+				break;
+			}
+			printf(" ranges=");
+			for (uint32_t i = 0; i < n; i++)
+				printf("%s%u+%u", i ? "," : "", rg[i].off, rg[i].len);
+			if (!n)
+				fputc('-', stdout);
+			if (fl & BZ_RANGES_F_FULL)
+				printf(" full=1");
+			printf(" \"");
+			put_esc(stdout, data, dl < INFO_PAYLOAD_SHOW ? dl : INFO_PAYLOAD_SHOW, 0);
+			printf("\"\n");
+			break;
+		}
+		printf(" \"");
 		put_esc(stdout, (const uint8_t *)rec + sizeof(e),
 			cap < INFO_PAYLOAD_SHOW ? cap : INFO_PAYLOAD_SHOW, 0);
 		printf("\"\n");

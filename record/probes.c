@@ -57,7 +57,7 @@ static const char *const counter_names[BZ_P_MAX] = {
 	[BZ_P_ACCEPT] = "accept", [BZ_P_CONNECT] = "connect", [BZ_P_STATE] = "tcp_state",
 	[BZ_P_DATA_READY] = "data_ready", [BZ_P_RECV] = "recv", [BZ_P_SEND] = "send",
 	[BZ_P_SYSENTER] = "sys_enter", [BZ_P_GO_HANDLER] = "go_handler", [BZ_P_GO_TLS] = "go_tls",
-	[BZ_P_GO_CLIENT] = "go_client", [BZ_P_GO_SPAWN] = "go_spawn",
+	[BZ_P_GO_CLIENT] = "go_client", [BZ_P_GO_SPAWN] = "go_spawn", [BZ_P_ADOPT] = "adopt",
 };
 
 int probes_count(void) { return NPROBES; }

@@ -1,0 +1,316 @@
+/* h2.bpf.h - reads and writes of HTTP/2 sockets, captured frame by frame.
+ *
+ * HPACK is stateful: a header block cut by the snap length makes every
+ * later block of the connection undecodable.  So on a socket whose first
+ * bytes were the HTTP/2 client preface (SOCK_H2), the payload is not the
+ * first --snaplen bytes but pieces (BZ_SYS_F_RANGES): the walk reads each
+ * 9-byte frame header from the user buffer and keeps the header, the whole
+ * payload of every frame but DATA (HEADERS, CONTINUATION, SETTINGS... are
+ * small), and the first BZ_H2_DATA_KEEP bytes of a DATA payload.  A frame
+ * that goes on past the read or write is followed into the next one
+ * (sock_state.h2_left / h2_keep), and so is a frame header it cut
+ * (h2_hdr).  At most BZ_RANGES_MAX pieces and BZ_H2_KEEP_MAX bytes per
+ * event, and H2_FRAMES_MAX frames: past that the rest is unknown (flagged
+ * BZ_RANGES_F_FULL), which the analyzer treats like bytes not captured.
+ * Included once, by beyla.bpf.c, before data.bpf.h. */
+#ifndef BEYLA_H2_BPF_H
+#define BEYLA_H2_BPF_H
+
+#define H2_FRAMES_MAX 64
+#define H2_SEGS 6 /* iovec entries followed (as copy_iov) */
+#define H2_HDR 9
+
+/* The buffer of the read or write, as up to H2_SEGS user segments. */
+struct h2io {
+	struct iovec seg[H2_SEGS];
+	__u32 n;
+};
+
+/* x & m where the verifier sees it: the compiler would prove the mask
+ * redundant from an earlier bound and drop it (see bound_len). */
+#define H2_MASK(x, m) ({ __u64 __v = (x); asm volatile("%[v] &= %[k]" : [v] "+r"(__v) : [k] "i"(m)); __v; })
+
+struct h2walk {
+	struct h2io io;
+	__u32 ret;   /* bytes moved */
+	__u32 off;   /* where the walk is in them */
+	__u32 out;   /* piece bytes written */
+	__u32 nr;    /* pieces */
+	__u32 left;  /* a frame going on past the end: its bytes still to come */
+	__u32 keep;  /* ... and how many of those to keep */
+	__u32 part;  /* a frame header cut by the end: its bytes here (kept as the last piece) */
+	__u8 full;
+};
+
+static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, __u32 ret)
+{
+	__u64 ptr = io->ptr, cnt = io->iovcnt, sz;
+
+	__builtin_memset(h, 0, sizeof(*h));
+	if (io->kind == IO_BUF) {
+		h->seg[0].iov_base = (void *)io->ptr;
+		h->seg[0].iov_len = ret;
+		h->n = 1;
+		return 0;
+	}
+	if (io->kind == IO_MSG) {
+		struct user_msghdr msg;
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)io->ptr))
+			return -1;
+		ptr = (__u64)msg.msg_iov;
+		cnt = msg.msg_iovlen;
+	} else if (io->kind != IO_IOV) {
+		return -1;
+	}
+	if (cnt > H2_SEGS)
+		cnt = H2_SEGS;
+	sz = cnt * sizeof(h->seg[0]);
+	asm volatile("%[n] &= 127" : [n] "+r"(sz));
+	if (sz > sizeof(h->seg))
+		sz = sizeof(h->seg);
+	if (!cnt || bpf_probe_read_user(h->seg, sz, (void *)ptr))
+		return -1;
+	h->n = cnt;
+	return 0;
+}
+
+/* Where offset off of the read or write is: segment *seg, at *at in it.
+ * Comparisons only: the reads that follow need no loop. */
+static __always_inline int h2_locate(const struct h2io *h, __u32 off, __u32 *seg, __u64 *at)
+{
+	for (int i = 0; i < H2_SEGS; i++) {
+		__u64 l;
+
+		if (i >= h->n)
+			return -1;
+		l = h->seg[i].iov_len;
+		if (off < l) {
+			*seg = i;
+			*at = off;
+			return 0;
+		}
+		off -= l;
+	}
+	return -1;
+}
+
+/* Copies n bytes at offset off of the read or write to dst + H2_MASK(pos):
+ * from at most two segments (a frame cut by a segment's end goes on in
+ * the next one; more than that is given up).  mask: what bounds pos and n
+ * for the verifier (BZ_H2_KEEP_MAX - 1, or 31 for a small buffer). */
+#define H2_READ(h, off, dst, pos, n, mask) ({                                                    \
+	__u32 __s = 0;                                                                             \
+	__u64 __at = 0, __k;                                                                       \
+	int __rc = -1;                                                                             \
+	if (h2_locate((h), (off), &__s, &__at) == 0 &&                                             \
+	    (__s = H2_MASK(__s, 7)) < H2_SEGS) { /* (one state, not one per segment) */          \
+		__k = (h)->seg[__s].iov_len - __at;                                                \
+		if (__k > (n))                                                                     \
+			__k = (n);                                                                 \
+		__rc = bpf_probe_read_user((dst) + H2_MASK((pos), mask), H2_MASK(__k, mask),       \
+					   (void *)((__u64)(h)->seg[__s].iov_base + __at));        \
+		if (!__rc && __k < (n)) {                                                          \
+			__u32 __t = __s + 1;                                                       \
+			__rc = -1;                                                                 \
+			if (__t < H2_SEGS && __t < (h)->n && (h)->seg[__t].iov_len >= (n) - __k)   \
+				__rc = bpf_probe_read_user((dst) + H2_MASK((pos) + __k, mask),     \
+							   H2_MASK((n) - __k, mask),               \
+							   (h)->seg[__t].iov_base);                \
+		}                                                                                  \
+	}                                                                                          \
+	__rc; })
+
+static __always_inline int h2_read_data(const struct h2io *h, __u32 off, __u8 *data, __u32 pos, __u32 n)
+{
+	return H2_READ(h, off, data, pos, n, BZ_H2_KEEP_MAX - 1);
+}
+
+/* n <= 31 bytes at offset off into dst (64 bytes, for the masks). */
+static __always_inline int h2_read_small(const struct h2io *h, __u32 off, __u8 *dst, __u32 n)
+{
+	return H2_READ(h, off, dst, 0, n, 31);
+}
+
+/* Keeps bytes [off, off + n) as a piece (joined to the last one when they
+ * touch).  0, or -1 when out of room (the walk stops: the rest is unknown). */
+static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u32 off, __u32 n)
+{
+	struct bz_ev_ranges *rg = (struct bz_ev_ranges *)ev->payload;
+	__u8 *data = ev->payload + sizeof(struct bz_ev_ranges);
+	__u32 i = w->nr, j = i - 1;
+	int join;
+
+	if (!n)
+		return 0;
+	if (w->out + n > BZ_H2_KEEP_MAX - 1) {
+		w->full = 1;
+		return -1;
+	}
+	join = i && j < BZ_RANGES_MAX && rg->r[j].off + rg->r[j].len == off && rg->r[j].len + n <= 0xffff;
+	if (!join && i >= BZ_RANGES_MAX) {
+		w->full = 1;
+		return -1;
+	}
+	if (h2_read_data(&w->io, off, data, w->out, n))
+		return -1;
+	w->out += n;
+	if (join) {
+		j = H2_MASK(j, 31);
+		if (j < BZ_RANGES_MAX)
+			rg->r[j].len += n;
+		return 0;
+	}
+	i = H2_MASK(i, 31);
+	if (i >= BZ_RANGES_MAX)
+		return -1;
+	rg->r[i].off = off;
+	rg->r[i].len = n;
+	rg->r[i]._pad = 0;
+	w->nr = i + 1;
+	return 0;
+}
+
+/* Bytes of a frame to keep: its header and all of its payload, but only
+ * the start of a DATA payload. */
+static __always_inline __u32 h2_kept(const __u8 *hdr)
+{
+	__u32 flen = (__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2];
+
+	return H2_HDR + (hdr[3] == 0 && flen > BZ_H2_DATA_KEEP ? BZ_H2_DATA_KEEP : flen);
+}
+
+/* A frame that begins at w->off with header hdr: keep what is kept of it
+ * within the read or write, note what goes on past its end. */
+static __always_inline int h2_frame(struct h2walk *w, struct bz_ev_data *ev, const __u8 *hdr, __u32 hdr_done)
+{
+	__u32 flen = (__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2];
+	__u32 kept = h2_kept(hdr), avail = w->ret - w->off, take;
+
+	/* (hdr_done bytes of the header came in an earlier read or write) */
+	take = kept - hdr_done;
+	if (take > avail)
+		take = avail;
+	if (h2_keep(w, ev, w->off, take))
+		return -1;
+	if (flen + H2_HDR - hdr_done > avail) {
+		w->left = flen + H2_HDR - hdr_done - avail;
+		w->keep = kept - hdr_done > avail ? kept - hdr_done - avail : 0;
+		w->off = w->ret;
+		return 1;
+	}
+	w->off += flen + H2_HDR - hdr_done;
+	return 0;
+}
+
+static long h2_step(__u64 i, struct h2walk *w)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	__u8 hdr[64];
+
+	if (!ev || w->off >= w->ret)
+		return 1;
+	if (w->ret - w->off < H2_HDR) {
+		/* a header the end cuts: kept, finished in the next read or write */
+		w->part = w->ret - w->off;
+		if (h2_keep(w, ev, w->off, w->part))
+			w->part = 0;
+		w->off = w->ret;
+		return 1;
+	}
+	if (h2_read_small(&w->io, w->off, hdr, H2_HDR))
+		return 1;
+	return h2_frame(w, ev, hdr, 0) ? 1 : 0;
+}
+
+/* Fills ev's payload with the pieces of a read or write of ret bytes on an
+ * HTTP/2 socket (skip: bytes at its start to keep as they are, the
+ * preface), carrying frame state in st from and to the neighbouring reads
+ * or writes of that direction.  Returns the payload length (caplen). */
+static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash *io, __u32 ret, __u32 dir,
+				   __u32 skip)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	struct bz_ev_ranges *rg;
+	struct h2walk w;
+	__u32 d = dir & 1;
+
+	if (!ev)
+		return 0;
+	rg = (struct bz_ev_ranges *)ev->payload;
+	__builtin_memset(&w, 0, sizeof(w));
+	rg->n = 0;
+	rg->flags = 0;
+	if (!io || h2_io_of(&w.io, io, ret))
+		return 0;
+	w.ret = ret;
+	/* the preface, first */
+	if (skip && h2_keep(&w, ev, 0, skip < ret ? skip : ret) == 0)
+		w.off = skip < ret ? skip : ret;
+	/* a frame header the last one cut, then a frame the last one was inside */
+	if (st->h2_hdr_len[d] && st->h2_hdr_len[d] < H2_HDR) {
+		__u8 hdr[64], tmp[64];
+		__u32 had = st->h2_hdr_len[d] & 15, need = H2_HDR - had;
+		st->h2_hdr_len[d] = 0;
+		if (need <= ret && h2_read_small(&w.io, 0, tmp, need & 15) == 0) {
+			for (int k = 0; k < H2_HDR; k++)
+				hdr[k] = k < had ? st->h2_hdr[d][k] : tmp[(k - had) & 15];
+			h2_frame(&w, ev, hdr, had);
+		}
+	} else if (st->h2_left[d]) {
+		__u32 k = st->h2_left[d] < ret ? st->h2_left[d] : ret;
+		__u32 keep = st->h2_keep[d] < k ? st->h2_keep[d] : k;
+		h2_keep(&w, ev, 0, keep);
+		st->h2_left[d] -= k;
+		st->h2_keep[d] -= keep;
+		w.off = k;
+		if (st->h2_left[d]) {
+			/* the whole read or write was inside that frame */
+			w.left = st->h2_left[d];
+			w.keep = st->h2_keep[d];
+			w.off = ret;
+		}
+	}
+	if (w.off < ret && !w.full)
+		bpf_loop(H2_FRAMES_MAX, h2_step, &w, 0);
+	if (w.off < ret)
+		w.full = 1; /* frames left unwalked */
+	st->h2_left[d] = w.left;
+	st->h2_keep[d] = w.keep > 0xffff ? 0xffff : w.keep;
+	st->h2_hdr_len[d] = 0;
+	if (w.part && w.part < H2_HDR && w.out >= w.part) {
+		/* the cut header's bytes are the last ones kept */
+		__u8 *data = ev->payload + sizeof(struct bz_ev_ranges);
+		for (int k = 0; k < H2_HDR - 1; k++)
+			if (k < w.part)
+				st->h2_hdr[d][k] = data[(w.out - w.part + k) & (BZ_H2_KEEP_MAX - 1)];
+		st->h2_hdr_len[d] = w.part;
+	}
+	if (w.full) {
+		/* what follows is not known: start afresh at the next frame header
+		 * the analyzer finds (it resynchronises at a read's start) */
+		rg->flags |= BZ_RANGES_F_FULL;
+		st->h2_left[d] = 0;
+		st->h2_keep[d] = 0;
+		st->h2_hdr_len[d] = 0;
+	}
+	rg->n = w.nr;
+	return sizeof(struct bz_ev_ranges) + w.out;
+}
+
+/* Do the first 24 bytes of the buffer spell the HTTP/2 client preface,
+ * "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"?  (Three words compared, little-endian:
+ * a static array would land in .rodata, which libbpf cannot place here.) */
+static __always_inline int h2_preface(const struct io_stash *io, __u32 ret)
+{
+	struct h2io h;
+	__u64 b[8];
+
+	if (ret < 24 || h2_io_of(&h, io, ret))
+		return 0;
+	b[0] = b[1] = b[2] = 0;
+	if (h2_read_small(&h, 0, (__u8 *)b, 24))
+		return 0;
+	return b[0] == 0x5448202a20495250ull && b[1] == 0x0a0d302e322f5054ull && b[2] == 0x0a0d0a0d4d530a0dull;
+}
+
+#endif
