@@ -567,6 +567,11 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 				(unsigned long long)rs.echo_hits);
 		if (rs.echo_unkept)
 			fprintf(stderr, "; %llu value(s) too many to look for again", (unsigned long long)rs.echo_unkept);
+		if (rs.h2_blocks)
+			fprintf(stderr, "; HTTP/2: %llu header value(s) masked in %llu block(s), %llu block(s) "
+				"masked whole (not decodable)",
+				(unsigned long long)rs.h2_fields, (unsigned long long)rs.h2_blocks,
+				(unsigned long long)rs.h2_blocks_whole);
 		fputc('\n', stderr);
 	} else {
 		fprintf(stderr, "  redacted nothing (--no-redact: payloads are stored as captured)\n");

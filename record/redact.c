@@ -28,6 +28,7 @@
 #include "bpf/beyla_events.h"
 #include "record/redact.h"
 #include "record/redact_echo.h"
+#include "record/redact_h2.h"
 
 #define RD_METHOD_MAX 20        /* longest request method recognised */
 #define RD_HEX_MAX 16           /* hex digits of a chunk size */
@@ -157,6 +158,9 @@ struct bz_redact {
 	struct rd_echo_run runs[RD_RUNS_MAX];
 	uint32_t nruns;
 	uint8_t dropped[RD_DROP_BITS / 8];
+	/* HTTP/2 connections: HPACK-aware masking (redact_h2.h) */
+	struct rd_h2 *h2;
+	uint8_t *url; /* BZ_REDACT_URL_MAX: a URL's copy, masked to see where */
 };
 
 /* ---- names ----------------------------------------------------------------- */
@@ -1350,11 +1354,17 @@ int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags)
 		if (rd_echo_new(&r->echo, (flags & BZ_REDACT_F_HOLD) != 0))
 			r->echo = NULL;
 	}
-	if (!r->slots || !r->scratch || (!(flags & BZ_REDACT_F_NO_ECHO) && (!r->orig || !r->echo))) {
+	r->url = malloc(BZ_REDACT_URL_MAX);
+	if (rd_h2_new(&r->h2, (flags & BZ_REDACT_F_HOLD) != 0))
+		r->h2 = NULL;
+	if (!r->slots || !r->scratch || !r->url || !r->h2 ||
+	    (!(flags & BZ_REDACT_F_NO_ECHO) && (!r->orig || !r->echo))) {
 		free(r->slots);
 		free(r->scratch);
 		free(r->orig);
+		free(r->url);
 		rd_echo_free(&r->echo);
+		rd_h2_free(&r->h2);
 		free(r);
 		return -ENOMEM;
 	}
@@ -1375,7 +1385,9 @@ void bz_redact_free(struct bz_redact **rp)
 	free(r->par.v);
 	free(r->scratch);
 	free(r->orig);
+	free(r->url);
 	rd_echo_free(&r->echo);
+	rd_h2_free(&r->h2);
 	free(r);
 	*rp = NULL;
 }
@@ -1469,8 +1481,48 @@ size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8
 
 void bz_redact_settle(struct bz_redact *r)
 {
-	if (r)
-		rd_echo_settle(r->echo);
+	if (!r)
+		return;
+	rd_echo_settle(r->echo);
+	rd_h2_settle(r->h2);
+}
+
+int bz_redact_header_class(struct bz_redact *r, const char *name, size_t len)
+{
+	switch (rd_hname_kind(r, name, len)) {
+	case HN_SENSITIVE: return BZ_REDACT_HDR_SECRET;
+	case HN_URL: return BZ_REDACT_HDR_URL;
+	default: return BZ_REDACT_HDR_OTHER;
+	}
+}
+
+int bz_redact_url_secrets(struct bz_redact *r, const uint8_t *url, size_t n, uint8_t *which)
+{
+	struct rd_state s;
+	const uint8_t *log_base = r->log_base;
+	size_t cur = r->cur, log_n = r->log_n;
+	int any = 0;
+
+	if (n > BZ_REDACT_URL_MAX)
+		return 0;
+	/* the HTTP/1 rules for a request target, on a copy: what they mask
+	 * is where the secrets are (nothing logged for echo: the caller
+	 * learns the values itself) */
+	memcpy(r->url, url, n);
+	memset(&s, 0, offsetof(struct rd_state, tok));
+	s.tgt = T_PATH;
+	r->log_n = 0;
+	for (size_t i = 0; i < n; i++)
+		rd_target(r, &s, r->url + i, url[i]);
+	for (size_t i = 0; i < n; i++)
+		if (r->url[i] != url[i]) {
+			which[i] = 1;
+			any = 1;
+		}
+	r->cur = cur;
+	r->log_base = log_base;
+	r->log_n = log_n;
+	return any;
 }
 
 void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
@@ -1478,6 +1530,7 @@ void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
 	if (!r)
 		return;
 	rd_echo_forget(r->echo, conn_id);
+	rd_h2_forget(r->h2, conn_id);
 	for (unsigned dir = 0; dir < 4; dir++) {
 		uint32_t i = rd_find(r, conn_id, dir);
 		if (r->slots[i].st)
@@ -1506,6 +1559,15 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 	cap = size - sizeof(d);
 	if (d.caplen < cap)
 		cap = d.caplen;
+	if (d.syscall & BZ_SYS_F_RANGES) {
+		/* HTTP/2 frames, not HTTP/1 text: HPACK's own redaction */
+		size_t k = rd_h2_data(r->h2, r, d.conn_id, d.dir ? 1u : 0u, d.ret, d.h.ts_ns,
+				      (uint8_t *)ev + sizeof(d), cap);
+		r->st.bytes += k;
+		if (k)
+			r->st.events++;
+		return;
+	}
 	bz_redact_data(r, d.conn_id, (d.dir ? 1u : 0u) | (d.syscall == BZ_SYS_GO_TLS ? BZ_REDACT_PLAINTEXT : 0u),
 		       (uint8_t *)ev + sizeof(d), cap, d.ret);
 }
@@ -1525,6 +1587,7 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
 		return ev;
 	/* the copy of the last DATA record is overwritten: nothing may stay held in it */
 	rd_echo_settle(r->echo);
+	rd_h2_settle(r->h2);
 	memcpy(r->scratch, ev, size);
 	bz_redact_event_in_place(r, r->scratch, size);
 	return r->scratch;
@@ -1533,6 +1596,7 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
 void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out)
 {
 	struct rd_echo_stats es;
+	struct rd_h2_stats hs;
 
 	if (!r) {
 		memset(out, 0, sizeof(*out));
@@ -1545,4 +1609,9 @@ void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out)
 	out->echo_bytes = es.bytes;
 	out->echo_hits = es.hits;
 	out->echo_settled = es.settled;
+	rd_h2_get_stats(r->h2, &hs);
+	out->h2_blocks = hs.blocks;
+	out->h2_fields = hs.fields_masked;
+	out->h2_blocks_whole = hs.blocks_whole;
+	out->h2_data_bytes = hs.data_masked;
 }

@@ -76,9 +76,14 @@
  * direction, until it closes: a token repeated in a redirect's Location, a
  * field echoed in a page (record/redact_echo.h: how, and its limits).
  *
- * Not handled: HTTP/2 and TLS (binary or encrypted: passed untouched),
- * multipart bodies, secrets in URL paths, and events the kernel dropped
- * inside a header line (the recorder reports drops).
+ * HTTP/2.  Reads and writes of HTTP/2 sockets are recorded as pieces
+ * (BZ_SYS_F_RANGES: frame headers, header blocks whole, DATA's first
+ * bytes) and masked by HPACK, per connection: record/redact_h2.h.
+ *
+ * Not handled: TLS ciphertext (passed untouched: the plaintext from the
+ * TLS library probes is masked), multipart bodies, secrets in URL paths,
+ * and events the kernel dropped inside a header line (the recorder
+ * reports drops).
  */
 #ifndef BEYLA_RECORD_REDACT_H
 #define BEYLA_RECORD_REDACT_H
@@ -120,6 +125,10 @@ struct bz_redact_stats {
 	uint64_t echo_bytes;   /* bytes masked where a value came back (or may have begun) */
 	uint64_t echo_hits;    /* values found again */
 	uint64_t echo_settled; /* payload tails masked because they may begin a value */
+	uint64_t h2_blocks;       /* HTTP/2 header blocks seen */
+	uint64_t h2_fields;       /* ... header values masked in them */
+	uint64_t h2_blocks_whole; /* ... blocks filled whole, not decodable */
+	uint64_t h2_data_bytes;   /* HTTP/2 DATA bytes masked (all but gRPC prefixes) */
 };
 
 /* Creates a redactor with the default names.  max_streams: entries kept at
@@ -169,5 +178,16 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size);
 void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size);
 
 void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out);
+
+/* For record/redact_h2.c: the HTTP/1 rules on HTTP/2's header fields. */
+enum { BZ_REDACT_HDR_OTHER = 0, BZ_REDACT_HDR_SECRET, BZ_REDACT_HDR_URL };
+/* What a header's name makes of its value: masked whole (SECRET), its URL
+ * parameters looked into (URL: Referer, Location...), or nothing. */
+int bz_redact_header_class(struct bz_redact *r, const char *name, size_t len);
+#define BZ_REDACT_URL_MAX 8192u
+/* which[i] = 1 for each octet of url[0..n) that the rules for a request
+ * target mask (secret query, fragment and matrix parameters); others left
+ * alone.  1 if any.  A URL longer than BZ_REDACT_URL_MAX: 0. */
+int bz_redact_url_secrets(struct bz_redact *r, const uint8_t *url, size_t n, uint8_t *which);
 
 #endif

@@ -87,6 +87,16 @@ int bz_hpack_usable(const struct bz_hpack *h);
  * no such run exists (enc_len and decoded_len cannot come from one
  * string: the octets are then set to a raw-looking fill anyway). */
 int bz_hpack_mask_string(uint8_t *octets, uint32_t enc_len, uint32_t decoded_len, int huffman);
+/* Masks some octets of a string's decoded form in place of its encoding:
+ * decoded[0..decoded_len) is what the enc_len octets decode to, which[i]
+ * says whether decoded octet i is to be hidden.  A raw string gets '*'
+ * there; a Huffman one is encoded again, the octets kept with their own
+ * codes and the hidden ones as mask symbols sized so that the whole still
+ * fills enc_len octets and decodes to decoded_len (the table's sizes stay
+ * the peers').  (A secret inside a value: a token in a :path's query.)
+ * 0, or -EINVAL when it cannot be done (then mask the whole string). */
+int bz_hpack_mask_bytes(uint8_t *octets, uint32_t enc_len, const uint8_t *decoded, uint32_t decoded_len,
+			const uint8_t *which, int huffman);
 /* Is value[0..len) what bz_hpack_mask_string writes for a string of enc_len
  * octets (huffman or not)?  The analyzer shows such a value as redacted. */
 int bz_hpack_is_masked(const uint8_t *value, uint32_t len, uint32_t enc_len, int huffman);

@@ -211,9 +211,12 @@ struct mask_plan {
 	uint8_t extra, adj;
 };
 
-static int mask_plan(uint32_t enc_len, uint32_t n, struct mask_plan *p)
+/* The plan for n symbols that take between b - 7 and b bits (b = 8 *
+ * enc_len for a whole string; less for the masked part of one, what the
+ * symbols kept leave). */
+static int mask_plan_bits(uint64_t b, uint32_t n, struct mask_plan *p)
 {
-	uint64_t b = 8ull * enc_len, have = 8ull * n;
+	uint64_t have = 8ull * n;
 
 	if (5ull * n > b || 30ull * n + 7 < b)
 		return -EINVAL;
@@ -230,6 +233,11 @@ static int mask_plan(uint32_t enc_len, uint32_t n, struct mask_plan *p)
 	}
 	p->bulk = n - p->nadj - (p->extra != 0);
 	return 0;
+}
+
+static int mask_plan(uint32_t enc_len, uint32_t n, struct mask_plan *p)
+{
+	return mask_plan_bits(8ull * enc_len, n, p);
 }
 
 static unsigned mask_sym(const struct mask_plan *p, uint32_t i)
@@ -288,4 +296,53 @@ int bz_hpack_is_masked(const uint8_t *value, uint32_t len, uint32_t enc_len, int
 		if (value[i] != mask_sym(&p, i))
 			return 0;
 	return 1;
+}
+
+int bz_hpack_mask_bytes(uint8_t *octets, uint32_t enc_len, const uint8_t *decoded, uint32_t decoded_len,
+			const uint8_t *which, int huffman)
+{
+	struct mask_plan p;
+	uint64_t acc = 0, kept = 0;
+	uint32_t m = 0, k = 0;
+	unsigned bits = 0;
+	size_t o = 0;
+
+	if (!huffman) {
+		if (decoded_len != enc_len)
+			return -EINVAL;
+		for (uint32_t i = 0; i < enc_len; i++)
+			if (which[i])
+				octets[i] = SYM_BULK;
+		return 0;
+	}
+	if (!huff_ready())
+		return -EINVAL;
+	/* the symbols kept keep their codes; the masked ones share what is left */
+	for (uint32_t i = 0; i < decoded_len; i++) {
+		if (which[i])
+			m++;
+		else
+			kept += code_len[decoded[i]];
+	}
+	if (!m)
+		return 0;
+	if (kept > 8ull * enc_len || mask_plan_bits(8ull * enc_len - kept, m, &p))
+		return -EINVAL;
+	for (uint32_t i = 0; i < decoded_len; i++) {
+		unsigned s = which[i] ? mask_sym(&p, k++) : decoded[i];
+		acc = acc << code_len[s] | code[s];
+		bits += code_len[s];
+		while (bits >= 8) {
+			bits -= 8;
+			if (o >= enc_len)
+				return -EINVAL;
+			octets[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (bits) {
+		if (o >= enc_len)
+			return -EINVAL;
+		octets[o++] = (uint8_t)(acc << (8 - bits) | 0xffu >> bits);
+	}
+	return o == enc_len ? 0 : -EINVAL;
 }
