@@ -296,6 +296,44 @@ def seeds_tlslibs():
     return out
 
 
+# --- fuzz_hpack: max byte, then (ctl, len, block) records -----------------------
+
+RFC7541_C = {  # Appendix C: (initial max index in fuzz_hpack's MAXES, blocks)
+    "c2": (5, ["400a637573746f6d2d6b65790d637573746f6d2d686561646572", "040c2f73616d706c652f70617468",
+               "100870617373776f726406736563726574", "82"]),
+    "c3": (5, ["828684410f7777772e6578616d706c652e636f6d", "828684be58086e6f2d6361636865",
+               "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565"]),
+    "c4": (5, ["828684418cf1e3c2e5f23a6ba0ab90f4ff", "828684be5886a8eb10649cbf",
+               "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf"]),
+    "c5": (4, ["4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d54"
+               "6e1768747470733a2f2f7777772e6578616d706c652e636f6d", "4803333037c1c0bf",
+               "88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f"
+               "6f3d4153444a4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b"
+               "2076657273696f6e3d31"]),
+    "c6": (4, ["488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c7"
+               "8f0b97c8e9ae82ae43d3", "4883640effc1c0bf",
+               "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335"
+               "dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007"]),
+}
+
+
+def hp_block(b):
+    return bytes([(len(b) >> 8) << 2, len(b) & 0xFF]) + b
+
+
+def seeds_hpack():
+    out = {}
+    for name, (mx, blocks) in RFC7541_C.items():
+        out["rfc-" + name] = bytes([mx]) + b"".join(hp_block(bytes.fromhex(b)) for b in blocks)
+    c5 = [bytes.fromhex(b) for b in RFC7541_C["c5"][1]]
+    # size updates: down to 0 and back, a lowered SETTINGS, one above the max
+    out["size-updates"] = (bytes([5]) + hp_block(c5[0]) + hp_block(b"\x20\x3f\xe1\x1f" + c5[1])
+                           + bytes([3 | (4 << 2)]) + hp_block(b"\x3f\xe1\x01" + c5[1]) + hp_block(c5[2]))
+    out["lost"] = bytes([5]) + hp_block(c5[0]) + bytes([0xFF]) + hp_block(c5[1])
+    out["bad-eos"] = bytes([5]) + hp_block(bytes.fromhex("00016184ffffffff")) + hp_block(b"\x82")
+    return out
+
+
 def seeds_generic(captures):
     out = {
         "empty": b"",
@@ -325,6 +363,8 @@ def main():
         seeds = seeds_detect()
     elif target == "fuzz_tlslibs":
         seeds = seeds_tlslibs()
+    elif target == "fuzz_hpack":
+        seeds = seeds_hpack()
     else:
         seeds = seeds_generic(captures)
     os.makedirs(outdir, exist_ok=True)

@@ -218,7 +218,7 @@ static int arena_reserve(struct bz_hpack *h, size_t d)
 
 	if (h->arena && h->head + d <= h->acap)
 		return 0;
-	if (live + d > h->acap / 2) {
+	if (!h->arena || live + d > h->acap / 2) {
 		size_t cap = 2 * (live + d) > 256 ? 2 * (live + d) : 256;
 		dst = malloc(cap);
 		if (!dst)
@@ -310,7 +310,7 @@ static int get_string(struct bz_hpack *h, const uint8_t *b, size_t n, size_t *po
 	long got = bz_hpack_huffman_decode(b + s->off, len, h->scratch[i], cap);
 	if (got < 0)
 		return (int)got;
-	s->p = h->scratch[i];
+	s->p = got ? h->scratch[i] : (const uint8_t *)""; /* never NULL, even when empty */
 	s->len = (uint32_t)got;
 	return 0;
 }

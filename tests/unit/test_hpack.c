@@ -36,6 +36,8 @@ static int collect(void *u, const struct bz_hpack_field *f)
 {
 	struct got *g = u;
 	assert_true(g->n < MAXF);
+	assert_non_null(f->name);
+	assert_non_null(f->value);
 	g->f[g->n] = *f;
 	g->name[g->n] = malloc(f->name_len + 1);
 	g->value[g->n] = malloc(f->value_len + 1);
@@ -378,6 +380,20 @@ static void test_literal_offsets(void **state)
 	got_reset(&g);
 	bz_hpack_free(&h);
 
+	/* empty strings, raw and Huffman: empty but never NULL */
+	h = ctx(4096);
+	assert_int_equal(decode_hex(h, "0080 80 0000 00 4080 00", &g), 0);
+	assert_int_equal(g.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(g.f[i].name_len, 0);
+		assert_int_equal(g.f[i].value_len, 0);
+		assert_int_equal(g.f[i].masked, 0);
+	}
+	assert_int_equal(g.f[0].name_huffman, 1);
+	assert_int_equal(g.f[0].value_off, 3);
+	want_table(h, (const char *[]){ ": ", NULL }, 32);
+	bz_hpack_free(&h);
+
 	/* a length with continuation octets: the offset is after all of them */
 	struct hbuf b = { 0 };
 	char v[300];
@@ -387,6 +403,7 @@ static void test_literal_offsets(void **state)
 	henc_str(&b, "k", 1, 0);
 	size_t off = henc_str(&b, v, sizeof(v), 0);
 	assert_int_equal(off, 6); /* 00 01 6b 7f ad 01 */
+	got_reset(&g);
 	assert_int_equal(bz_hpack_decode(h, b.p, b.len, collect, &g), 0);
 	assert_int_equal(g.f[0].name_off, 2);
 	assert_int_equal(g.f[0].value_off, 6);
