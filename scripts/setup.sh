@@ -104,11 +104,12 @@ PKGS2=()
 # Python: gunicorn + flask in a venv of Debian's python3.
 VENV=$CACHE/venv
 # opentelemetry-proto + protobuf: the official OTLP classes that the OTLP tests decode with.
-PY_PKGS=(gunicorn flask opentelemetry-proto protobuf)
+# hpack: the reference HPACK coder tests/e2e/hpack_python.sh checks beyla's decoder against.
+PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack)
 if [ ! -x "$VENV/bin/python" ]; then
 	/usr/bin/python3 -m venv "$VENV" || die "cannot create venv $VENV"
 fi
-if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack' >/dev/null 2>&1; then
 	log "pip install ${PY_PKGS[*]} into $VENV"
 	retry "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" \
 		|| die "pip install ${PY_PKGS[*]} failed"
