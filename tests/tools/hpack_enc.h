@@ -1,6 +1,7 @@
 /* hpack_enc.h - a small HPACK encoder for the tests and tools only (the
  * library decodes; nothing in beyla encodes).  Header-only, every function
- * static: tests/unit/test_hpack.c and tests/tools/hpack_bench.c include it.
+ * static inline (a user need not call them all): tests/unit/test_hpack.c
+ * and tests/tools/hpack_bench.c include it.
  *
  * Its Huffman code is typed independently of the decoder's: here the RFC
  * 7541 Appendix B symbols are listed by code length (the decoder lists the
@@ -24,7 +25,7 @@ struct hbuf {
 	size_t len, cap;
 };
 
-static void hbuf_put(struct hbuf *b, const void *p, size_t n)
+static inline void hbuf_put(struct hbuf *b, const void *p, size_t n)
 {
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
@@ -40,7 +41,7 @@ static void hbuf_put(struct hbuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-static void hbuf_byte(struct hbuf *b, uint8_t c) { hbuf_put(b, &c, 1); }
+static inline void hbuf_byte(struct hbuf *b, uint8_t c) { hbuf_put(b, &c, 1); }
 
 /* --- Huffman: Appendix B by code length -------------------------------------- */
 
@@ -88,7 +89,7 @@ static uint32_t henc_code[257];
 static uint8_t henc_clen[257];
 
 /* Canonical codes: by length, then by symbol. */
-static void henc_init(void)
+static inline void henc_init(void)
 {
 	uint32_t c = 0;
 	unsigned prev = 5;
@@ -127,7 +128,7 @@ static void henc_init(void)
 }
 
 /* Octets of s[0..n) Huffman-coded, with EOS-prefix padding. */
-static size_t henc_huffman_len(const uint8_t *s, size_t n)
+static inline size_t henc_huffman_len(const uint8_t *s, size_t n)
 {
 	uint64_t bits = 0;
 	henc_init();
@@ -136,7 +137,7 @@ static size_t henc_huffman_len(const uint8_t *s, size_t n)
 	return (size_t)((bits + 7) / 8);
 }
 
-static void henc_huffman(struct hbuf *b, const uint8_t *s, size_t n)
+static inline void henc_huffman(struct hbuf *b, const uint8_t *s, size_t n)
 {
 	uint64_t acc = 0;
 	unsigned bits = 0;
@@ -157,7 +158,7 @@ static void henc_huffman(struct hbuf *b, const uint8_t *s, size_t n)
 /* --- integers and strings ------------------------------------------------------ */
 
 /* 5.1: v with an N-bit prefix, the octet's high bits being `first`. */
-static void henc_int(struct hbuf *b, uint8_t first, unsigned prefix, uint64_t v)
+static inline void henc_int(struct hbuf *b, uint8_t first, unsigned prefix, uint64_t v)
 {
 	uint64_t max = (1u << prefix) - 1;
 
@@ -175,7 +176,7 @@ static void henc_int(struct hbuf *b, uint8_t first, unsigned prefix, uint64_t v)
 }
 
 /* 5.2; returns the offset of its first octet after the length. */
-static size_t henc_str(struct hbuf *b, const void *s, size_t n, int huffman)
+static inline size_t henc_str(struct hbuf *b, const void *s, size_t n, int huffman)
 {
 	size_t off;
 
@@ -220,7 +221,7 @@ struct henc {
 	int huffman;                     /* literals Huffman-coded */
 };
 
-static void henc_evict(struct henc *e, uint64_t room)
+static inline void henc_evict(struct henc *e, uint64_t room)
 {
 	while (e->count && e->size + room > e->limit) {
 		e->count--;
@@ -230,7 +231,7 @@ static void henc_evict(struct henc *e, uint64_t room)
 	}
 }
 
-static void henc_add(struct henc *e, const char *n, const char *v)
+static inline void henc_add(struct henc *e, const char *n, const char *v)
 {
 	uint64_t s = strlen(n) + strlen(v) + 32;
 
@@ -245,14 +246,14 @@ static void henc_add(struct henc *e, const char *n, const char *v)
 	e->size += (uint32_t)s;
 }
 
-static void henc_free(struct henc *e)
+static inline void henc_free(struct henc *e)
 {
 	e->limit = 0;
 	henc_evict(e, 1);
 }
 
 /* 6.3 */
-static void henc_size_update(struct henc *e, struct hbuf *b, uint32_t limit)
+static inline void henc_size_update(struct henc *e, struct hbuf *b, uint32_t limit)
 {
 	e->limit = limit;
 	henc_evict(e, 0);
@@ -260,7 +261,7 @@ static void henc_size_update(struct henc *e, struct hbuf *b, uint32_t limit)
 }
 
 /* One field; never_index: 6.2.3, index: add it to the table (6.2.1). */
-static void henc_field(struct henc *e, struct hbuf *b, const char *n, const char *v, int index, int never_index)
+static inline void henc_field(struct henc *e, struct hbuf *b, const char *n, const char *v, int index, int never_index)
 {
 	unsigned name_idx = 0;
 
