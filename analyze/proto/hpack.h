@@ -32,12 +32,12 @@ enum bz_hpack_repr {
 	BZ_HPACK_NEVER = 3,        /* 6.2.3: literal, never indexed (sensitive) */
 };
 
-/* One decoded field.  name/value point into the decoder's own memory
- * (valid during the callback); they are the decoded octets (Huffman
- * undone), not NUL-terminated.  For a literal string, *_off is the offset
- * in the block of its first octet after the length prefix, *_enc_len the
- * octets it takes there, *_huffman whether they are Huffman-coded; for a
- * name or value taken from a table, *_enc_len is 0. */
+/* One decoded field.  name/value point into the decoder's own memory or
+ * the block (valid during the callback, never NULL); they are the decoded
+ * octets (Huffman undone), not NUL-terminated.  For a literal string,
+ * *_off is the offset in the block of its first octet after the length
+ * prefix, *_enc_len the octets it takes there, *_huffman whether they are
+ * Huffman-coded; for a name or value taken from a table, *_enc_len is 0. */
 struct bz_hpack_field {
 	const uint8_t *name, *value;
 	uint32_t name_len, value_len;
@@ -45,7 +45,9 @@ struct bz_hpack_field {
 	uint32_t value_off, value_enc_len;
 	uint8_t name_huffman, value_huffman;
 	uint8_t repr;      /* enum bz_hpack_repr */
-	uint8_t masked;    /* the value is what bz_hpack_mask_string() writes (analyzer) */
+	uint8_t masked;    /* the value is what bz_hpack_mask_string() writes (analyzer);
+	                    * also for a value indexed from an entry such a literal
+	                    * added; never for an empty value */
 };
 
 /* Return 0 to go on, non-zero to stop decoding the block (the context is
@@ -60,7 +62,9 @@ struct bz_hpack;
 int bz_hpack_new(struct bz_hpack **out, uint32_t max);
 void bz_hpack_free(struct bz_hpack **hp); /* accepts NULL; clears *hp */
 /* The decoding endpoint's SETTINGS_HEADER_TABLE_SIZE changed (it bounds the
- * size updates the encoder may send, 6.3 and 4.2). */
+ * size updates the encoder may send, 6.3 and 4.2).  Call it when the new
+ * value takes effect (its SETTINGS acknowledged): a lower one evicts at
+ * once, as the encoder's next size update would. */
 void bz_hpack_set_max(struct bz_hpack *h, uint32_t max);
 /* The dynamic table's size now (4.1: the entries' octets, plus 32 each). */
 uint32_t bz_hpack_table_size(const struct bz_hpack *h);
