@@ -244,12 +244,16 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 
 		/* a connection whose client's first bytes are the HTTP/2 preface
 		 * is captured frame by frame from them on (h2.bpf.h), both ways:
-		 * the first read of a server (which may have written its
-		 * SETTINGS already), the first write of a client */
-		if (!(st->flags & SOCK_H2) && (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret &&
-		    h2_preface(io, ret)) {
-			st->flags |= SOCK_H2;
-			skip = 24;
+		 * the first read of a server, the first write of a client, or a
+		 * server's SETTINGS written before it read anything */
+		if (!(st->flags & SOCK_H2) && (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret) {
+			/* (a server that speaks first: its SETTINGS, where HPACK's
+			 * table size may be) */
+			int first = h2_first_bytes(io, ret, dir == BZ_DIR_OUT && !st->bytes_in);
+			if (first)
+				st->flags |= SOCK_H2;
+			if (first == H2_FIRST_PREFACE)
+				skip = 24;
 		}
 		if (st->flags & SOCK_H2) {
 			got = h2_capture(st, io, (__u32)ret, dir, skip);

@@ -40,7 +40,25 @@ struct h2walk {
 	__u32 keep;  /* ... and how many of those to keep */
 	__u32 part;  /* a frame header cut by the end: its bytes here (kept as the last piece) */
 	__u8 full;
+	/* a frame header being read, and the rest of one the last read or
+	 * write cut (32 bytes each: the reads' masks, H2_READ) */
+	__u8 hdr[32], tmp[32];
 };
+
+/* The walk's state lives in a per-CPU buffer, not on the stack: a Go TLS
+ * uprobe that calls h2_capture has little of its 512 bytes left. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct h2walk);
+} h2_walks SEC(".maps");
+
+static __always_inline struct h2walk *h2_walk_buf(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&h2_walks, &zero);
+}
 
 static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, __u32 ret)
 {
@@ -54,11 +72,16 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 		return 0;
 	}
 	if (io->kind == IO_MSG) {
-		struct user_msghdr msg;
-		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)io->ptr))
+		/* msg_iov and msg_iovlen only: the whole msghdr would cost the
+		 * stack 56 bytes (msg_iovlen follows msg_iov, both 8 bytes) */
+		__u64 iov[2];
+		_Static_assert(__builtin_offsetof(struct user_msghdr, msg_iovlen) ==
+				       __builtin_offsetof(struct user_msghdr, msg_iov) + 8, "msghdr layout");
+		if (bpf_probe_read_user(iov, sizeof(iov),
+					(void *)(io->ptr + __builtin_offsetof(struct user_msghdr, msg_iov))))
 			return -1;
-		ptr = (__u64)msg.msg_iov;
-		cnt = msg.msg_iovlen;
+		ptr = iov[0];
+		cnt = iov[1];
 	} else if (io->kind != IO_IOV) {
 		return -1;
 	}
@@ -97,24 +120,24 @@ static __always_inline int h2_locate(const struct h2io *h, __u32 off, __u32 *seg
 /* Copies n bytes at offset off of the read or write to dst + H2_MASK(pos):
  * from at most two segments (a frame cut by a segment's end goes on in
  * the next one; more than that is given up).  mask: what bounds pos and n
- * for the verifier (BZ_H2_KEEP_MAX - 1, or 31 for a small buffer). */
-#define H2_READ(h, off, dst, pos, n, mask) ({                                                    \
+ * for the verifier (BZ_H2_KEEP_MAX - 1, or 15 for a small buffer). */
+#define H2_READ(h, off, dst, pos, cnt, mask) ({                                                    \
 	__u32 __s = 0;                                                                             \
 	__u64 __at = 0, __k;                                                                       \
 	int __rc = -1;                                                                             \
 	if (h2_locate((h), (off), &__s, &__at) == 0 &&                                             \
 	    (__s = H2_MASK(__s, 7)) < H2_SEGS) { /* (one state, not one per segment) */          \
 		__k = (h)->seg[__s].iov_len - __at;                                                \
-		if (__k > (n))                                                                     \
-			__k = (n);                                                                 \
+		if (__k > (cnt))                                                                     \
+			__k = (cnt);                                                                 \
 		__rc = bpf_probe_read_user((dst) + H2_MASK((pos), mask), H2_MASK(__k, mask),       \
 					   (void *)((__u64)(h)->seg[__s].iov_base + __at));        \
-		if (!__rc && __k < (n)) {                                                          \
+		if (!__rc && __k < (cnt)) {                                                          \
 			__u32 __t = __s + 1;                                                       \
 			__rc = -1;                                                                 \
-			if (__t < H2_SEGS && __t < (h)->n && (h)->seg[__t].iov_len >= (n) - __k)   \
+			if (__t < H2_SEGS && __t < (h)->n && (h)->seg[__t].iov_len >= (cnt) - __k)   \
 				__rc = bpf_probe_read_user((dst) + H2_MASK((pos) + __k, mask),     \
-							   H2_MASK((n) - __k, mask),               \
+							   H2_MASK((cnt) - __k, mask),               \
 							   (h)->seg[__t].iov_base);                \
 		}                                                                                  \
 	}                                                                                          \
@@ -125,10 +148,10 @@ static __always_inline int h2_read_data(const struct h2io *h, __u32 off, __u8 *d
 	return H2_READ(h, off, data, pos, n, BZ_H2_KEEP_MAX - 1);
 }
 
-/* n <= 31 bytes at offset off into dst (64 bytes, for the masks). */
+/* n <= 15 bytes at offset off into dst (32 bytes, for the masks). */
 static __always_inline int h2_read_small(const struct h2io *h, __u32 off, __u8 *dst, __u32 n)
 {
-	return H2_READ(h, off, dst, 0, n, 31);
+	return H2_READ(h, off, dst, 0, n, 15);
 }
 
 /* Keeps bytes [off, off + n) as a piece (joined to the last one when they
@@ -202,12 +225,12 @@ static __always_inline int h2_frame(struct h2walk *w, struct bz_ev_data *ev, con
 	return 0;
 }
 
-static long h2_step(__u64 i, struct h2walk *w)
+static long h2_step(__u64 i, void *unused)
 {
 	struct bz_ev_data *ev = scratch_buf();
-	__u8 hdr[64];
+	struct h2walk *w = h2_walk_buf();
 
-	if (!ev || w->off >= w->ret)
+	if (!ev || !w || w->off >= w->ret)
 		return 1;
 	if (w->ret - w->off < H2_HDR) {
 		/* a header the end cuts: kept, finished in the next read or write */
@@ -217,9 +240,9 @@ static long h2_step(__u64 i, struct h2walk *w)
 		w->off = w->ret;
 		return 1;
 	}
-	if (h2_read_small(&w->io, w->off, hdr, H2_HDR))
+	if (h2_read_small(&w->io, w->off, w->hdr, H2_HDR))
 		return 1;
-	return h2_frame(w, ev, hdr, 0) ? 1 : 0;
+	return h2_frame(w, ev, w->hdr, 0) ? 1 : 0;
 }
 
 /* Fills ev's payload with the pieces of a read or write of ret bytes on an
@@ -231,61 +254,61 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 {
 	struct bz_ev_data *ev = scratch_buf();
 	struct bz_ev_ranges *rg;
-	struct h2walk w;
+	struct h2walk *w = h2_walk_buf();
 	__u32 d = dir & 1;
 
-	if (!ev)
+	if (!ev || !w)
 		return 0;
 	rg = (struct bz_ev_ranges *)ev->payload;
-	__builtin_memset(&w, 0, sizeof(w));
+	__builtin_memset(w, 0, sizeof(*w));
 	rg->n = 0;
 	rg->flags = 0;
-	if (!io || h2_io_of(&w.io, io, ret))
+	if (!io || h2_io_of(&w->io, io, ret))
 		return 0;
-	w.ret = ret;
+	w->ret = ret;
 	/* the preface, first */
-	if (skip && h2_keep(&w, ev, 0, skip < ret ? skip : ret) == 0)
-		w.off = skip < ret ? skip : ret;
+	if (skip && h2_keep(w, ev, 0, skip < ret ? skip : ret) == 0)
+		w->off = skip < ret ? skip : ret;
 	/* a frame header the last one cut, then a frame the last one was inside */
 	if (st->h2_hdr_len[d] && st->h2_hdr_len[d] < H2_HDR) {
-		__u8 hdr[64], tmp[64];
+		__u8 *hdr = w->hdr, *tmp = w->tmp;
 		__u32 had = st->h2_hdr_len[d] & 15, need = H2_HDR - had;
 		st->h2_hdr_len[d] = 0;
-		if (need <= ret && h2_read_small(&w.io, 0, tmp, need & 15) == 0) {
+		if (need <= ret && h2_read_small(&w->io, 0, tmp, need & 15) == 0) {
 			for (int k = 0; k < H2_HDR; k++)
-				hdr[k] = k < had ? st->h2_hdr[d][k] : tmp[(k - had) & 15];
-			h2_frame(&w, ev, hdr, had);
+				hdr[k] = k < had ? st->h2_hdr[d][k] : tmp[H2_MASK(k - had, 15)];
+			h2_frame(w, ev, hdr, had);
 		}
 	} else if (st->h2_left[d]) {
 		__u32 k = st->h2_left[d] < ret ? st->h2_left[d] : ret;
 		__u32 keep = st->h2_keep[d] < k ? st->h2_keep[d] : k;
-		h2_keep(&w, ev, 0, keep);
+		h2_keep(w, ev, 0, keep);
 		st->h2_left[d] -= k;
 		st->h2_keep[d] -= keep;
-		w.off = k;
+		w->off = k;
 		if (st->h2_left[d]) {
 			/* the whole read or write was inside that frame */
-			w.left = st->h2_left[d];
-			w.keep = st->h2_keep[d];
-			w.off = ret;
+			w->left = st->h2_left[d];
+			w->keep = st->h2_keep[d];
+			w->off = ret;
 		}
 	}
-	if (w.off < ret && !w.full)
-		bpf_loop(H2_FRAMES_MAX, h2_step, &w, 0);
-	if (w.off < ret)
-		w.full = 1; /* frames left unwalked */
-	st->h2_left[d] = w.left;
-	st->h2_keep[d] = w.keep > 0xffff ? 0xffff : w.keep;
+	if (w->off < ret && !w->full)
+		bpf_loop(H2_FRAMES_MAX, h2_step, NULL, 0);
+	if (w->off < ret)
+		w->full = 1; /* frames left unwalked */
+	st->h2_left[d] = w->left;
+	st->h2_keep[d] = w->keep > 0xffff ? 0xffff : w->keep;
 	st->h2_hdr_len[d] = 0;
-	if (w.part && w.part < H2_HDR && w.out >= w.part) {
+	if (w->part && w->part < H2_HDR && w->out >= w->part) {
 		/* the cut header's bytes are the last ones kept */
 		__u8 *data = ev->payload + sizeof(struct bz_ev_ranges);
 		for (int k = 0; k < H2_HDR - 1; k++)
-			if (k < w.part)
-				st->h2_hdr[d][k] = data[(w.out - w.part + k) & (BZ_H2_KEEP_MAX - 1)];
-		st->h2_hdr_len[d] = w.part;
+			if (k < w->part)
+				st->h2_hdr[d][k] = data[(w->out - w->part + k) & (BZ_H2_KEEP_MAX - 1)];
+		st->h2_hdr_len[d] = w->part;
 	}
-	if (w.full) {
+	if (w->full) {
 		/* what follows is not known: start afresh at the next frame header
 		 * the analyzer finds (it resynchronises at a read's start) */
 		rg->flags |= BZ_RANGES_F_FULL;
@@ -293,24 +316,39 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 		st->h2_keep[d] = 0;
 		st->h2_hdr_len[d] = 0;
 	}
-	rg->n = w.nr;
-	return sizeof(struct bz_ev_ranges) + w.out;
+	rg->n = w->nr;
+	return sizeof(struct bz_ev_ranges) + w->out;
 }
 
-/* Do the first 24 bytes of the buffer spell the HTTP/2 client preface,
- * "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"?  (Three words compared, little-endian:
- * a static array would land in .rodata, which libbpf cannot place here.) */
-static __always_inline int h2_preface(const struct io_stash *io, __u32 ret)
+/* What a connection's first bytes in one direction say: H2_FIRST_PREFACE
+ * when the first 24 spell the client preface, "PRI * HTTP/2.0\r\n\r\nSM\r\n
+ * \r\n" (three words compared, little-endian: a static array would land in
+ * .rodata, which libbpf cannot place here); with settings_ok,
+ * H2_FIRST_SETTINGS when they begin with a SETTINGS frame (type 4, no
+ * flags, stream 0, whole 6-byte entries): a server's first write before it
+ * read anything is that only in HTTP/2 (its connection preface, which may
+ * go out before the client's arrives).  Not inlined: its buffers would
+ * stay in the caller's frame, which a Go uprobe cannot spare. */
+#define H2_FIRST_PREFACE 1
+#define H2_FIRST_SETTINGS 2
+static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32 settings_ok)
 {
 	struct h2io h;
 	__u64 b[8];
+	__u8 *c = (__u8 *)b;
+	__u32 len;
 
-	if (ret < 24 || h2_io_of(&h, io, ret))
+	if (!io || ret < H2_HDR || h2_io_of(&h, io, ret))
 		return 0;
 	b[0] = b[1] = b[2] = 0;
-	if (h2_read_small(&h, 0, (__u8 *)b, 24))
+	if (ret >= 24 && H2_READ(&h, 0, c, 0, 24, 31) == 0 && b[0] == 0x5448202a20495250ull &&
+	    b[1] == 0x0a0d302e322f5054ull && b[2] == 0x0a0d0a0d4d530a0dull)
+		return H2_FIRST_PREFACE;
+	if (!settings_ok || H2_READ(&h, 0, c, 0, H2_HDR, 31))
 		return 0;
-	return b[0] == 0x5448202a20495250ull && b[1] == 0x0a0d302e322f5054ull && b[2] == 0x0a0d0a0d4d530a0dull;
+	len = (__u32)c[0] << 16 | (__u32)c[1] << 8 | c[2];
+	return c[3] == 4 && c[4] == 0 && !(c[5] | c[6] | c[7] | c[8]) && len % 6 == 0 && len <= 16384
+		       ? H2_FIRST_SETTINGS : 0;
 }
 
 #endif

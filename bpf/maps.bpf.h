@@ -111,6 +111,10 @@ struct {
 /* The connection began with the HTTP/2 client preface: its reads and
  * writes are captured frame by frame (h2.bpf.h). */
 #define SOCK_H2 2
+/* A Go crypto/tls.Conn's plaintext was read (IN) or written (OUT) once:
+ * what comes next is not the connection's first bytes. */
+#define SOCK_TLS_IN_SEEN 4
+#define SOCK_TLS_OUT_SEEN 8
 
 /* When each recent TCP connection completed its handshake, and which side
  * opened it.  Written in softirq context where the owner is unknown. */

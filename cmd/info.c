@@ -883,7 +883,7 @@ static void conn_event(struct info *in, const struct bz_ev_hdr *rec, unsigned ki
 		uintptr_t v;
 		if (d.ret <= 0 || !(v = conn_state(in, d.conn_id, d.h.pid)))
 			return;
-		if (d.syscall == BZ_SYS_GO_TLS)
+		if ((d.syscall & ~BZ_SYS_F_RANGES) == BZ_SYS_GO_TLS)
 			v |= CS_GO;
 		else if (!(v & CS_FIRST))
 			/* as the analyzer: the first payload decides */

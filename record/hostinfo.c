@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
+
+#include "record/redact.h"
 #include <unistd.h>
 #include "record/capture_format.h"
 #include "record/hostinfo.h"
@@ -82,7 +84,8 @@ static uint64_t ts_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint64_t start_ns)
+void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint64_t start_ns,
+			    struct bz_redact *redact)
 {
 	struct utsname u;
 	char host[256] = "", bid[64], target[2048];
@@ -97,6 +100,8 @@ void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint6
 	bz_buf_put(&argvb, "beyla", 6); /* argv[0] is the subcommand */
 	for (int i = 0; i < o->argc; i++)
 		bz_buf_put(&argvb, o->argv[i], strlen(o->argv[i]) + (i + 1 < o->argc));
+	if (argvb.data)
+		bz_redact_argv(redact, (char *)argvb.data, argvb.len);
 	bz_buf_opt(b, BZ_HO_ARGV, argvb.data, (uint32_t)argvb.len);
 	bz_buf_free(&argvb);
 	gethostname(host, sizeof(host) - 1);

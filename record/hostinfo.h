@@ -13,6 +13,10 @@ int hostinfo_check_privileges(void (*say)(const char *fmt, ...));
 /* Under sudo, gives the file to the user who ran sudo. */
 void hostinfo_chown_to_invoker(int fd);
 /* The HEADER block body: magic, version, host, options, clock pair. */
-void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint64_t start_ns);
+struct bz_redact;
+/* The capture's header; beyla's own command line in it masked by redact
+ * (its `-- CMD args` may carry credentials; NULL: --no-redact). */
+void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint64_t start_ns,
+			    struct bz_redact *redact);
 
 #endif

@@ -220,6 +220,7 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 		flags |= BZ_PF_GONE;
 	}
 	bz_buf_reset(&r->tmp);
+	bz_redact_argv(r->redact, r->pi.cmdline, r->pi.cmdline_len);
 	procinfo_encode(&r->pi, ts, flags, &r->tmp);
 	/* its TLS library, while the process is there to ask (unreadable maps:
 	 * the block says nothing rather than "none") */
@@ -661,7 +662,7 @@ static int open_output(struct recorder *r)
 static void write_header(struct recorder *r)
 {
 	bz_buf_reset(&r->tmp);
-	hostinfo_encode_header(&r->tmp, r->o, r->start_ns);
+	hostinfo_encode_header(&r->tmp, r->o, r->start_ns, r->redact);
 	write_block(r, BZ_BLK_HEADER, &r->tmp);
 	bz_buf_reset(&r->tmp);
 	probes_encode(r->probes, &r->tmp);
@@ -752,6 +753,7 @@ static int start_command(struct recorder *r)
 		}
 		r->pi.cmdline_len = cl ? cl - 1 : 0;
 		snprintf(r->pi.comm, sizeof(r->pi.comm), "%.15s", r->o->cmd[0]);
+		bz_redact_argv(r->redact, r->pi.cmdline, r->pi.cmdline_len);
 		procinfo_encode(&r->pi, now_mono(), BZ_PF_LAUNCHED, b);
 		write_block(r, BZ_BLK_PROC, b);
 	}

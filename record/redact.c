@@ -1538,6 +1538,25 @@ void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
 	}
 }
 
+/* An EXEC or ADOPT record's text fields past their lengths: zeroed (the
+ * kernel's scratch buffer held other records there). */
+static void rd_zero_tails(struct bz_ev_proc_exec *e, size_t size)
+{
+#define RD_ZERO_TAIL(field, len)                                                          \
+	do {                                                                               \
+		size_t o_ = offsetof(struct bz_ev_proc_exec, field), l_ = (len);           \
+		if (size >= o_ + sizeof(e->field) && l_ < sizeof(e->field))               \
+			memset(e->field + l_, 0, sizeof(e->field) - l_);                   \
+	} while (0)
+	RD_ZERO_TAIL(filename, e->filename_len);
+	if (size >= offsetof(struct bz_ev_proc_exec, otel_service)) {
+		RD_ZERO_TAIL(otel_service, e->service_len);
+		RD_ZERO_TAIL(otel_attrs, e->attrs_len);
+		RD_ZERO_TAIL(exe, e->exe_len);
+	}
+#undef RD_ZERO_TAIL
+}
+
 void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 {
 	struct bz_ev_hdr h;
@@ -1551,6 +1570,23 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 	if (h.kind == BZ_EV_CONN_CLOSE && size >= sizeof(c)) {
 		memcpy(&c, ev, sizeof(c));
 		bz_redact_forget(r, c.conn_id);
+		return;
+	}
+	if ((h.kind == BZ_EV_PROC_EXEC || h.kind == BZ_EV_PROC_ADOPT) &&
+	    size >= offsetof(struct bz_ev_proc_exec, args)) {
+		/* who the process is: its argv may carry credentials */
+		struct bz_ev_proc_exec *e = ev;
+		size_t n = size - offsetof(struct bz_ev_proc_exec, args);
+		if (n > BZ_ARGS_MAX)
+			n = BZ_ARGS_MAX;
+		/* past args_len the kernel's buffer holds what an earlier record
+		 * left there (another process's argv): never stored */
+		if (e->args_len < n) {
+			memset(e->args + e->args_len, 0, n - e->args_len);
+			n = e->args_len;
+		}
+		r->st.bytes += bz_redact_argv(r, e->args, n);
+		rd_zero_tails(e, size);
 		return;
 	}
 	if (h.kind != BZ_EV_DATA || size < sizeof(d))
@@ -1579,11 +1615,11 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
 	if (!r || !ev || size < sizeof(h) || size > RD_SCRATCH)
 		return ev;
 	memcpy(&h, ev, sizeof(h));
-	if (h.kind != BZ_EV_DATA) {
+	if (h.kind != BZ_EV_DATA && h.kind != BZ_EV_PROC_EXEC && h.kind != BZ_EV_PROC_ADOPT) {
 		bz_redact_event_in_place(r, ev, size); /* writes nothing but the redactor */
 		return ev;
 	}
-	if (size < sizeof(struct bz_ev_data))
+	if (h.kind == BZ_EV_DATA && size < sizeof(struct bz_ev_data))
 		return ev;
 	/* the copy of the last DATA record is overwritten: nothing may stay held in it */
 	rd_echo_settle(r->echo);

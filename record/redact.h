@@ -179,6 +179,14 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size);
 
 void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out);
 
+/* Masks credentials in a command line in place: args[0..n), argv joined
+ * by NUL (as /proc/PID/cmdline).  The name rules above decide, on
+ * "Name: value" (a header, curl -H), "--name=value" and "name=value",
+ * "--name VALUE", the password of "-u/--user USER:PASSWORD", and in a URL
+ * its secret parameters and its userinfo's password.  Returns the bytes
+ * masked.  r NULL: nothing (--no-redact). */
+size_t bz_redact_argv(struct bz_redact *r, char *args, size_t n);
+
 /* For record/redact_h2.c: the HTTP/1 rules on HTTP/2's header fields. */
 enum { BZ_REDACT_HDR_OTHER = 0, BZ_REDACT_HDR_SECRET, BZ_REDACT_HDR_URL };
 /* What a header's name makes of its value: masked whole (SECRET), its URL

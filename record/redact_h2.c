@@ -44,8 +44,6 @@ struct h2side {
 	uint32_t nsegs;
 	uint8_t active, cut, end_stream;
 	uint32_t stream;
-	uint8_t set[6 * 16];
-	uint32_t set_len;
 };
 
 /* A stream whose DATA may hold gRPC messages: their prefixes stay, all
@@ -343,7 +341,6 @@ static void on_begin(void *user, int dir, const struct bz_h2f *f)
 	struct rd_h2 *h = user;
 	struct h2side *s = &h->cur->s[dir];
 
-	s->set_len = 0;
 	if (f->type == BZ_H2_HEADERS || f->type == BZ_H2_PUSH) {
 		if (s->active)
 			fill_segments(h, s); /* a block left open: never decoded */
@@ -368,13 +365,6 @@ static void on_content(void *user, int dir, const struct bz_h2f *f, const uint8_
 	struct rd_h2 *h = user;
 	struct h2side *s = &h->cur->s[dir];
 
-	if (f->type == BZ_H2_SETTINGS) {
-		if (b && s->set_len + n <= sizeof(s->set)) {
-			memcpy(s->set + s->set_len, b, n);
-			s->set_len += n;
-		}
-		return;
-	}
 	if (f->type == BZ_H2_DATA) {
 		data_content(h, h->cur, dir, f->stream, b, n);
 		return;
@@ -437,15 +427,6 @@ static void on_end(void *user, int dir, const struct bz_h2f *f)
 		stream_end(c, f->stream, dir);
 	} else if (f->type == BZ_H2_RST) {
 		stream_end(c, f->stream, -1);
-	} else if (f->type == BZ_H2_SETTINGS && !(f->flags & BZ_H2_ACK) && !f->cut) {
-		/* the sender's SETTINGS bound the table of what it receives */
-		for (uint32_t i = 0; i + 6 <= s->set_len; i += 6) {
-			uint16_t id = (uint16_t)(s->set[i] << 8 | s->set[i + 1]);
-			uint32_t v = (uint32_t)s->set[i + 2] << 24 | (uint32_t)s->set[i + 3] << 16 |
-				     (uint32_t)s->set[i + 4] << 8 | s->set[i + 5];
-			if (id == 1)
-				bz_hpack_set_max(c->s[!dir].hpack, v);
-		}
 	}
 }
 
@@ -460,7 +441,14 @@ static void on_lost(void *user, int dir)
 	bz_hpack_lose(s->hpack);
 }
 
-static const struct bz_h2frame_ops frame_ops = { on_begin, on_content, on_end, on_lost };
+static void on_table_max(void *user, int dir, uint32_t max)
+{
+	struct rd_h2 *h = user;
+
+	bz_hpack_set_max(h->cur->s[dir].hpack, max);
+}
+
+static const struct bz_h2frame_ops frame_ops = { on_begin, on_content, on_end, on_lost, on_table_max };
 
 /* ---- connections and the API ------------------------------------------------------------------- */
 

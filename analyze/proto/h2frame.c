@@ -56,6 +56,7 @@ static void frame_begin(struct bz_h2frame *fr, int dir)
 	d->pre = 0;
 	d->pad = 0;
 	d->pad_known = 1;
+	d->set_len = 0;
 	if (d->f.type == BZ_H2_DATA || d->f.type == BZ_H2_HEADERS || d->f.type == BZ_H2_PUSH) {
 		if (d->f.flags & BZ_H2_PADDED) {
 			d->pre = 1;
@@ -67,6 +68,33 @@ static void frame_begin(struct bz_h2frame *fr, int dir)
 			d->pre += 4;
 	}
 	fr->ops->begin(fr->user, dir, &d->f);
+}
+
+#define SET_HEADER_TABLE_SIZE 0x1
+
+/* The current frame of dir ended: a SETTINGS frame's header table size
+ * waits for its ACK, which the other direction sends. */
+static void frame_end(struct bz_h2frame *fr, int dir)
+{
+	struct bz_h2frame_dir *d = &fr->d[dir], *o = &fr->d[!dir];
+
+	if (d->f.type == BZ_H2_SETTINGS && d->f.stream == 0) {
+		if (d->f.flags & BZ_H2_ACK) {
+			if (o->table_pending_set && fr->ops->table_max)
+				fr->ops->table_max(fr->user, dir, o->table_pending);
+			o->table_pending_set = 0;
+		} else if (!d->f.cut) {
+			for (uint32_t i = 0; i + 6 <= d->set_len; i += 6) {
+				if ((d->set[i] << 8 | d->set[i + 1]) != SET_HEADER_TABLE_SIZE)
+					continue;
+				d->table_pending = (uint32_t)d->set[i + 2] << 24 | (uint32_t)d->set[i + 3] << 16 |
+						   (uint32_t)d->set[i + 4] << 8 | d->set[i + 5];
+				d->table_pending_set = 1;
+			}
+		}
+		d->set_len = 0;
+	}
+	fr->ops->end(fr->user, dir, &d->f);
 }
 
 /* n payload bytes of the current frame at payload offset d->done (b NULL:
@@ -93,6 +121,10 @@ static void payload(struct bz_h2frame *fr, int dir, const uint8_t *b, uint32_t n
 			k = end - off < n ? end - off : n;
 			if (!b)
 				d->f.cut = 1;
+			if (d->f.type == BZ_H2_SETTINGS && b && d->set_len + k <= sizeof(d->set)) {
+				memcpy(d->set + d->set_len, b, k);
+				d->set_len += k;
+			}
 			fr->ops->content(fr->user, dir, &d->f, b, k);
 		} else {
 			k = d->f.len - off < n ? d->f.len - off : n; /* padding */
@@ -149,7 +181,7 @@ static void consume(struct bz_h2frame *fr, int dir, const uint8_t *b, uint32_t n
 				d->hdr_len = 0;
 				frame_begin(fr, dir);
 				if (d->f.len == 0)
-					fr->ops->end(fr->user, dir, &d->f);
+					frame_end(fr, dir);
 				else
 					d->state = BZ_H2F_PAYLOAD;
 			}
@@ -161,7 +193,7 @@ static void consume(struct bz_h2frame *fr, int dir, const uint8_t *b, uint32_t n
 			payload(fr, dir, b, k);
 			if (d->done == d->f.len) {
 				d->state = BZ_H2F_HEAD;
-				fr->ops->end(fr->user, dir, &d->f);
+				frame_end(fr, dir);
 			}
 			break;
 		default: /* BZ_H2F_LOST: a read or write that begins with a frame begins a frame */
@@ -204,7 +236,7 @@ static void gap(struct bz_h2frame *fr, int dir, uint32_t n)
 			payload(fr, dir, NULL, k);
 			if (d->done == d->f.len) {
 				d->state = BZ_H2F_HEAD;
-				fr->ops->end(fr->user, dir, &d->f);
+				frame_end(fr, dir);
 			}
 			break;
 		case BZ_H2F_HEAD:

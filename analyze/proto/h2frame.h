@@ -22,6 +22,7 @@
 #include "proto.h"
 
 #define BZ_H2_HDR 9
+#define BZ_H2_SETTINGS_MAX 32 /* entries read from one SETTINGS frame */
 
 enum bz_h2_type {
 	BZ_H2_DATA = 0, BZ_H2_HEADERS, BZ_H2_PRIORITY, BZ_H2_RST, BZ_H2_SETTINGS, BZ_H2_PUSH,
@@ -52,6 +53,11 @@ struct bz_h2frame_ops {
 	/* the framing of dir is lost: frames (header blocks among them) may go
 	 * by unseen until it is found again */
 	void (*lost)(void *user, int dir);
+	/* dir acknowledged its peer's SETTINGS_HEADER_TABLE_SIZE: dir's HPACK
+	 * encoder keeps its table within max from here on (RFC 9113 6.5.3:
+	 * a setting takes effect for its receiver when it sends the ACK, and
+	 * the ACK comes before any block that follows the new value) */
+	void (*table_max)(void *user, int dir, uint32_t max);
 };
 
 enum bz_h2frame_state { BZ_H2F_PREFACE = 0, BZ_H2F_HEAD, BZ_H2F_PAYLOAD, BZ_H2F_LOST };
@@ -67,6 +73,12 @@ struct bz_h2frame_dir {
 	struct bz_http_point cur;
 	uint64_t skipped;     /* bytes skipped while the framing was lost */
 	uint64_t resyncs;
+	/* SETTINGS this direction sent, their header table size waiting for the
+	 * peer's ACK */
+	uint8_t set[6 * BZ_H2_SETTINGS_MAX];
+	uint32_t set_len;
+	uint32_t table_pending;
+	uint8_t table_pending_set;
 };
 
 struct bz_h2frame {

@@ -20,14 +20,9 @@
 #define H2_HDR BZ_H2_HDR
 #define H2_BLOCK_MAX (256u << 10)  /* a header block larger than this is not kept */
 #define H2_STREAMS_MAX 65536u      /* streams open at once on one connection */
-#define H2_SETTINGS_MAX 64         /* SETTINGS entries read from one frame */
-
-#define SET_HEADER_TABLE_SIZE 0x1
 
 /* One direction of the connection: what its sender's header blocks need. */
 struct h2dir {
-	uint8_t set[6 * H2_SETTINGS_MAX];
-	uint32_t set_len;
 	/* the header block being assembled */
 	uint8_t *blk;
 	uint32_t blk_len, blk_cap, blk_stream, blk_frames;
@@ -418,23 +413,6 @@ static void data_bytes(struct bz_http2 *p, int dir, uint32_t sid, const uint8_t 
 
 /* ---- frames ------------------------------------------------------------------------ */
 
-static void settings_apply(struct bz_http2 *p, int dir, const struct bz_h2f *f)
-{
-	struct h2dir *d = &p->d[dir];
-
-	if (f->flags & BZ_H2_ACK || f->cut)
-		return;
-	/* SETTINGS from this direction's sender bound the HPACK table of the
-	 * blocks it receives: those of the other direction */
-	for (uint32_t i = 0; i + 6 <= d->set_len; i += 6) {
-		uint16_t id = (uint16_t)(d->set[i] << 8 | d->set[i + 1]);
-		uint32_t v = (uint32_t)d->set[i + 2] << 24 | (uint32_t)d->set[i + 3] << 16 |
-			     (uint32_t)d->set[i + 4] << 8 | d->set[i + 5];
-		if (id == SET_HEADER_TABLE_SIZE)
-			bz_hpack_set_max(p->d[!dir].hpack, v);
-	}
-}
-
 static void stream_reset(struct bz_http2 *p, uint32_t sid, const struct bz_http_point *at)
 {
 	struct h2stream *s = stream_find(p, sid);
@@ -469,7 +447,6 @@ static void on_begin(void *user, int dir, const struct bz_h2f *f)
 	struct h2dir *d = &p->d[dir];
 
 	d->cur = *bz_h2frame_at(&p->fr, dir);
-	d->set_len = 0;
 	if (f->type == BZ_H2_HEADERS || f->type == BZ_H2_PUSH) {
 		if (d->blk_active)
 			p->st.malformed++; /* a block left open: its CONTINUATION never came */
@@ -508,12 +485,6 @@ static void on_content(void *user, int dir, const struct bz_h2f *f, const uint8_
 	case BZ_H2_DATA:
 		data_bytes(p, dir, f->stream, b, n);
 		break;
-	case BZ_H2_SETTINGS:
-		if (b && d->set_len + n <= sizeof(d->set)) {
-			memcpy(d->set + d->set_len, b, n);
-			d->set_len += n;
-		}
-		break;
 	default:
 		break;
 	}
@@ -541,9 +512,6 @@ static void on_end(void *user, int dir, const struct bz_h2f *f)
 			}
 		}
 		break;
-	case BZ_H2_SETTINGS:
-		settings_apply(p, dir, f);
-		break;
 	case BZ_H2_RST:
 		stream_reset(p, f->stream, &d->cur);
 		break;
@@ -562,7 +530,15 @@ static void on_lost(void *user, int dir)
 	p->st.resyncs++;
 }
 
-static const struct bz_h2frame_ops frame_ops = { on_begin, on_content, on_end, on_lost };
+/* dir's encoder works within a new table size now (h2frame.h) */
+static void on_table_max(void *user, int dir, uint32_t max)
+{
+	struct bz_http2 *p = user;
+
+	bz_hpack_set_max(p->d[dir].hpack, max);
+}
+
+static const struct bz_h2frame_ops frame_ops = { on_begin, on_content, on_end, on_lost, on_table_max };
 
 /* ---- the parser -------------------------------------------------------------------- */
 
