@@ -9,7 +9,9 @@
  * small), and the first BZ_H2_DATA_KEEP bytes of a DATA payload.  A frame
  * that goes on past the read or write is followed into the next one
  * (sock_state.h2_left / h2_keep), and so is a frame header it cut
- * (h2_hdr).  At most BZ_RANGES_MAX pieces and BZ_H2_KEEP_MAX bytes per
+ * (h2_hdr).  A read or write of several iovec entries is followed through
+ * up to H2_SEGS of them, a frame or a piece across any number (h2_copy).
+ * At most BZ_RANGES_MAX pieces and BZ_H2_KEEP_MAX bytes per
  * event, and H2_FRAMES_MAX frames: past that the rest is unknown (flagged
  * BZ_RANGES_F_FULL), which the analyzer treats like bytes not captured.
  * Included once, by beyla.bpf.c, before data.bpf.h. */
@@ -17,21 +19,43 @@
 #define BEYLA_H2_BPF_H
 
 #define H2_FRAMES_MAX 64
-#define H2_SEGS 6 /* iovec entries followed (as copy_iov) */
+/* iovec entries followed.  gRPC's C core (Python's grpcio, Ruby, PHP, C++)
+ * writes each slice of a frame as its own entry, a header field's name and
+ * value apart, and up to 260 of them per sendmsg: a unary call's response
+ * alone is 15.  Past the last one followed the rest is unknown. */
+#define H2_SEGS 256
 #define H2_HDR 9
 
-/* The buffer of the read or write, as up to H2_SEGS user segments. */
+/* The buffer of the read or write, as up to H2_SEGS user segments, and a
+ * cursor: segment cur begins at offset base of it.  The walk reads forward
+ * (each copy begins at or after where the last one began), so finding
+ * where a copy begins costs one step per segment over the whole walk. */
 struct h2io {
 	struct iovec seg[H2_SEGS];
 	__u32 n;
+	__u32 cur;
+	__u64 base;
 };
 
 /* x & m where the verifier sees it: the compiler would prove the mask
  * redundant from an earlier bound and drop it (see bound_len). */
 #define H2_MASK(x, m) ({ __u64 __v = (x); asm volatile("%[v] &= %[k]" : [v] "+r"(__v) : [k] "i"(m)); __v; })
 
+/* Where a copy goes: the event's pieces (at a position below
+ * BZ_H2_KEEP_MAX), or one of the walk's small buffers (below 16 bytes, or
+ * 32 for the first bytes). */
+enum h2_dst { H2_DST_DATA = 0, H2_DST_HDR, H2_DST_TMP, H2_DST_FIRST };
+
+/* The copy being made (h2_copy_step): bytes [off, off + n) of the read or
+ * write to pos of dst; seg and base walk the segments it spans. */
+struct h2copy {
+	__u64 base;
+	__u32 off, n, pos, done, seg;
+	__u8 dst, err;
+};
+
 struct h2walk {
-	struct h2io io;
+	struct h2copy cp;
 	__u32 ret;   /* bytes moved */
 	__u32 off;   /* where the walk is in them */
 	__u32 out;   /* piece bytes written */
@@ -41,12 +65,15 @@ struct h2walk {
 	__u32 part;  /* a frame header cut by the end: its bytes here (kept as the last piece) */
 	__u8 full;
 	/* a frame header being read, and the rest of one the last read or
-	 * write cut (32 bytes each: the reads' masks, H2_READ) */
-	__u8 hdr[32], tmp[32];
+	 * write cut (32 bytes each: the copies' masks), and a connection's
+	 * first bytes (64) */
+	__u8 hdr[32], tmp[32], first[64];
+	struct h2io io; /* last: what is before it is cleared for every walk */
 };
 
 /* The walk's state lives in a per-CPU buffer, not on the stack: a Go TLS
- * uprobe that calls h2_capture has little of its 512 bytes left. */
+ * uprobe that calls h2_capture has little of its 512 bytes left, and the
+ * iovec array is 4 KB. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -64,7 +91,9 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 {
 	__u64 ptr = io->ptr, cnt = io->iovcnt, sz;
 
-	__builtin_memset(h, 0, sizeof(*h));
+	h->n = 0;
+	h->cur = 0;
+	h->base = 0;
 	if (io->kind == IO_BUF) {
 		h->seg[0].iov_base = (void *)io->ptr;
 		h->seg[0].iov_len = ret;
@@ -87,8 +116,9 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 	}
 	if (cnt > H2_SEGS)
 		cnt = H2_SEGS;
+	/* (one read for the array, as long as it is) */
 	sz = cnt * sizeof(h->seg[0]);
-	asm volatile("%[n] &= 127" : [n] "+r"(sz));
+	asm volatile("%[n] &= 8191" : [n] "+r"(sz));
 	if (sz > sizeof(h->seg))
 		sz = sizeof(h->seg);
 	if (!cnt || bpf_probe_read_user(h->seg, sz, (void *)ptr))
@@ -97,61 +127,96 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 	return 0;
 }
 
-/* Where offset off of the read or write is: segment *seg, at *at in it.
- * Comparisons only: the reads that follow need no loop. */
-static __always_inline int h2_locate(const struct h2io *h, __u32 off, __u32 *seg, __u64 *at)
+/* One segment of the copy in w->cp (bpf_loop's body): finds the segment
+ * holding the next byte wanted, copies what it holds of the copy. */
+static long h2_copy_step(__u64 i, void *unused)
 {
-	for (int i = 0; i < H2_SEGS; i++) {
-		__u64 l;
+	struct h2walk *w = h2_walk_buf();
+	struct bz_ev_data *ev;
+	struct h2copy *c;
+	__u64 len, from, at, k, seg;
+	void *src;
+	long rc;
 
-		if (i >= h->n)
-			return -1;
-		l = h->seg[i].iov_len;
-		if (off < l) {
-			*seg = i;
-			*at = off;
-			return 0;
-		}
-		off -= l;
+	if (!w)
+		return 1;
+	c = &w->cp;
+	seg = c->seg;
+	if (seg >= w->io.n || seg >= H2_SEGS) {
+		c->err = 1; /* beyond the segments followed */
+		return 1;
 	}
-	return -1;
+	seg = H2_MASK(seg, H2_SEGS - 1);
+	len = w->io.seg[seg].iov_len;
+	from = (__u64)c->off + c->done;
+	if (from >= c->base + len) {
+		/* before the copy's first byte: the walk's cursor moves on too */
+		c->base += len;
+		c->seg++;
+		if (!c->done) {
+			w->io.cur = c->seg;
+			w->io.base = c->base;
+		}
+		return 0;
+	}
+	at = from - c->base;
+	k = len - at;
+	if (k > c->n - c->done)
+		k = c->n - c->done;
+	src = (void *)((__u64)w->io.seg[seg].iov_base + at);
+	switch (c->dst) {
+	case H2_DST_DATA:
+		if (!(ev = scratch_buf()))
+			return 1;
+		rc = bpf_probe_read_user(ev->payload + sizeof(struct bz_ev_ranges) +
+						 H2_MASK(c->pos + c->done, BZ_H2_KEEP_MAX - 1),
+					 H2_MASK(k, BZ_H2_KEEP_MAX - 1), src);
+		break;
+	case H2_DST_HDR:
+		rc = bpf_probe_read_user(w->hdr + H2_MASK(c->pos + c->done, 15), H2_MASK(k, 15), src);
+		break;
+	case H2_DST_TMP:
+		rc = bpf_probe_read_user(w->tmp + H2_MASK(c->pos + c->done, 15), H2_MASK(k, 15), src);
+		break;
+	default:
+		rc = bpf_probe_read_user(w->first + H2_MASK(c->pos + c->done, 31), H2_MASK(k, 31), src);
+		break;
+	}
+	if (rc) {
+		c->err = 1;
+		return 1;
+	}
+	c->done += k;
+	if (c->done >= c->n)
+		return 1;
+	c->base += len;
+	c->seg++;
+	return 0;
 }
 
-/* Copies n bytes at offset off of the read or write to dst + H2_MASK(pos):
- * from at most two segments (a frame cut by a segment's end goes on in
- * the next one; more than that is given up).  mask: what bounds pos and n
- * for the verifier (BZ_H2_KEEP_MAX - 1, or 15 for a small buffer). */
-#define H2_READ(h, off, dst, pos, cnt, mask) ({                                                    \
-	__u32 __s = 0;                                                                             \
-	__u64 __at = 0, __k;                                                                       \
-	int __rc = -1;                                                                             \
-	if (h2_locate((h), (off), &__s, &__at) == 0 &&                                             \
-	    (__s = H2_MASK(__s, 7)) < H2_SEGS) { /* (one state, not one per segment) */          \
-		__k = (h)->seg[__s].iov_len - __at;                                                \
-		if (__k > (cnt))                                                                     \
-			__k = (cnt);                                                                 \
-		__rc = bpf_probe_read_user((dst) + H2_MASK((pos), mask), H2_MASK(__k, mask),       \
-					   (void *)((__u64)(h)->seg[__s].iov_base + __at));        \
-		if (!__rc && __k < (cnt)) {                                                          \
-			__u32 __t = __s + 1;                                                       \
-			__rc = -1;                                                                 \
-			if (__t < H2_SEGS && __t < (h)->n && (h)->seg[__t].iov_len >= (cnt) - __k)   \
-				__rc = bpf_probe_read_user((dst) + H2_MASK((pos) + __k, mask),     \
-							   H2_MASK((cnt) - __k, mask),               \
-							   (h)->seg[__t].iov_base);                \
-		}                                                                                  \
-	}                                                                                          \
-	__rc; })
-
-static __always_inline int h2_read_data(const struct h2io *h, __u32 off, __u8 *data, __u32 pos, __u32 n)
+/* Copies n bytes at offset off of the read or write (through as many
+ * segments as they span) to pos of dst: BZ_H2_KEEP_MAX - 1 bytes at most
+ * for the pieces, 15 for the small buffers, 31 for the first bytes.  0, or
+ * -1 when they were not all read. */
+static __always_inline int h2_copy(struct h2walk *w, __u32 off, __u8 dst, __u32 pos, __u32 n)
 {
-	return H2_READ(h, off, data, pos, n, BZ_H2_KEEP_MAX - 1);
-}
-
-/* n <= 15 bytes at offset off into dst (32 bytes, for the masks). */
-static __always_inline int h2_read_small(const struct h2io *h, __u32 off, __u8 *dst, __u32 n)
-{
-	return H2_READ(h, off, dst, 0, n, 15);
+	if (!n)
+		return 0;
+	if (off < w->io.base) {
+		/* (behind the cursor: from the start) */
+		w->io.cur = 0;
+		w->io.base = 0;
+	}
+	w->cp.off = off;
+	w->cp.n = n;
+	w->cp.pos = pos;
+	w->cp.dst = dst;
+	w->cp.done = 0;
+	w->cp.err = 0;
+	w->cp.seg = w->io.cur;
+	w->cp.base = w->io.base;
+	bpf_loop(H2_SEGS, h2_copy_step, NULL, 0);
+	return !w->cp.err && w->cp.done == n ? 0 : -1;
 }
 
 /* Keeps bytes [off, off + n) as a piece (joined to the last one when they
@@ -159,7 +224,6 @@ static __always_inline int h2_read_small(const struct h2io *h, __u32 off, __u8 *
 static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u32 off, __u32 n)
 {
 	struct bz_ev_ranges *rg = (struct bz_ev_ranges *)ev->payload;
-	__u8 *data = ev->payload + sizeof(struct bz_ev_ranges);
 	__u32 i = w->nr, j = i - 1;
 	int join;
 
@@ -174,7 +238,7 @@ static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u3
 		w->full = 1;
 		return -1;
 	}
-	if (h2_read_data(&w->io, off, data, w->out, n))
+	if (h2_copy(w, off, H2_DST_DATA, w->out, n))
 		return -1;
 	w->out += n;
 	if (join) {
@@ -240,7 +304,7 @@ static long h2_step(__u64 i, void *unused)
 		w->off = w->ret;
 		return 1;
 	}
-	if (h2_read_small(&w->io, w->off, w->hdr, H2_HDR))
+	if (h2_copy(w, w->off, H2_DST_HDR, 0, H2_HDR))
 		return 1;
 	return h2_frame(w, ev, w->hdr, 0) ? 1 : 0;
 }
@@ -260,7 +324,7 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 	if (!ev || !w)
 		return 0;
 	rg = (struct bz_ev_ranges *)ev->payload;
-	__builtin_memset(w, 0, sizeof(*w));
+	__builtin_memset(w, 0, __builtin_offsetof(struct h2walk, io));
 	rg->n = 0;
 	rg->flags = 0;
 	if (!io || h2_io_of(&w->io, io, ret))
@@ -274,7 +338,7 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 		__u8 *hdr = w->hdr, *tmp = w->tmp;
 		__u32 had = st->h2_hdr_len[d] & 15, need = H2_HDR - had;
 		st->h2_hdr_len[d] = 0;
-		if (need <= ret && h2_read_small(&w->io, 0, tmp, need & 15) == 0) {
+		if (need <= ret && h2_copy(w, 0, H2_DST_TMP, 0, need & 15) == 0) {
 			for (int k = 0; k < H2_HDR; k++)
 				hdr[k] = k < had ? st->h2_hdr[d][k] : tmp[H2_MASK(k - had, 15)];
 			h2_frame(w, ev, hdr, had);
@@ -333,18 +397,20 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 #define H2_FIRST_SETTINGS 2
 static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32 settings_ok)
 {
-	struct h2io h;
-	__u64 b[8];
-	__u8 *c = (__u8 *)b;
+	struct h2walk *w = h2_walk_buf();
+	__u64 *b;
+	__u8 *c;
 	__u32 len;
 
-	if (!io || ret < H2_HDR || h2_io_of(&h, io, ret))
+	if (!w || !io || ret < H2_HDR || h2_io_of(&w->io, io, ret))
 		return 0;
+	b = (__u64 *)w->first;
+	c = w->first;
 	b[0] = b[1] = b[2] = 0;
-	if (ret >= 24 && H2_READ(&h, 0, c, 0, 24, 31) == 0 && b[0] == 0x5448202a20495250ull &&
+	if (ret >= 24 && h2_copy(w, 0, H2_DST_FIRST, 0, 24) == 0 && b[0] == 0x5448202a20495250ull &&
 	    b[1] == 0x0a0d302e322f5054ull && b[2] == 0x0a0d0a0d4d530a0dull)
 		return H2_FIRST_PREFACE;
-	if (!settings_ok || H2_READ(&h, 0, c, 0, H2_HDR, 31))
+	if (!settings_ok || h2_copy(w, 0, H2_DST_FIRST, 0, H2_HDR))
 		return 0;
 	len = (__u32)c[0] << 16 | (__u32)c[1] << 8 | c[2];
 	return c[3] == 4 && c[4] == 0 && !(c[5] | c[6] | c[7] | c[8]) && len % 6 == 0 && len <= 16384
