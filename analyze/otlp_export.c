@@ -975,6 +975,47 @@ static const struct {
 	{ "peer_port", "network.peer.port", OTLP_ATTR_STR },
 };
 
+/* span_attributes rows whose values are integers by definition, exported as
+ * int (every other row is a string): the RPC semantic conventions type
+ * rpc.grpc.status_code int, and a typed query (TraceQL's
+ * `span.rpc.grpc.status_code = 13`) misses the string "13"; beyla's gRPC
+ * message counts and sizes are counts, like beyla.conn_id.  A value that is
+ * not a decimal integer stays a string. */
+static const char *const int_keys[] = {
+	"rpc.grpc.status_code",
+	"beyla.grpc.request.messages", "beyla.grpc.request.message_bytes",
+	"beyla.grpc.response.messages", "beyla.grpc.response.message_bytes",
+};
+
+/* key is one of int_keys and v[0..n) a decimal int64: *out gets it. */
+static int int_attr(const char *key, const char *v, size_t n, int64_t *out)
+{
+	size_t i = 0, k;
+	int neg = 0;
+	uint64_t x = 0;
+
+	for (k = 0; k < sizeof(int_keys) / sizeof(int_keys[0]); k++)
+		if (!strcmp(key, int_keys[k]))
+			break;
+	if (k == sizeof(int_keys) / sizeof(int_keys[0]) || !v || !n || n > 20)
+		return 0;
+	if (v[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i == n)
+		return 0;
+	for (; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9' || x > (UINT64_MAX - 9) / 10)
+			return 0;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x > (uint64_t)INT64_MAX)
+		return 0;
+	*out = neg ? -(int64_t)x : (int64_t)x;
+	return 1;
+}
+
 /* Schema 3 keeps the common attributes as columns of span_rows and the rest
  * in span_attribute_rows (the view span_attributes unites them): reading
  * them there costs one rowid lookup per span instead of a query over every
@@ -1157,9 +1198,13 @@ static int export_spans(struct exporter *x)
 					cap *= 2;
 				}
 				a[na].key = arena_dup(&ar, k, strlen(k));
-				a[na].type = OTLP_ATTR_STR;
-				a[na].s = v ? arena_dup(&ar, v, vl) : "";
-				a[na].n = v ? vl : 0;
+				if (int_attr(k, v, vl, &a[na].i)) {
+					a[na].type = OTLP_ATTR_INT;
+				} else {
+					a[na].type = OTLP_ATTR_STR;
+					a[na].s = v ? arena_dup(&ar, v, vl) : "";
+					a[na].n = v ? vl : 0;
+				}
 				na++;
 			}
 			sqlite3_reset(x->attr_stmt);

@@ -4,6 +4,7 @@
  * attributes), ids stable across runs, truncated input, the embedded schema
  * matching schema/spans.sql, and the hash map under churn. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include "analyze/conn.h"
 #include "analyze/db.h"
 #include "analyze/explain.h"
+#include "analyze/otlp_export.h"
 #include "analyze/report.h"
 #include "analyze/schema_sql.h"
 #include "analyze/u64map.h"
@@ -1504,6 +1506,63 @@ static void test_conn_addr_text(void **state)
 	assert_string_equal(got, "");
 }
 
+/* The OTLP export of span_attributes rows: strings, but for the keys whose
+ * values are integers by definition (rpc.grpc.status_code, which the RPC
+ * semantic conventions type int, and beyla's gRPC message counts and
+ * sizes), sent as int when they read as a decimal int64. */
+static void test_otlp_int_attributes(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct bz_otlp_opts o = { 0 };
+	char path[] = "/tmp/test_analyze_otlp.XXXXXX", err[256], sql[512], *json;
+	int fd;
+	long n;
+	FILE *f;
+
+	(void)state;
+	build_shop(&c);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	int64_t sid = q_int(db, "SELECT span_id FROM spans WHERE kind = 'server' ORDER BY start_ns LIMIT 1");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO span_attribute_rows VALUES (%" PRId64 ", 'rpc.grpc.status_code', '13'),"
+		 " (%" PRId64 ", 'beyla.grpc.response.messages', '5'),"
+		 " (%" PRId64 ", 'beyla.grpc.response.message_bytes', '-7'),"
+		 " (%" PRId64 ", 'beyla.grpc.request.messages', '12x'),"
+		 " (%" PRId64 ", 'beyla.grpc.request.message_bytes', '99999999999999999999'),"
+		 " (%" PRId64 ", 'rpc.method', '42')",
+		 sid, sid, sid, sid, sid, sid);
+	assert_int_equal(sqlite3_exec(bz_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	o.file = path;
+	o.quiet = 1;
+	if (bz_otlp_export(bz_db_handle(db), NULL, &o, NULL, err, sizeof(err)))
+		fail_msg("export: %s", err);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	json = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(json, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	assert_non_null(strstr(json, "{\"key\":\"rpc.grpc.status_code\",\"value\":{\"intValue\":\"13\"}}"));
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.response.messages\",\"value\":{\"intValue\":\"5\"}}"));
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.response.message_bytes\",\"value\":{\"intValue\":\"-7\"}}"));
+	/* not a decimal int64: left a string */
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.request.messages\",\"value\":{\"stringValue\":\"12x\"}}"));
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.request.message_bytes\",\"value\":{\"stringValue\":\"99999999999999999999\"}}"));
+	/* any other key stays a string, digits or not */
+	assert_non_null(strstr(json, "{\"key\":\"rpc.method\",\"value\":{\"stringValue\":\"42\"}}"));
+	free(json);
+	unlink(path);
+	unlink(c.path);
+	bz_db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1528,6 +1587,7 @@ int main(void)
 		cmocka_unit_test(test_u64map_churn),
 		cmocka_unit_test(test_conn_addr_text),
 		cmocka_unit_test(test_route_stats_walk_mismatch),
+		cmocka_unit_test(test_otlp_int_attributes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
