@@ -1563,6 +1563,44 @@ static void test_otlp_int_attributes(void **state)
 	bz_db_close(&db);
 }
 
+/* --dump-spans: a gRPC span (rpc.system grpc) shows its status code and
+ * message counts and sizes after resp=, '-' for what is not known; other
+ * spans' lines are as they were. */
+static void test_dump_grpc_fields(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	char sql[512], *before, *after, *line, *end;
+
+	(void)state;
+	build_shop(&c);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	before = dump(db);
+	int64_t sid = q_int(db, "SELECT span_id FROM spans WHERE kind = 'client' LIMIT 1");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO span_attribute_rows VALUES (%" PRId64 ", 'rpc.system', 'grpc'),"
+		 " (%" PRId64 ", 'rpc.grpc.status_code', '13'), (%" PRId64 ", 'beyla.grpc.request.messages', '1'),"
+		 " (%" PRId64 ", 'beyla.grpc.request.message_bytes', '8')",
+		 sid, sid, sid, sid);
+	assert_int_equal(sqlite3_exec(bz_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	after = dump(db);
+	line = strstr(after, " client ");
+	assert_non_null(line);
+	end = strchr(line, '\n');
+	assert_non_null(end);
+	*end = 0;
+	assert_non_null(strstr(line, " resp=0 grpc=13 msgs=1/- msg_bytes=8/- svc=shop "));
+	*end = '\n';
+	/* the same dump but for those characters */
+	assert_int_equal(strlen(after), strlen(before) + strlen(" grpc=13 msgs=1/- msg_bytes=8/-"));
+	assert_null(strstr(before, "grpc="));
+	free(before);
+	free(after);
+	unlink(c.path);
+	bz_db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1588,6 +1626,7 @@ int main(void)
 		cmocka_unit_test(test_conn_addr_text),
 		cmocka_unit_test(test_route_stats_walk_mismatch),
 		cmocka_unit_test(test_otlp_int_attributes),
+		cmocka_unit_test(test_dump_grpc_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
