@@ -5,6 +5,11 @@
 # by a grpc-go client (scripts/build_grpc_servers.sh builds them; setup.sh
 # fetches what that needs).
 #
+# grpcio writes each frame slice as its own iovec entry (15 for a unary
+# response, a header field's name and value apart): no span incomplete and
+# no byte skipped on its connections is what checks that the recorder
+# follows them (bpf/h2.bpf.h, h2_copy).
+#
 # One recording: -p each server and --port each server's port, so the four
 # client processes are adopted at their connect and get client spans.  Each
 # client makes the same 14 calls over one channel (one HTTP/2 connection):
