@@ -22,7 +22,7 @@ struct bz_pending {
 	struct bz_http_msg resp;   /* the final response, valid if has_resp */
 	uint8_t req_done, has_resp, server, registered;
 	uint8_t go_handled;        /* a Go handler was matched to it */
-	uint8_t peer_linked;       /* client request: its server span took it as parent */
+	uint8_t peer_linked;       /* linked to its other end: the server span is the client span's child */
 	uint64_t go_start, go_end; /* monotonic: the Go handler's run, 0 unknown */
 	uint32_t interim;          /* 1xx responses seen */
 	uint64_t prev_resp_end;    /* end of the previous response on the conn at emit time */
