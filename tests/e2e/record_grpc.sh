@@ -16,7 +16,8 @@
 # unary Echo (100 bytes), server-streaming Count (5 replies of 20 bytes),
 # client-streaming Sum (4 values), bidirectional Chat (3 messages of 30
 # bytes), Lookup of a missing key (NOT_FOUND, 5), Fail (INTERNAL, 13), then 8
-# Echo calls at once (payloads of 40..47 bytes).  Checked with SQL, for both
+# Echo calls at once (payloads of 40..47 bytes, each held 50 ms by the
+# server, so that all 8 are in flight together).  Checked with SQL, for both
 # ends of each of the four connections:
 #   - every call exactly once, named {package.Service}/{Method}, rpc.system,
 #     rpc.service, rpc.method, no span incomplete, no byte of the
@@ -27,8 +28,8 @@
 #   - gRPC message counts and sizes per direction, from the length prefixes
 #     (a protobuf `bytes` field of n < 128 bytes is n + 2 bytes): streams of
 #     5, 4, 3 and 3 messages, trailers-only failures with none;
-#   - the 8 concurrent calls come apart by their sizes, overlapping on the
-#     one connection;
+#   - the 8 concurrent calls come apart by their sizes, all 8 in flight at
+#     once on the one connection;
 #   - every server span is the child of its client span (same call: name
 #     and sizes), and the clients' user agents are grpc-python and grpc-go.
 # Then OTLP (--otlp-file): the rpc.* attributes arrive in the exported spans,
@@ -131,7 +132,8 @@ check_num "parse_stats: no frame layer resynchronised" "$(pstat resyncs)" -eq 0
 check_num "parse_stats: every server span linked to its peer's client span" "$(pstat peer_links)" -eq $((4 * N_CALLS))
 
 # Expected per side, sorted: "METHOD CODE STATUS ERROR_TYPE" and "METHOD SENT/BYTES RECEIVED/BYTES"
-# (client's view: what it sent is the request).  Echo(n) is n + 2 bytes each way.
+# (client's view: what it sent is the request).  Echo(n) is n + 2 bytes each way (and 2
+# more in a request with delay_ms).
 status_lines() { # status_lines KIND
 	local lookup="Lookup 5 ok -"
 	[ "$1" = client ] && lookup="Lookup 5 error NOT_FOUND"
@@ -143,7 +145,8 @@ status_lines() { # status_lines KIND
 msg_lines() {
 	{
 		echo "Chat 3/96 3/96"; echo "Count 1/4 5/110"; echo "Echo 1/102 1/102"
-		for ((n = 40; n < 48; n++)); do echo "Echo 1/$((n + 2)) 1/$((n + 2))"; done
+		# (the concurrent calls' requests: the payload, and delay_ms 50 in 2 bytes)
+		for ((n = 40; n < 48; n++)); do echo "Echo 1/$((n + 4)) 1/$((n + 2))"; done
 		echo "Fail 1/8 0/0"; echo "Lookup 1/9 0/0"; echo "Sum 4/8 1/2"
 	} | LC_ALL=C sort
 }
@@ -179,9 +182,9 @@ check_pair() {
 			diff <(msg_lines) <(printf '%s\n' "$got")
 		# the most concurrent calls in flight at one time (each call's start inside how many others)
 		got=$(q "WITH c AS (SELECT start_ns, end_ns FROM calls WHERE conn_id = $conn AND kind = '$kind'
-				AND rpc_method = 'Echo' AND CAST(req_bytes AS INTEGER) BETWEEN 42 AND 49)
+				AND rpc_method = 'Echo' AND CAST(req_bytes AS INTEGER) BETWEEN 44 AND 51)
 			SELECT max((SELECT count(*) FROM c y WHERE y.start_ns <= x.start_ns AND y.end_ns > x.start_ns)) FROM c x")
-		check_num "$name, $kind: the concurrent calls overlapped on the one connection ($got at once)" "${got:-0}" -ge 2
+		check_num "$name, $kind: the 8 concurrent calls were in flight together on the one connection" "${got:-0}" -eq 8
 	done
 	check_num "$name: every server span is the child of its call's client span, in its trace" \
 		"$(q "SELECT count(*) FROM calls s JOIN calls c ON s.parent_id = c.span_id AND s.trace_id = c.trace_id

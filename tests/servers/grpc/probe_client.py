@@ -11,8 +11,9 @@ order (go/main.go's client makes the same calls, with the same sizes):
     chat        Chat, 3 messages of 30 bytes, each echoed    OK
     lookup      Lookup "missing"                             NOT_FOUND (5)
     fail        Fail with code 13                            INTERNAL (13)
-    concurrent  8 Echo calls at once, payloads of 40..47 bytes, all started
-                before any is waited for                      OK
+    concurrent  8 Echo calls at once, payloads of 40..47 bytes, each held
+                50 ms by the server (delay_ms), all started before any
+                is waited for: all 8 in flight together         OK
 One line per call on stdout: "METHOD CODE SENT RECEIVED" (the status code,
 messages sent and received), in the order the calls were started.
 """
@@ -64,7 +65,7 @@ def main():
                 except grpc.RpcError as e:
                     out.append("Fail %d 1 0" % code_of(e))
             elif step == "concurrent":
-                calls = [stub.Echo.future(pb.EchoRequest(payload=b"x" * n)) for n in range(40, 48)]
+                calls = [stub.Echo.future(pb.EchoRequest(payload=b"x" * n, delay_ms=50)) for n in range(40, 48)]
                 for c in calls:
                     c.result()
                     out.append("Echo 0 1 1")

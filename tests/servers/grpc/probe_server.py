@@ -11,6 +11,7 @@ Prints "listening PORT" once it serves; stops on SIGTERM or SIGINT.
 import signal
 import sys
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -20,6 +21,7 @@ import probe_pb2_grpc as pbg
 
 class Probe(pbg.ProbeServicer):
     def Echo(self, request, context):
+        time.sleep(request.delay_ms / 1000)
         return pb.EchoReply(payload=request.payload)
 
     def Count(self, request, context):

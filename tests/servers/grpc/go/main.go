@@ -37,6 +37,7 @@ type probe struct {
 }
 
 func (probe) Echo(_ context.Context, r *pb.EchoRequest) (*pb.EchoReply, error) {
+	time.Sleep(time.Duration(r.DelayMs) * time.Millisecond)
 	return &pb.EchoReply{Payload: r.Payload}, nil
 }
 
@@ -193,13 +194,14 @@ func client(args []string) error {
 			_, err := c.Fail(ctx, &pb.FailRequest{Code: 13, Message: "boom"})
 			out = append(out, fmt.Sprintf("Fail %d 1 0", status.Code(err)))
 		case "concurrent":
-			// all 8 started before any is waited for, on the one connection
+			// all 8 started before any is waited for, on the one connection,
+			// each held 50 ms by the server: all in flight together
 			errs := make(chan error, 8)
 			start := make(chan struct{})
 			for n := 40; n < 48; n++ {
 				go func(n int) {
 					<-start
-					_, err := c.Echo(ctx, &pb.EchoRequest{Payload: bytes.Repeat([]byte{'x'}, n)})
+					_, err := c.Echo(ctx, &pb.EchoRequest{Payload: bytes.Repeat([]byte{'x'}, n), DelayMs: 50})
 					errs <- err
 				}(n)
 			}
