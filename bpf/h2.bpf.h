@@ -9,9 +9,11 @@
  * small), and the first BZ_H2_DATA_KEEP bytes of a DATA payload.  A frame
  * that goes on past the read or write is followed into the next one
  * (sock_state.h2_left / h2_keep), and so is a frame header it cut
- * (h2_hdr).  At most BZ_RANGES_MAX pieces and BZ_H2_KEEP_MAX bytes per
- * event, and H2_FRAMES_MAX frames: past that the rest is unknown (flagged
- * BZ_RANGES_F_FULL), which the analyzer treats like bytes not captured.
+ * (h2_hdr).  At most BZ_RANGES_MAX pieces, BZ_H2_KEEP_MAX bytes and
+ * H2_FRAMES_MAX frames per record: a read or write that needs more goes on
+ * in another record (BZ_RANGES_F_CONT, up to H2_RECORDS_MAX), and past that
+ * the rest is unknown (BZ_RANGES_F_FULL), which the analyzer treats like
+ * bytes not captured.
  * Included once, by beyla.bpf.c, before data.bpf.h. */
 #ifndef BEYLA_H2_BPF_H
 #define BEYLA_H2_BPF_H
