@@ -585,8 +585,14 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	rd.at.start_ns = e->start_ns;
 	rd.at.arrival_ns = e->dir == BZ_DIR_IN ? e->arrival_ns : 0;
 	if (e->syscall == BZ_SYS_GO_TLS && e->dir == BZ_DIR_IN) {
-		rd.at.arrival_ns = c->tls_arrival;
-		c->tls_arrival = 0;
+		if (has_ranges && (rflags & BZ_RANGES_F_CONT)) {
+			/* the same plaintext read, its next frames */
+			rd.at.arrival_ns = c->tls_arrival_last;
+		} else {
+			rd.at.arrival_ns = c->tls_arrival;
+			c->tls_arrival_last = c->tls_arrival;
+			c->tls_arrival = 0;
+		}
 	}
 	rd.at.pid = e->h.pid;
 	rd.at.tid = e->h.tid;

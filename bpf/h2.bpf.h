@@ -11,14 +11,17 @@
  * (sock_state.h2_left / h2_keep), and so is a frame header it cut
  * (h2_hdr).  A read or write of several iovec entries is followed through
  * up to H2_SEGS of them, a frame or a piece across any number (h2_copy).
- * At most BZ_RANGES_MAX pieces and BZ_H2_KEEP_MAX bytes per
- * event, and H2_FRAMES_MAX frames: past that the rest is unknown (flagged
- * BZ_RANGES_F_FULL), which the analyzer treats like bytes not captured.
+ * At most BZ_RANGES_MAX pieces, BZ_H2_KEEP_MAX bytes and
+ * H2_FRAMES_MAX frames per record: a read or write that needs more goes on
+ * in another record (BZ_RANGES_F_CONT, up to H2_RECORDS_MAX), and past that
+ * the rest is unknown (BZ_RANGES_F_FULL), which the analyzer treats like
+ * bytes not captured.
  * Included once, by beyla.bpf.c, before data.bpf.h. */
 #ifndef BEYLA_H2_BPF_H
 #define BEYLA_H2_BPF_H
 
 #define H2_FRAMES_MAX 64
+#define H2_RECORDS_MAX 8 /* records one read or write may take (h2_emit) */
 /* iovec entries followed.  gRPC's C core (Python's grpcio, Ruby, PHP, C++)
  * writes each slice of a frame as its own entry, a header field's name and
  * value apart, and up to 260 of them per sendmsg: a unary call's response
@@ -28,8 +31,9 @@
 
 /* The buffer of the read or write, as up to H2_SEGS user segments, and a
  * cursor: segment cur begins at offset base of it.  The walk reads forward
- * (each copy begins at or after where the last one began), so finding
- * where a copy begins costs one step per segment over the whole walk. */
+ * (each copy begins at or after where the last one began, also across the
+ * records of one read), so finding where a copy begins costs one step per
+ * segment over the whole walk. */
 struct h2io {
 	struct iovec seg[H2_SEGS];
 	__u32 n;
@@ -63,12 +67,16 @@ struct h2walk {
 	__u32 left;  /* a frame going on past the end: its bytes still to come */
 	__u32 keep;  /* ... and how many of those to keep */
 	__u32 part;  /* a frame header cut by the end: its bytes here (kept as the last piece) */
+	__u32 base;  /* the record covers the read or write from here (h2_emit) */
 	__u8 full;
+	__u8 more;   /* out of room at a frame boundary: another record goes on from off */
 	/* a frame header being read, and the rest of one the last read or
 	 * write cut (32 bytes each: the copies' masks), and a connection's
 	 * first bytes (64) */
 	__u8 hdr[32], tmp[32], first[64];
-	struct h2io io; /* last: what is before it is cleared for every walk */
+	/* last: what is before it is cleared for every record; the segments
+	 * stay for the next record of the same read or write */
+	struct h2io io;
 };
 
 /* The walk's state lives in a per-CPU buffer, not on the stack: a Go TLS
@@ -87,7 +95,24 @@ static __always_inline struct h2walk *h2_walk_buf(void)
 	return bpf_map_lookup_elem(&h2_walks, &zero);
 }
 
-static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, __u32 ret)
+/* The buffer of a Go TLS Read or Write as an io_stash, off the uprobe's
+ * stack (the same reason). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct io_stash);
+} h2_srcs SEC(".maps");
+
+static __always_inline struct io_stash *h2_src_buf(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&h2_srcs, &zero);
+}
+
+/* iov: 16 bytes of room for a msghdr's two fields (the caller's: the Go
+ * uprobes' stack has none to spare) */
+static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, __u32 ret, __u64 *iov)
 {
 	__u64 ptr = io->ptr, cnt = io->iovcnt, sz;
 
@@ -103,10 +128,9 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 	if (io->kind == IO_MSG) {
 		/* msg_iov and msg_iovlen only: the whole msghdr would cost the
 		 * stack 56 bytes (msg_iovlen follows msg_iov, both 8 bytes) */
-		__u64 iov[2];
 		_Static_assert(__builtin_offsetof(struct user_msghdr, msg_iovlen) ==
 				       __builtin_offsetof(struct user_msghdr, msg_iov) + 8, "msghdr layout");
-		if (bpf_probe_read_user(iov, sizeof(iov),
+		if (bpf_probe_read_user(iov, 2 * sizeof(__u64),
 					(void *)(io->ptr + __builtin_offsetof(struct user_msghdr, msg_iov))))
 			return -1;
 		ptr = iov[0];
@@ -233,7 +257,9 @@ static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u3
 		w->full = 1;
 		return -1;
 	}
-	join = i && j < BZ_RANGES_MAX && rg->r[j].off + rg->r[j].len == off && rg->r[j].len + n <= 0xffff;
+	__u32 roff = off - w->base; /* offsets are the record's */
+
+	join = i && j < BZ_RANGES_MAX && rg->r[j].off + rg->r[j].len == roff && rg->r[j].len + n <= 0xffff;
 	if (!join && i >= BZ_RANGES_MAX) {
 		w->full = 1;
 		return -1;
@@ -250,7 +276,7 @@ static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u3
 	i = H2_MASK(i, 31);
 	if (i >= BZ_RANGES_MAX)
 		return -1;
-	rg->r[i].off = off;
+	rg->r[i].off = roff;
 	rg->r[i].len = n;
 	rg->r[i]._pad = 0;
 	w->nr = i + 1;
@@ -309,27 +335,17 @@ static long h2_step(__u64 i, void *unused)
 	return h2_frame(w, ev, w->hdr, 0) ? 1 : 0;
 }
 
-/* Fills ev's payload with the pieces of a read or write of ret bytes on an
- * HTTP/2 socket (skip: bytes at its start to keep as they are, the
- * preface), carrying frame state in st from and to the neighbouring reads
- * or writes of that direction.  Returns the payload length (caplen). */
-static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash *io, __u32 ret, __u32 dir,
-				   __u32 skip)
+/* The start of a read or write's first record: the preface, then what the
+ * last one of this direction left open (a frame header it cut, or a frame
+ * it was inside).  Out of line, so that its frame is not on the stack
+ * while h2_step's is (a Go uprobe's 512 bytes). */
+static __noinline void h2_resume(struct sock_state *st, __u32 ret, __u32 d, __u32 skip)
 {
 	struct bz_ev_data *ev = scratch_buf();
-	struct bz_ev_ranges *rg;
 	struct h2walk *w = h2_walk_buf();
-	__u32 d = dir & 1;
 
-	if (!ev || !w)
-		return 0;
-	rg = (struct bz_ev_ranges *)ev->payload;
-	__builtin_memset(w, 0, __builtin_offsetof(struct h2walk, io));
-	rg->n = 0;
-	rg->flags = 0;
-	if (!io || h2_io_of(&w->io, io, ret))
-		return 0;
-	w->ret = ret;
+	if (!ev || !w || !st)
+		return;
 	/* the preface, first */
 	if (skip && h2_keep(w, ev, 0, skip < ret ? skip : ret) == 0)
 		w->off = skip < ret ? skip : ret;
@@ -357,10 +373,51 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 			w->off = ret;
 		}
 	}
+}
+
+/* Fills ev's payload with the pieces of a read or write of ret bytes on an
+ * HTTP/2 socket from offset start on (how: H2_HOW of the direction, skip:
+ * bytes at its start to keep as they are, the preface, and last), carrying frame state in st from and to the
+ * neighbouring reads or writes of that direction.  Returns the payload
+ * length (caplen).  When the record runs out of room (pieces, bytes or
+ * frames) at a frame boundary and last is 0, it sets w->more: the caller
+ * emits this record for bytes [start, w->off) and calls again from w->off,
+ * so that a read of many frames (100 streams' HEADERS) loses none.
+ * Global, not static: the verifier checks it once, not once per call of
+ * h2_emit's loop in every program (which ran past its million steps). */
+#define H2_HOW(dir, skip, last) ((dir & 1) | ((last) ? 2 : 0) | (skip) << 8)
+__noinline __u32 h2_capture(struct sock_state *st, const struct io_stash *io, __u32 ret, __u32 how, __u32 start)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	struct bz_ev_ranges *rg;
+	struct h2walk *w = h2_walk_buf();
+	__u32 d = how & 1, last = how & 2, skip = (how >> 8) & 31;
+
+	if (!ev || !w || !st)
+		return 0;
+	rg = (struct bz_ev_ranges *)ev->payload;
+	__builtin_memset(w, 0, __builtin_offsetof(struct h2walk, io));
+	rg->n = 0;
+	rg->flags = start ? BZ_RANGES_F_CONT : 0;
+	/* (a record after the first goes on in the segments read for it) */
+	if (!io || (!start && h2_io_of(&w->io, io, ret, (__u64 *)w->tmp)))
+		return 0;
+	w->ret = ret;
+	w->base = start;
+	w->off = start;
+	if (!start)
+		h2_resume(st, ret, d, skip);
 	if (w->off < ret && !w->full)
 		bpf_loop(H2_FRAMES_MAX, h2_step, NULL, 0);
-	if (w->off < ret)
+	if (w->off < ret) {
+		if (!last && w->off > start && w->nr) {
+			/* stopped at a frame: the rest in another record */
+			w->more = 1;
+			rg->n = w->nr;
+			return sizeof(struct bz_ev_ranges) + w->out;
+		}
 		w->full = 1; /* frames left unwalked */
+	}
 	st->h2_left[d] = w->left;
 	st->h2_keep[d] = w->keep > 0xffff ? 0xffff : w->keep;
 	st->h2_hdr_len[d] = 0;
@@ -384,6 +441,35 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 	return sizeof(struct bz_ev_ranges) + w->out;
 }
 
+/* Emits the records of a read or write of ret bytes of an HTTP/2 socket:
+ * ev (the scratch buffer) has its header filled; each record covers
+ * consecutive bytes of it, its ret their count, so that the records' rets
+ * add up to the read's (BZ_RANGES_F_CONT on all but the first). */
+static __always_inline void h2_emit(struct sock_state *st, const struct io_stash *io, __u32 ret, __u32 dir,
+				    __u32 skip, __u32 probe)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	__u32 start = 0, got;
+
+	if (!ev)
+		return;
+	ev->syscall |= BZ_SYS_F_RANGES;
+	for (int k = 0; k < H2_RECORDS_MAX; k++) {
+		struct h2walk *w;
+		got = h2_capture(st, io, ret, H2_HOW(dir, skip, k == H2_RECORDS_MAX - 1), start);
+		w = h2_walk_buf();
+		if (!w)
+			return;
+		ev->ret = (__s32)((w->more ? w->off : ret) - start);
+		ev->caplen = got;
+		ev->h.size = sizeof(*ev) + got;
+		emit(probe, ev, sizeof(*ev) + (got & (2 * BZ_H2_KEEP_MAX - 1)));
+		if (!w->more)
+			return;
+		start = w->off;
+	}
+}
+
 /* What a connection's first bytes in one direction say: H2_FIRST_PREFACE
  * when the first 24 spell the client preface, "PRI * HTTP/2.0\r\n\r\nSM\r\n
  * \r\n" (three words compared, little-endian: a static array would land in
@@ -402,7 +488,7 @@ static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32
 	__u8 *c;
 	__u32 len;
 
-	if (!w || !io || ret < H2_HDR || h2_io_of(&w->io, io, ret))
+	if (!w || !io || ret < H2_HDR || h2_io_of(&w->io, io, ret, (__u64 *)w->tmp))
 		return 0;
 	b = (__u64 *)w->first;
 	c = w->first;

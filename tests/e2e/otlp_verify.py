@@ -321,10 +321,22 @@ def check(db, jsonl, pbdir, traces_only=False):
                 a.append((k, v))
         a = tuple(sorted(a))
         vals = [("http.server.request.duration" if d["kind"] == 2 else "http.client.request.duration",
-                 d["duration"])]
+                 d["duration"], a)]
+        if d["attrs"].get("rpc.system") == "grpc":
+            # a gRPC call: the RPC histogram in place of HTTP's, with the RPC attributes
+            r = [("rpc.system", "grpc")]
+            for k in ("rpc.service", "rpc.method", "rpc.grpc.status_code"):
+                v = d["attrs"].get(k)
+                if v is not None and (k != "rpc.grpc.status_code" or isinstance(v, int)):
+                    r.append((k, v))
+            for k, v in (("server.address", d["saddr"]), ("server.port", d["sport"])):
+                if v is not None:
+                    r.append((k, v))
+            vals = [("rpc.server.call.duration" if d["kind"] == 2 else "rpc.client.call.duration",
+                     d["duration"], tuple(sorted(r)))]
         if d["kind"] == 2 and d["queue"] is not None:
-            vals.append(("beyla.server.queue.duration", d["queue"]))
-        for name, ns in vals:
+            vals.append(("beyla.server.queue.duration", d["queue"], a))
+        for name, ns, a in vals:
             e = exp.setdefault((d["pid"], name, a), [0, 0.0, [0] * 15])
             v = ns / 1e9
             e[0] += 1

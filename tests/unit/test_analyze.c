@@ -1509,7 +1509,7 @@ static void test_conn_addr_text(void **state)
 /* The OTLP export of span_attributes rows: strings, but for the keys whose
  * values are integers by definition (rpc.grpc.status_code, which the RPC
  * semantic conventions type int, and beyla's gRPC message counts and
- * sizes), sent as int when they read as a decimal int64. */
+ * sizes), sent as int when they read as a non-negative decimal int64. */
 static void test_otlp_int_attributes(void **state)
 {
 	struct cap c;
@@ -1551,8 +1551,8 @@ static void test_otlp_int_attributes(void **state)
 	fclose(f);
 	assert_non_null(strstr(json, "{\"key\":\"rpc.grpc.status_code\",\"value\":{\"intValue\":\"13\"}}"));
 	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.response.messages\",\"value\":{\"intValue\":\"5\"}}"));
-	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.response.message_bytes\",\"value\":{\"intValue\":\"-7\"}}"));
-	/* not a decimal int64: left a string */
+	/* not a count (negative), not a decimal int64: left a string */
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.response.message_bytes\",\"value\":{\"stringValue\":\"-7\"}}"));
 	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.request.messages\",\"value\":{\"stringValue\":\"12x\"}}"));
 	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.request.message_bytes\",\"value\":{\"stringValue\":\"99999999999999999999\"}}"));
 	/* any other key stays a string, digits or not */
