@@ -33,8 +33,9 @@
 #   - every server span is the child of its client span (same call: name
 #     and sizes), and the clients' user agents are grpc-python and grpc-go.
 # Then OTLP (--otlp-file): the rpc.* attributes arrive in the exported spans,
-# with the semantic conventions' types, and the whole export matches the
-# database (tests/e2e/otlp_verify.py, the official OTLP classes).
+# with the semantic conventions' types, the calls in the RPC histograms
+# (rpc.server.call.duration, rpc.client.call.duration), and the whole export
+# matches the database (tests/e2e/otlp_verify.py, the official OTLP classes).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
@@ -236,15 +237,43 @@ for s in spans:
     status = s.get("status", {}).get("code", 0)
     seen[(kind, val(a["rpc.method"]), val(a["rpc.grpc.status_code"]), status,
           val(a["beyla.grpc.response.messages"]))] += 1
+# metrics: the last (cumulative) point of each series
+last = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    for rm in o.get("resourceMetrics", []):
+        pid = next((val(kv["value"]) for kv in rm["resource"]["attributes"] if kv["key"] == "process.pid"), None)
+        for sm in rm["scopeMetrics"]:
+            for m in sm["metrics"]:
+                for p in m["histogram"]["dataPoints"]:
+                    a = tuple(sorted((kv["key"], next(iter(kv["value"])), val(kv["value"])) for kv in p["attributes"]))
+                    k = (pid, m["name"], a)
+                    if k not in last or int(p["timeUnixNano"]) > int(last[k]["timeUnixNano"]):
+                        last[k] = p
+calls = collections.Counter()
+for (pid, name, a), p in last.items():
+    keys = {k: (t, v) for k, t, v in a}
+    if name.startswith("rpc."):
+        ok = keys.get("rpc.system") == ("stringValue", "grpc") and keys.get("rpc.service") == \
+            ("stringValue", "beyla.test.v1.Probe") and keys.get("rpc.grpc.status_code", ("", 0))[0] == "intValue" \
+            and "rpc.method" in keys and not any(k.startswith("http.") for k in keys)
+        if not ok:
+            bad.append("series %s %r" % (name, a))
+    calls[name] += int(p["count"])
 for b in bad[:5]:
     print("# " + b)
 print("bad %d" % len(bad))
 for k, n in sorted(seen.items()):
     print("%s %s %d %d %d x%d" % (k + (n,)))
+for name, n in sorted(calls.items()):
+    print("metric %s %d" % (name, n))
 PY
 check "OTLP: the export is read" test "$(grep -c '^bad ' "$T/otlp-check.txt")" -eq 1
-check_grep "OTLP: every gRPC span has rpc.system, rpc.service, rpc.method, rpc.grpc.status_code (int) and the message counts (int)" \
+check_grep "OTLP: every gRPC span has rpc.system, rpc.service, rpc.method, rpc.grpc.status_code (int) and the message counts (int), every RPC histogram series the RPC attributes" \
 	'^bad 0$' "$T/otlp-check.txt"
+check "OTLP: the calls counted in rpc.server.call.duration and rpc.client.call.duration (none in HTTP's), their queue in beyla.server.queue.duration" \
+	diff <(printf 'metric beyla.server.queue.duration %d\nmetric rpc.client.call.duration %d\nmetric rpc.server.call.duration %d\n' \
+		$((4 * N_CALLS)) $((4 * N_CALLS)) $((4 * N_CALLS))) <(grep '^metric ' "$T/otlp-check.txt")
 # kind method code status(1 ok, 2 error) response-messages xcount, over the four pairs
 {
 	for kind in client server; do
@@ -255,8 +284,8 @@ check_grep "OTLP: every gRPC span has rpc.system, rpc.service, rpc.method, rpc.g
 	done
 } >"$T/otlp-want.txt"
 check "OTLP: per kind, method and code the span status of the RPC conventions (NOT_FOUND an error only for clients), and the streams' message counts" \
-	diff "$T/otlp-want.txt" <(grep -v '^bad \|^# ' "$T/otlp-check.txt")
-"$VPY" "$E2E_ROOT/tests/e2e/otlp_verify.py" check "$db" --jsonl "$T/otlp.jsonl" --traces-only >"$T/verify.txt" 2>&1
-check "OTLP: the export matches the database span by span (otlp_verify.py)" test $? -eq 0
+	diff "$T/otlp-want.txt" <(grep -v '^bad \|^# \|^metric ' "$T/otlp-check.txt")
+"$VPY" "$E2E_ROOT/tests/e2e/otlp_verify.py" check "$db" --jsonl "$T/otlp.jsonl" >"$T/verify.txt" 2>&1
+check "OTLP: the export matches the database span by span and metric by metric (otlp_verify.py)" test $? -eq 0
 sed -n 's/^\(not ok - .*\)/# \1/p' "$T/verify.txt"
 finish
