@@ -252,8 +252,12 @@ int bz_go_h2_handler_end(struct pt_regs *ctx)
  * RAX = c, RBX/RCX = b's pointer and length; returns n in RAX. */
 
 /* The TCP socket under a tls.Conn whose net.Conn is a *net.TCPConn:
- * c.conn -> TCPConn.conn.fd (*netFD) -> pfd.Sysfd -> the fd table. */
-static __always_inline struct sock_state *go_tls_sock(__u64 c, struct bz_go_offsets *o)
+ * c.conn -> TCPConn.conn.fd (*netFD) -> pfd.Sysfd -> the fd table.
+ * Not inlined: track_sock's two structs (~200 bytes) would stay in the
+ * frame of the TLS programs, whose stack with h2_capture's and its
+ * callback's must fit the verifier's 512 bytes (they took 488 of them;
+ * now 312). */
+static __noinline struct sock_state *go_tls_sock(__u64 c, struct bz_go_offsets *o)
 {
 	__u64 iface_data = go_read_u64(c, o->tls_conn_conn >= 0 ? o->tls_conn_conn + 8 : -1);
 	__u64 netfd = go_read_u64(iface_data, o->net_conn_fd);
@@ -296,7 +300,11 @@ static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets
 		__u32 first = !(st->flags & seen), got;
 
 		st->flags |= seen;
-		if (!(st->flags & SOCK_H2) && first) {
+		/* also when SOCK_H2 is set already: a Go server writes its
+		 * SETTINGS before it reads the client's preface, which must
+		 * still be skipped, not walked as a frame (whose length, "PRI",
+		 * would swallow the connection's next 5 MB) */
+		if (first) {
 			int kind = h2_first_bytes(&io, (__u32)ev->ret,
 						  dir == BZ_DIR_OUT && !(st->flags & SOCK_TLS_IN_SEEN));
 			if (kind)

@@ -333,18 +333,19 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 #define H2_FIRST_SETTINGS 2
 static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32 settings_ok)
 {
-	struct h2io h;
+	/* the walk's buffer, free until h2_capture starts over with it */
+	struct h2walk *w = h2_walk_buf();
 	__u64 b[8];
 	__u8 *c = (__u8 *)b;
 	__u32 len;
 
-	if (!io || ret < H2_HDR || h2_io_of(&h, io, ret))
+	if (!w || !io || ret < H2_HDR || h2_io_of(&w->io, io, ret))
 		return 0;
 	b[0] = b[1] = b[2] = 0;
-	if (ret >= 24 && H2_READ(&h, 0, c, 0, 24, 31) == 0 && b[0] == 0x5448202a20495250ull &&
+	if (ret >= 24 && H2_READ(&w->io, 0, c, 0, 24, 31) == 0 && b[0] == 0x5448202a20495250ull &&
 	    b[1] == 0x0a0d302e322f5054ull && b[2] == 0x0a0d0a0d4d530a0dull)
 		return H2_FIRST_PREFACE;
-	if (!settings_ok || H2_READ(&h, 0, c, 0, H2_HDR, 31))
+	if (!settings_ok || H2_READ(&w->io, 0, c, 0, H2_HDR, 31))
 		return 0;
 	len = (__u32)c[0] << 16 | (__u32)c[1] << 8 | c[2];
 	return c[3] == 4 && c[4] == 0 && !(c[5] | c[6] | c[7] | c[8]) && len % 6 == 0 && len <= 16384
