@@ -25,7 +25,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
-need curl wrk sqlite3 ss
+need curl wrk sqlite3 ss h2load
 
 GO_BIN=$E2E_ROOT/build/go
 bash "$E2E_ROOT/scripts/build_go_servers.sh" "$GO_BIN" >"$T/build.log" 2>&1 ||
@@ -93,6 +93,13 @@ traffic() {
 			-o "$out/sleep-$v.0.body" "https://$GS_H2/items/300" \
 			-o "$out/sleep-$v.1.body" "https://$GS_H2/sleep/$SLEEP_MS" >>"$out/codes-h2"
 	done
+	# one HTTP/2 connection past 64 KiB of requests: a 100 kB POST, then a
+	# GET on the same connection
+	curl -sk --max-time 10 -w '2 %{http_version} %{http_code}\n' --data-binary "@$T/big.bin" \
+		-o "$out/big-echo.body" "https://$GS_H2/echo" --next -sk --max-time 10 \
+		-w '2 %{http_version} %{http_code}\n' -o "$out/big-next.body" "https://$GS_H2/items/400" >>"$out/codes-h2"
+	# and past 64 KiB in small frames: h2load's POSTs of 2000 bytes, 4 at a time
+	h2load -n "$H2LOAD_N" -c 1 -m 4 -d "$T/2k.bin" "https://$GS_H2/echo" >"$out-h2load.txt" 2>&1
 	# concurrent streams on one connection, different paths
 	for ((r = 1; r <= PAR_ROUNDS; r++)); do
 		args=()
@@ -104,6 +111,10 @@ traffic() {
 			>>"$out/codes-h2"
 	done
 }
+
+head -c 100000 /dev/urandom >"$T/big.bin"
+head -c 2000 /dev/urandom >"$T/2k.bin"
+H2LOAD_N=64 # x 2000 bytes: past 64 KiB on one connection
 
 start_goserver down "$GO_BIN/goserver-go1.26" || bail "the downstream goserver starts" "$(tail -n 3 "$T/down.log")"
 down_pid=$GS_PID down_https=$GS_HTTPS
@@ -226,16 +237,18 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 	npar=$(($(wc -w <<<"$PAR_SLEEPS") + 2)) # streams per connection
 	check_num "$build: curl spoke HTTP/2 and HTTP/1.1 as asked, every answer as expected" \
 		"$(awk '$1 == $2 && ($3 == 200 || $3 == 503) { n++ } END { print n + 0 }' "$T/rec-$build/codes-h2")" \
-		-eq $((2 * (5 * H2N + 2) + PAR_ROUNDS * npar))
+		-eq $((2 * (5 * H2N + 2) + 2 + PAR_ROUNDS * npar))
 	# the connections of the concurrent streams (below)
 	pcs=$(q "SELECT group_concat(conn_id) FROM spans WHERE $H AND url_path='/items/77'")
 	for v in 2 1.1; do
 		P="$H AND protocol_version='$v'"
 		par=0 # the concurrent streams' /items and /call are HTTP/2
 		[ "$v" = 2 ] && par=$PAR_ROUNDS
+		big=0 # and the GET after 100 kB
+		[ "$v" = 2 ] && big=1
 		check_num "$build: HTTP/$v: GET /items/{id}, once each, 200, https" \
 			"$(q "SELECT count(*) FROM spans WHERE $P AND name='GET /items/{id}' AND http_status_code=200 AND $(scheme)='https' AND response_body_size>0")" \
-			-eq $((H2N + 1 + par))
+			-eq $((H2N + 1 + par + big))
 		check_num "$build: HTTP/$v: POST /echo with its request and response sizes" \
 			"$(q "SELECT count(*) FROM spans WHERE $P AND name='POST /echo' AND http_status_code=200 AND request_body_size=length('payload-h2-1') AND response_body_size=length('payload-h2-1')")" -eq "$H2N"
 		check_num "$build: HTTP/$v: GET /status/{id}: 503, status error" \
@@ -258,7 +271,20 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 			        AND c.start_ns >= p.start_ns AND c.end_ns <= p.end_ns")" -eq $((2 * H2N + par))
 	done
 	check_num "$build: no other server span on the HTTP/2-capable listener (each request once)" \
-		"$(q "SELECT count(*) FROM spans WHERE $H")" -eq $((2 * (5 * H2N + 2) + PAR_ROUNDS * npar))
+		"$(q "SELECT count(*) FROM spans WHERE $H")" -eq $((2 * (5 * H2N + 2) + 2 + H2LOAD_N + PAR_ROUNDS * npar))
+	# the capture follows the frames of a connection past 64 KiB of requests
+	# (a frame misread there once swallowed everything after 64 KiB)
+	bc=$(q "SELECT conn_id FROM spans WHERE $H AND http_method='POST' AND request_body_size=100000")
+	check_num "$build: HTTP/2: a 100 kB POST, its sizes, then a GET on the same connection, with its handler" \
+		"$(q "SELECT count(*) FROM spans s JOIN span_attributes a ON a.span_id=s.span_id AND a.key='beyla.go.handler_ns'
+		      WHERE $H AND conn_id=${bc:-0} AND protocol_version='2' AND http_status_code=200
+		        AND ((url_path='/echo' AND response_body_size=100000) OR url_path='/items/400')")" -eq 2
+	check_grep "$build: h2load: $H2LOAD_N POSTs of 2000 bytes on one connection answered" \
+		"requests: $H2LOAD_N total, $H2LOAD_N started, $H2LOAD_N done, $H2LOAD_N succeeded" "$T/rec-$build-h2load.txt"
+	W="$H AND url_path='/echo' AND protocol_version='2' AND http_status_code=200 AND request_body_size=2000 AND response_body_size=2000"
+	check_num "$build: h2load: each of them a span with its sizes and its handler" \
+		"$(q "SELECT count(*) FROM spans s JOIN span_attributes a ON a.span_id=s.span_id AND a.key='beyla.go.handler_ns' WHERE $W")" -eq "$H2LOAD_N"
+	check_num "$build: h2load: all on one connection" "$(q "SELECT count(DISTINCT conn_id) FROM spans WHERE $W")" -eq 1
 	# concurrent streams: one connection per round, each handler with its own stream
 	check_num "$build: curl --parallel: $PAR_ROUNDS connections of $npar concurrent HTTP/2 streams each" \
 		"$(q "SELECT count(*) FROM (SELECT conn_id FROM spans WHERE $H AND conn_id IN (${pcs:-0}) AND protocol_version='2'
