@@ -651,12 +651,22 @@ static int an_go(void *u, const struct bz_go_event *e)
 				break;
 			}
 			c = conn_of_remote(a, e->pid, e->remote);
-			if (c)
-				p = bz_spanner_go_handler(&a->sp, c, e->ts_ns);
+			if (c) {
+				enum bz_go_pairing how;
+
+				p = bz_spanner_go_handler(&a->sp, c, e->ts_ns, e->stream, e->method, e->path, &how);
+				a->go.n.handlers_by_stream += how == BZ_GO_PAIR_STREAM;
+				a->go.n.handlers_by_path += how == BZ_GO_PAIR_PATH;
+				a->go.n.handlers_by_order += how == BZ_GO_PAIR_ORDER && c->proto && c->proto->multiplexed;
+			}
 			rc = bz_gorun_handler_start(&a->go, e, c ? c->id : 0, p);
-		} else if (bz_gorun_handler_end(&a->go, e, &conn_id, &index) == 0 &&
-			   (c = bz_u64map_get(&a->conns, conn_id)) && (p = bz_spanner_pending(c, index))) {
-			p->go_end = e->ts_ns;
+		} else {
+			a->go.n.handler_ends++;
+			if (bz_gorun_handler_end(&a->go, e, &conn_id, &index) == 0 &&
+			    (c = bz_u64map_get(&a->conns, conn_id)) && (p = bz_spanner_pending(c, index))) {
+				p->go_end = e->ts_ns;
+				a->go.n.handler_ends_matched++;
+			}
 		}
 		break;
 	case BZ_EV_GO_CLIENT:
@@ -827,6 +837,11 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "go_handlers", a->go.n.handlers },
 		{ "go_handlers_matched", a->go.n.handlers_matched },
 		{ "go_handler_repeats", a->go.n.handler_repeats },
+		{ "go_h2_handlers_by_stream", a->go.n.handlers_by_stream },
+		{ "go_h2_handlers_by_path", a->go.n.handlers_by_path },
+		{ "go_h2_handlers_by_order", a->go.n.handlers_by_order },
+		{ "go_handler_ends", a->go.n.handler_ends },
+		{ "go_handler_ends_matched", a->go.n.handler_ends_matched },
 		{ "go_round_trips", a->go.n.round_trips },
 		{ "go_round_trips_matched", a->go.n.round_trips_matched },
 		{ "go_round_trips_parented", a->go.n.round_trips_parented },

@@ -20,6 +20,10 @@
 struct bz_go_counts {
 	uint64_t handlers, handlers_matched;  /* handler starts; matched to a request */
 	uint64_t handler_repeats;             /* a start seen twice (a re-run probe) */
+	/* HTTP/2 starts paired by stream id, by method and path, by order alone */
+	uint64_t handlers_by_stream, handlers_by_path, handlers_by_order;
+	/* handler ends; those whose request was still open (its handler_ns known) */
+	uint64_t handler_ends, handler_ends_matched;
 	uint64_t round_trips, round_trips_matched, round_trips_parented;
 	uint64_t spawns_kept, spawns_forgotten;
 };

@@ -211,6 +211,9 @@ static int run_go(const uint8_t *raw, size_t size, unsigned kind, const struct b
 		go_string(g.method, BZ_GO_METHOD_MAX, raw, size, &pos, e.method_len);
 		go_string(g.remote, BZ_GO_STR_MAX, raw, size, &pos, e.remote_len);
 		go_string(g.path, BZ_GO_STR_MAX, raw, size, &pos, e.path_len);
+		/* minor >= 3: an HTTP/2 START's stream id after the strings */
+		if (g.phase == BZ_GO_START && size >= pos + BZ_GO_HANDLER_STREAM_LEN)
+			g.stream = bz_le32(raw + pos);
 	} else if (kind == BZ_EV_GO_CLIENT) {
 		struct bz_ev_go_client e;
 		bz_ev_copy(&e, sizeof(e), (const struct bz_ev_hdr *)raw);

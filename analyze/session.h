@@ -70,6 +70,7 @@ struct bz_go_event {
 	uint16_t status;
 	uint64_t goid;
 	uint64_t parent_goid;  /* CLIENT: 0 unknown; SPAWN: the creator */
+	uint32_t stream;       /* HANDLER START: the HTTP/2 stream id, 0 HTTP/1 or unknown */
 	char method[BZ_GO_METHOD_MAX + 1];
 	char remote[BZ_GO_STR_MAX + 1]; /* HANDLER START: client "ip:port" */
 	char host[BZ_GO_STR_MAX + 1];   /* CLIENT START: URL host */

@@ -184,16 +184,81 @@ struct bz_pending *bz_spanner_pending(struct bz_conn *c, uint64_t index)
 	return find_pending(c, index);
 }
 
-struct bz_pending *bz_spanner_go_handler(struct bz_spanner *sp, struct bz_conn *c, uint64_t ts)
+static int hexval(char c)
 {
-	for (struct bz_pending *p = c->head; p; p = p->next) {
-		if (p->server && !p->go_handled) {
-			p->go_handled = 1;
-			p->go_start = ts;
-			return p;
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	     : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Is gopath (Go's URL.Path: percent-decoded, cut at BZ_GO_STR_MAX bytes by
+ * the probe) the path of request target?  Compared as far as both go when
+ * either was cut. */
+static int same_path(const struct bz_http_msg *q, const char *gopath)
+{
+	char path[BZ_HTTP_TARGET_MAX], query[2];
+	size_t i = 0, j = 0, glen = strlen(gopath);
+	int cut = glen >= BZ_GO_STR_MAX || (q->flags & BZ_HTTP_F_TARGET_CUT);
+
+	bz_url_split(q->target, path, sizeof(path), query, sizeof(query));
+	while (path[i] && gopath[j]) {
+		int c = (unsigned char)path[i], h, l;
+
+		if (c == '%' && (h = hexval(path[i + 1])) >= 0 && (l = hexval(path[i + 2])) >= 0) {
+			c = h << 4 | l;
+			i += 3;
+		} else {
+			i++;
+		}
+		if (c != (unsigned char)gopath[j++])
+			return 0;
+	}
+	return (!path[i] && !gopath[j]) || cut;
+}
+
+static int same_request(const struct bz_pending *p, const char *method, const char *path)
+{
+	return !strcmp(p->req.method, method) && same_path(&p->req, path);
+}
+
+struct bz_pending *bz_spanner_go_handler(struct bz_spanner *sp, struct bz_conn *c, uint64_t ts,
+					 uint32_t stream, const char *method, const char *path,
+					 enum bz_go_pairing *how)
+{
+	struct bz_pending *p, *first = NULL, *got = NULL;
+
+	*how = BZ_GO_PAIR_NONE;
+	for (p = c->head; p; p = p->next) {
+		if (!p->server || p->go_handled)
+			continue;
+		if (!first)
+			first = p;
+		/* HTTP/1 serves one request after another: the oldest is it */
+		if (!c->proto || !c->proto->multiplexed)
+			break;
+		/* HTTP/2: the stream the handler named, if it asks for what the
+		 * handler was given (a stream id read through a layout that was
+		 * not the one expected names a stream at random) */
+		if (stream && p->req.stream == stream &&
+		    ((p->req.flags & BZ_HTTP_F_HEADERS_LOST) || same_request(p, method, path))) {
+			got = p;
+			*how = BZ_GO_PAIR_STREAM;
+			break;
+		}
+		/* else the oldest asking for the same method and path */
+		if (!got && same_request(p, method, path)) {
+			got = p;
+			*how = BZ_GO_PAIR_PATH;
+			if (!stream)
+				break;
 		}
 	}
-	return NULL;
+	if (!got && (got = first))
+		*how = BZ_GO_PAIR_ORDER;
+	if (got) {
+		got->go_handled = 1;
+		got->go_start = ts;
+	}
+	return got;
 }
 
 static void unlink_pending(struct bz_conn *c, struct bz_pending *p)

@@ -104,10 +104,24 @@ void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event
  * becomes an incomplete span and is freed. */
 void bz_spanner_conn_end(struct bz_spanner *sp, struct bz_conn *c, int closed);
 void bz_spanner_free(struct bz_spanner *sp);
-/* A Go handler started serving on c: the oldest server request on c
- * without a handler gets it.  Returns that request (its span_id, trace,
- * index), or NULL. */
-struct bz_pending *bz_spanner_go_handler(struct bz_spanner *sp, struct bz_conn *c, uint64_t ts);
+/* How a Go handler start was paired with its request. */
+enum bz_go_pairing {
+	BZ_GO_PAIR_NONE = 0, /* no request waiting for a handler */
+	BZ_GO_PAIR_STREAM,   /* HTTP/2: the stream id the handler serves */
+	BZ_GO_PAIR_PATH,     /* HTTP/2: the oldest with the handler's method and path */
+	BZ_GO_PAIR_ORDER,    /* the oldest without a handler (HTTP/1: always so) */
+};
+/* A Go handler started serving on c at ts.  HTTP/1: the oldest server
+ * request on c without a handler gets it.  HTTP/2 (streams overlap and
+ * their handlers start in any order): the request on stream `stream` (0:
+ * unknown) if it has the handler's method and path (Go's URL.Path,
+ * percent-decoded), else the oldest without a handler with that method and
+ * path, else the oldest without a handler.  Returns that request (its
+ * span_id, trace, index), marked as handled from ts, or NULL; *how says
+ * which rule matched. */
+struct bz_pending *bz_spanner_go_handler(struct bz_spanner *sp, struct bz_conn *c, uint64_t ts,
+					 uint32_t stream, const char *method, const char *path,
+					 enum bz_go_pairing *how);
 /* The request number index of c, if still pending. */
 struct bz_pending *bz_spanner_pending(struct bz_conn *c, uint64_t index);
 

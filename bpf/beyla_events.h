@@ -210,8 +210,14 @@ enum bz_go_phase { BZ_GO_START = 0, BZ_GO_END = 1 };
 
 /* BZ_EV_GO_HANDLER: net/http.serverHandler.ServeHTTP entered (START:
  * strings method, remote address "ip:port" of the client, URL path) or the handler
- * finished (END, at net/http.(*response).finishRequest: status, the code
- * the handler wrote; 0 if it wrote none, which net/http sends as 200). */
+ * finished (END, at net/http.(*response).finishRequest, or for HTTP/2 at
+ * (*http2responseWriter).handlerDone: status, the code the handler wrote;
+ * 0 if it wrote none, which net/http sends as 200).
+ * Format minor 3 appends, after the strings, a __u32 (little-endian,
+ * unaligned) on START records of HTTP/2 requests: the stream id the handler
+ * serves.  A START without it (HTTP/1, older captures) has size = 40 +
+ * the three lengths. */
+#define BZ_GO_HANDLER_STREAM_LEN 4
 struct bz_ev_go_handler {
 	struct bz_ev_hdr h;
 	__u64 goid;
@@ -256,6 +262,10 @@ struct bz_go_offsets {
 	__s64 url_host, url_path;
 	__s64 response_status, http_response_status_code;
 	__s64 tls_conn_conn, net_conn_fd, netfd_pfd, poll_fd_sysfd;
+	/* HTTP/2 (net/http's bundled server): Request.ProtoMajor, and the
+	 * path from the handler's *http2responseWriter to its stream id and
+	 * its status */
+	__s64 req_proto_major, h2rw_rws, h2rws_stream, h2rws_status, h2stream_id;
 };
 #define BZ_GO_BINARIES_MAX 64
 /* The attach cookie of a Go uprobe: the binary's slot in go_offsets, and

@@ -246,9 +246,10 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		 * is captured frame by frame from them on (h2.bpf.h), both ways:
 		 * the first read of a server, the first write of a client, or a
 		 * server's SETTINGS written before it read anything */
-		if (!(st->flags & SOCK_H2) && (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret) {
+		if ((dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret) {
 			/* (a server that speaks first: its SETTINGS, where HPACK's
-			 * table size may be) */
+			 * table size may be; then SOCK_H2 is set before the
+			 * client's preface arrives, which is still skipped) */
 			int first = h2_first_bytes(io, ret, dir == BZ_DIR_OUT && !st->bytes_in);
 			if (first)
 				st->flags |= SOCK_H2;

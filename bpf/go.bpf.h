@@ -138,8 +138,26 @@ static __always_inline __u32 go_read_method_and_2(__u8 *dst, __u32 len[3], __u64
 	return len[0] + len[1] + len[2];
 }
 
+/* The HTTP/2 stream a handler serves, 0 for HTTP/1 or unknown.  rw is the
+ * data word of the handler's ResponseWriter: for HTTP/2 (req.ProtoMajor 2)
+ * a *http2responseWriter, whose rws.stream.id is the stream (Go 1.27's
+ * http2ResponseWriter wraps one pointer, so its data word is that pointer
+ * too).  A wrong guess costs nothing: the analyzer takes a stream id only
+ * when a request of that method and path is waiting on that stream. */
+static __always_inline __u32 go_h2_stream(__u64 req, __u64 rw, struct bz_go_offsets *o)
+{
+	__u64 rws, stream;
+
+	if (o->req_proto_major < 0 || go_read_u64(req, o->req_proto_major) != 2)
+		return 0;
+	rws = go_read_u64(rw, o->h2rw_rws);
+	stream = go_read_u64(rws, o->h2rws_stream);
+	return (__u32)go_read_u64(stream, o->h2stream_id);
+}
+
 /* --- handler: net/http.serverHandler.ServeHTTP(sh, rw ResponseWriter, req) ---
- * RAX = sh.srv, RBX/RCX = rw (itab, *response), RDI = req. */
+ * RAX = sh.srv, RBX/RCX = rw (itab, data: *response or *http2responseWriter),
+ * RDI = req. */
 SEC("uprobe")
 int bz_go_handler_enter(struct pt_regs *ctx)
 {
@@ -147,7 +165,7 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler *ev;
-	__u32 len[3], n;
+	__u32 len[3], n, stream;
 
 	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
@@ -164,8 +182,14 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	ev->method_len = len[0];
 	ev->remote_len = len[1];
 	ev->path_len = len[2];
+	n &= 511;
+	stream = go_h2_stream(rg.di, rg.cx, o);
+	if (stream) {
+		__builtin_memcpy(ev->strings + n, &stream, BZ_GO_HANDLER_STREAM_LEN);
+		n += BZ_GO_HANDLER_STREAM_LEN;
+	}
 	ev->h.size = sizeof(*ev) + n;
-	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + n) & 511);
+	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + n) & 1023);
 	return 0;
 }
 
@@ -196,12 +220,44 @@ int bz_go_handler_end(struct pt_regs *ctx)
 	return 0;
 }
 
+/* --- net/http.(*http2responseWriter).handlerDone(): RAX = w ---
+ * The HTTP/2 server runs each handler on a goroutine of its own
+ * (http2serverConn.runHandler), which calls this once the handler returned
+ * (not after a panic), before flushing what the handler left buffered: the
+ * handler's end, on the goroutine that started it, with the status from
+ * w.rws.status (0 if none written yet: sent as 200). */
+SEC("uprobe")
+int bz_go_h2_handler_end(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_go_offsets *o;
+	struct bz_ev_go_handler ev = {};
+
+	EMPTY_HOOK_RETURN();
+	if (go_entry_again_later(ctx))
+		return 0;
+	go_regs(ctx, &rg);
+	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)))
+		return 0;
+	fill_hdr(&ev.h, BZ_EV_GO_HANDLER, sizeof(ev), pid_tgid);
+	ev.goid = go_read_u64(rg.g, o->g_goid);
+	ev.phase = BZ_GO_END;
+	ev.status = (__u16)go_read_u64(go_read_u64(rg.ax, o->h2rw_rws), o->h2rws_status);
+	emit(BZ_P_GO_HANDLER, &ev, sizeof(ev));
+	return 0;
+}
+
 /* --- crypto/tls.(*Conn).Read / Write(b []byte) (int, error) ---
  * RAX = c, RBX/RCX = b's pointer and length; returns n in RAX. */
 
 /* The TCP socket under a tls.Conn whose net.Conn is a *net.TCPConn:
- * c.conn -> TCPConn.conn.fd (*netFD) -> pfd.Sysfd -> the fd table. */
-static __always_inline struct sock_state *go_tls_sock(__u64 c, struct bz_go_offsets *o)
+ * c.conn -> TCPConn.conn.fd (*netFD) -> pfd.Sysfd -> the fd table.
+ * Not inlined: track_sock's two structs (~200 bytes) would stay in the
+ * frame of the TLS programs, whose stack with h2_capture's and its
+ * callback's must fit the verifier's 512 bytes (they took 488 of them;
+ * now 312). */
+static __noinline struct sock_state *go_tls_sock(__u64 c, struct bz_go_offsets *o)
 {
 	__u64 iface_data = go_read_u64(c, o->tls_conn_conn >= 0 ? o->tls_conn_conn + 8 : -1);
 	__u64 netfd = go_read_u64(iface_data, o->net_conn_fd);
@@ -248,7 +304,11 @@ static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets
 		io->kind = IO_BUF;
 
 		st->flags |= seen;
-		if (!(st->flags & SOCK_H2) && first) {
+		/* also when SOCK_H2 is set already: a Go server writes its
+		 * SETTINGS before it reads the client's preface, which must
+		 * still be skipped, not walked as a frame (whose length, "PRI",
+		 * would swallow the connection's next 5 MB) */
+		if (first) {
 			int kind = h2_first_bytes(io, (__u32)ev->ret,
 						  dir == BZ_DIR_OUT && !(st->flags & SOCK_TLS_IN_SEEN));
 			if (kind)

@@ -61,7 +61,7 @@ struct info_proc {
 };
 
 struct info_probe {
-	char name[48];
+	char name[64]; /* Go 1.27: "net/http/internal/http2.(*responseWriter).handlerDone" */
 	char detail[160];
 	uint8_t status, required;
 };

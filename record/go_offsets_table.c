@@ -25,6 +25,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 80, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.19", { /* go1.19.8 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -44,6 +49,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 80, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.20", { /* go1.20.14 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -63,6 +73,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.21", { /* go1.21.13 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -82,6 +97,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.22", { /* go1.22.12 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -101,6 +121,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.23", { /* go1.23.12 */
 		[BZ_GOO_G_GOID] = 160, /* runtime.g.goid */
@@ -120,6 +145,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.24", { /* go1.24.13 */
 		[BZ_GOO_G_GOID] = 160, /* runtime.g.goid */
@@ -139,6 +169,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.25", { /* go1.25.14 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -158,6 +193,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.26", { /* go1.26.8 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -177,6 +217,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 	{ "go1.27", { /* go1.27.4 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -196,6 +241,11 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_NET_CONN_FD] = 0, /* net.conn.fd */
 		[BZ_GOO_NETFD_PFD] = 0, /* net.netFD.pfd */
 		[BZ_GOO_POLL_FD_SYSFD] = 16, /* internal/poll.FD.Sysfd */
+		[BZ_GOO_REQ_PROTO_MAJOR] = 40, /* net/http.Request.ProtoMajor */
+		[BZ_GOO_H2RW_RWS] = 0, /* net/http.http2responseWriter.rws */
+		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
+		[BZ_GOO_H2RWS_STATUS] = 240, /* net/http.http2responseWriterState.status */
+		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
 	} },
 };
 const size_t bz_go_offsets_table_len = sizeof(bz_go_offsets_table) / sizeof(bz_go_offsets_table[0]);

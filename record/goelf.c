@@ -26,6 +26,14 @@ static const char *const func_names[BZ_GOF_MAX] = {
 	[BZ_GOF_TLS_WRITE] = "crypto/tls.(*Conn).Write",
 	[BZ_GOF_ROUND_TRIP] = "net/http.(*Transport).roundTrip",
 	[BZ_GOF_FINISH_REQUEST] = "net/http.(*response).finishRequest",
+	[BZ_GOF_H2_HANDLER_DONE] = "net/http.(*http2responseWriter).handlerDone",
+};
+
+/* The same function under another name in other Go versions: Go 1.27 moved
+ * the HTTP/2 server from net/http's bundle (h2_bundle.go) into
+ * net/http/internal/http2.  The first name found wins. */
+static const char *const func_alt_names[BZ_GOF_MAX] = {
+	[BZ_GOF_H2_HANDLER_DONE] = "net/http/internal/http2.(*responseWriter).handlerDone",
 };
 
 static const char *const field_names[BZ_GOO_MAX] = {
@@ -46,6 +54,11 @@ static const char *const field_names[BZ_GOO_MAX] = {
 	[BZ_GOO_NET_CONN_FD] = "net.conn.fd",
 	[BZ_GOO_NETFD_PFD] = "net.netFD.pfd",
 	[BZ_GOO_POLL_FD_SYSFD] = "internal/poll.FD.Sysfd",
+	[BZ_GOO_REQ_PROTO_MAJOR] = "net/http.Request.ProtoMajor",
+	[BZ_GOO_H2RW_RWS] = "net/http.http2responseWriter.rws",
+	[BZ_GOO_H2RWS_STREAM] = "net/http.http2responseWriterState.stream",
+	[BZ_GOO_H2RWS_STATUS] = "net/http.http2responseWriterState.status",
+	[BZ_GOO_H2STREAM_ID] = "net/http.http2stream.id",
 };
 
 const char *bz_go_func_name(int id)
@@ -258,8 +271,11 @@ static void funcs_from_symtab(struct goelf *g, struct bz_go_binary *out)
 		    !(name = elf_strptr(g->elf, sh.sh_link, sym.st_name)))
 			continue;
 		for (int k = 0; k < BZ_GOF_MAX; k++)
-			if (!out->funcs[k].found && !strcmp(name, func_names[k])) {
+			if (!out->funcs[k].found && (!strcmp(name, func_names[k]) ||
+						     (func_alt_names[k] && !strcmp(name, func_alt_names[k])))) {
 				out->funcs[k].found = true;
+				out->funcs[k].name = func_alt_names[k] && !strcmp(name, func_alt_names[k])
+							     ? func_alt_names[k] : func_names[k];
 				out->funcs[k].vaddr = sym.st_value;
 				out->funcs[k].size = sym.st_size;
 			}
@@ -270,37 +286,47 @@ static void funcs_from_symtab(struct goelf *g, struct bz_go_binary *out)
  * .gopclntab. */
 static void funcs_from_pclntab(struct goelf *g, struct bz_go_binary *out)
 {
-	struct bz_pcln_func pf[BZ_GOF_MAX];
+	/* every name of every function still missing, and whose it is */
+	const char *names[2 * BZ_GOF_MAX];
+	struct bz_pcln_func pf[2 * BZ_GOF_MAX];
+	int owner[2 * BZ_GOF_MAX], n = 0;
 	const uint8_t *tab;
 	char why[96];
 	size_t len = 0;
-	int missing = 0;
 
-	for (int k = 0; k < BZ_GOF_MAX; k++)
-		missing += !out->funcs[k].found;
-	if (!missing)
+	for (int k = 0; k < BZ_GOF_MAX; k++) {
+		if (out->funcs[k].found)
+			continue;
+		owner[n] = k;
+		names[n++] = func_names[k];
+		if (func_alt_names[k]) {
+			owner[n] = k;
+			names[n++] = func_alt_names[k];
+		}
+	}
+	if (!n)
 		return;
 	tab = scn_bytes(g->pclntab, &len);
-	if (bz_pclntab_lookup(tab, len, scn_addr(g->text), func_names, BZ_GOF_MAX, pf, why,
-			      sizeof(why))) {
+	if (bz_pclntab_lookup(tab, len, scn_addr(g->text), names, (size_t)n, pf, why, sizeof(why))) {
 		for (int k = 0; k < BZ_GOF_MAX; k++)
 			if (!out->funcs[k].found)
 				snprintf(out->funcs[k].why, sizeof(out->funcs[k].why), "%s", why);
 		return;
 	}
-	for (int k = 0; k < BZ_GOF_MAX; k++) {
-		struct bz_go_func *f = &out->funcs[k];
+	for (int i = 0; i < n; i++) {
+		struct bz_go_func *f = &out->funcs[owner[i]];
 
-		if (f->found)
+		if (f->found || !pf[i].found)
 			continue;
-		if (!pf[k].found) {
-			snprintf(f->why, sizeof(f->why), "not in %s", g->symtab ? ".symtab or .gopclntab" : ".gopclntab");
-			continue;
-		}
 		f->found = true;
-		f->vaddr = pf[k].vaddr;
-		f->size = pf[k].size;
+		f->name = names[i];
+		f->vaddr = pf[i].vaddr;
+		f->size = pf[i].size;
 	}
+	for (int k = 0; k < BZ_GOF_MAX; k++)
+		if (!out->funcs[k].found)
+			snprintf(out->funcs[k].why, sizeof(out->funcs[k].why), "not in %s",
+				 g->symtab ? ".symtab or .gopclntab" : ".gopclntab");
 }
 
 /* File offset of [vaddr, vaddr + size) from the PT_LOAD segment holding it

@@ -35,6 +35,7 @@ enum bz_go_func_id {
 	BZ_GOF_TLS_WRITE,     /* crypto/tls.(*Conn).Write: plaintext out */
 	BZ_GOF_ROUND_TRIP,    /* net/http.(*Transport).roundTrip: client call */
 	BZ_GOF_FINISH_REQUEST,/* net/http.(*response).finishRequest: handler done */
+	BZ_GOF_H2_HANDLER_DONE,/* net/http.(*http2responseWriter).handlerDone: HTTP/2 handler done */
 	BZ_GOF_MAX
 };
 
@@ -58,6 +59,11 @@ enum bz_go_field_id {
 	BZ_GOO_NET_CONN_FD,         /* net.conn.fd (*netFD); net.TCPConn embeds net.conn */
 	BZ_GOO_NETFD_PFD,           /* net.netFD.pfd (internal/poll.FD, inline) */
 	BZ_GOO_POLL_FD_SYSFD,       /* internal/poll.FD.Sysfd (int) */
+	BZ_GOO_REQ_PROTO_MAJOR,     /* net/http.Request.ProtoMajor (int): 2 for HTTP/2 */
+	BZ_GOO_H2RW_RWS,            /* net/http.http2responseWriter.rws (*http2responseWriterState) */
+	BZ_GOO_H2RWS_STREAM,        /* net/http.http2responseWriterState.stream (*http2stream) */
+	BZ_GOO_H2RWS_STATUS,        /* net/http.http2responseWriterState.status (int) */
+	BZ_GOO_H2STREAM_ID,         /* net/http.http2stream.id (uint32) */
 	BZ_GOO_MAX
 };
 
@@ -69,6 +75,7 @@ enum bz_go_offsets_source {
 
 struct bz_go_func {
 	bool found;
+	const char *name;     /* when found: the name it has in this binary (static) */
 	uint64_t vaddr;       /* virtual address of the entry */
 	uint64_t entry;       /* file offset of the entry (for a uprobe) */
 	uint64_t probe_entry; /* where an entry uprobe goes: the PUSH RBP after the

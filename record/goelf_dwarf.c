@@ -34,8 +34,19 @@ static const struct {
 	{ BZ_GOO_NET_CONN_FD, "net.conn", "fd" },
 	{ BZ_GOO_NETFD_PFD, "net.netFD", "pfd" },
 	{ BZ_GOO_POLL_FD_SYSFD, "internal/poll.FD", "Sysfd" },
+	{ BZ_GOO_REQ_PROTO_MAJOR, "net/http.Request", "ProtoMajor" },
+	{ BZ_GOO_H2RW_RWS, "net/http.http2responseWriter", "rws" },
+	{ BZ_GOO_H2RWS_STREAM, "net/http.http2responseWriterState", "stream" },
+	{ BZ_GOO_H2RWS_STATUS, "net/http.http2responseWriterState", "status" },
+	{ BZ_GOO_H2STREAM_ID, "net/http.http2stream", "id" },
+	/* Go 1.27 moved the HTTP/2 server into net/http/internal/http2 */
+	{ BZ_GOO_H2RW_RWS, "net/http/internal/http2.responseWriter", "rws" },
+	{ BZ_GOO_H2RWS_STREAM, "net/http/internal/http2.responseWriterState", "stream" },
+	{ BZ_GOO_H2RWS_STATUS, "net/http/internal/http2.responseWriterState", "status" },
+	{ BZ_GOO_H2STREAM_ID, "net/http/internal/http2.stream", "id" },
 };
-_Static_assert(sizeof(fields) / sizeof(fields[0]) == BZ_GOO_MAX, "one DWARF name per field");
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+_Static_assert(NFIELDS >= BZ_GOO_MAX, "at least one DWARF name per field");
 
 /* Fills the offsets of every wanted member of struct die (named name).
  * Returns how many were found. */
@@ -61,7 +72,7 @@ static int struct_members(Dwarf_Die *st, const char *name, int64_t *offsets)
 		if (!dwarf_attr(&m, DW_AT_data_member_location, &a) || dwarf_formudata(&a, &loc) ||
 		    loc >= size)
 			continue;
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		for (size_t i = 0; i < NFIELDS; i++)
 			if (!strcmp(fields[i].type, name) && !strcmp(fields[i].member, mname) &&
 			    offsets[fields[i].id] < 0) {
 				offsets[fields[i].id] = (int64_t)loc;
@@ -76,7 +87,7 @@ static bool wanted_type(const char *name, const char **seen, size_t *nseen)
 {
 	bool want = false;
 
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+	for (size_t i = 0; i < NFIELDS; i++)
 		if (!strcmp(fields[i].type, name))
 			want = true;
 	for (size_t i = 0; want && i < *nseen; i++)
@@ -89,7 +100,7 @@ static bool wanted_type(const char *name, const char **seen, size_t *nseen)
 
 int bz_godwarf_offsets(Elf *elf, int64_t offsets[BZ_GOO_MAX])
 {
-	const char *seen[BZ_GOO_MAX];
+	const char *seen[NFIELDS];
 	size_t nseen = 0;
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie, die;

@@ -27,12 +27,18 @@ struct go_probe_def {
 };
 
 static const struct go_probe_def go_probe_table[] = {
+	/* also reads, when known, Request.ProtoMajor and the HTTP/2 stream id
+	 * (BZ_GOO_H2*): without them an HTTP/2 handler is paired with its
+	 * stream by method and path */
 	{ BZ_GOF_SERVE_HTTP, "bz_go_handler_enter", NULL,
 	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR) | NEED(BZ_GOO_REQ_URL) |
 		  NEED(BZ_GOO_URL_PATH),
 	  "handler start (processing time of Go servers, parents of client calls)" },
 	{ BZ_GOF_FINISH_REQUEST, "bz_go_handler_end", NULL, NEED_G | NEED(BZ_GOO_RESPONSE_STATUS),
 	  "handler end (the handler's run time)" },
+	{ BZ_GOF_H2_HANDLER_DONE, "bz_go_h2_handler_end", NULL,
+	  NEED_G | NEED(BZ_GOO_H2RW_RWS) | NEED(BZ_GOO_H2RWS_STATUS),
+	  "HTTP/2 handler end (the handler's run time over HTTP/2)" },
 	{ BZ_GOF_TLS_READ, "bz_go_tls_read_enter", "bz_go_tls_read_ret",
 	  NEED_G | NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
 		  NEED(BZ_GOO_POLL_FD_SYSFD),
@@ -145,6 +151,11 @@ static void to_bpf_offsets(const struct bz_go_binary *b, struct bz_go_offsets *o
 	o->net_conn_fd = f[BZ_GOO_NET_CONN_FD];
 	o->netfd_pfd = f[BZ_GOO_NETFD_PFD];
 	o->poll_fd_sysfd = f[BZ_GOO_POLL_FD_SYSFD];
+	o->req_proto_major = f[BZ_GOO_REQ_PROTO_MAJOR];
+	o->h2rw_rws = f[BZ_GOO_H2RW_RWS];
+	o->h2rws_stream = f[BZ_GOO_H2RWS_STREAM];
+	o->h2rws_status = f[BZ_GOO_H2RWS_STATUS];
+	o->h2stream_id = f[BZ_GOO_H2STREAM_ID];
 }
 
 static void put_probe(struct bz_buf *b, int status, const char *name, const char *detail)
@@ -312,7 +323,8 @@ int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FI
 	bz_buf_opt_u32(block, BZ_GB_PID, (uint32_t)pid);
 	for (int i = 0; i < NGO_PROBES; i++) {
 		const struct go_probe_def *d = &go_probe_table[i];
-		const char *name = bz_go_func_name(d->func);
+		const char *name = b->funcs[d->func].found && b->funcs[d->func].name
+					   ? b->funcs[d->func].name : bz_go_func_name(d->func);
 		const char *skip = skip_reason(b, d, why, sizeof(why));
 		int n;
 

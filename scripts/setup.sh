@@ -31,7 +31,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          procps iproute2 (pgrep, ss), golang-go (Debian's Go 1.19 in
 #          /usr/lib/go-1.19: scripts/build_go_servers.sh builds the Go test
 #          servers with it as well as with /usr/local/go, so the Go probes are
-#          tested on an old and a new Go).
+#          tested on an old and a new Go), nghttp2-client (h2load: many
+#          small HTTP/2 requests on one connection in record_go.sh).
 # Docs:    groff-base man-db (render docs/beyla.1: tests/e2e/man_page.sh checks it
 #          renders without warnings and that `man` finds the installed page).
 # Root:    sudo (scripts/as-root.sh: a user who is not root runs the README's

@@ -475,6 +475,150 @@ static void test_go_https_handler_and_client(void **state)
 	unlink(c.path);
 }
 
+/* ---- HTTP/2 frames, for the Go handler and peer link tests ----------------- */
+
+struct h2b {
+	char b[2048];
+	size_t n;
+};
+
+static void h2_put(struct h2b *b, const void *p, size_t n)
+{
+	assert_true(b->n + n <= sizeof(b->b));
+	if (n)
+		memcpy(b->b + b->n, p, n);
+	b->n += n;
+}
+
+static void h2_frame(struct h2b *b, uint8_t type, uint8_t flags, uint32_t sid, const void *p, size_t n)
+{
+	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
+			 (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
+	h2_put(b, h, 9);
+	h2_put(b, p, n);
+}
+
+/* HEADERS (END_HEADERS | END_STREAM) of a request: :method GET and :scheme
+ * http from the static table, :path as a literal without indexing. */
+static void h2_get(struct h2b *b, uint32_t sid, const char *path)
+{
+	uint8_t blk[256];
+	size_t n = 0, pl = strlen(path);
+	blk[n++] = 0x82; /* :method GET */
+	blk[n++] = 0x86; /* :scheme http */
+	blk[n++] = 0x04; /* :path, literal value */
+	blk[n++] = (uint8_t)pl;
+	memcpy(blk + n, path, pl);
+	n += pl;
+	h2_frame(b, 1, 0x05, sid, blk, n);
+}
+
+/* A response: HEADERS :status 200, then DATA with END_STREAM. */
+static void h2_ok(struct h2b *b, uint32_t sid, const char *body)
+{
+	h2_frame(b, 1, 0x04, sid, "\x88", 1);
+	h2_frame(b, 0, 0x01, sid, body, strlen(body));
+}
+
+/* A handler START of an HTTP/2 request: GET, client address, URL path, and
+ * the stream id after the strings (none when stream is 0, as for HTTP/1). */
+static void ev_go_h2_start(struct cap *c, uint64_t ts, uint32_t pid, uint64_t goid, const char *remote,
+			   const char *path, uint32_t stream)
+{
+	struct bz_ev_go_handler e = { 0 };
+	size_t rl = strlen(remote), pl = strlen(path), sl = stream ? BZ_GO_HANDLER_STREAM_LEN : 0;
+	uint8_t le[4] = { (uint8_t)stream, (uint8_t)(stream >> 8), (uint8_t)(stream >> 16), (uint8_t)(stream >> 24) };
+	hdr(&e.h, BZ_EV_GO_HANDLER, (uint16_t)(sizeof(e) + 3 + rl + pl + sl), ts, pid, pid);
+	e.goid = goid;
+	e.phase = BZ_GO_START;
+	e.method_len = 3;
+	e.remote_len = (uint16_t)rl;
+	e.path_len = (uint16_t)pl;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	bz_buf_put(&c->ev, "GET", 3);
+	bz_buf_put(&c->ev, remote, rl);
+	bz_buf_put(&c->ev, path, pl);
+	bz_buf_put(&c->ev, le, sl);
+	c->nev++;
+}
+
+/* A Go HTTP/2 server (h2c, pid 500): six requests arrive in one read and
+ * their handlers start in another order, as Go's scheduler may run them.
+ * Each start names its stream (two ask for the same path: only the stream
+ * tells them apart), but one start has no stream id (paired by its
+ * percent-decoded path) and one matches nothing (the oldest left).  Each
+ * span must get its own handler's run. */
+static void test_go_h2_handlers_by_stream(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct h2b in = { 0 }, out;
+	static const struct { uint32_t sid; const char *path; } req[] = {
+		{ 1, "/slow/1" }, { 3, "/fast" }, { 5, "/a%20b" }, { 7, "/same" }, { 9, "/same" }, { 11, "/order" },
+	};
+	/* goroutine, stream it names, Go's URL.Path, start and end (ms) */
+	static const struct { uint64_t goid; uint32_t sid; const char *path; double start, end; } run[] = {
+		{ 20, 3, "/fast", 1.1, 2.0 },	  { 21, 9, "/same", 1.2, 3.0 },	      { 22, 0, "/a b", 1.3, 4.0 },
+		{ 23, 1, "/slow/1", 1.4, 5.0 }, { 24, 7, "/same", 1.5, 6.0 },	      { 25, 0, "/elsewhere", 1.6, 7.0 },
+	};
+	static const uint32_t answered[] = { 3, 9, 5, 1, 7, 11 }; /* in the order of run[] */
+
+	cap_open(&c);
+	cap_proc(&c, 500, "/srv/h2api", "h2api");
+	ev_open(&c, 1, BZ_ROLE_ACCEPTED, T(0.5), T(0.4), 0, 8080, 50002, 500);
+	h2_put(&in, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	h2_frame(&in, 4, 0, 0, "", 0); /* SETTINGS */
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		h2_get(&in, req[i].sid, req[i].path);
+	ev_data_cut(&c, 1, BZ_DIR_IN, T(1.0), T(0.9), T(0.8), 500, 501, in.b, in.n, (int32_t)in.n);
+	out.n = 0;
+	h2_frame(&out, 4, 0, 0, "", 0);	   /* the server's SETTINGS */
+	h2_frame(&out, 4, 0x01, 0, "", 0); /* and its ACK */
+	ev_data_cut(&c, 1, BZ_DIR_OUT, T(1.05), 0, 0, 500, 501, out.b, out.n, (int32_t)out.n);
+	for (size_t i = 0; i < sizeof(run) / sizeof(run[0]); i++)
+		ev_go_h2_start(&c, T(run[i].start), 500, run[i].goid, "10.0.0.7:50002", run[i].path, run[i].sid);
+	for (size_t i = 0; i < sizeof(run) / sizeof(run[0]); i++) {
+		ev_go_handler(&c, T(run[i].end), 500, run[i].goid, BZ_GO_END, 200, NULL);
+		out.n = 0;
+		h2_ok(&out, answered[i], "ok");
+		ev_data_cut(&c, 1, BZ_DIR_OUT, T(run[i].end + 0.1), 0, 0, 500, 501 + (uint32_t)i, out.b, out.n,
+			    (int32_t)out.n);
+	}
+	ev_close(&c, 1, T(9.0), 500);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and protocol_version='2' "
+				   "and http_status_code=200 and incomplete=0"), 6);
+	/* each span: processing from its own handler's start, its run time */
+	static const struct { int index; int64_t start_after_arrival, handler; } want[] = {
+		{ 0, MS(0.6), MS(3.6) }, /* /slow/1: goroutine 23 */
+		{ 1, MS(0.3), MS(0.9) }, /* /fast: 20 */
+		{ 2, MS(0.5), MS(2.7) }, /* /a%20b: 22, by its decoded path */
+		{ 3, MS(0.7), MS(4.5) }, /* /same on stream 7: 24 */
+		{ 4, MS(0.4), MS(1.8) }, /* /same on stream 9: 21 */
+		{ 5, MS(0.8), MS(5.4) }, /* /order: 25, the oldest left */
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), "select queue_ns from spans where kind='server' and request_index=%d",
+			 want[i].index);
+		assert_int_equal(q_int(db, sql), want[i].start_after_arrival);
+		snprintf(sql, sizeof(sql),
+			 "select cast(value as integer) from span_attributes a join spans s using (span_id) "
+			 "where s.kind='server' and s.request_index=%d and a.key='beyla.go.handler_ns'",
+			 want[i].index);
+		assert_int_equal(q_int(db, sql), want[i].handler);
+	}
+	assert_int_equal(q_int(db, "select value from parse_stats where name='go_h2_handlers_by_stream'"), 4);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='go_h2_handlers_by_path'"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='go_h2_handlers_by_order'"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='go_handler_ends_matched'"), 6);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 static void test_server_and_client_spans(void **state)
 {
 	struct cap c;
@@ -1622,22 +1766,6 @@ static void ev_open_peer(struct cap *c, uint64_t conn, uint64_t ts, uint16_t lpo
 	c->nev++;
 }
 
-struct h2b {
-	char b[1024];
-	size_t n;
-};
-
-static void h2b_frame(struct h2b *o, uint8_t type, uint8_t flags, uint32_t sid, const void *p, size_t n)
-{
-	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
-			 (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
-	assert_true(o->n + 9 + n <= sizeof(o->b));
-	memcpy(o->b + o->n, h, 9);
-	if (n)
-		memcpy(o->b + o->n + 9, p, n);
-	o->n += 9 + n;
-}
-
 /* A HEADERS frame (END_HEADERS) of literal fields without indexing: the
  * NULL-ended name, value pairs of kv. */
 static void h2b_headers(struct h2b *o, uint32_t sid, int end_stream, const char *const *kv)
@@ -1656,14 +1784,14 @@ static void h2b_headers(struct h2b *o, uint32_t sid, int end_stream, const char 
 		memcpy(blk + n, kv[1], vl);
 		n += vl;
 	}
-	h2b_frame(o, 0x1, (uint8_t)(0x4 | (end_stream ? 0x1 : 0)), sid, blk, n);
+	h2_frame(o, 0x1, (uint8_t)(0x4 | (end_stream ? 0x1 : 0)), sid, blk, n);
 }
 
 /* One gRPC message of len bytes in one DATA frame. */
 static void h2b_grpc(struct h2b *o, uint32_t sid, int end_stream, uint8_t len)
 {
 	uint8_t m[5 + 255] = { 0, 0, 0, 0, len };
-	h2b_frame(o, 0x0, end_stream ? 0x1 : 0, sid, m, 5u + len);
+	h2_frame(o, 0x0, end_stream ? 0x1 : 0, sid, m, 5u + len);
 }
 
 static void h2b_call(struct h2b *o, uint32_t sid, const char *path)
@@ -1720,7 +1848,7 @@ static void test_peer_link_either_order(void **state)
 	 * writes of streams 1 and 3, then stream 3's read; answered 3 first */
 	memcpy(cli1.b, preface, 24);
 	cli1.n = 24;
-	h2b_frame(&cli1, 0x4, 0, 0, NULL, 0);
+	h2_frame(&cli1, 0x4, 0, 0, NULL, 0);
 	h2b_call(&cli1, 1, "/t.S/A");
 	h2b_call(&cli3, 3, "/t.S/B");
 	ev_open(&c, 3, BZ_ROLE_CONNECTED, T(3.0), T(3.0), T(2.9), 50200, 9100, 300);
@@ -1729,7 +1857,7 @@ static void test_peer_link_either_order(void **state)
 	ev_bytes(&c, 3, BZ_DIR_OUT, T(3.1), 300, &cli1);
 	ev_bytes(&c, 3, BZ_DIR_OUT, T(3.3), 300, &cli3);
 	ev_bytes(&c, 4, BZ_DIR_IN, T(3.4), 400, &cli3);
-	h2b_frame(&srv, 0x4, 0, 0, NULL, 0);
+	h2_frame(&srv, 0x4, 0, 0, NULL, 0);
 	h2b_reply(&srv, 3, "5");
 	h2b_reply(&srv, 1, "0");
 	ev_bytes(&c, 4, BZ_DIR_OUT, T(4.0), 400, &srv);
@@ -1761,6 +1889,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_and_client_spans),
 		cmocka_unit_test(test_go_https_handler_and_client),
+		cmocka_unit_test(test_go_h2_handlers_by_stream),
 		cmocka_unit_test(test_ids_stable),
 		cmocka_unit_test(test_truncated_capture),
 		cmocka_unit_test(test_preexisting_and_unknown_conns),

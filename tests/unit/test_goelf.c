@@ -163,6 +163,9 @@ static void test_functions_stripped_equal_unstripped(void **state)
 				      (unsigned long long)a->entry, a->n_rets);
 			assert_true(a->found);
 			assert_true(b->found);
+			/* the name found (.symtab, .gopclntab): before Go 1.27, the first */
+			assert_string_equal(a->name, bz_go_func_name(k));
+			assert_string_equal(b->name, bz_go_func_name(k));
 			assert_int_equal(a->vaddr, b->vaddr);
 			assert_int_equal(a->entry, b->entry);
 			/* .gopclntab sizes run to the next function: padding included */

@@ -1,14 +1,17 @@
 // goserver - a small Go HTTP and HTTPS server for beyla's Go tests.
 //
-// Two listeners share one set of handlers: plain HTTP and HTTPS with a
-// self-signed certificate made in memory at startup (no files to manage).
+// Three listeners share one set of handlers: plain HTTP, HTTPS with a
+// self-signed certificate made in memory at startup (no files to manage),
+// and HTTPS as Go serves it by default (ListenAndServeTLS): HTTP/2 when the
+// client offers h2 by ALPN, HTTP/1.1 otherwise.
 // /call and /call-async make an outgoing request to -downstream, so one
 // binary exercises every Go function beyla probes: the handler run
 // (serverHandler.ServeHTTP), TLS reads and writes, the client round trip,
 // and goroutine creation.
 //
-// HTTP/2 is turned off on both sides: the tests check HTTP/1.1 requests.
-// Only Go 1.19 APIs are used: it is built with Debian's Go 1.19 too.
+// HTTP/2 is turned off on the plain and first HTTPS listeners and in the
+// client of /call: tests (and samples) that check HTTP/1.1 requests use
+// those.  Only Go 1.19 APIs are used: it is built with Debian's Go 1.19 too.
 package main
 
 import (
@@ -48,7 +51,8 @@ var client = &http.Client{
 
 func main() {
 	httpAddr := flag.String("http", "127.0.0.1:0", "plain HTTP listen address")
-	httpsAddr := flag.String("https", "127.0.0.1:0", "HTTPS listen address (self-signed certificate)")
+	httpsAddr := flag.String("https", "127.0.0.1:0", "HTTPS listen address (self-signed certificate), HTTP/1.1 only")
+	h2Addr := flag.String("h2", "127.0.0.1:0", "HTTPS listen address with Go's defaults: HTTP/2 by ALPN, else HTTP/1.1")
 	flag.StringVar(&downstream, "downstream", "", "base URL that /call and /call-async GET /hello from")
 	flag.Parse()
 	downstream = strings.TrimRight(downstream, "/")
@@ -65,6 +69,10 @@ func main() {
 	if err != nil {
 		log.Fatalf("listen %s: %v", *httpsAddr, err)
 	}
+	h2ln, err := net.Listen("tcp", *h2Addr)
+	if err != nil {
+		log.Fatalf("listen %s: %v", *h2Addr, err)
+	}
 	noH2 := map[string]func(*http.Server, *tls.Conn, http.Handler){}
 	mux := routes()
 	plain := &http.Server{Handler: mux, TLSNextProto: noH2}
@@ -73,11 +81,17 @@ func main() {
 		TLSNextProto: noH2,
 		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{cert}},
 	}
-	errs := make(chan error, 2)
+	// TLSNextProto left nil: ServeTLS configures HTTP/2 (h2 by ALPN)
+	h2 := &http.Server{
+		Handler:   mux,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
+	}
+	errs := make(chan error, 3)
 	go func() { errs <- plain.Serve(hln) }()
 	go func() { errs <- secure.ServeTLS(sln, "", "") }()
+	go func() { errs <- h2.ServeTLS(h2ln, "", "") }()
 	// os.Stdout is unbuffered: the line is out when Printf returns.
-	fmt.Printf("listening http=%s https=%s\n", hln.Addr(), sln.Addr())
+	fmt.Printf("listening http=%s https=%s h2=%s\n", hln.Addr(), sln.Addr(), h2ln.Addr())
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
@@ -90,6 +104,7 @@ func main() {
 	defer cancel()
 	plain.Shutdown(ctx)
 	secure.Shutdown(ctx)
+	h2.Shutdown(ctx)
 }
 
 func routes() *http.ServeMux {
@@ -100,6 +115,7 @@ func routes() *http.ServeMux {
 	mux.HandleFunc("/items/", onlyGet(items))
 	mux.HandleFunc("/echo", echo)
 	mux.HandleFunc("/status/", onlyGet(status))
+	mux.HandleFunc("/sleep/", onlyGet(sleep))
 	mux.HandleFunc("/call", onlyGet(func(w http.ResponseWriter, r *http.Request) {
 		body, err := callDownstream(r.Context())
 		reply(w, body, err)
@@ -161,6 +177,18 @@ func status(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(code)
 	// 204 and 304 carry no body; Write then fails, which is fine.
 	fmt.Fprintf(w, "status %d\n", code)
+}
+
+// sleep: GET /sleep/{ms} answers after ms milliseconds (0-10000): a
+// handler whose run time is known.
+func sleep(w http.ResponseWriter, r *http.Request) {
+	ms, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/sleep/"))
+	if err != nil || ms < 0 || ms > 10000 {
+		http.Error(w, "sleep takes 0-10000 ms", http.StatusBadRequest)
+		return
+	}
+	time.Sleep(time.Duration(ms) * time.Millisecond)
+	fmt.Fprintf(w, "slept %d ms\n", ms)
 }
 
 func callDownstream(ctx context.Context) ([]byte, error) {
