@@ -16,14 +16,27 @@
 #ifndef BEYLA_H2_BPF_H
 #define BEYLA_H2_BPF_H
 
-#define H2_FRAMES_MAX 64
-#define H2_SEGS 6 /* iovec entries followed (as copy_iov) */
+/* Frames walked per read or write: enough for BZ_H2_KEEP_MAX bytes of the
+ * smallest frames (a 9-byte header each), so the bytes, not the count,
+ * bound a burst (a client with 100 streams in flight writes 100 HEADERS at
+ * once, a server their 100 responses, 200 frames, in one writev). */
+#define H2_FRAMES_MAX 512
+#define H2_SEGS 8    /* iovec entries in view at once (a window that slides along them) */
 #define H2_HDR 9
 
-/* The buffer of the read or write, as up to H2_SEGS user segments. */
+/* The buffer of the read or write: its iovec entries [first, first + n)
+ * in seg (their bytes begin first_off bytes into it), of total; uptr is
+ * the user's iovec array (0: one buffer, seg[0]).  Node writes every
+ * frame header and every DATA payload as an entry of its own: a burst of
+ * 100 responses is a writev of hundreds; the walk goes forward only, so
+ * the window follows it, reading the next entries when it passes them. */
 struct h2io {
 	struct iovec seg[H2_SEGS];
-	__u32 n;
+	__u64 uptr;
+	__u64 first_off;
+	__u32 first, n, total;
+	__u32 hit;       /* h2_locate's answer: entry hit, hit_at bytes into it */
+	__u64 hit_at;
 };
 
 /* x & m where the verifier sees it: the compiler would prove the mask
@@ -60,15 +73,37 @@ static __always_inline struct h2walk *h2_walk_buf(void)
 	return bpf_map_lookup_elem(&h2_walks, &zero);
 }
 
+/* Entries [first, first + H2_SEGS) of the iovec array into the window. */
+static __always_inline int h2_window(struct h2io *h, __u32 first, __u64 first_off)
+{
+	__u64 cnt, sz;
+
+	if (!h->uptr || first >= h->total)
+		return -1;
+	cnt = h->total - first;
+	if (cnt > H2_SEGS)
+		cnt = H2_SEGS;
+	sz = cnt * sizeof(h->seg[0]);
+	asm volatile("%[n] &= 255" : [n] "+r"(sz));
+	if (sz > sizeof(h->seg))
+		sz = sizeof(h->seg);
+	if (!sz || bpf_probe_read_user(h->seg, sz, (void *)(h->uptr + (__u64)first * sizeof(h->seg[0]))))
+		return -1;
+	h->first = first;
+	h->n = cnt;
+	h->first_off = first_off;
+	return 0;
+}
+
 static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, __u32 ret)
 {
-	__u64 ptr = io->ptr, cnt = io->iovcnt, sz;
+	__u64 ptr = io->ptr, cnt = io->iovcnt;
 
 	__builtin_memset(h, 0, sizeof(*h));
 	if (io->kind == IO_BUF) {
 		h->seg[0].iov_base = (void *)io->ptr;
 		h->seg[0].iov_len = ret;
-		h->n = 1;
+		h->n = h->total = 1;
 		return 0;
 	}
 	if (io->kind == IO_MSG) {
@@ -85,57 +120,90 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 	} else if (io->kind != IO_IOV) {
 		return -1;
 	}
-	if (cnt > H2_SEGS)
-		cnt = H2_SEGS;
-	sz = cnt * sizeof(h->seg[0]);
-	asm volatile("%[n] &= 127" : [n] "+r"(sz));
-	if (sz > sizeof(h->seg))
-		sz = sizeof(h->seg);
-	if (!cnt || bpf_probe_read_user(h->seg, sz, (void *)ptr))
+	if (!cnt || cnt > 0xffffffffull)
 		return -1;
-	h->n = cnt;
-	return 0;
+	h->uptr = ptr;
+	h->total = (__u32)cnt;
+	return h2_window(h, 0, 0);
 }
 
-/* Where offset off of the read or write is: segment *seg, at *at in it.
- * Comparisons only: the reads that follow need no loop. */
-static __always_inline int h2_locate(const struct h2io *h, __u32 off, __u32 *seg, __u64 *at)
+/* Where offset off of the read or write is, in the window: entry h->hit,
+ * h->hit_at bytes into it.  Comparisons only (h2_advance moves the
+ * window); the reads that follow need no loop. */
+static __always_inline int h2_locate(struct h2io *h, __u32 off)
 {
+	__u64 o;
+
+	if (off < h->first_off)
+		return -1;
+	o = off - h->first_off;
 	for (int i = 0; i < H2_SEGS; i++) {
 		__u64 l;
 
 		if (i >= h->n)
 			return -1;
 		l = h->seg[i].iov_len;
-		if (off < l) {
-			*seg = i;
-			*at = off;
+		if (o < l) {
+			h->hit = i;
+			h->hit_at = o;
 			return 0;
 		}
-		off -= l;
+		o -= l;
 	}
 	return -1;
 }
 
+/* Moves the window on so that offset off is in it, and not in its last
+ * entry when more follow (a frame cut by an entry's end goes on in the
+ * next, which must be in view too).  0 when it is, 1 when the window moved
+ * past entries that end before off (call again), -1 when off is past the
+ * buffer or the entries cannot be read.  One user read at most: the walk
+ * calls it once a step, and a step spent moving the window reads no frame. */
+static __always_inline int h2_advance(struct h2io *h, __u32 off)
+{
+	__u64 base = h->first_off;
+
+	if (off < base)
+		return -1;
+	for (int i = 0; i < H2_SEGS; i++) {
+		__u64 l;
+
+		if (i >= h->n)
+			break;
+		l = h->seg[i].iov_len;
+		if (off - base < l) {
+			if (i > 0 && i + 1 == h->n && h->first + h->n < h->total)
+				/* the last in view, more after it: it comes first */
+				return h2_window(h, h->first + i, base) ? -1 : 0;
+			return 0;
+		}
+		base += l;
+	}
+	if (h->first + h->n >= h->total)
+		return -1;
+	return h2_window(h, h->first + h->n, base) ? -1 : 1;
+}
+
 /* Copies n bytes at offset off of the read or write to dst + H2_MASK(pos):
- * from at most two segments (a frame cut by a segment's end goes on in
- * the next one; more than that is given up).  mask: what bounds pos and n
- * for the verifier (BZ_H2_KEEP_MAX - 1, or 15 for a small buffer). */
+ * from at most two entries (a frame cut by an entry's end goes on in the
+ * next; more than that is given up).  mask: what bounds pos and n for the
+ * verifier (BZ_H2_KEEP_MAX - 1, or 15 for a small buffer). */
 #define H2_READ(h, off, dst, pos, cnt, mask) ({                                                    \
-	__u32 __s = 0;                                                                             \
-	__u64 __at = 0, __k;                                                                       \
+	__u64 __at, __k, __s;                                                                      \
 	int __rc = -1;                                                                             \
-	if (h2_locate((h), (off), &__s, &__at) == 0 &&                                             \
-	    (__s = H2_MASK(__s, 7)) < H2_SEGS) { /* (one state, not one per segment) */          \
+	if (h2_locate((h), (off)) == 0 &&                                                          \
+	    (__s = H2_MASK((h)->hit, 7)) < H2_SEGS) { /* (one state, not one per entry) */       \
+		__at = (h)->hit_at;                                                                \
 		__k = (h)->seg[__s].iov_len - __at;                                                \
 		if (__k > (cnt))                                                                     \
 			__k = (cnt);                                                                 \
 		__rc = bpf_probe_read_user((dst) + H2_MASK((pos), mask), H2_MASK(__k, mask),       \
 					   (void *)((__u64)(h)->seg[__s].iov_base + __at));        \
 		if (!__rc && __k < (cnt)) {                                                          \
-			__u32 __t = __s + 1;                                                       \
+			__u64 __t = H2_MASK(__s + 1, 7);                                           \
 			__rc = -1;                                                                 \
-			if (__t < H2_SEGS && __t < (h)->n && (h)->seg[__t].iov_len >= (cnt) - __k)   \
+			if (__s + 1 < H2_SEGS && __s + 1 < (h)->n &&                               \
+			    (h)->seg[__t].iov_len >= (cnt) - __k)                                    \
 				__rc = bpf_probe_read_user((dst) + H2_MASK((pos) + __k, mask),     \
 							   H2_MASK((cnt) - __k, mask),               \
 							   (h)->seg[__t].iov_base);                \
@@ -143,13 +211,13 @@ static __always_inline int h2_locate(const struct h2io *h, __u32 off, __u32 *seg
 	}                                                                                          \
 	__rc; })
 
-static __always_inline int h2_read_data(const struct h2io *h, __u32 off, __u8 *data, __u32 pos, __u32 n)
+static __always_inline int h2_read_data(struct h2io *h, __u32 off, __u8 *data, __u32 pos, __u32 n)
 {
 	return H2_READ(h, off, data, pos, n, BZ_H2_KEEP_MAX - 1);
 }
 
 /* n <= 15 bytes at offset off into dst (32 bytes, for the masks). */
-static __always_inline int h2_read_small(const struct h2io *h, __u32 off, __u8 *dst, __u32 n)
+static __always_inline int h2_read_small(struct h2io *h, __u32 off, __u8 *dst, __u32 n)
 {
 	return H2_READ(h, off, dst, 0, n, 15);
 }
@@ -232,6 +300,11 @@ static long h2_step(__u64 i, void *unused)
 
 	if (!ev || !w || w->off >= w->ret)
 		return 1;
+	switch (h2_advance(&w->io, w->off)) {
+	case 0: break;
+	case 1: return 0; /* the window moved on: the frame, next step */
+	default: return 1;
+	}
 	if (w->ret - w->off < H2_HDR) {
 		/* a header the end cuts: kept, finished in the next read or write */
 		w->part = w->ret - w->off;
@@ -333,18 +406,19 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 #define H2_FIRST_SETTINGS 2
 static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32 settings_ok)
 {
-	struct h2io h;
+	/* (the walk's buffer: h2_capture, called next if at all, starts it afresh) */
+	struct h2walk *w = h2_walk_buf();
 	__u64 b[8];
 	__u8 *c = (__u8 *)b;
 	__u32 len;
 
-	if (!io || ret < H2_HDR || h2_io_of(&h, io, ret))
+	if (!w || !io || ret < H2_HDR || h2_io_of(&w->io, io, ret))
 		return 0;
 	b[0] = b[1] = b[2] = 0;
-	if (ret >= 24 && H2_READ(&h, 0, c, 0, 24, 31) == 0 && b[0] == 0x5448202a20495250ull &&
+	if (ret >= 24 && H2_READ(&w->io, 0, c, 0, 24, 31) == 0 && b[0] == 0x5448202a20495250ull &&
 	    b[1] == 0x0a0d302e322f5054ull && b[2] == 0x0a0d0a0d4d530a0dull)
 		return H2_FIRST_PREFACE;
-	if (!settings_ok || H2_READ(&h, 0, c, 0, H2_HDR, 31))
+	if (!settings_ok || H2_READ(&w->io, 0, c, 0, H2_HDR, 31))
 		return 0;
 	len = (__u32)c[0] << 16 | (__u32)c[1] << 8 | c[2];
 	return c[3] == 4 && c[4] == 0 && !(c[5] | c[6] | c[7] | c[8]) && len % 6 == 0 && len <= 16384
