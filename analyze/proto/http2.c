@@ -603,6 +603,16 @@ static int cmp_index(const void *a, const void *b)
 	return ix < iy ? -1 : ix > iy ? 1 : (x->id < y->id ? -1 : x->id > y->id);
 }
 
+/* A message whose body reached its content-length has all of it, END_STREAM
+ * or not: curl closes the connection once it has the bytes it was told
+ * of, while Node sends the END_STREAM (an empty DATA frame) a moment after
+ * the body: without this, every such response would end "incomplete". */
+static int body_whole(const struct h2half *h)
+{
+	return h->open && h->head && !(h->m.flags & BZ_HTTP_F_HEADERS_LOST) && h->m.content_length >= 0 &&
+	       h->m.body_bytes == (uint64_t)h->m.content_length;
+}
+
 static void h2_flush(void *pv, int closed)
 {
 	struct bz_http2 *p = pv;
@@ -624,8 +634,10 @@ static void h2_flush(void *pv, int closed)
 	for (size_t i = 0; all && i < n; i++) {
 		struct h2stream *s = all[i];
 		int first = p->req_dir == BZ_HTTP_DIR_UNKNOWN ? 0 : p->req_dir;
-		half_end(p, &s->h[first], &s->h[first].m.last, BZ_HTTP_F_INCOMPLETE);
-		half_end(p, &s->h[!first], &s->h[!first].m.last, BZ_HTTP_F_INCOMPLETE);
+		for (int k = 0; k < 2; k++) {
+			struct h2half *h = &s->h[k ? !first : first];
+			half_end(p, h, &h->m.last, body_whole(h) ? 0 : BZ_HTTP_F_INCOMPLETE);
+		}
 	}
 	free(all);
 	(void)closed;

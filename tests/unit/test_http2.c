@@ -464,6 +464,44 @@ static void test_reset_and_close(void **state)
 	finish(&p, &l);
 }
 
+/* A response whose body reached its content-length but whose END_STREAM
+ * never came (curl closes once it has the bytes; Node sends END_STREAM in
+ * an empty DATA frame after the body): complete at the close.  One short
+ * of its content-length, or without one, it is not. */
+static void test_content_length_ends(void **state)
+{
+	static const char *const ok_len[] = { ":status:200", "content-length:5", NULL };
+	static const char *const ok_len9[] = { ":status:200", "content-length:9", NULL };
+	struct log l;
+	struct buf in = { .n = 0 }, out = { .n = 0 };
+	void *p = mk(BZ_HTTP_IN, 1, &l);
+
+	preface(&in);
+	headers(&in, 1, 1, get_a);
+	headers(&in, 3, 1, get_a);
+	headers(&in, 5, 1, get_a);
+	feedb(p, &l, BZ_HTTP_IN, &in);
+	headers(&out, 1, 0, ok_len);
+	data(&out, 1, 0, "hello", 5);
+	headers(&out, 3, 0, ok_len9);
+	data(&out, 3, 0, "hello", 5);
+	headers(&out, 5, 0, ok_text);
+	data(&out, 5, 0, "hello", 5);
+	feedb(p, &l, BZ_HTTP_OUT, &out);
+	assert_null(nth(&l, BZ_HTTP_END, 0, 0)); /* no END_STREAM yet: open */
+	bz_proto_http2.flush(p, 1);
+	for (int i = 0; i < 3; i++) {
+		const struct bz_http_msg *r = nth(&l, BZ_HTTP_END, 0, i);
+		assert_non_null(r);
+		assert_int_equal(r->body_bytes, 5);
+		if (r->stream == 1)
+			assert_false(r->flags & BZ_HTTP_F_INCOMPLETE);
+		else
+			assert_true(r->flags & BZ_HTTP_F_INCOMPLETE);
+	}
+	finish(&p, &l);
+}
+
 /* Joined mid-stream: no preface, the table unknown: frames followed,
  * streams reported, blocks lost; which side is the client learnt from who
  * opens odd streams. */
@@ -555,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_framing_lost),
 		cmocka_unit_test(test_reset_and_close),
+		cmocka_unit_test(test_content_length_ends),
 		cmocka_unit_test(test_joined_mid_stream),
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_hostile),
