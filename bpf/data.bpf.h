@@ -278,6 +278,24 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 				got = copy_iov(ev->payload, (__u64)msg.msg_iov, msg.msg_iovlen, want);
 		}
 	}
+	/* HTTP/2 that did not begin the connection (h2_later): captured
+	 * frame by frame from here on, this read or write too */
+	if (got >= H2_HDR && io && io->kind != IO_NONE && !(st->flags & (SOCK_H2 | SOCK_GO_TLS))) {
+		__u32 joined = (st->flags & SOCK_JOINED) &&
+			       (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret;
+		int later = h2_later(ev->payload, got, (__u32)ret, joined);
+		if (later) {
+			st->flags |= SOCK_H2;
+			got = h2_capture(st, io, (__u32)ret, dir, later == H2_FIRST_PREFACE ? 24 : 0);
+			ev->syscall |= BZ_SYS_F_RANGES;
+			if (io != &regs_io)
+				io->live = 0;
+			ev->caplen = got;
+			ev->h.size = sizeof(*ev) + got;
+			emit(probe, ev, sizeof(*ev) + (got & (2 * BZ_H2_KEEP_MAX - 1)));
+			return 0;
+		}
+	}
 	/* sendfile may reach the socket several times in one call. */
 	if (io && io != &regs_io && io->kind != IO_NONE)
 		io->live = 0;

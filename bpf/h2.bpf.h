@@ -425,4 +425,73 @@ static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32
 		       ? H2_FIRST_SETTINGS : 0;
 }
 
+/* Could h[0..9) be the header of a frame a peer sends?  (As the analyzer's
+ * bz_h2frame_plausible: a known type, its flags, its stream and length
+ * rules, at most the default SETTINGS_MAX_FRAME_SIZE.) */
+static __always_inline int h2_plausible(const __u8 *h, __u32 *len)
+{
+	__u32 l = (__u32)h[0] << 16 | (__u32)h[1] << 8 | h[2];
+	__u32 sid = ((__u32)h[5] << 24 | (__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8]) & 0x7fffffff;
+	__u8 type = h[3], fl = h[4];
+
+	*len = l;
+	if ((h[5] & 0x80) || l > 16384)
+		return 0;
+	switch (type) {
+	case 0: return sid && !(fl & ~0x09);                 /* DATA */
+	case 1: return sid && !(fl & ~0x2d);                 /* HEADERS */
+	case 2: return sid && l == 5 && !fl;                 /* PRIORITY */
+	case 3: return sid && l == 4 && !fl;                 /* RST_STREAM */
+	case 4: return !sid && l % 6 == 0 && (!fl || (fl == 1 && !l)); /* SETTINGS */
+	case 5: return sid && l >= 4 && !(fl & ~0x0c);       /* PUSH_PROMISE */
+	case 6: return !sid && l == 8 && !(fl & ~0x01);      /* PING */
+	case 7: return !sid && l >= 8 && !fl;                /* GOAWAY */
+	case 8: return l == 4 && !fl;                        /* WINDOW_UPDATE */
+	case 9: return sid && !(fl & ~0x04);                 /* CONTINUATION */
+	default: return 0;
+	}
+}
+
+/* HTTP/2 that does not begin a connection, from the first got bytes of a
+ * read or write of ret bytes already copied to p (a socket not captured
+ * frame by frame so far):
+ *   - H2_FIRST_PREFACE when they begin with the client preface: a client's
+ *     first write after its HTTP/1.1 "Upgrade: h2c" was answered with 101
+ *     (and the server's read of it).  Before this, the frames of an
+ *     upgraded connection were kept as its first --snaplen bytes, and the
+ *     recorder could not mask the credentials in their header blocks
+ *     (HPACK, Huffman-coded: the HTTP/1 redactor sees no header there);
+ *   - with joined (a connection open before it was first seen, and this
+ *     its first read or write seen), H2_FIRST_FRAMES when they are two
+ *     plausible frame headers in a row, or one whose frame fills the read
+ *     or write: HTTP/2 joined mid-connection (writers send whole frames, so
+ *     a read or write begins with a frame header), for the same reason.
+ * p is the event's payload (BZ_SNAPLEN_MAX bytes at most were copied).
+ * Not inlined: its own frame, not the caller's. */
+#define H2_FIRST_FRAMES 3
+static __noinline int h2_later(const __u8 *p, __u32 got, __u32 ret, __u32 joined)
+{
+	__u32 len, next;
+
+	if (!p || got < H2_HDR || got > BZ_SNAPLEN_MAX)
+		return 0;
+	if (got >= 24 && p[0] == 'P' && p[1] == 'R' && p[2] == 'I' && p[3] == ' ' && p[4] == '*' &&
+	    p[5] == ' ' && p[6] == 'H' && p[7] == 'T' && p[8] == 'T' && p[9] == 'P' && p[10] == '/' &&
+	    p[11] == '2' && p[12] == '.' && p[13] == '0' && p[14] == '\r' && p[15] == '\n' &&
+	    p[16] == '\r' && p[17] == '\n' && p[18] == 'S' && p[19] == 'M' && p[20] == '\r' &&
+	    p[21] == '\n' && p[22] == '\r' && p[23] == '\n')
+		return H2_FIRST_PREFACE;
+	if (!joined || !h2_plausible(p, &len))
+		return 0;
+	next = H2_HDR + len;
+	if (next == ret)
+		return H2_FIRST_FRAMES;
+	if (next + H2_HDR > got)
+		return 0; /* the second header not in what was copied: not sure */
+	next &= BZ_SNAPLEN_MAX - 1;
+	if (next + H2_HDR > BZ_SNAPLEN_MAX)
+		return 0;
+	return h2_plausible(p + next, &len) ? H2_FIRST_FRAMES : 0;
+}
+
 #endif

@@ -67,6 +67,7 @@ struct h2conn {
 
 struct rd_h2 {
 	struct bz_u64map conns;
+	struct bz_u64map joined;  /* ids of connections joined mid-way, not in conns yet */
 	uint64_t *holding; /* ids of connections with a block in the middle */
 	size_t nholding, capholding;
 	int hold;
@@ -472,10 +473,13 @@ static void conn_free(struct h2conn *c)
 static struct h2conn *conn_get(struct rd_h2 *h, uint64_t id)
 {
 	static const int preface[2] = { 1, 1 }; /* the client's side has it; the other falls back */
+	static const int no_preface[2] = { 0, 0 };
 	struct h2conn *c = bz_u64map_get(&h->conns, id);
+	int joined;
 
 	if (c)
 		return c;
+	joined = bz_u64map_del(&h->joined, id) != NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -485,7 +489,11 @@ static struct h2conn *conn_get(struct rd_h2 *h, uint64_t id)
 			conn_free(c);
 			return NULL;
 		}
-	bz_h2frame_init(&c->fr, &frame_ops, h, preface);
+	if (joined)
+		/* the tables are unknown: every block is masked whole */
+		for (int i = 0; i < 2; i++)
+			bz_hpack_lose(c->s[i].hpack);
+	bz_h2frame_init(&c->fr, &frame_ops, h, joined ? no_preface : preface);
 	if (bz_u64map_put(&h->conns, id, c)) {
 		conn_free(c);
 		return NULL;
@@ -521,6 +529,7 @@ void rd_h2_free(struct rd_h2 **hp)
 	while (bz_u64map_next(&h->conns, &pos, &k, &v))
 		conn_free(v);
 	bz_u64map_free(&h->conns);
+	bz_u64map_free(&h->joined);
 	free(h->holding);
 	free(h->which);
 	free(h);
@@ -597,10 +606,18 @@ void rd_h2_settle(struct rd_h2 *h)
 	h->nholding = 0;
 }
 
+void rd_h2_joined(struct rd_h2 *h, uint64_t conn)
+{
+	if (h && !bz_u64map_get(&h->conns, conn))
+		(void)bz_u64map_put(&h->joined, conn, h); /* (out of memory: seen as fresh, as before) */
+}
+
 void rd_h2_forget(struct rd_h2 *h, uint64_t conn)
 {
 	struct h2conn *c;
 
+	if (h)
+		bz_u64map_del(&h->joined, conn);
 	if (!h || !(c = bz_u64map_del(&h->conns, conn)))
 		return;
 	for (size_t i = 0; i < h->nholding;)
