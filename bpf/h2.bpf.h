@@ -334,8 +334,11 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 		return 0;
 	rg = (struct bz_ev_ranges *)ev->payload;
 	__builtin_memset(w, 0, sizeof(*w));
-	rg->n = 0;
-	rg->flags = 0;
+	/* every slot, used or not, and the padding: the buffer holds what the
+	 * last record of this CPU left there (another connection's bytes, or
+	 * this read's own first bytes, copied before it was known to be
+	 * HTTP/2), and the head goes to disk whole */
+	__builtin_memset(rg, 0, sizeof(*rg));
 	if (!io || h2_io_of(&w->io, io, ret))
 		return 0;
 	w->ret = ret;

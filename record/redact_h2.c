@@ -561,12 +561,19 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 		if (caplen > sizeof(struct bz_ev_ranges))
 			memset(payload + sizeof(struct bz_ev_ranges), H2_LOST_FILL,
 			       caplen - sizeof(struct bz_ev_ranges));
+		memset(payload, 0, caplen < sizeof(struct bz_ev_ranges) ? caplen : sizeof(struct bz_ev_ranges));
 		on_lost(h, (int)dir);
 		return caplen;
 	}
+	/* what the head holds besides its n pieces is nobody's (the kernel
+	 * zeroes it; a record of an older beyla did not): zeroed here too */
+	payload[1] = fl;
+	memset(payload + 2, 0, 2);
+	memset(payload + 4 + 8 * (size_t)n, 0, 8 * (size_t)(BZ_RANGES_MAX - n));
 	for (uint32_t i = 0; i < n; i++) {
 		ranges[i].off = er[i].off;
 		ranges[i].len = er[i].len;
+		memset(payload + 4 + 8 * (size_t)i + 6, 0, 2);
 	}
 	rd.at.ts_ns = ts;
 	rd.len = (uint32_t)ret;
