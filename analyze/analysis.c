@@ -546,8 +546,10 @@ static int an_conn_close(void *u, const struct bz_ev_conn_close *e)
  * them with it).  Later reads and writes are frames, the kernel's
  * recorder captured them frame by frame once it saw the client preface.
  * NULL when out of memory. */
-static void *h2c_switch(struct bz_conn *c, int dir, const struct bz_http_read *rd)
+static void *h2c_switch(struct bz_conn *c, int dir, const struct bz_http_read *rd, const struct bz_range *rg,
+			uint32_t nrg, const uint8_t *pieces)
 {
+	struct bz_range sh[BZ_RANGES_MAX];
 	const struct bz_proto_stats *st = c->proto->stats(c->parser);
 	struct bz_proto_cfg cfg = { .req_dir = c->proto->req_dir(c->parser), .fresh = 1, .cb = an_http, .user = c,
 				    .h2c_upgrade = 1, .upgrade_index = c->h2c_index };
@@ -566,11 +568,37 @@ static void *h2c_switch(struct bz_conn *c, int dir, const struct bz_http_read *r
 		c->parser = NULL;
 		return NULL;
 	}
-	if (rest && !rd->ranges) {
+	if (rest && !rg) {
 		uint32_t skip = rd->len - rest; /* the 101's bytes */
 		tail.len = rest;
 		tail.caplen = rd->caplen > skip ? rd->caplen - skip : 0;
 		tail.data = rd->data + (rd->caplen > skip ? skip : rd->caplen);
+		c->proto->feed(c->parser, dir, &tail);
+	} else if (rest) {
+		/* the kernel went frame by frame from the 101 on: its pieces,
+		 * less the 101's bytes, as the HTTP/2 parser takes them */
+		uint32_t skip = rd->len - rest, k = 0, drop = 0, kept = 0;
+		for (uint32_t i = 0; i < nrg && k < BZ_RANGES_MAX; i++) {
+			uint32_t o = rg[i].off, l = rg[i].len;
+			if (o + l <= skip) {
+				drop += l;
+				continue;
+			}
+			if (o < skip) {
+				drop += skip - o;
+				l -= skip - o;
+				o = skip;
+			}
+			sh[k].off = o - skip;
+			sh[k].len = l;
+			kept += l;
+			k++;
+		}
+		tail.len = rest;
+		tail.data = pieces + drop;
+		tail.caplen = kept;
+		tail.ranges = sh;
+		tail.nranges = k;
 		c->proto->feed(c->parser, dir, &tail);
 	}
 	return c->parser;
@@ -677,7 +705,8 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 		}
 	}
 	c->proto->feed(c->parser, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd);
-	if (c->h2c_switch && !h2c_switch(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd))
+	if (c->h2c_switch && !h2c_switch(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd,
+					 has_ranges ? ranges : NULL, nranges, data))
 		return fail(a, -ENOMEM);
 	return a->sp.err ? fail(a, a->sp.err) : 0;
 }

@@ -254,6 +254,10 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 				st->flags |= SOCK_H2;
 			if (first == H2_FIRST_PREFACE)
 				skip = 24;
+		} else if ((st->flags & SOCK_H2C) && h2_first_bytes(io, ret, 0) == H2_FIRST_PREFACE) {
+			/* upgraded to h2c: the client's preface follows the 101 */
+			st->flags &= ~SOCK_H2C;
+			skip = 24;
 		}
 		if (st->flags & SOCK_H2) {
 			got = h2_capture(st, io, (__u32)ret, dir, skip);
@@ -283,10 +287,18 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	if (got >= H2_HDR && io && io->kind != IO_NONE && !(st->flags & (SOCK_H2 | SOCK_GO_TLS))) {
 		__u32 joined = (st->flags & SOCK_JOINED) &&
 			       (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret;
+		__u32 head = 0;
 		int later = h2_later(ev->payload, got, (__u32)ret, joined);
+		if (!later && (head = h2_upgrade_head(ev->payload, got))) {
+			/* a 101 to h2c: its head as the first piece, frames after it
+			 * (a server may write its SETTINGS and even stream 1's
+			 * response with it, before it read the client's preface) */
+			later = H2_FIRST_PREFACE;
+			st->flags |= SOCK_H2C;
+		}
 		if (later) {
 			st->flags |= SOCK_H2;
-			got = h2_capture(st, io, (__u32)ret, dir, later == H2_FIRST_PREFACE ? 24 : 0);
+			got = h2_capture(st, io, (__u32)ret, dir, head ? head : later == H2_FIRST_PREFACE ? 24 : 0);
 			ev->syscall |= BZ_SYS_F_RANGES;
 			if (io != &regs_io)
 				io->live = 0;

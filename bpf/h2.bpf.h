@@ -472,6 +472,47 @@ static __always_inline int h2_plausible(const __u8 *h, __u32 *len)
  * p is the event's payload (BZ_SNAPLEN_MAX bytes at most were copied).
  * Not inlined: its own frame, not the caller's. */
 #define H2_FIRST_FRAMES 3
+
+/* One byte of the scan of h2_upgrade_head (the walk's buffer holds its
+ * state: ret the bytes to scan, left the last four, keep whether "h2c"
+ * came, off the head's length once its empty line came). */
+static long h2_upgrade_step(__u64 i, void *unused)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	struct h2walk *w = h2_walk_buf();
+	__u8 c;
+
+	if (!ev || !w || i >= w->ret)
+		return 1;
+	c = ev->payload[i & (BZ_SNAPLEN_MAX - 1)];
+	w->left = w->left << 8 | c;
+	if (((w->left & 0xffffff) | 0x200020) == 0x683263) /* "h2c", any case: Upgrade's token */
+		w->keep = 1;
+	if (w->left == 0x0d0a0d0a) {
+		w->off = i + 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The length of a 101 response head ("HTTP/1.1 101 ", its empty line in
+ * the got bytes copied to the scratch payload p) that says "h2c", or 0.
+ * Rare (a 101 begins the read or write): a scan of up to BZ_SNAPLEN_MAX
+ * bytes, one loop step each. */
+static __noinline __u32 h2_upgrade_head(const __u8 *p, __u32 got)
+{
+	struct h2walk *w = h2_walk_buf();
+
+	if (!w || !p || got < 16 || got > BZ_SNAPLEN_MAX || p[0] != 'H' || p[1] != 'T' || p[2] != 'T' ||
+	    p[3] != 'P' || p[4] != '/' || p[5] != '1' || p[6] != '.' || p[8] != ' ' || p[9] != '1' ||
+	    p[10] != '0' || p[11] != '1' || p[12] != ' ')
+		return 0;
+	w->ret = got;
+	w->left = w->keep = w->off = 0;
+	bpf_loop(BZ_SNAPLEN_MAX, h2_upgrade_step, NULL, 0);
+	return w->keep && w->off ? w->off : 0;
+}
+
 static __noinline int h2_later(const __u8 *p, __u32 got, __u32 ret, __u32 joined)
 {
 	__u32 len, next;

@@ -536,6 +536,19 @@ void rd_h2_free(struct rd_h2 **hp)
 	*hp = NULL;
 }
 
+/* The length of the "HTTP/1.x 101" head that begins p[0..n), its empty line
+ * included, or 0 (the kernel captures the 101 of an h2c upgrade, and what
+ * follows it in its read or write, as one piece: bpf/h2.bpf.h). */
+static uint32_t upgrade_head(const uint8_t *p, uint32_t n)
+{
+	if (n < 16 || memcmp(p, "HTTP/1.", 7) || memcmp(p + 8, " 101 ", 5))
+		return 0;
+	for (uint32_t i = 12; i + 4 <= n; i++)
+		if (!memcmp(p + i, "\r\n\r\n", 4))
+			return i + 4;
+	return 0;
+}
+
 size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned dir, int64_t ret,
 		  uint64_t ts, uint8_t *payload, size_t caplen)
 {
@@ -543,7 +556,7 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 	struct bz_range ranges[BZ_RANGES_MAX];
 	struct bz_http_read rd = { 0 };
 	const uint8_t *data;
-	uint32_t n, len;
+	uint32_t n, len, head;
 	uint8_t fl;
 	struct h2conn *c;
 
@@ -581,6 +594,24 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 	rd.data = data;
 	rd.ranges = ranges;
 	rd.nranges = n;
+	head = n && !ranges[0].off ? upgrade_head(data, ranges[0].len) : 0;
+	if (head) {
+		/* a 101 to h2c and the first frames after it (the kernel keeps
+		 * the head as text): the head is HTTP/1's to mask, the frames
+		 * begin after it */
+		h->masked += bz_redact_data(r, conn, dir, (uint8_t *)data, head, head);
+		ranges[0].off = head;
+		ranges[0].len -= head;
+		for (uint32_t i = 0; i < n; i++)
+			ranges[i].off -= head;
+		rd.len -= head;
+		rd.caplen -= head;
+		rd.data += head;
+		if (!ranges[0].len) {
+			rd.ranges = ranges + 1;
+			rd.nranges = n - 1;
+		}
+	}
 	bz_h2frame_feed(&c->fr, (int)dir, &rd);
 	if (!h->hold)
 		/* nothing may be written back later: a block still open is filled now */
