@@ -310,28 +310,30 @@ static uint64_t tuple_key(const struct bz_conn *c, int peer)
 	return h ? h : 1;
 }
 
-/* bz_peer_fn: the oldest client request on the other end of c that no
- * server span took yet. */
-static int peer_parent(void *user, const struct bz_conn *c, uint64_t *parent_id, struct bz_trace_id *trace)
+/* bz_peer_fn: on the other end of c, the oldest request of the other kind
+ * (the client's for a server request, the server's for a client one) not
+ * linked yet; on a multiplexed connection (HTTP/2), the one of p's stream,
+ * whatever the order its streams were read in. */
+static struct bz_pending *peer_link(void *user, const struct bz_conn *c, const struct bz_pending *p)
 {
 	struct bz_analysis *a = user;
 	struct bz_conn *peer;
+	int mux = c->proto && c->proto->multiplexed;
 
 	if (!c->opened || !c->local_port || !c->remote_port)
-		return 0;
+		return NULL;
 	peer = bz_u64map_get(&a->by_tuple, tuple_key(c, 1));
 	/* a hash collision or a reused port: the tuple must really match */
 	if (!peer || peer == c || peer->local_port != c->remote_port || peer->remote_port != c->local_port)
-		return 0;
-	for (struct bz_pending *p = peer->head; p; p = p->next) {
-		if (p->server || p->peer_linked)
+		return NULL;
+	for (struct bz_pending *q = peer->head; q; q = q->next) {
+		if (q->server == p->server || q->peer_linked)
 			continue;
-		p->peer_linked = 1;
-		*parent_id = p->span_id;
-		*trace = p->trace;
-		return 1;
+		if (mux && q->req.stream != p->req.stream)
+			continue;
+		return q;
 	}
-	return 0;
+	return NULL;
 }
 
 /* c carries TLS: notes who had it while the process is known (it may
@@ -685,8 +687,14 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	rd.at.start_ns = e->start_ns;
 	rd.at.arrival_ns = e->dir == BZ_DIR_IN ? e->arrival_ns : 0;
 	if (e->syscall == BZ_SYS_GO_TLS && e->dir == BZ_DIR_IN) {
-		rd.at.arrival_ns = c->tls_arrival;
-		c->tls_arrival = 0;
+		if (has_ranges && (rflags & BZ_RANGES_F_CONT)) {
+			/* the same plaintext read, its next frames */
+			rd.at.arrival_ns = c->tls_arrival_last;
+		} else {
+			rd.at.arrival_ns = c->tls_arrival;
+			c->tls_arrival_last = c->tls_arrival;
+			c->tls_arrival = 0;
+		}
 	}
 	rd.at.pid = e->h.pid;
 	rd.at.tid = e->h.tid;
@@ -1045,8 +1053,8 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	bz_gorun_init(&a->go);
 	a->sp.client_parent = bz_gorun_client_parent;
 	a->sp.client_parent_user = &a->go;
-	a->sp.server_parent = peer_parent;
-	a->sp.server_parent_user = a;
+	a->sp.peer_link = peer_link;
+	a->sp.peer_link_user = a;
 	rc = bz_session_run(r, &analysis_ops, a, &out->session);
 	/* Whatever stopped the input, analyse what was read. */
 	if (!rc)

@@ -22,7 +22,7 @@ struct bz_pending {
 	struct bz_http_msg resp;   /* the final response, valid if has_resp */
 	uint8_t req_done, has_resp, server, registered;
 	uint8_t go_handled;        /* a Go handler was matched to it */
-	uint8_t peer_linked;       /* client request: its server span took it as parent */
+	uint8_t peer_linked;       /* linked to its other end: the server span is the client span's child */
 	uint64_t go_start, go_end; /* monotonic: the Go handler's run, 0 unknown */
 	uint32_t interim;          /* 1xx responses seen */
 	uint64_t prev_resp_end;    /* end of the previous response on the conn at emit time */
@@ -52,6 +52,7 @@ struct bz_conn {
 	uint64_t close_in, close_out;/* the kernel's totals from CONN_CLOSE */
 	uint64_t last_resp_end;    /* monotonic end of the last response emitted */
 	uint64_t tls_arrival;      /* TLS: when the ciphertext not yet read as plaintext arrived */
+	uint64_t tls_arrival_last; /* ... what the last plaintext read got (for its CONT records) */
 	uint64_t requests, responses;
 	/* what the parser reads (the plaintext, once a Go TLS record came), or
 	 * the ciphertext: what detect.c judges a connection no parser knew by */

@@ -27,6 +27,8 @@ const struct otlp_metric_desc bz_otlp_metrics[OTLP_M_COUNT] = {
 	{ "beyla.server.queue.duration", "s",
 	  "Time HTTP server requests waited (accept and receive queues, behind earlier requests) "
 	  "before the process worked on them." },
+	{ "rpc.server.call.duration", "s", "Duration of incoming gRPC calls." },
+	{ "rpc.client.call.duration", "s", "Duration of outgoing gRPC calls." },
 };
 
 /* ---- protobuf encoding of the batch model ------------------------------------ */
@@ -470,7 +472,7 @@ static const char *language_of(const char *exe)
 struct series {
 	const struct otlp_resource *res;
 	int metric;
-	struct otlp_attr attrs[5];
+	struct otlp_attr attrs[6]; /* HTTP: 5; gRPC: 6 (series_for) */
 	unsigned nattrs;
 	struct slot {
 		int64_t k;
@@ -744,19 +746,32 @@ static void series_int(struct series *s, const char *key, int has, int64_t v)
 	s->nattrs++;
 }
 
-static struct series *series_for(struct exporter *x, const struct otlp_resource *res, int metric,
-				 const char *method, int has_code, int64_t code, const char *route,
-				 const char *addr, int has_port, int64_t port)
+/* What a histogram series is kept apart by: HTTP's attributes, or for
+ * gRPC the RPC ones (docs/otlp.md). */
+struct series_key {
+	int metric;
+	const char *method, *route, *addr;
+	int has_code, has_port;
+	int64_t code, port;
+	const char *rpc_service, *rpc_method; /* gRPC (OTLP_M_RPC_*) */
+};
+
+static uint64_t fnv_str(uint64_t h, const char *v) { return fnv(h, v ? v : "\1", v ? strlen(v) + 1 : 1); }
+
+static struct series *series_for(struct exporter *x, const struct otlp_resource *res, const struct series_key *k)
 {
 	uint64_t h = fnv(FNV0, &res, sizeof(res));
-	h = fnv(h, &metric, sizeof(metric));
-	h = fnv(h, method ? method : "\1", method ? strlen(method) + 1 : 1);
-	h = fnv(h, &has_code, sizeof(has_code));
-	h = fnv(h, &code, sizeof(code));
-	h = fnv(h, route ? route : "\1", route ? strlen(route) + 1 : 1);
-	h = fnv(h, addr ? addr : "\1", addr ? strlen(addr) + 1 : 1);
-	h = fnv(h, &has_port, sizeof(has_port));
-	h = fnv(h, &port, sizeof(port));
+	int rpc = k->metric == OTLP_M_RPC_SERVER_DURATION || k->metric == OTLP_M_RPC_CLIENT_DURATION;
+	h = fnv(h, &k->metric, sizeof(k->metric));
+	h = fnv_str(h, k->method);
+	h = fnv(h, &k->has_code, sizeof(k->has_code));
+	h = fnv(h, &k->code, sizeof(k->code));
+	h = fnv_str(h, k->route);
+	h = fnv_str(h, k->addr);
+	h = fnv(h, &k->has_port, sizeof(k->has_port));
+	h = fnv(h, &k->port, sizeof(k->port));
+	h = fnv_str(h, k->rpc_service);
+	h = fnv_str(h, k->rpc_method);
 	struct series *s = bz_u64map_get(&x->series_map, h);
 	if (s)
 		return s;
@@ -764,10 +779,20 @@ static struct series *series_for(struct exporter *x, const struct otlp_resource 
 	if (!s)
 		return NULL;
 	s->res = res;
-	s->metric = metric;
-	series_str(s, "http.request.method", method);
-	series_int(s, "http.response.status_code", has_code, code);
-	series_str(s, "http.route", route);
+	s->metric = k->metric;
+	if (rpc) {
+		series_str(s, "rpc.system", "grpc");
+		series_str(s, "rpc.service", k->rpc_service);
+		series_str(s, "rpc.method", k->rpc_method);
+		series_int(s, "rpc.grpc.status_code", k->has_code, k->code);
+	} else {
+		series_str(s, "http.request.method", k->method);
+		series_int(s, "http.response.status_code", k->has_code, k->code);
+		series_str(s, "http.route", k->route);
+	}
+	const char *addr = k->addr;
+	int has_port = k->has_port;
+	int64_t port = k->port;
 	series_str(s, "server.address", addr);
 	series_int(s, "server.port", has_port, port);
 	if (x->nseries == x->capseries) {
@@ -984,6 +1009,34 @@ static const struct {
 	" r.peer_address, r.peer_port FROM spans s LEFT JOIN span_rows r ON r.span_id = s.span_id"
 #define ATTRS_V3 "SELECT key, value FROM span_attribute_rows WHERE span_id = ?1"
 
+/* Attributes of span_attributes (text in the database) that the conventions
+ * type as integers. */
+static int int_attr(const char *k)
+{
+	static const char *const keys[] = { "rpc.grpc.status_code", "beyla.grpc.request.messages",
+					    "beyla.grpc.response.messages", "beyla.grpc.request.message_bytes",
+					    "beyla.grpc.response.message_bytes", NULL };
+	for (int i = 0; keys[i]; i++)
+		if (!strcmp(k, keys[i]))
+			return 1;
+	return 0;
+}
+
+static int int_value(const char *v, size_t n, int64_t *out)
+{
+	int64_t x = 0;
+
+	if (!n || n > 18)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+		x = x * 10 + (v[i] - '0');
+	}
+	*out = x;
+	return 1;
+}
+
 static int has_table(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *s;
@@ -1160,6 +1213,8 @@ static int export_spans(struct exporter *x)
 				a[na].type = OTLP_ATTR_STR;
 				a[na].s = v ? arena_dup(&ar, v, vl) : "";
 				a[na].n = v ? vl : 0;
+				if (v && int_attr(k) && int_value(v, vl, &a[na].i))
+					a[na].type = OTLP_ATTR_INT; /* (the conventions' type) */
 				na++;
 			}
 			sqlite3_reset(x->attr_stmt);
@@ -1174,22 +1229,54 @@ static int export_spans(struct exporter *x)
 
 		/* metrics */
 		if (!incomplete && (sp->kind == OTLP_KIND_SERVER || sp->kind == OTLP_KIND_CLIENT)) {
-			const char *method = col_text(s, col[C_METHOD]);
-			const char *route = col_text(s, col[C_ROUTE]);
-			const char *addr = col_text(s, col[C_SADDR]);
-			int has_code = !col_null(s, col[C_CODE]);
-			int64_t code = has_code ? sqlite3_column_int64(s, col[C_CODE]) : 0;
-			int has_port = !col_null(s, col[C_SPORT]);
-			int64_t port = has_port ? sqlite3_column_int64(s, col[C_SPORT]) : 0;
+			struct series_key k = { 0 };
+			const char *rpc_sys = NULL;
+			int has_gcode = 0;
 			int64_t dur = col_null(s, col[C_DURATION]) ? en - st : sqlite3_column_int64(s, col[C_DURATION]);
 			int server = sp->kind == OTLP_KIND_SERVER;
-			struct series *se = series_for(x, sp->res, server ? OTLP_M_SERVER_DURATION : OTLP_M_CLIENT_DURATION,
-						       method, has_code, code, route, addr, has_port, port);
+			struct series *se;
+			for (unsigned i = 0; i < na; i++) {
+				if (a[i].type != OTLP_ATTR_STR && a[i].type != OTLP_ATTR_INT)
+					continue;
+				if (!strcmp(a[i].key, "rpc.system"))
+					rpc_sys = a[i].s;
+				else if (!strcmp(a[i].key, "rpc.service"))
+					k.rpc_service = a[i].s;
+				else if (!strcmp(a[i].key, "rpc.method"))
+					k.rpc_method = a[i].s;
+				else if (!strcmp(a[i].key, "rpc.grpc.status_code") && a[i].type == OTLP_ATTR_INT) {
+					has_gcode = 1;
+					k.code = a[i].i;
+				}
+			}
+			k.addr = col_text(s, col[C_SADDR]);
+			k.has_port = !col_null(s, col[C_SPORT]);
+			k.port = k.has_port ? sqlite3_column_int64(s, col[C_SPORT]) : 0;
+			if (rpc_sys && !strcmp(rpc_sys, "grpc")) {
+				/* a gRPC call: the RPC histograms, not HTTP's */
+				k.metric = server ? OTLP_M_RPC_SERVER_DURATION : OTLP_M_RPC_CLIENT_DURATION;
+				k.has_code = has_gcode;
+			} else {
+				k.metric = server ? OTLP_M_SERVER_DURATION : OTLP_M_CLIENT_DURATION;
+				k.method = col_text(s, col[C_METHOD]);
+				k.route = col_text(s, col[C_ROUTE]);
+				k.has_code = !col_null(s, col[C_CODE]);
+				k.code = k.has_code ? sqlite3_column_int64(s, col[C_CODE]) : 0;
+			}
+			se = series_for(x, sp->res, &k);
 			if (!se || observe(x, se, en, dur))
 				rc = -1;
 			if (!rc && server && !col_null(s, col[C_QUEUE])) {
-				se = series_for(x, sp->res, OTLP_M_QUEUE_DURATION, method, has_code, code, route, addr,
-						has_port, port);
+				k.metric = OTLP_M_QUEUE_DURATION;
+				if (k.rpc_service && rpc_sys) {
+					/* (the queue histogram keeps HTTP's attributes) */
+					k.rpc_service = k.rpc_method = NULL;
+					k.method = col_text(s, col[C_METHOD]);
+					k.route = col_text(s, col[C_ROUTE]);
+					k.has_code = !col_null(s, col[C_CODE]);
+					k.code = k.has_code ? sqlite3_column_int64(s, col[C_CODE]) : 0;
+				}
+				se = series_for(x, sp->res, &k);
 				if (!se || observe(x, se, en, sqlite3_column_int64(s, col[C_QUEUE])))
 					rc = -1;
 			}

@@ -224,7 +224,17 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 		"                     (SELECT MIN(start_ns) FROM spans)),"
 		" duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns,"
 		" status, incomplete, http_method, http_route, http_status_code, request_body_size,"
-		" response_body_size, service_name, pid, tid, conn_id, request_index"
+		" response_body_size, service_name, pid, tid, conn_id, request_index,"
+		/* a gRPC span's status code and messages (analyze/spans.c), which
+		 * its HTTP fields do not tell: " grpc=CODE msgs=REQ/RESP
+		 * msg_bytes=REQ/RESP" ('-': not known), nothing for other spans */
+		" (SELECT ' grpc=' || coalesce(max(CASE key WHEN 'rpc.grpc.status_code' THEN value END), '-')"
+		"   || ' msgs=' || coalesce(max(CASE key WHEN 'beyla.grpc.request.messages' THEN value END), '-')"
+		"   || '/' || coalesce(max(CASE key WHEN 'beyla.grpc.response.messages' THEN value END), '-')"
+		"   || ' msg_bytes=' || coalesce(max(CASE key WHEN 'beyla.grpc.request.message_bytes' THEN value END), '-')"
+		"   || '/' || coalesce(max(CASE key WHEN 'beyla.grpc.response.message_bytes' THEN value END), '-')"
+		"  FROM span_attribute_rows a WHERE a.span_id = spans.span_id"
+		"  HAVING max(key = 'rpc.system' AND value = 'grpc'))"
 		" FROM spans" DUMP_ORDER;
 	struct bz_u64map labels = { 0 }, traces = { 0 };
 	sqlite3_stmt *st = NULL;
@@ -283,10 +293,11 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 		fmt_int(idx, sizeof(idx), st, 23);
 		fprintf(out,
 			"#%zu %s \"%s\" t=+%s dur=%s queue=%s (accept=%s recv=%s) proc=%s connect=%s"
-			" status=%s code=%s method=%s route=%s req=%s resp=%s svc=%s pid=%s tid=%s"
+			" status=%s code=%s method=%s route=%s req=%s resp=%s%s svc=%s pid=%s tid=%s"
 			" conn=%s/%s trace=T%zu parent=%s%s\n",
 			(size_t)label, text_or_dash(st, 3), text_or_dash(st, 4), t, dur, q, aq, rq, pr, cn,
 			text_or_dash(st, 12), code, text_or_dash(st, 14), text_or_dash(st, 15), reqb, respb,
+			sqlite3_column_type(st, 24) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, 24) : "",
 			text_or_dash(st, 19), pid, tid, conn, idx, (size_t)tl, parent,
 			sqlite3_column_int(st, 13) ? " incomplete" : "");
 	}

@@ -138,6 +138,19 @@ static void thread_unregister(struct bz_spanner *sp, const struct bz_conn *c, st
 	}
 }
 
+/* p (a server request, registered) has a new trace: so do the client calls
+ * its thread makes from now on. */
+static void thread_retrace(struct bz_spanner *sp, const struct bz_pending *p)
+{
+	struct thread_active *t = bz_u64map_get(&sp->threads, thread_key(p->req.first.pid, p->req.first.tid));
+
+	if (!p->registered || !t)
+		return;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->v[i].span_id == p->span_id)
+			t->v[i].trace = p->trace;
+}
+
 /* The server span the thread is working on: the only one in progress, or
  * the oldest if all are pipelined on one connection. NULL if none or
  * ambiguous. */
@@ -200,7 +213,7 @@ static void unlink_pending(struct bz_conn *c, struct bz_pending *p)
 
 static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct bz_http_msg *m)
 {
-	struct bz_pending *p = malloc(sizeof(*p));
+	struct bz_pending *p = malloc(sizeof(*p)), *peer;
 	const struct bz_proc *proc;
 
 	if (!p) {
@@ -224,8 +237,13 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 	p->span_id = span_id_of(sp, ++sp->seq, ROLE_SPAN);
 	if (p->server) {
 		p->trace = root_trace(sp, p->span_id);
-		if (sp->server_parent && sp->server_parent(sp->server_parent_user, c, &p->parent_id, &p->trace) == 1)
+		if (sp->peer_link && (peer = sp->peer_link(sp->peer_link_user, c, p))) {
+			/* its client opened first: its child */
+			p->parent_id = peer->span_id;
+			p->trace = peer->trace;
+			p->peer_linked = peer->peer_linked = 1;
 			sp->n.peer_links++;
+		}
 		thread_register(sp, c, p);
 	} else {
 		char path[BZ_HTTP_TARGET_MAX], query[BZ_HTTP_TARGET_MAX];
@@ -247,6 +265,16 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 			sp->n.parent_links++;
 		} else {
 			p->trace = root_trace(sp, p->span_id);
+		}
+		if (sp->peer_link && (peer = sp->peer_link(sp->peer_link_user, c, p))) {
+			/* the server read it before the write reached the capture:
+			 * the server span becomes this one's child now (it is
+			 * written at its end) */
+			peer->parent_id = p->span_id;
+			peer->trace = p->trace;
+			thread_retrace(sp, peer);
+			p->peer_linked = peer->peer_linked = 1;
+			sp->n.peer_links++;
 		}
 	}
 	p->next = NULL;

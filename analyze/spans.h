@@ -22,7 +22,8 @@
  *               handler started (the handler's run, from the Go probes).
  *  parent       a server span is the child of the client span that sent
  *               its request when the client was recorded too (the same
- *               connection seen from both ends, on one host).
+ *               connection seen from both ends, on one host), found by
+ *               whichever of the two opens second (peer_link).
  *               A client span is the child of the server span its thread
  *               is working on (registered when the thread read that
  *               request), if that is unambiguous.  In Go processes, by
@@ -52,17 +53,21 @@ struct bz_span_counts {
 typedef int (*bz_parent_fn)(void *user, uint32_t pid, const char *method, const char *path,
 			    uint64_t ts, uint64_t *parent_id, struct bz_trace_id *trace);
 
-/* Who parents a server span: the client span that sent the request, when
- * the client's end of the connection was recorded too (same host).
- * Returns 1 with the parent's ids, else 0. */
-typedef int (*bz_peer_fn)(void *user, const struct bz_conn *c, uint64_t *parent_id,
-			  struct bz_trace_id *trace);
+/* The other end of a request p just opened on c, when the peer's end of
+ * the connection was recorded too (same host): for a server request, the
+ * client request that sent it; for a client request, the server request
+ * that read it, if that opened first.  Either can: the recorder's events
+ * of two processes are in the order they reached the ring buffer, which
+ * may put the server's read of a request before the client's write of it.
+ * Only pendings not linked yet (peer_linked) are candidates.  NULL if
+ * none. */
+typedef struct bz_pending *(*bz_peer_fn)(void *user, const struct bz_conn *c, const struct bz_pending *p);
 
 struct bz_spanner {
 	bz_parent_fn client_parent; /* may be NULL */
 	void *client_parent_user;
-	bz_peer_fn server_parent;   /* may be NULL */
-	void *server_parent_user;
+	bz_peer_fn peer_link;       /* may be NULL */
+	void *peer_link_user;
 	struct bz_db *db;
 	struct bz_procs *procs;
 	uint64_t seed;          /* capture identity, for ids */

@@ -163,7 +163,7 @@ enum bz_syscall {
 #define BZ_SYS_F_RANGES 0x80u
 #define BZ_RANGES_MAX 24
 #define BZ_H2_DATA_KEEP 16   /* of a DATA payload: the gRPC message prefix and a little */
-#define BZ_H2_KEEP_MAX 4096  /* payload bytes of one ranges record at most */
+#define BZ_H2_KEEP_MAX 8192  /* payload bytes of one ranges record at most */
 
 struct bz_ev_range {
 	__u32 off;  /* offset in the read or write */
@@ -180,6 +180,9 @@ struct bz_ev_ranges {
 	struct bz_ev_range r[BZ_RANGES_MAX];
 };
 #define BZ_RANGES_F_FULL 0x1 /* the walk stopped early (pieces or bytes ran out): the rest is unknown */
+/* the record goes on where the previous one of the same read or write
+ * stopped (at a frame): ret counts its own bytes, offsets start at 0 */
+#define BZ_RANGES_F_CONT 0x2
 
 /* One socket read or write.  ts_ns is when it returned. */
 struct bz_ev_data {

@@ -260,13 +260,9 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 			skip = 24;
 		}
 		if (st->flags & SOCK_H2) {
-			got = h2_capture(st, io, (__u32)ret, dir, skip);
-			ev->syscall |= BZ_SYS_F_RANGES;
+			h2_emit(st, io, (__u32)ret, dir, skip, probe);
 			if (io != &regs_io)
 				io->live = 0;
-			ev->caplen = got;
-			ev->h.size = sizeof(*ev) + got;
-			emit(probe, ev, sizeof(*ev) + (got & (2 * BZ_H2_KEEP_MAX - 1)));
 			return 0;
 		}
 	}
@@ -298,13 +294,9 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		}
 		if (later) {
 			st->flags |= SOCK_H2;
-			got = h2_capture(st, io, (__u32)ret, dir, head ? head : later == H2_FIRST_PREFACE ? 24 : 0);
-			ev->syscall |= BZ_SYS_F_RANGES;
+			h2_emit(st, io, (__u32)ret, dir, head ? head : later == H2_FIRST_PREFACE ? 24 : 0, probe);
 			if (io != &regs_io)
 				io->live = 0;
-			ev->caplen = got;
-			ev->h.size = sizeof(*ev) + got;
-			emit(probe, ev, sizeof(*ev) + (got & (2 * BZ_H2_KEEP_MAX - 1)));
 			return 0;
 		}
 	}

@@ -236,16 +236,20 @@ static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets
 	ev->dir = dir;
 	ev->syscall = BZ_SYS_GO_TLS;
 	want = snap_want((__u64)n);
-	if (want) {
+	struct io_stash *io = want ? h2_src_buf() : NULL;
+	if (io) {
 		/* HTTP/2 in TLS (h2 by ALPN): frame by frame, as on a socket
 		 * (data.bpf.h), from the plaintext's first bytes on */
-		struct io_stash io = { .ptr = buf, .kind = IO_BUF };
 		__u32 seen = dir == BZ_DIR_IN ? SOCK_TLS_IN_SEEN : SOCK_TLS_OUT_SEEN, skip = 0;
-		__u32 first = !(st->flags & seen), got;
+		__u32 first = !(st->flags & seen);
+
+		__builtin_memset(io, 0, sizeof(*io));
+		io->ptr = buf;
+		io->kind = IO_BUF;
 
 		st->flags |= seen;
 		if (!(st->flags & SOCK_H2) && first) {
-			int kind = h2_first_bytes(&io, (__u32)ev->ret,
+			int kind = h2_first_bytes(io, (__u32)ev->ret,
 						  dir == BZ_DIR_OUT && !(st->flags & SOCK_TLS_IN_SEEN));
 			if (kind)
 				st->flags |= SOCK_H2;
@@ -253,11 +257,7 @@ static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets
 				skip = 24;
 		}
 		if (st->flags & SOCK_H2) {
-			got = h2_capture(st, &io, (__u32)ev->ret, dir, skip);
-			ev->syscall |= BZ_SYS_F_RANGES;
-			ev->caplen = got;
-			ev->h.size = sizeof(*ev) + got;
-			emit(BZ_P_GO_TLS, ev, sizeof(*ev) + (got & (2 * BZ_H2_KEEP_MAX - 1)));
+			h2_emit(st, io, (__u32)ev->ret, dir, skip, BZ_P_GO_TLS);
 			return 0;
 		}
 	}

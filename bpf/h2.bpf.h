@@ -9,42 +9,57 @@
  * small), and the first BZ_H2_DATA_KEEP bytes of a DATA payload.  A frame
  * that goes on past the read or write is followed into the next one
  * (sock_state.h2_left / h2_keep), and so is a frame header it cut
- * (h2_hdr).  At most BZ_RANGES_MAX pieces and BZ_H2_KEEP_MAX bytes per
- * event, and H2_FRAMES_MAX frames: past that the rest is unknown (flagged
- * BZ_RANGES_F_FULL), which the analyzer treats like bytes not captured.
+ * (h2_hdr).  A read or write of several iovec entries is followed through
+ * up to H2_SEGS of them, a frame or a piece across any number (h2_copy).
+ * At most BZ_RANGES_MAX pieces, BZ_H2_KEEP_MAX bytes and
+ * H2_FRAMES_MAX frames per record: a read or write that needs more goes on
+ * in another record (BZ_RANGES_F_CONT, up to H2_RECORDS_MAX), and past that
+ * the rest is unknown (BZ_RANGES_F_FULL), which the analyzer treats like
+ * bytes not captured.
  * Included once, by beyla.bpf.c, before data.bpf.h. */
 #ifndef BEYLA_H2_BPF_H
 #define BEYLA_H2_BPF_H
 
-/* Frames walked per read or write: enough for BZ_H2_KEEP_MAX bytes of the
- * smallest frames (a 9-byte header each), so the bytes, not the count,
- * bound a burst (a client with 100 streams in flight writes 100 HEADERS at
- * once, a server their 100 responses, 200 frames, in one writev). */
-#define H2_FRAMES_MAX 512
-#define H2_SEGS 8    /* iovec entries in view at once (a window that slides along them) */
+#define H2_FRAMES_MAX 64
+#define H2_RECORDS_MAX 8 /* records one read or write may take (h2_emit) */
+/* iovec entries followed.  gRPC's C core (Python's grpcio, Ruby, PHP, C++)
+ * writes each slice of a frame as its own entry, a header field's name and
+ * value apart, and up to 260 of them per sendmsg: a unary call's response
+ * alone is 15.  Past the last one followed the rest is unknown. */
+#define H2_SEGS 256
 #define H2_HDR 9
 
-/* The buffer of the read or write: its iovec entries [first, first + n)
- * in seg (their bytes begin first_off bytes into it), of total; uptr is
- * the user's iovec array (0: one buffer, seg[0]).  Node writes every
- * frame header and every DATA payload as an entry of its own: a burst of
- * 100 responses is a writev of hundreds; the walk goes forward only, so
- * the window follows it, reading the next entries when it passes them. */
+/* The buffer of the read or write, as up to H2_SEGS user segments, and a
+ * cursor: segment cur begins at offset base of it.  The walk reads forward
+ * (each copy begins at or after where the last one began, also across the
+ * records of one read), so finding where a copy begins costs one step per
+ * segment over the whole walk. */
 struct h2io {
 	struct iovec seg[H2_SEGS];
-	__u64 uptr;
-	__u64 first_off;
-	__u32 first, n, total;
-	__u32 hit;       /* h2_locate's answer: entry hit, hit_at bytes into it */
-	__u64 hit_at;
+	__u32 n;
+	__u32 cur;
+	__u64 base;
 };
 
 /* x & m where the verifier sees it: the compiler would prove the mask
  * redundant from an earlier bound and drop it (see bound_len). */
 #define H2_MASK(x, m) ({ __u64 __v = (x); asm volatile("%[v] &= %[k]" : [v] "+r"(__v) : [k] "i"(m)); __v; })
 
+/* Where a copy goes: the event's pieces (at a position below
+ * BZ_H2_KEEP_MAX), or one of the walk's small buffers (below 16 bytes, or
+ * 32 for the first bytes). */
+enum h2_dst { H2_DST_DATA = 0, H2_DST_HDR, H2_DST_TMP, H2_DST_FIRST };
+
+/* The copy being made (h2_copy_step): bytes [off, off + n) of the read or
+ * write to pos of dst; seg and base walk the segments it spans. */
+struct h2copy {
+	__u64 base;
+	__u32 off, n, pos, done, seg;
+	__u8 dst, err;
+};
+
 struct h2walk {
-	struct h2io io;
+	struct h2copy cp;
 	__u32 ret;   /* bytes moved */
 	__u32 off;   /* where the walk is in them */
 	__u32 out;   /* piece bytes written */
@@ -52,14 +67,21 @@ struct h2walk {
 	__u32 left;  /* a frame going on past the end: its bytes still to come */
 	__u32 keep;  /* ... and how many of those to keep */
 	__u32 part;  /* a frame header cut by the end: its bytes here (kept as the last piece) */
+	__u32 base;  /* the record covers the read or write from here (h2_emit) */
 	__u8 full;
+	__u8 more;   /* out of room at a frame boundary: another record goes on from off */
 	/* a frame header being read, and the rest of one the last read or
-	 * write cut (32 bytes each: the reads' masks, H2_READ) */
-	__u8 hdr[32], tmp[32];
+	 * write cut (32 bytes each: the copies' masks), and a connection's
+	 * first bytes (64) */
+	__u8 hdr[32], tmp[32], first[64];
+	/* last: what is before it is cleared for every record; the segments
+	 * stay for the next record of the same read or write */
+	struct h2io io;
 };
 
 /* The walk's state lives in a per-CPU buffer, not on the stack: a Go TLS
- * uprobe that calls h2_capture has little of its 512 bytes left. */
+ * uprobe that calls h2_capture has little of its 512 bytes left, and the
+ * iovec array is 4 KB. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -73,46 +95,42 @@ static __always_inline struct h2walk *h2_walk_buf(void)
 	return bpf_map_lookup_elem(&h2_walks, &zero);
 }
 
-/* Entries [first, first + H2_SEGS) of the iovec array into the window. */
-static __always_inline int h2_window(struct h2io *h, __u32 first, __u64 first_off)
-{
-	__u64 cnt, sz;
+/* The buffer of a Go TLS Read or Write as an io_stash, off the uprobe's
+ * stack (the same reason). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct io_stash);
+} h2_srcs SEC(".maps");
 
-	if (!h->uptr || first >= h->total)
-		return -1;
-	cnt = h->total - first;
-	if (cnt > H2_SEGS)
-		cnt = H2_SEGS;
-	sz = cnt * sizeof(h->seg[0]);
-	asm volatile("%[n] &= 255" : [n] "+r"(sz));
-	if (sz > sizeof(h->seg))
-		sz = sizeof(h->seg);
-	if (!sz || bpf_probe_read_user(h->seg, sz, (void *)(h->uptr + (__u64)first * sizeof(h->seg[0]))))
-		return -1;
-	h->first = first;
-	h->n = cnt;
-	h->first_off = first_off;
-	return 0;
+static __always_inline struct io_stash *h2_src_buf(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&h2_srcs, &zero);
 }
 
-static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, __u32 ret)
+/* iov: 16 bytes of room for a msghdr's two fields (the caller's: the Go
+ * uprobes' stack has none to spare) */
+static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, __u32 ret, __u64 *iov)
 {
-	__u64 ptr = io->ptr, cnt = io->iovcnt;
+	__u64 ptr = io->ptr, cnt = io->iovcnt, sz;
 
-	__builtin_memset(h, 0, sizeof(*h));
+	h->n = 0;
+	h->cur = 0;
+	h->base = 0;
 	if (io->kind == IO_BUF) {
 		h->seg[0].iov_base = (void *)io->ptr;
 		h->seg[0].iov_len = ret;
-		h->n = h->total = 1;
+		h->n = 1;
 		return 0;
 	}
 	if (io->kind == IO_MSG) {
 		/* msg_iov and msg_iovlen only: the whole msghdr would cost the
 		 * stack 56 bytes (msg_iovlen follows msg_iov, both 8 bytes) */
-		__u64 iov[2];
 		_Static_assert(__builtin_offsetof(struct user_msghdr, msg_iovlen) ==
 				       __builtin_offsetof(struct user_msghdr, msg_iov) + 8, "msghdr layout");
-		if (bpf_probe_read_user(iov, sizeof(iov),
+		if (bpf_probe_read_user(iov, 2 * sizeof(__u64),
 					(void *)(io->ptr + __builtin_offsetof(struct user_msghdr, msg_iov))))
 			return -1;
 		ptr = iov[0];
@@ -120,106 +138,109 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 	} else if (io->kind != IO_IOV) {
 		return -1;
 	}
-	if (!cnt || cnt > 0xffffffffull)
+	if (cnt > H2_SEGS)
+		cnt = H2_SEGS;
+	/* (one read for the array, as long as it is) */
+	sz = cnt * sizeof(h->seg[0]);
+	asm volatile("%[n] &= 8191" : [n] "+r"(sz));
+	if (sz > sizeof(h->seg))
+		sz = sizeof(h->seg);
+	if (!cnt || bpf_probe_read_user(h->seg, sz, (void *)ptr))
 		return -1;
-	h->uptr = ptr;
-	h->total = (__u32)cnt;
-	return h2_window(h, 0, 0);
+	h->n = cnt;
+	return 0;
 }
 
-/* Where offset off of the read or write is, in the window: entry h->hit,
- * h->hit_at bytes into it.  Comparisons only (h2_advance moves the
- * window); the reads that follow need no loop. */
-static __always_inline int h2_locate(struct h2io *h, __u32 off)
+/* One segment of the copy in w->cp (bpf_loop's body): finds the segment
+ * holding the next byte wanted, copies what it holds of the copy. */
+static long h2_copy_step(__u64 i, void *unused)
 {
-	__u64 o;
+	struct h2walk *w = h2_walk_buf();
+	struct bz_ev_data *ev;
+	struct h2copy *c;
+	__u64 len, from, at, k, seg;
+	void *src;
+	long rc;
 
-	if (off < h->first_off)
-		return -1;
-	o = off - h->first_off;
-	for (int i = 0; i < H2_SEGS; i++) {
-		__u64 l;
-
-		if (i >= h->n)
-			return -1;
-		l = h->seg[i].iov_len;
-		if (o < l) {
-			h->hit = i;
-			h->hit_at = o;
-			return 0;
-		}
-		o -= l;
+	if (!w)
+		return 1;
+	c = &w->cp;
+	seg = c->seg;
+	if (seg >= w->io.n || seg >= H2_SEGS) {
+		c->err = 1; /* beyond the segments followed */
+		return 1;
 	}
-	return -1;
-}
-
-/* Moves the window on so that offset off is in it, and not in its last
- * entry when more follow (a frame cut by an entry's end goes on in the
- * next, which must be in view too).  0 when it is, 1 when the window moved
- * past entries that end before off (call again), -1 when off is past the
- * buffer or the entries cannot be read.  One user read at most: the walk
- * calls it once a step, and a step spent moving the window reads no frame. */
-static __always_inline int h2_advance(struct h2io *h, __u32 off)
-{
-	__u64 base = h->first_off;
-
-	if (off < base)
-		return -1;
-	for (int i = 0; i < H2_SEGS; i++) {
-		__u64 l;
-
-		if (i >= h->n)
-			break;
-		l = h->seg[i].iov_len;
-		if (off - base < l) {
-			if (i > 0 && i + 1 == h->n && h->first + h->n < h->total)
-				/* the last in view, more after it: it comes first */
-				return h2_window(h, h->first + i, base) ? -1 : 0;
-			return 0;
+	seg = H2_MASK(seg, H2_SEGS - 1);
+	len = w->io.seg[seg].iov_len;
+	from = (__u64)c->off + c->done;
+	if (from >= c->base + len) {
+		/* before the copy's first byte: the walk's cursor moves on too */
+		c->base += len;
+		c->seg++;
+		if (!c->done) {
+			w->io.cur = c->seg;
+			w->io.base = c->base;
 		}
-		base += l;
+		return 0;
 	}
-	if (h->first + h->n >= h->total)
-		return -1;
-	return h2_window(h, h->first + h->n, base) ? -1 : 1;
+	at = from - c->base;
+	k = len - at;
+	if (k > c->n - c->done)
+		k = c->n - c->done;
+	src = (void *)((__u64)w->io.seg[seg].iov_base + at);
+	switch (c->dst) {
+	case H2_DST_DATA:
+		if (!(ev = scratch_buf()))
+			return 1;
+		rc = bpf_probe_read_user(ev->payload + sizeof(struct bz_ev_ranges) +
+						 H2_MASK(c->pos + c->done, BZ_H2_KEEP_MAX - 1),
+					 H2_MASK(k, BZ_H2_KEEP_MAX - 1), src);
+		break;
+	case H2_DST_HDR:
+		rc = bpf_probe_read_user(w->hdr + H2_MASK(c->pos + c->done, 15), H2_MASK(k, 15), src);
+		break;
+	case H2_DST_TMP:
+		rc = bpf_probe_read_user(w->tmp + H2_MASK(c->pos + c->done, 15), H2_MASK(k, 15), src);
+		break;
+	default:
+		rc = bpf_probe_read_user(w->first + H2_MASK(c->pos + c->done, 31), H2_MASK(k, 31), src);
+		break;
+	}
+	if (rc) {
+		c->err = 1;
+		return 1;
+	}
+	c->done += k;
+	if (c->done >= c->n)
+		return 1;
+	c->base += len;
+	c->seg++;
+	return 0;
 }
 
-/* Copies n bytes at offset off of the read or write to dst + H2_MASK(pos):
- * from at most two entries (a frame cut by an entry's end goes on in the
- * next; more than that is given up).  mask: what bounds pos and n for the
- * verifier (BZ_H2_KEEP_MAX - 1, or 15 for a small buffer). */
-#define H2_READ(h, off, dst, pos, cnt, mask) ({                                                    \
-	__u64 __at, __k, __s;                                                                      \
-	int __rc = -1;                                                                             \
-	if (h2_locate((h), (off)) == 0 &&                                                          \
-	    (__s = H2_MASK((h)->hit, 7)) < H2_SEGS) { /* (one state, not one per entry) */       \
-		__at = (h)->hit_at;                                                                \
-		__k = (h)->seg[__s].iov_len - __at;                                                \
-		if (__k > (cnt))                                                                     \
-			__k = (cnt);                                                                 \
-		__rc = bpf_probe_read_user((dst) + H2_MASK((pos), mask), H2_MASK(__k, mask),       \
-					   (void *)((__u64)(h)->seg[__s].iov_base + __at));        \
-		if (!__rc && __k < (cnt)) {                                                          \
-			__u64 __t = H2_MASK(__s + 1, 7);                                           \
-			__rc = -1;                                                                 \
-			if (__s + 1 < H2_SEGS && __s + 1 < (h)->n &&                               \
-			    (h)->seg[__t].iov_len >= (cnt) - __k)                                    \
-				__rc = bpf_probe_read_user((dst) + H2_MASK((pos) + __k, mask),     \
-							   H2_MASK((cnt) - __k, mask),               \
-							   (h)->seg[__t].iov_base);                \
-		}                                                                                  \
-	}                                                                                          \
-	__rc; })
-
-static __always_inline int h2_read_data(struct h2io *h, __u32 off, __u8 *data, __u32 pos, __u32 n)
+/* Copies n bytes at offset off of the read or write (through as many
+ * segments as they span) to pos of dst: BZ_H2_KEEP_MAX - 1 bytes at most
+ * for the pieces, 15 for the small buffers, 31 for the first bytes.  0, or
+ * -1 when they were not all read. */
+static __always_inline int h2_copy(struct h2walk *w, __u32 off, __u8 dst, __u32 pos, __u32 n)
 {
-	return H2_READ(h, off, data, pos, n, BZ_H2_KEEP_MAX - 1);
-}
-
-/* n <= 15 bytes at offset off into dst (32 bytes, for the masks). */
-static __always_inline int h2_read_small(struct h2io *h, __u32 off, __u8 *dst, __u32 n)
-{
-	return H2_READ(h, off, dst, 0, n, 15);
+	if (!n)
+		return 0;
+	if (off < w->io.base) {
+		/* (behind the cursor: from the start) */
+		w->io.cur = 0;
+		w->io.base = 0;
+	}
+	w->cp.off = off;
+	w->cp.n = n;
+	w->cp.pos = pos;
+	w->cp.dst = dst;
+	w->cp.done = 0;
+	w->cp.err = 0;
+	w->cp.seg = w->io.cur;
+	w->cp.base = w->io.base;
+	bpf_loop(H2_SEGS, h2_copy_step, NULL, 0);
+	return !w->cp.err && w->cp.done == n ? 0 : -1;
 }
 
 /* Keeps bytes [off, off + n) as a piece (joined to the last one when they
@@ -227,7 +248,6 @@ static __always_inline int h2_read_small(struct h2io *h, __u32 off, __u8 *dst, _
 static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u32 off, __u32 n)
 {
 	struct bz_ev_ranges *rg = (struct bz_ev_ranges *)ev->payload;
-	__u8 *data = ev->payload + sizeof(struct bz_ev_ranges);
 	__u32 i = w->nr, j = i - 1;
 	int join;
 
@@ -237,12 +257,14 @@ static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u3
 		w->full = 1;
 		return -1;
 	}
-	join = i && j < BZ_RANGES_MAX && rg->r[j].off + rg->r[j].len == off && rg->r[j].len + n <= 0xffff;
+	__u32 roff = off - w->base; /* offsets are the record's */
+
+	join = i && j < BZ_RANGES_MAX && rg->r[j].off + rg->r[j].len == roff && rg->r[j].len + n <= 0xffff;
 	if (!join && i >= BZ_RANGES_MAX) {
 		w->full = 1;
 		return -1;
 	}
-	if (h2_read_data(&w->io, off, data, w->out, n))
+	if (h2_copy(w, off, H2_DST_DATA, w->out, n))
 		return -1;
 	w->out += n;
 	if (join) {
@@ -254,7 +276,7 @@ static __always_inline int h2_keep(struct h2walk *w, struct bz_ev_data *ev, __u3
 	i = H2_MASK(i, 31);
 	if (i >= BZ_RANGES_MAX)
 		return -1;
-	rg->r[i].off = off;
+	rg->r[i].off = roff;
 	rg->r[i].len = n;
 	rg->r[i]._pad = 0;
 	w->nr = i + 1;
@@ -300,11 +322,6 @@ static long h2_step(__u64 i, void *unused)
 
 	if (!ev || !w || w->off >= w->ret)
 		return 1;
-	switch (h2_advance(&w->io, w->off)) {
-	case 0: break;
-	case 1: return 0; /* the window moved on: the frame, next step */
-	default: return 1;
-	}
 	if (w->ret - w->off < H2_HDR) {
 		/* a header the end cuts: kept, finished in the next read or write */
 		w->part = w->ret - w->off;
@@ -313,35 +330,22 @@ static long h2_step(__u64 i, void *unused)
 		w->off = w->ret;
 		return 1;
 	}
-	if (h2_read_small(&w->io, w->off, w->hdr, H2_HDR))
+	if (h2_copy(w, w->off, H2_DST_HDR, 0, H2_HDR))
 		return 1;
 	return h2_frame(w, ev, w->hdr, 0) ? 1 : 0;
 }
 
-/* Fills ev's payload with the pieces of a read or write of ret bytes on an
- * HTTP/2 socket (skip: bytes at its start to keep as they are, the
- * preface), carrying frame state in st from and to the neighbouring reads
- * or writes of that direction.  Returns the payload length (caplen). */
-static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash *io, __u32 ret, __u32 dir,
-				   __u32 skip)
+/* The start of a read or write's first record: the preface, then what the
+ * last one of this direction left open (a frame header it cut, or a frame
+ * it was inside).  Out of line, so that its frame is not on the stack
+ * while h2_step's is (a Go uprobe's 512 bytes). */
+static __noinline void h2_resume(struct sock_state *st, __u32 ret, __u32 d, __u32 skip)
 {
 	struct bz_ev_data *ev = scratch_buf();
-	struct bz_ev_ranges *rg;
 	struct h2walk *w = h2_walk_buf();
-	__u32 d = dir & 1;
 
-	if (!ev || !w)
-		return 0;
-	rg = (struct bz_ev_ranges *)ev->payload;
-	__builtin_memset(w, 0, sizeof(*w));
-	/* every slot, used or not, and the padding: the buffer holds what the
-	 * last record of this CPU left there (another connection's bytes, or
-	 * this read's own first bytes, copied before it was known to be
-	 * HTTP/2), and the head goes to disk whole */
-	__builtin_memset(rg, 0, sizeof(*rg));
-	if (!io || h2_io_of(&w->io, io, ret))
-		return 0;
-	w->ret = ret;
+	if (!ev || !w || !st)
+		return;
 	/* the preface, first */
 	if (skip && h2_keep(w, ev, 0, skip < ret ? skip : ret) == 0)
 		w->off = skip < ret ? skip : ret;
@@ -350,7 +354,7 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 		__u8 *hdr = w->hdr, *tmp = w->tmp;
 		__u32 had = st->h2_hdr_len[d] & 15, need = H2_HDR - had;
 		st->h2_hdr_len[d] = 0;
-		if (need <= ret && h2_read_small(&w->io, 0, tmp, need & 15) == 0) {
+		if (need <= ret && h2_copy(w, 0, H2_DST_TMP, 0, need & 15) == 0) {
 			for (int k = 0; k < H2_HDR; k++)
 				hdr[k] = k < had ? st->h2_hdr[d][k] : tmp[H2_MASK(k - had, 15)];
 			h2_frame(w, ev, hdr, had);
@@ -369,10 +373,55 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 			w->off = ret;
 		}
 	}
+}
+
+/* Fills ev's payload with the pieces of a read or write of ret bytes on an
+ * HTTP/2 socket from offset start on (how: H2_HOW of the direction, skip:
+ * bytes at its start to keep as they are, the preface, and last), carrying frame state in st from and to the
+ * neighbouring reads or writes of that direction.  Returns the payload
+ * length (caplen).  When the record runs out of room (pieces, bytes or
+ * frames) at a frame boundary and last is 0, it sets w->more: the caller
+ * emits this record for bytes [start, w->off) and calls again from w->off,
+ * so that a read of many frames (100 streams' HEADERS) loses none.
+ * Global, not static: the verifier checks it once, not once per call of
+ * h2_emit's loop in every program (which ran past its million steps). */
+#define H2_HOW(dir, skip, last) ((dir & 1) | ((last) ? 2 : 0) | (skip) << 8)
+__noinline __u32 h2_capture(struct sock_state *st, const struct io_stash *io, __u32 ret, __u32 how, __u32 start)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	struct bz_ev_ranges *rg;
+	struct h2walk *w = h2_walk_buf();
+	__u32 d = how & 1, last = how & 2, skip = (how >> 8) & (BZ_SNAPLEN_MAX - 1);
+
+	if (!ev || !w || !st)
+		return 0;
+	rg = (struct bz_ev_ranges *)ev->payload;
+	__builtin_memset(w, 0, __builtin_offsetof(struct h2walk, io));
+	/* every slot, used or not, and the padding: the buffer holds what the
+	 * last record of this CPU left there (another connection's bytes, or
+	 * this read's own first bytes, copied before it was known to be
+	 * HTTP/2), and the head goes to disk whole */
+	__builtin_memset(rg, 0, sizeof(*rg));
+	rg->flags = start ? BZ_RANGES_F_CONT : 0;
+	/* (a record after the first goes on in the segments read for it) */
+	if (!io || (!start && h2_io_of(&w->io, io, ret, (__u64 *)w->tmp)))
+		return 0;
+	w->ret = ret;
+	w->base = start;
+	w->off = start;
+	if (!start)
+		h2_resume(st, ret, d, skip);
 	if (w->off < ret && !w->full)
 		bpf_loop(H2_FRAMES_MAX, h2_step, NULL, 0);
-	if (w->off < ret)
+	if (w->off < ret) {
+		if (!last && w->off > start && w->nr) {
+			/* stopped at a frame: the rest in another record */
+			w->more = 1;
+			rg->n = w->nr;
+			return sizeof(struct bz_ev_ranges) + w->out;
+		}
 		w->full = 1; /* frames left unwalked */
+	}
 	st->h2_left[d] = w->left;
 	st->h2_keep[d] = w->keep > 0xffff ? 0xffff : w->keep;
 	st->h2_hdr_len[d] = 0;
@@ -396,6 +445,35 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 	return sizeof(struct bz_ev_ranges) + w->out;
 }
 
+/* Emits the records of a read or write of ret bytes of an HTTP/2 socket:
+ * ev (the scratch buffer) has its header filled; each record covers
+ * consecutive bytes of it, its ret their count, so that the records' rets
+ * add up to the read's (BZ_RANGES_F_CONT on all but the first). */
+static __always_inline void h2_emit(struct sock_state *st, const struct io_stash *io, __u32 ret, __u32 dir,
+				    __u32 skip, __u32 probe)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	__u32 start = 0, got;
+
+	if (!ev)
+		return;
+	ev->syscall |= BZ_SYS_F_RANGES;
+	for (int k = 0; k < H2_RECORDS_MAX; k++) {
+		struct h2walk *w;
+		got = h2_capture(st, io, ret, H2_HOW(dir, skip, k == H2_RECORDS_MAX - 1), start);
+		w = h2_walk_buf();
+		if (!w)
+			return;
+		ev->ret = (__s32)((w->more ? w->off : ret) - start);
+		ev->caplen = got;
+		ev->h.size = sizeof(*ev) + got;
+		emit(probe, ev, sizeof(*ev) + (got & (2 * BZ_H2_KEEP_MAX - 1)));
+		if (!w->more)
+			return;
+		start = w->off;
+	}
+}
+
 /* What a connection's first bytes in one direction say: H2_FIRST_PREFACE
  * when the first 24 spell the client preface, "PRI * HTTP/2.0\r\n\r\nSM\r\n
  * \r\n" (three words compared, little-endian: a static array would land in
@@ -409,19 +487,20 @@ static __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash 
 #define H2_FIRST_SETTINGS 2
 static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32 settings_ok)
 {
-	/* (the walk's buffer: h2_capture, called next if at all, starts it afresh) */
 	struct h2walk *w = h2_walk_buf();
-	__u64 b[8];
-	__u8 *c = (__u8 *)b;
+	__u64 *b;
+	__u8 *c;
 	__u32 len;
 
-	if (!w || !io || ret < H2_HDR || h2_io_of(&w->io, io, ret))
+	if (!w || !io || ret < H2_HDR || h2_io_of(&w->io, io, ret, (__u64 *)w->tmp))
 		return 0;
+	b = (__u64 *)w->first;
+	c = w->first;
 	b[0] = b[1] = b[2] = 0;
-	if (ret >= 24 && H2_READ(&w->io, 0, c, 0, 24, 31) == 0 && b[0] == 0x5448202a20495250ull &&
+	if (ret >= 24 && h2_copy(w, 0, H2_DST_FIRST, 0, 24) == 0 && b[0] == 0x5448202a20495250ull &&
 	    b[1] == 0x0a0d302e322f5054ull && b[2] == 0x0a0d0a0d4d530a0dull)
 		return H2_FIRST_PREFACE;
-	if (!settings_ok || H2_READ(&w->io, 0, c, 0, H2_HDR, 31))
+	if (!settings_ok || h2_copy(w, 0, H2_DST_FIRST, 0, H2_HDR))
 		return 0;
 	len = (__u32)c[0] << 16 | (__u32)c[1] << 8 | c[2];
 	return c[3] == 4 && c[4] == 0 && !(c[5] | c[6] | c[7] | c[8]) && len % 6 == 0 && len <= 16384

@@ -21,7 +21,7 @@
 
 #define BZ_MAGIC "BEYLACAP"      /* 8 bytes, first bytes of the HEADER body */
 #define BZ_FORMAT_MAJOR 1        /* bumped only when old readers would misread */
-#define BZ_FORMAT_MINOR 2        /* bumped when something is added */
+#define BZ_FORMAT_MINOR 3        /* bumped when something is added (3: DATA ranges) */
 
 #define BZ_BLOCK_OVERHEAD 12u    /* type + total_len + trailing total_len */
 #define BZ_BLOCK_MAX (16u << 20) /* no block is larger: readers reject more */

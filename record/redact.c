@@ -1657,4 +1657,5 @@ void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out)
 	out->h2_fields = hs.fields_masked;
 	out->h2_blocks_whole = hs.blocks_whole;
 	out->h2_data_bytes = hs.data_masked;
+	out->h2_values_unkept = hs.values_unkept;
 }

@@ -133,6 +133,7 @@ struct bz_redact_stats {
 	uint64_t h2_fields;       /* ... header values masked in them */
 	uint64_t h2_blocks_whole; /* ... blocks filled whole, not decodable */
 	uint64_t h2_data_bytes;   /* HTTP/2 DATA bytes masked (all but gRPC prefixes) */
+	uint64_t h2_values_unkept;/* HTTP/2 masked values not looked for again (limit) */
 };
 
 /* Creates a redactor with the default names.  max_streams: entries kept at

@@ -107,38 +107,48 @@ static void fill_segments(struct rd_h2 *h, struct h2side *s)
 				h->masked++;
 			}
 	s->nsegs = 0;
+}
+
+/* A block ends undecoded: what is held of it filled, and counted. */
+static void block_lost(struct rd_h2 *h, struct h2side *s)
+{
+	fill_segments(h, s);
 	h->st.blocks_whole++;
 }
 
 /* ---- secrets ----------------------------------------------------------------------- */
 
-static void learn(struct h2conn *c, const uint8_t *v, uint32_t n)
+static void learn(struct rd_h2 *h, struct h2conn *c, const uint8_t *v, uint32_t n)
 {
-	if (n < H2_SECRET_MIN || n > H2_SECRET_MAX || c->nsecrets >= H2_SECRETS)
+	if (n < H2_SECRET_MIN)
 		return;
 	for (uint32_t i = 0; i < c->nsecrets; i++)
 		if (c->secret_len[i] == n && !memcmp(c->secret[i], v, n))
 			return;
+	if (n > H2_SECRET_MAX || c->nsecrets >= H2_SECRETS) {
+		h->st.values_unkept++; /* (counted: it will not be looked for again) */
+		return;
+	}
 	memcpy(c->secret[c->nsecrets], v, n);
 	c->secret_len[c->nsecrets++] = (uint16_t)n;
 }
 
 /* A value masked whole, and its parts a peer may repeat alone: the
  * credentials after an auth scheme, each cookie's value. */
-static void learn_value(struct h2conn *c, const uint8_t *v, uint32_t n)
+static void learn_value(struct rd_h2 *h, struct h2conn *c, const uint8_t *v, uint32_t n)
 {
 	uint32_t start = 0;
 
-	learn(c, v, n);
+	learn(h, c, v, n);
 	for (uint32_t i = 0; i <= n; i++) {
 		if (i < n && v[i] != ' ' && v[i] != ';' && v[i] != ',')
 			continue;
 		if (i > start) {
 			const uint8_t *p = v + start, *eq = memchr(p, '=', i - start);
 			if (start > 0)
-				learn(c, p, i - start);
+				learn(h, c, p, i - start);
 			if (eq && (uint32_t)(eq - p) + 1 < i - start)
-				learn(c, eq + 1, (uint32_t)(i - start - (eq - p) - 1));
+				learn(h, c, eq + 1, (uint32_t)(i - start - (eq - p) - 1));
 		}
 		start = i + 1;
 	}
@@ -203,7 +213,7 @@ static int on_field(void *user, const struct bz_hpack_field *f)
 	oct = s->out + f->value_off;
 	kind = bz_redact_header_class(h->r, (const char *)f->name, f->name_len);
 	if (kind == BZ_REDACT_HDR_SECRET) {
-		learn_value(c, f->value, f->value_len);
+		learn_value(h, c, f->value, f->value_len);
 		bz_hpack_mask_string(oct, f->value_enc_len, f->value_len, f->value_huffman);
 		h->st.fields_masked++;
 		return 0;
@@ -310,14 +320,15 @@ static void block_done(struct rd_h2 *h, struct h2conn *c, int dir)
 		if (s->cut)
 			bz_hpack_lose(s->hpack);
 		h->st.lost++;
-		fill_segments(h, s);
+		block_lost(h, s);
 		return;
 	}
-	memcpy(s->out, s->blk, s->blk_len);
+	if (s->blk_len)
+		memcpy(s->out, s->blk, s->blk_len);
 	if (bz_hpack_decode(s->hpack, s->blk, s->blk_len, on_field, &d)) {
 		/* (the decoder is unusable now: so is the analyzer's, on these bytes) */
 		h->st.lost++;
-		fill_segments(h, s);
+		block_lost(h, s);
 		return;
 	}
 	scatter(h, s);
@@ -344,7 +355,7 @@ static void on_begin(void *user, int dir, const struct bz_h2f *f)
 
 	if (f->type == BZ_H2_HEADERS || f->type == BZ_H2_PUSH) {
 		if (s->active)
-			fill_segments(h, s); /* a block left open: never decoded */
+			block_lost(h, s); /* a block left open: never decoded */
 		s->active = 1;
 		s->cut = 0;
 		s->blk_len = 0;
@@ -437,7 +448,7 @@ static void on_lost(void *user, int dir)
 	struct h2side *s = &h->cur->s[dir];
 
 	if (s->active)
-		fill_segments(h, s);
+		block_lost(h, s);
 	s->active = 0;
 	bz_hpack_lose(s->hpack);
 }

@@ -65,6 +65,7 @@ struct rd_h2_stats {
 	uint64_t lost;           /* blocks not decoded (cut, after a loss) */
 	uint64_t data_masked;    /* DATA bytes masked (all but gRPC prefixes) */
 	uint64_t streams_unkept; /* streams not followed (limit): their DATA masked whole */
+	uint64_t values_unkept;  /* masked values not looked for again (per-connection limit) */
 };
 void rd_h2_get_stats(const struct rd_h2 *h, struct rd_h2_stats *out);
 

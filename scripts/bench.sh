@@ -13,7 +13,8 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx syscall exec redact go analyze otlp"; default all).
+#        BENCH_ONLY (some of "nginx h2 syscall exec redact go analyze otlp"; default all),
+#        H2_STREAMS (streams of the HTTP/2 analyzer captures, 200000).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
 
@@ -25,7 +26,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx h2 syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -59,7 +60,10 @@ trap 'exit 143' TERM
 # --- nginx ---------------------------------------------------------------------
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$T/nginx"
-sed -e "s|@DIR@|$T/nginx|g" -e "s|@PORT@|$PORT|g" "$ROOT/scripts/nginx-bench.conf" >"$T/nginx/nginx.conf"
+H2PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# the same server on a second port speaking HTTP/2 without TLS (h2c, prior knowledge)
+sed -e "s|@DIR@|$T/nginx|g" -e "s|listen 127.0.0.1:@PORT@;|listen 127.0.0.1:$PORT; listen 127.0.0.1:$H2PORT http2;|" \
+	"$ROOT/scripts/nginx-bench.conf" >"$T/nginx/nginx.conf"
 setsid nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" >"$T/nginx.log" 2>&1 </dev/null &
 NGINX_PID=$!
 for ((i = 0; i < 100; i++)); do
@@ -75,6 +79,48 @@ URL=http://127.0.0.1:$PORT/
 URL=http://127.0.0.1:$PORT/
 REC_TARGET=(--exe nginx)
 want nginx && bench_rounds "beyla bench: nginx 1 worker"
+
+# --- HTTP/2 (issue 16): a saturated h2c server, and the analyzer on 200k streams ----
+if want h2; then
+	command -v h2load >/dev/null || die "h2load missing (sudo bash scripts/setup.sh: nghttp2-client)"
+	[ -x /usr/bin/time ] || die "/usr/bin/time missing (apt-get install time)"
+	echo
+	URL=http://127.0.0.1:$H2PORT/
+	LOADGEN=h2load STREAMS=10 bench_rounds "beyla bench: nginx 1 worker over h2c (HTTP/2 frame by frame: header blocks whole, 16 bytes of DATA)"
+	# The analyzer on real captures of H2_STREAMS requests, HTTP/2 (h2load,
+	# 100 streams on each of 4 connections) and HTTP/1.1 (h2load --h1, the
+	# same requests one at a time per connection), recorded the same way.
+	N2=${H2_STREAMS:-200000}
+	echo "beyla bench: beyla analyze on recorded captures of $N2 requests to nginx (h2load -c4; HTTP/2 -m100, HTTP/1.1 --h1)"
+	printf '%-8s %9s %9s %9s %8s %8s %11s %11s %9s\n' proto requests events MB wall_s cpu_s events/s spans/s bytes/req
+	for proto in h2 h1; do
+		if [ $proto = h2 ]; then
+			URL=http://127.0.0.1:$H2PORT/
+			args=(-c4 -m100)
+		else
+			URL=http://127.0.0.1:$PORT/
+			args=(-c4 --h1)
+		fi
+		REC_TARGET=(--exe nginx)
+		record_on "$T/an-$proto.bz.zst" --ring-size 64M
+		h2load "${args[@]}" -n"$N2" "$URL" >"$T/h2load-$proto.txt" 2>&1 || die "h2load failed: $(tail -n 3 "$T/h2load-$proto.txt")"
+		record_off
+		"$BEYLA" info "$T/an-$proto.bz.zst" >"$T/an-$proto.info" 2>&1 || true
+		ev=$(info_num "$T/an-$proto.info" events)
+		rm -f "$T/an-$proto.db"
+		/usr/bin/time -f '%e %U %S' -o "$T/an-$proto.time" "$BEYLA" analyze -q -o "$T/an-$proto.db" \
+			"$T/an-$proto.bz.zst" >/dev/null 2>"$T/an-$proto.err" || die "beyla analyze failed: $(tail -n 3 "$T/an-$proto.err")"
+		read -r wall us sy <"$T/an-$proto.time"
+		spans=$(sqlite3 "$T/an-$proto.db" "SELECT count(*) FROM span_rows WHERE kind IN (0, 'server')" 2>/dev/null || echo 0)
+		size=$(stat -c %s "$T/an-$proto.bz.zst")
+		awk -v p=$proto -v n="$N2" -v e="${ev:-0}" -v sz="$size" -v w="$wall" -v u="$us" -v s="$sy" -v sp="$spans" 'BEGIN {
+			c = u + s; eps = w > 0 ? e / w : 0; sps = w > 0 ? sp / w : 0; bpr = n ? sz / n : 0
+			printf "%-8s %9d %9d %9.1f %8.2f %8.2f %11d %11d %9.1f\n", p, n, e, sz / 1e6, w, c, eps, sps, bpr }'
+		rm -f "$T/an-$proto.bz.zst" "$T/an-$proto.db"
+	done
+	echo "(spans/s: server spans by wall-clock time; bytes/req: the capture's size per request, nginx's side)"
+	URL=http://127.0.0.1:$PORT/
+fi
 
 # --- what any system call pays while a recorder runs --------------------------------
 if want syscall; then

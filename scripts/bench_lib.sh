@@ -21,11 +21,28 @@
 # `beyla info` output of the last recorded round).
 # shellcheck shell=bash
 
-# run_wrk SECONDS: sets RPS and REQS.
+# run_wrk SECONDS: sets RPS and REQS.  LOADGEN=h2load: h2load instead of
+# wrk, HTTP/2 with prior knowledge, CONNS connections of STREAMS (10)
+# concurrent streams each.
 run_wrk() {
+	if [ "${LOADGEN:-wrk}" = h2load ]; then
+		h2load -c"$CONNS" -m"${STREAMS:-10}" -D"$1" "$URL" >"$T/wrk.txt" 2>&1 || die "h2load failed: $(tail -n 5 "$T/wrk.txt")"
+		RPS=$(awk '/^finished in/ { printf "%d", $4 }' "$T/wrk.txt")
+		REQS=$(awk '/^requests:/ { print $8 }' "$T/wrk.txt")
+		return 0
+	fi
 	wrk -t1 -c"$CONNS" -d"$1"s "$URL" >"$T/wrk.txt" 2>&1 || die "wrk failed: $(cat "$T/wrk.txt")"
 	RPS=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' "$T/wrk.txt")
 	REQS=$(awk '/ requests in / { print $1 }' "$T/wrk.txt")
+}
+
+# loadgen_line: what run_wrk runs, for the headers.
+loadgen_line() {
+	if [ "${LOADGEN:-wrk}" = h2load ]; then
+		echo "h2load -c$CONNS -m${STREAMS:-10} -D$DURATION"
+	else
+		echo "wrk -t1 -c$CONNS -d${DURATION}s"
+	fi
 }
 
 # record_on OUT [OPTION...]: starts the recorder and returns once it has begun (see tests/lib.sh).
@@ -139,7 +156,7 @@ per_request() {
 bench_rounds() {
 	local label=$1 r k mode off on hooks nopay on_reqs events drops size cap ratio floor npr ev_s b_req
 	local modes=(off on hooks nopay)
-	echo "$label: wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds; $(uname -r), $(nproc) CPUs"
+	echo "$label: $(loadgen_line), $ROUNDS rounds; $(uname -r), $(nproc) CPUs"
 	echo "recorder: $BEYLA record ${REC_TARGET[*]} -q ${EXTRA[*]}   (hooks: the same with --empty-hooks;" \
 		"nopay: with --snaplen 0)"
 	run_wrk 1 # warm-up

@@ -334,6 +334,62 @@ def seeds_hpack():
     return out
 
 
+# --- fuzz_http2: config byte, then (ctl, len, bytes) reads ------------------------
+
+def h2_frame(ftype, flags, sid, payload):
+    n = len(payload)
+    return bytes([n >> 16 & 0xFF, n >> 8 & 0xFF, n & 0xFF, ftype, flags]) + sid.to_bytes(4, "big") + payload
+
+
+def h2_read(direction, data, gap=0):
+    """One fuzz_http2 read of at most 255 bytes per record (split if longer)."""
+    out = b""
+    while data:
+        chunk, data = data[:255], data[255:]
+        out += bytes([direction, len(chunk)]) + chunk
+    return out
+
+
+def seeds_http2():
+    c3 = [bytes.fromhex(b) for b in RFC7541_C["c3"][1]]
+    c5 = [bytes.fromhex(b) for b in RFC7541_C["c5"][1]]
+    settings = h2_frame(4, 0, 0, b"\x00\x01\x00\x00\x10\x00\x00\x03\x00\x00\x00\x64")
+    ack = h2_frame(4, 1, 0, b"")
+    grpc_msg = b"\x00\x00\x00\x00\x03abc"
+    out = {}
+    # a server (requests IN), the preface fed first: three requests, responses, DATA
+    client = settings + ack + b"".join(h2_frame(1, 0x05 if i != 2 else 0x04, 2 * i + 1, b) for i, b in enumerate(c3))
+    client += h2_frame(0, 0x01, 5, b"hello")
+    server = settings + ack + b"".join(h2_frame(1, 0x04, 2 * i + 1, b) for i, b in enumerate(c5))
+    server += h2_frame(0, 0x01, 1, b"ok") + h2_frame(0, 0x01, 3, b"ok") + h2_frame(3, 0, 5, b"\x00\x00\x00\x08")
+    out["server-rfc"] = bytes([0x14]) + h2_read(0, client) + h2_read(1, server)
+    # gRPC-looking stream, padded DATA, CONTINUATION, GOAWAY
+    hdr = bytes.fromhex("8386") + b"\x44\x0a/pkg.S/Get" + b"\x5f\x10application/grpc"
+    cli = settings + h2_frame(1, 0x00, 1, hdr[:6]) + h2_frame(9, 0x04, 1, hdr[6:])
+    cli += h2_frame(0, 0x09, 1, b"\x02" + grpc_msg + b"\x00\x00")
+    srv = h2_frame(1, 0x04, 1, b"\x88" + b"\x5f\x10application/grpc") + h2_frame(0, 0, 1, grpc_msg)
+    srv += h2_frame(1, 0x05, 1, b"\x40\x0bgrpc-status\x0213") + h2_frame(7, 0, 0, b"\x00" * 8)
+    out["grpc"] = bytes([0x14]) + h2_read(0, cli) + h2_read(1, srv)
+    # joined mid-stream, unknown direction, a read with a gap
+    out["mid"] = bytes([0x03]) + bytes([0x05 | (3 << 3), len(server[:200])]) + server[:200] + h2_read(0, client)
+    return out
+
+
+# --- fuzz_redact_h2: mode byte, then (ctl, vlen, value) fields ---------------------
+
+def seeds_redact_h2():
+    def fld(name_idx, repr_, value, echo=False):
+        return bytes([name_idx | repr_ << 4 | (0x40 if echo else 0), len(value)]) + value
+    end = bytes([0x30, 0])
+    req = (fld(1, 0, b"GET") + fld(0, 0, b"/a?access_token=T0KSECRET&x=1") + fld(2, 0, b"shop")
+           + fld(3, 0, b"Bearer BEARERSECRET") + fld(4, 2, b"session=C00KIESECRET") + fld(5, 1, b"APIKEY12345"))
+    req2 = fld(1, 0, b"GET") + fld(3, 0, b"Bearer BEARERSECRET") + fld(8, 1, b"", echo=True)
+    body = req + end + req2 + end + fld(6, 0, b"curl/8") + end
+    cuts = bytes([0, 30, 0, 90, 0, 140])
+    return {"huffman-cut": bytes([3]) + body + cuts, "raw": bytes([0]) + body,
+            "raw-bytes": bytes([6]) + h2_frame(4, 0, 0, b"") + h2_frame(1, 0x05, 1, bytes.fromhex("828684418cf1e3c2e5f23a6ba0ab90f4ff"))}
+
+
 def seeds_generic(captures):
     out = {
         "empty": b"",
@@ -365,6 +421,10 @@ def main():
         seeds = seeds_tlslibs()
     elif target == "fuzz_hpack":
         seeds = seeds_hpack()
+    elif target == "fuzz_http2":
+        seeds = seeds_http2()
+    elif target == "fuzz_redact_h2":
+        seeds = seeds_redact_h2()
     else:
         seeds = seeds_generic(captures)
     os.makedirs(outdir, exist_ok=True)

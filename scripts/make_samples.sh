@@ -195,6 +195,22 @@ sample_h2c_mid_connection() {
 	stop_bg "$srv"
 }
 
+# gRPC on Python's grpcio (the C core), HTTP/2 in the clear: one client
+# connection, adopted by --port, making unary, server-, client- and
+# bidirectional-streaming calls, a NOT_FOUND and an INTERNAL.
+sample_grpc_python_unary_stream() {
+	local port grpc=$BEYLA_CACHE/grpc; port=$(free_port)
+	bash "$E2E_ROOT/scripts/build_grpc_servers.sh" "$grpc" >/dev/null || bail "build_grpc_servers.sh"
+	start_bg grpc-py env PYTHONPATH="$grpc/py" "$BEYLA_VENV/bin/python" "$SERVERS/grpc/probe_server.py" "$port"
+	local srv=$BG_PID
+	wait_for_port "$port" || bail "probe_server.py listens on $port"
+	rec grpc-python-unary-stream -p "$srv" --port "$port"
+	env PYTHONPATH="$grpc/py" "$BEYLA_VENV/bin/python" "$SERVERS/grpc/probe_client.py" "127.0.0.1:$port" \
+		--only echo,count,sum,chat,lookup,fail >"$T/grpc-client.out" || bail "probe_client.py"
+	stop grpc-python-unary-stream
+	stop_bg "$srv"
+}
+
 sample_sigkill_truncated() {
 	local port; port=$(free_port)
 	py_server "$port"; local srv=$BG_PID
@@ -255,7 +271,7 @@ PY
 	check "corrupt-flipped-bytes: written" test -s corrupt-flipped-bytes.bz.zst
 }
 
-ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https node-h2c h2c-mid-connection"
+ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https grpc-python-unary-stream node-h2c h2c-mid-connection"
 names=("$@")
 [ $# -gt 0 ] || read -ra names <<<"$ALL"
 for name in "${names[@]}"; do

@@ -6,7 +6,8 @@
 #   2. tracefs at /sys/kernel/tracing (the recorder's tracepoints live there).
 #   3. Servers for the end-to-end tests that are not Debian packages, in a cache
 #      directory outside the work tree ($BEYLA_CACHE, default ~/.cache/beyla-test):
-#      a Python venv with gunicorn + flask, and Express in a node_modules.
+#      a Python venv with gunicorn + flask (and grpcio), Express in a node_modules,
+#      Jaeger and the gRPC test servers built from the Go module proxy.
 # Run as root: `bash scripts/as-root.sh bash scripts/setup.sh` (what
 # scripts/quickstart.sh does) runs it directly as root, through sudo otherwise.
 # Under sudo HOME is root's, so the cache is root's too, as it is for the
@@ -107,11 +108,13 @@ PKGS2=()
 VENV=$CACHE/venv
 # opentelemetry-proto + protobuf: the official OTLP classes that the OTLP tests decode with.
 # hpack: the reference HPACK coder tests/e2e/hpack_python.sh checks beyla's decoder against.
-PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack)
+# grpcio, grpcio-tools: a real gRPC stack (the C core) and protoc, for the gRPC test servers
+# and clients (tests/servers/grpc, scripts/build_grpc_servers.sh).
+PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack grpcio grpcio-tools)
 if [ ! -x "$VENV/bin/python" ]; then
 	/usr/bin/python3 -m venv "$VENV" || die "cannot create venv $VENV"
 fi
-if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack, grpc, grpc_tools.protoc' >/dev/null 2>&1; then
 	log "pip install ${PY_PKGS[*]} into $VENV"
 	retry "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" \
 		|| die "pip install ${PY_PKGS[*]} failed"
@@ -151,6 +154,19 @@ if [ "$(cat "$CACHE/bin/jaeger.version" 2>/dev/null)" != "$JAEGER_VERSION" ] || 
 			"$GO" build -o "$CACHE/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
 	) >/tmp/beyla-setup-jaeger.log 2>&1 || { tail -n 20 /tmp/beyla-setup-jaeger.log >&2; die "building jaeger failed"; }
 	echo "$JAEGER_VERSION" >"$CACHE/bin/jaeger.version"
+fi
+
+# gRPC test servers and clients (tests/e2e/record_grpc.sh, the grpc-* samples):
+# Python stubs from grpcio-tools' protoc, and a grpc-go binary whose modules
+# (grpc, protobuf, the protoc-gen-go and protoc-gen-go-grpc generators, at
+# tests/servers/grpc/go/go.mod's versions) come from the Go module proxy into
+# $CACHE/gopath, all built into $CACHE/grpc.  About 1.5 minutes the first
+# time; later runs only check its stamp.  The tests rebuild from the module
+# cache, offline, when a source changes.
+if ! BEYLA_CACHE=$CACHE GO126=$GO bash "$(dirname "${BASH_SOURCE[0]}")/build_grpc_servers.sh" --fetch "$CACHE/grpc" \
+	>/tmp/beyla-setup-grpc.log 2>&1; then
+	tail -n 20 /tmp/beyla-setup-grpc.log >&2
+	die "building the gRPC test servers failed (full log: /tmp/beyla-setup-grpc.log)"
 fi
 
 # Go and a JDK (the accuracy harness builds its Go and Java servers with them):

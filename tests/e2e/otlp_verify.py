@@ -181,6 +181,9 @@ ATTR_COLS = [("http_method", "http.request.method"), ("url_path", "url.path"),
              ("recv_queue_ns", "beyla.recv_queue_ns"), ("processing_ns", "beyla.processing_ns"),
              ("connect_ns", "beyla.connect_ns"), ("conn_id", "beyla.conn_id"),
              ("request_index", "beyla.request_index")]
+# span_attributes rows the export sends as int (analyze/otlp_export.c, int_keys)
+INT_KEYS = {"rpc.grpc.status_code", "beyla.grpc.request.messages", "beyla.grpc.request.message_bytes",
+            "beyla.grpc.response.messages", "beyla.grpc.response.message_bytes"}
 KINDS = {"server": 2, "client": 3, "internal": 1, 0: 2, 1: 3, 2: 1}
 STATUS = {"unset": 0, "ok": 1, "error": 2, 0: 0, 1: 1, 2: 2}
 
@@ -204,7 +207,13 @@ def db_spans(db):
     con.row_factory = sqlite3.Row
     attrs = {}
     for r in con.execute("SELECT span_id, key, value FROM span_attributes"):
-        attrs.setdefault(hexid(r["span_id"], 8), {})[r["key"]] = r["value"]
+        v = r["value"]
+        if r["key"] in INT_KEYS:
+            try:
+                v = int(v)
+            except (TypeError, ValueError):
+                pass
+        attrs.setdefault(hexid(r["span_id"], 8), {})[r["key"]] = v
     spans = {}
     for r in con.execute("SELECT * FROM spans"):
         keys = r.keys()
@@ -312,10 +321,22 @@ def check(db, jsonl, pbdir, traces_only=False):
                 a.append((k, v))
         a = tuple(sorted(a))
         vals = [("http.server.request.duration" if d["kind"] == 2 else "http.client.request.duration",
-                 d["duration"])]
+                 d["duration"], a)]
+        if d["attrs"].get("rpc.system") == "grpc":
+            # a gRPC call: the RPC histogram in place of HTTP's, with the RPC attributes
+            r = [("rpc.system", "grpc")]
+            for k in ("rpc.service", "rpc.method", "rpc.grpc.status_code"):
+                v = d["attrs"].get(k)
+                if v is not None and (k != "rpc.grpc.status_code" or isinstance(v, int)):
+                    r.append((k, v))
+            for k, v in (("server.address", d["saddr"]), ("server.port", d["sport"])):
+                if v is not None:
+                    r.append((k, v))
+            vals = [("rpc.server.call.duration" if d["kind"] == 2 else "rpc.client.call.duration",
+                     d["duration"], tuple(sorted(r)))]
         if d["kind"] == 2 and d["queue"] is not None:
-            vals.append(("beyla.server.queue.duration", d["queue"]))
-        for name, ns in vals:
+            vals.append(("beyla.server.queue.duration", d["queue"], a))
+        for name, ns, a in vals:
             e = exp.setdefault((d["pid"], name, a), [0, 0.0, [0] * 15])
             v = ns / 1e9
             e[0] += 1

@@ -4,6 +4,7 @@
  * attributes), ids stable across runs, truncated input, the embedded schema
  * matching schema/spans.sql, and the hash map under churn. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include "analyze/conn.h"
 #include "analyze/db.h"
 #include "analyze/explain.h"
+#include "analyze/otlp_export.h"
 #include "analyze/report.h"
 #include "analyze/schema_sql.h"
 #include "analyze/u64map.h"
@@ -1504,6 +1506,256 @@ static void test_conn_addr_text(void **state)
 	assert_string_equal(got, "");
 }
 
+/* The OTLP export of span_attributes rows: strings, but for the keys whose
+ * values are integers by definition (rpc.grpc.status_code, which the RPC
+ * semantic conventions type int, and beyla's gRPC message counts and
+ * sizes), sent as int when they read as a non-negative decimal int64. */
+static void test_otlp_int_attributes(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct bz_otlp_opts o = { 0 };
+	char path[] = "/tmp/test_analyze_otlp.XXXXXX", err[256], sql[512], *json;
+	int fd;
+	long n;
+	FILE *f;
+
+	(void)state;
+	build_shop(&c);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	int64_t sid = q_int(db, "SELECT span_id FROM spans WHERE kind = 'server' ORDER BY start_ns LIMIT 1");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO span_attribute_rows VALUES (%" PRId64 ", 'rpc.grpc.status_code', '13'),"
+		 " (%" PRId64 ", 'beyla.grpc.response.messages', '5'),"
+		 " (%" PRId64 ", 'beyla.grpc.response.message_bytes', '-7'),"
+		 " (%" PRId64 ", 'beyla.grpc.request.messages', '12x'),"
+		 " (%" PRId64 ", 'beyla.grpc.request.message_bytes', '99999999999999999999'),"
+		 " (%" PRId64 ", 'rpc.method', '42')",
+		 sid, sid, sid, sid, sid, sid);
+	assert_int_equal(sqlite3_exec(bz_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	o.file = path;
+	o.quiet = 1;
+	if (bz_otlp_export(bz_db_handle(db), NULL, &o, NULL, err, sizeof(err)))
+		fail_msg("export: %s", err);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	json = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(json, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	assert_non_null(strstr(json, "{\"key\":\"rpc.grpc.status_code\",\"value\":{\"intValue\":\"13\"}}"));
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.response.messages\",\"value\":{\"intValue\":\"5\"}}"));
+	/* not a count (negative), not a decimal int64: left a string */
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.response.message_bytes\",\"value\":{\"stringValue\":\"-7\"}}"));
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.request.messages\",\"value\":{\"stringValue\":\"12x\"}}"));
+	assert_non_null(strstr(json, "{\"key\":\"beyla.grpc.request.message_bytes\",\"value\":{\"stringValue\":\"99999999999999999999\"}}"));
+	/* any other key stays a string, digits or not */
+	assert_non_null(strstr(json, "{\"key\":\"rpc.method\",\"value\":{\"stringValue\":\"42\"}}"));
+	free(json);
+	unlink(path);
+	unlink(c.path);
+	bz_db_close(&db);
+}
+
+/* --dump-spans: a gRPC span (rpc.system grpc) shows its status code and
+ * message counts and sizes after resp=, '-' for what is not known; other
+ * spans' lines are as they were. */
+static void test_dump_grpc_fields(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	char sql[512], *before, *after, *line, *end;
+
+	(void)state;
+	build_shop(&c);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+	before = dump(db);
+	int64_t sid = q_int(db, "SELECT span_id FROM spans WHERE kind = 'client' LIMIT 1");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO span_attribute_rows VALUES (%" PRId64 ", 'rpc.system', 'grpc'),"
+		 " (%" PRId64 ", 'rpc.grpc.status_code', '13'), (%" PRId64 ", 'beyla.grpc.request.messages', '1'),"
+		 " (%" PRId64 ", 'beyla.grpc.request.message_bytes', '8')",
+		 sid, sid, sid, sid);
+	assert_int_equal(sqlite3_exec(bz_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+	after = dump(db);
+	line = strstr(after, " client ");
+	assert_non_null(line);
+	end = strchr(line, '\n');
+	assert_non_null(end);
+	*end = 0;
+	assert_non_null(strstr(line, " resp=0 grpc=13 msgs=1/- msg_bytes=8/- svc=shop "));
+	*end = '\n';
+	/* the same dump but for those characters */
+	assert_int_equal(strlen(after), strlen(before) + strlen(" grpc=13 msgs=1/- msg_bytes=8/-"));
+	assert_null(strstr(before, "grpc="));
+	free(before);
+	free(after);
+	unlink(c.path);
+	bz_db_close(&db);
+}
+
+/* ---- both ends of a connection recorded: server spans under client spans */
+
+/* The server's end of a connection ev_open made for the client (local and
+ * remote swapped). */
+static void ev_open_peer(struct cap *c, uint64_t conn, uint64_t ts, uint16_t lport, uint16_t rport, uint32_t pid)
+{
+	struct bz_ev_conn_open e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), ts, pid, pid);
+	e.conn_id = conn;
+	e.established_ns = ts;
+	e.family = BZ_AF_INET;
+	e.local_port = lport;
+	e.remote_port = rport;
+	e.role = BZ_ROLE_ACCEPTED;
+	e.fd = 6;
+	e.local_addr[0] = 10, e.local_addr[3] = 7;
+	e.remote_addr[0] = 127, e.remote_addr[3] = 1;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+struct h2b {
+	char b[1024];
+	size_t n;
+};
+
+static void h2b_frame(struct h2b *o, uint8_t type, uint8_t flags, uint32_t sid, const void *p, size_t n)
+{
+	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
+			 (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
+	assert_true(o->n + 9 + n <= sizeof(o->b));
+	memcpy(o->b + o->n, h, 9);
+	if (n)
+		memcpy(o->b + o->n + 9, p, n);
+	o->n += 9 + n;
+}
+
+/* A HEADERS frame (END_HEADERS) of literal fields without indexing: the
+ * NULL-ended name, value pairs of kv. */
+static void h2b_headers(struct h2b *o, uint32_t sid, int end_stream, const char *const *kv)
+{
+	uint8_t blk[512];
+	size_t n = 0;
+
+	for (; kv[0]; kv += 2) {
+		size_t nl = strlen(kv[0]), vl = strlen(kv[1]);
+		assert_true(nl < 127 && vl < 127 && n + 3 + nl + vl <= sizeof(blk));
+		blk[n++] = 0x00;
+		blk[n++] = (uint8_t)nl;
+		memcpy(blk + n, kv[0], nl);
+		n += nl;
+		blk[n++] = (uint8_t)vl;
+		memcpy(blk + n, kv[1], vl);
+		n += vl;
+	}
+	h2b_frame(o, 0x1, (uint8_t)(0x4 | (end_stream ? 0x1 : 0)), sid, blk, n);
+}
+
+/* One gRPC message of len bytes in one DATA frame. */
+static void h2b_grpc(struct h2b *o, uint32_t sid, int end_stream, uint8_t len)
+{
+	uint8_t m[5 + 255] = { 0, 0, 0, 0, len };
+	h2b_frame(o, 0x0, end_stream ? 0x1 : 0, sid, m, 5u + len);
+}
+
+static void h2b_call(struct h2b *o, uint32_t sid, const char *path)
+{
+	const char *const kv[] = { ":method", "POST", ":scheme", "http", ":path", path, ":authority", "svc",
+				   "content-type", "application/grpc", NULL };
+	h2b_headers(o, sid, 0, kv);
+	h2b_grpc(o, sid, 1, 3);
+}
+
+static void h2b_reply(struct h2b *o, uint32_t sid, const char *code)
+{
+	const char *const head[] = { ":status", "200", "content-type", "application/grpc", NULL };
+	const char *const trail[] = { "grpc-status", code, NULL };
+	h2b_headers(o, sid, 0, head);
+	h2b_grpc(o, sid, 0, 4);
+	h2b_headers(o, sid, 1, trail);
+}
+
+static void ev_bytes(struct cap *c, uint64_t conn, int dir, uint64_t ts, uint32_t pid, const struct h2b *o)
+{
+	ev_data_cut(c, conn, dir, ts, 0, dir == BZ_DIR_IN ? ts - MS(0.01) : 0, pid, pid, o->b, o->n, (int32_t)o->n);
+}
+
+/* The recorder's events of two processes are in the order they reached
+ * the ring buffer: a server's read of a request may come before the
+ * client's write of it.  The server span must still be the child of the
+ * client span of the same request, whichever opened first: in order on
+ * HTTP/1, by stream on HTTP/2 (where taking them in order would give a
+ * server stream the client span of another). */
+static void test_peer_link_either_order(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct h2b cli1 = { .n = 0 }, cli3 = { .n = 0 }, srv = { .n = 0 };
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+	(void)state;
+	cap_open(&c);
+	cap_proc(&c, 300, "/srv/front", "front");
+	cap_proc(&c, 400, "/srv/back", "back");
+	/* HTTP/1: the server reads GET /a before the client's write of it is recorded */
+	ev_open(&c, 1, BZ_ROLE_CONNECTED, T(1.0), T(1.0), T(0.9), 50100, 9000, 300);
+	ev_open_peer(&c, 2, T(1.0), 9000, 50100, 400);
+	ev_data(&c, 2, BZ_DIR_IN, T(1.2), 0, T(1.15), 400, 400, "GET /a HTTP/1.1\r\nHost: back\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_OUT, T(1.1), 0, 0, 300, 300, "GET /a HTTP/1.1\r\nHost: back\r\n\r\n");
+	ev_data(&c, 2, BZ_DIR_OUT, T(1.5), 0, 0, 400, 400, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_IN, T(1.6), 0, T(1.55), 300, 300, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_OUT, T(2.0), 0, 0, 300, 300, "GET /b HTTP/1.1\r\nHost: back\r\n\r\n");
+	ev_data(&c, 2, BZ_DIR_IN, T(2.2), 0, T(2.1), 400, 400, "GET /b HTTP/1.1\r\nHost: back\r\n\r\n");
+	ev_data(&c, 2, BZ_DIR_OUT, T(2.5), 0, 0, 400, 400, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_IN, T(2.6), 0, T(2.55), 300, 300, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	/* HTTP/2 (gRPC): stream 1's server read first, then the client's
+	 * writes of streams 1 and 3, then stream 3's read; answered 3 first */
+	memcpy(cli1.b, preface, 24);
+	cli1.n = 24;
+	h2b_frame(&cli1, 0x4, 0, 0, NULL, 0);
+	h2b_call(&cli1, 1, "/t.S/A");
+	h2b_call(&cli3, 3, "/t.S/B");
+	ev_open(&c, 3, BZ_ROLE_CONNECTED, T(3.0), T(3.0), T(2.9), 50200, 9100, 300);
+	ev_open_peer(&c, 4, T(3.0), 9100, 50200, 400);
+	ev_bytes(&c, 4, BZ_DIR_IN, T(3.2), 400, &cli1);
+	ev_bytes(&c, 3, BZ_DIR_OUT, T(3.1), 300, &cli1);
+	ev_bytes(&c, 3, BZ_DIR_OUT, T(3.3), 300, &cli3);
+	ev_bytes(&c, 4, BZ_DIR_IN, T(3.4), 400, &cli3);
+	h2b_frame(&srv, 0x4, 0, 0, NULL, 0);
+	h2b_reply(&srv, 3, "5");
+	h2b_reply(&srv, 1, "0");
+	ev_bytes(&c, 4, BZ_DIR_OUT, T(4.0), 400, &srv);
+	ev_bytes(&c, 3, BZ_DIR_IN, T(4.1), 300, &srv);
+	ev_close(&c, 1, T(5.0), 300);
+	ev_close(&c, 2, T(5.0), 400);
+	ev_close(&c, 3, T(5.0), 300);
+	ev_close(&c, 4, T(5.0), 400);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and not incomplete"), 4);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='client' and not incomplete"), 4);
+	/* each server span under the client span of its own request, in its trace */
+	assert_int_equal(q_int(db, "select count(*) from spans s join spans c on c.span_id = s.parent_id "
+				   "where s.kind = 'server' and s.pid = 400 and c.kind = 'client' and c.pid = 300 "
+				   "and c.name = s.name and c.trace_id = s.trace_id and c.conn_id + 1 = s.conn_id"),
+			 4);
+	assert_text(db, "select group_concat(name, ',') from (select name from spans where kind = 'server' "
+			"order by name)", "GET /a,GET /b,t.S/A,t.S/B");
+	assert_int_equal(q_int(db, "select value from parse_stats where name='peer_links'"), 4);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1528,6 +1780,9 @@ int main(void)
 		cmocka_unit_test(test_u64map_churn),
 		cmocka_unit_test(test_conn_addr_text),
 		cmocka_unit_test(test_route_stats_walk_mismatch),
+		cmocka_unit_test(test_otlp_int_attributes),
+		cmocka_unit_test(test_dump_grpc_fields),
+		cmocka_unit_test(test_peer_link_either_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
