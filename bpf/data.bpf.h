@@ -281,8 +281,10 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	/* HTTP/2 that did not begin the connection (h2_later): captured
 	 * frame by frame from here on, this read or write too */
 	if (got >= H2_HDR && io && io->kind != IO_NONE && !(st->flags & (SOCK_H2 | SOCK_GO_TLS))) {
-		__u32 joined = (st->flags & SOCK_JOINED) &&
-			       (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) == (__u64)ret;
+		/* (any read or write of a joined socket: its first one seen may
+		 * begin inside a frame, a DATA frame in flight when recording
+		 * began, and its HPACK blocks would then go on raw) */
+		__u32 joined = (st->flags & SOCK_JOINED) != 0;
 		__u32 head = 0;
 		int later = h2_later(ev->payload, got, (__u32)ret, joined);
 		if (!later && (head = h2_upgrade_head(ev->payload, got))) {

@@ -546,11 +546,13 @@ static __always_inline int h2_plausible(const __u8 *h, __u32 *len)
  *     upgraded connection were kept as its first --snaplen bytes, and the
  *     recorder could not mask the credentials in their header blocks
  *     (HPACK, Huffman-coded: the HTTP/1 redactor sees no header there);
- *   - with joined (a connection open before it was first seen, and this
- *     its first read or write seen), H2_FIRST_FRAMES when they are two
+ *   - with joined (a connection open before it was first seen, not
+ *     known to be HTTP/2 yet), H2_FIRST_FRAMES when they are two
  *     plausible frame headers in a row, or one whose frame fills the read
  *     or write: HTTP/2 joined mid-connection (writers send whole frames, so
- *     a read or write begins with a frame header), for the same reason.
+ *     a read or write begins with a frame header, but maybe not the first
+ *     one seen), for the same reason.  Text (HTTP/1, whose first byte
+ *     would make a length past 16384) and TLS records never pass.
  * p is the event's payload (BZ_SNAPLEN_MAX bytes at most were copied).
  * Not inlined: its own frame, not the caller's. */
 #define H2_FIRST_FRAMES 3
