@@ -33,6 +33,7 @@
 #include "analysis.h"
 #include "conn.h"
 #include "proto/detect.h"
+#include "proto/http2.h"
 #include "explain.h"
 #include "go_runtime.h"
 #include "procs.h"
@@ -197,6 +198,13 @@ static int an_exit(void *u, const struct bz_ev_proc_exit *e)
 static void an_http(void *u, enum bz_http_event ev, const struct bz_http_msg *m)
 {
 	struct bz_conn *c = u;
+	/* an HTTP/1.1 connection upgraded to h2c: HTTP/2 from the next byte
+	 * on (an_data switches parsers once this read or write is done) */
+	if (ev == BZ_HTTP_END && !m->is_request && (m->flags & BZ_HTTP_F_UPGRADE) && (m->flags & BZ_HTTP_F_H2C) &&
+	    c->proto && c->proto->id == BZ_PROTO_HTTP1 && !c->h2c_done && m->index != BZ_HTTP_NO_INDEX) {
+		c->h2c_switch = 1;
+		c->h2c_index = m->index;
+	}
 	bz_spanner_msg(&c->a->sp, c, ev, m);
 }
 
@@ -363,6 +371,28 @@ static const char *conn_protocol(struct bz_analysis *a, struct bz_conn *c, const
 	return "tls";
 }
 
+/* *out = a + b, counter by counter. */
+static void stats_add(struct bz_proto_stats *out, const struct bz_proto_stats *a, const struct bz_proto_stats *b)
+{
+	for (int i = 0; i < 2; i++) {
+		out->fed[i] = a->fed[i] + b->fed[i];
+		out->skipped[i] = a->skipped[i] + b->skipped[i];
+		out->ignored[i] = a->ignored[i] + b->ignored[i];
+		out->msg_bytes[i] = a->msg_bytes[i] + b->msg_bytes[i];
+	}
+	out->requests = a->requests + b->requests;
+	out->responses = a->responses + b->responses;
+	out->interim = a->interim + b->interim;
+	out->guessed_ends = a->guessed_ends + b->guessed_ends;
+	out->cut_heads = a->cut_heads + b->cut_heads;
+	out->resyncs = a->resyncs + b->resyncs;
+	out->malformed = a->malformed + b->malformed;
+	out->queue_overflows = a->queue_overflows + b->queue_overflows;
+	out->headers_lost = a->headers_lost + b->headers_lost;
+	out->non_http = a->non_http | b->non_http;
+	out->upgraded = a->upgraded | b->upgraded;
+}
+
 /* Flushes, ends, writes and frees c. */
 static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 {
@@ -372,10 +402,17 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	const char *proto, *detected;
 	int rc, rd = req_dir_of(c->role);
 
+	struct bz_proto_stats both;
+
 	if (c->parser) {
 		c->proto->flush(c->parser, closed);
 		st = c->proto->stats(c->parser);
 		rd = c->proto->req_dir(c->parser);
+	}
+	if (c->h2c_done) {
+		/* what the HTTP/1.1 part counted, and the HTTP/2 part */
+		stats_add(&both, &c->h1_stats, st);
+		st = &both;
 	}
 	bz_spanner_conn_end(&a->sp, c, closed);
 	bz_conn_addr(c, 0, laddr, sizeof(laddr));
@@ -504,6 +541,71 @@ static int an_conn_close(void *u, const struct bz_ev_conn_close *e)
 	return conn_end(a, c, 1);
 }
 
+/* The HTTP/1.1 parser of c saw a 101 with "Upgrade: h2c" in rd (of dir):
+ * an HTTP/2 parser takes over, stream 1 being the upgraded request, and
+ * gets the bytes of rd after the 101 (the HTTP/1 parser ignored them: a
+ * server often writes its SETTINGS with the 101, and its client reads
+ * them with it).  Later reads and writes are frames, the kernel's
+ * recorder captured them frame by frame once it saw the client preface.
+ * NULL when out of memory. */
+static void *h2c_switch(struct bz_conn *c, int dir, const struct bz_http_read *rd, const struct bz_range *rg,
+			uint32_t nrg, const uint8_t *pieces)
+{
+	struct bz_range sh[BZ_RANGES_MAX];
+	const struct bz_proto_stats *st = c->proto->stats(c->parser);
+	struct bz_proto_cfg cfg = { .req_dir = c->proto->req_dir(c->parser), .fresh = 1, .cb = an_http, .user = c,
+				    .h2c_upgrade = 1, .upgrade_index = c->h2c_index };
+	uint32_t rest = (uint32_t)(st->ignored[dir] < rd->len ? st->ignored[dir] : rd->len);
+	struct bz_http_read tail = *rd;
+
+	c->h2c_switch = 0;
+	c->h2c_done = 1;
+	c->h1_stats = *st;
+	/* the bytes after the 101 are HTTP/2's, not ignored ones */
+	c->h1_stats.ignored[dir] -= rest;
+	c->h1_stats.fed[dir] -= rest;
+	conn_parser_free(c);
+	c->proto = &bz_proto_http2;
+	if (c->proto->create(&c->parser, &cfg)) {
+		c->parser = NULL;
+		return NULL;
+	}
+	if (rest && !rg) {
+		uint32_t skip = rd->len - rest; /* the 101's bytes */
+		tail.len = rest;
+		tail.caplen = rd->caplen > skip ? rd->caplen - skip : 0;
+		tail.data = rd->data + (rd->caplen > skip ? skip : rd->caplen);
+		c->proto->feed(c->parser, dir, &tail);
+	} else if (rest) {
+		/* the kernel went frame by frame from the 101 on: its pieces,
+		 * less the 101's bytes, as the HTTP/2 parser takes them */
+		uint32_t skip = rd->len - rest, k = 0, drop = 0, kept = 0;
+		for (uint32_t i = 0; i < nrg && k < BZ_RANGES_MAX; i++) {
+			uint32_t o = rg[i].off, l = rg[i].len;
+			if (o + l <= skip) {
+				drop += l;
+				continue;
+			}
+			if (o < skip) {
+				drop += skip - o;
+				l -= skip - o;
+				o = skip;
+			}
+			sh[k].off = o - skip;
+			sh[k].len = l;
+			kept += l;
+			k++;
+		}
+		tail.len = rest;
+		tail.data = pieces + drop;
+		tail.caplen = kept;
+		tail.ranges = sh;
+		tail.nranges = k;
+		c->proto->feed(c->parser, dir, &tail);
+	}
+	return c->parser;
+}
+
 static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payload)
 {
 	struct bz_analysis *a = u;
@@ -611,6 +713,9 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 		}
 	}
 	c->proto->feed(c->parser, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd);
+	if (c->h2c_switch && !h2c_switch(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd,
+					 has_ranges ? ranges : NULL, nranges, data))
+		return fail(a, -ENOMEM);
 	return a->sp.err ? fail(a, a->sp.err) : 0;
 }
 

@@ -66,6 +66,12 @@ struct bz_conn {
 	 * NULL until then */
 	const struct bz_proto_ops *proto;
 	void *parser;
+	/* HTTP/1.1 upgraded to h2c: the 101 just ended (switch to HTTP/2 after
+	 * this read or write), the request it answers, and what the HTTP/1
+	 * parser counted before it went */
+	uint8_t h2c_switch, h2c_done;
+	uint64_t h2c_index;
+	struct bz_proto_stats h1_stats;
 	struct bz_pending *head, *tail; /* in request order */
 };
 

@@ -525,7 +525,9 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.conn_id = (int64_t)c->id;
 	s.request_index = (int64_t)p->index;
 	if (r) {
-		s.status_code = r->status;
+		/* (0: an HTTP/2 response whose header block could not be
+		 * decoded: its status is unknown, not shown as a number) */
+		s.status_code = r->status ? r->status : BZ_DB_NULL;
 		s.resp_body = (int64_t)r->body_bytes;
 	}
 	if (!known && !lost)
@@ -609,7 +611,7 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		s.server_port = c->local_port ? c->local_port : BZ_DB_NULL;
 		s.client_address = raddr;
 		s.client_port = c->remote_port ? c->remote_port : BZ_DB_NULL;
-		s.status = incomplete ? BZ_STATUS_UNSET : r->status >= 500 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
+		s.status = incomplete || !r->status ? BZ_STATUS_UNSET : r->status >= 500 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		if (!incomplete && grpc && gstatus >= 0)
 			s.status = grpc_error(gstatus, 1) ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		sp->n.server++;
@@ -628,7 +630,7 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			snprintf(peer_port, sizeof(peer_port), "%u", c->remote_port);
 			add_attr(&s, "network.peer.port", peer_port);
 		}
-		s.status = incomplete ? BZ_STATUS_UNSET : r->status >= 400 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
+		s.status = incomplete || !r->status ? BZ_STATUS_UNSET : r->status >= 400 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		if (!incomplete && grpc && gstatus >= 0)
 			s.status = grpc_error(gstatus, 0) ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		sp->n.client++;

@@ -100,7 +100,10 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 		BPF_CORE_READ_INTO(&ev.remote_addr, sk, __sk_common.skc_v6_daddr);
 	}
 	emit(probe, &ev, sizeof(ev));
-	return bpf_map_lookup_elem(&socks, &key);
+	stp = bpf_map_lookup_elem(&socks, &key);
+	if (stp && role == BZ_ROLE_PREEXISTING)
+		stp->flags |= SOCK_JOINED;
+	return stp;
 }
 
 static __always_inline int sock_port_selected(struct sock *sk)

@@ -255,6 +255,10 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 				st->flags |= SOCK_H2;
 			if (first == H2_FIRST_PREFACE)
 				skip = 24;
+		} else if ((st->flags & SOCK_H2C) && h2_first_bytes(io, ret, 0) == H2_FIRST_PREFACE) {
+			/* upgraded to h2c: the client's preface follows the 101 */
+			st->flags &= ~SOCK_H2C;
+			skip = 24;
 		}
 		if (st->flags & SOCK_H2) {
 			h2_emit(st, io, (__u32)ret, dir, skip, probe);
@@ -273,6 +277,30 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 			struct user_msghdr msg;
 			if (bpf_probe_read_user(&msg, sizeof(msg), (void *)io->ptr) == 0)
 				got = copy_iov(ev->payload, (__u64)msg.msg_iov, msg.msg_iovlen, want);
+		}
+	}
+	/* HTTP/2 that did not begin the connection (h2_later): captured
+	 * frame by frame from here on, this read or write too */
+	if (got >= H2_HDR && io && io->kind != IO_NONE && !(st->flags & (SOCK_H2 | SOCK_GO_TLS))) {
+		/* (any read or write of a joined socket: its first one seen may
+		 * begin inside a frame, a DATA frame in flight when recording
+		 * began, and its HPACK blocks would then go on raw) */
+		__u32 joined = (st->flags & SOCK_JOINED) != 0;
+		__u32 head = 0;
+		int later = h2_later(ev->payload, got, (__u32)ret, joined);
+		if (!later && (head = h2_upgrade_head(ev->payload, got))) {
+			/* a 101 to h2c: its head as the first piece, frames after it
+			 * (a server may write its SETTINGS and even stream 1's
+			 * response with it, before it read the client's preface) */
+			later = H2_FIRST_PREFACE;
+			st->flags |= SOCK_H2C;
+		}
+		if (later) {
+			st->flags |= SOCK_H2;
+			h2_emit(st, io, (__u32)ret, dir, head ? head : later == H2_FIRST_PREFACE ? 24 : 0, probe);
+			if (io != &regs_io)
+				io->live = 0;
+			return 0;
 		}
 	}
 	/* sendfile may reach the socket several times in one call. */

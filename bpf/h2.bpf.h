@@ -25,8 +25,11 @@
 /* iovec entries followed.  gRPC's C core (Python's grpcio, Ruby, PHP, C++)
  * writes each slice of a frame as its own entry, a header field's name and
  * value apart, and up to 260 of them per sendmsg: a unary call's response
- * alone is 15.  Past the last one followed the rest is unknown. */
-#define H2_SEGS 256
+ * alone is 15.  Node's http2 writes each frame header and each DATA payload
+ * as an entry, a burst of 100 responses (h2load -m 100) in one writev of
+ * about 300.  So: all of them, UIO_MAXIOV, what a writev or sendmsg takes
+ * at most (one user read of 16 bytes an entry). */
+#define H2_SEGS 1024
 #define H2_HDR 9
 
 /* The buffer of the read or write, as up to H2_SEGS user segments, and a
@@ -142,7 +145,7 @@ static __always_inline int h2_io_of(struct h2io *h, const struct io_stash *io, _
 		cnt = H2_SEGS;
 	/* (one read for the array, as long as it is) */
 	sz = cnt * sizeof(h->seg[0]);
-	asm volatile("%[n] &= 8191" : [n] "+r"(sz));
+	asm volatile("%[n] &= 16383" : [n] "+r"(sz));
 	if (sz > sizeof(h->seg))
 		sz = sizeof(h->seg);
 	if (!cnt || bpf_probe_read_user(h->seg, sz, (void *)ptr))
@@ -391,13 +394,17 @@ __noinline __u32 h2_capture(struct sock_state *st, const struct io_stash *io, __
 	struct bz_ev_data *ev = scratch_buf();
 	struct bz_ev_ranges *rg;
 	struct h2walk *w = h2_walk_buf();
-	__u32 d = how & 1, last = how & 2, skip = (how >> 8) & 31;
+	__u32 d = how & 1, last = how & 2, skip = (how >> 8) & (BZ_SNAPLEN_MAX - 1);
 
 	if (!ev || !w || !st)
 		return 0;
 	rg = (struct bz_ev_ranges *)ev->payload;
 	__builtin_memset(w, 0, __builtin_offsetof(struct h2walk, io));
-	rg->n = 0;
+	/* every slot, used or not, and the padding: the buffer holds what the
+	 * last record of this CPU left there (another connection's bytes, or
+	 * this read's own first bytes, copied before it was known to be
+	 * HTTP/2), and the head goes to disk whole */
+	__builtin_memset(rg, 0, sizeof(*rg));
 	rg->flags = start ? BZ_RANGES_F_CONT : 0;
 	/* (a record after the first goes on in the segments read for it) */
 	if (!io || (!start && h2_io_of(&w->io, io, ret, (__u64 *)w->tmp)))
@@ -501,6 +508,118 @@ static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32
 	len = (__u32)c[0] << 16 | (__u32)c[1] << 8 | c[2];
 	return c[3] == 4 && c[4] == 0 && !(c[5] | c[6] | c[7] | c[8]) && len % 6 == 0 && len <= 16384
 		       ? H2_FIRST_SETTINGS : 0;
+}
+
+/* Could h[0..9) be the header of a frame a peer sends?  (As the analyzer's
+ * bz_h2frame_plausible: a known type, its flags, its stream and length
+ * rules, at most the default SETTINGS_MAX_FRAME_SIZE.) */
+static __always_inline int h2_plausible(const __u8 *h, __u32 *len)
+{
+	__u32 l = (__u32)h[0] << 16 | (__u32)h[1] << 8 | h[2];
+	__u32 sid = ((__u32)h[5] << 24 | (__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8]) & 0x7fffffff;
+	__u8 type = h[3], fl = h[4];
+
+	*len = l;
+	if ((h[5] & 0x80) || l > 16384)
+		return 0;
+	switch (type) {
+	case 0: return sid && !(fl & ~0x09);                 /* DATA */
+	case 1: return sid && !(fl & ~0x2d);                 /* HEADERS */
+	case 2: return sid && l == 5 && !fl;                 /* PRIORITY */
+	case 3: return sid && l == 4 && !fl;                 /* RST_STREAM */
+	case 4: return !sid && l % 6 == 0 && (!fl || (fl == 1 && !l)); /* SETTINGS */
+	case 5: return sid && l >= 4 && !(fl & ~0x0c);       /* PUSH_PROMISE */
+	case 6: return !sid && l == 8 && !(fl & ~0x01);      /* PING */
+	case 7: return !sid && l >= 8 && !fl;                /* GOAWAY */
+	case 8: return l == 4 && !fl;                        /* WINDOW_UPDATE */
+	case 9: return sid && !(fl & ~0x04);                 /* CONTINUATION */
+	default: return 0;
+	}
+}
+
+/* HTTP/2 that does not begin a connection, from the first got bytes of a
+ * read or write of ret bytes already copied to p (a socket not captured
+ * frame by frame so far):
+ *   - H2_FIRST_PREFACE when they begin with the client preface: a client's
+ *     first write after its HTTP/1.1 "Upgrade: h2c" was answered with 101
+ *     (and the server's read of it).  Before this, the frames of an
+ *     upgraded connection were kept as its first --snaplen bytes, and the
+ *     recorder could not mask the credentials in their header blocks
+ *     (HPACK, Huffman-coded: the HTTP/1 redactor sees no header there);
+ *   - with joined (a connection open before it was first seen, not
+ *     known to be HTTP/2 yet), H2_FIRST_FRAMES when they are two
+ *     plausible frame headers in a row, or one whose frame fills the read
+ *     or write: HTTP/2 joined mid-connection (writers send whole frames, so
+ *     a read or write begins with a frame header, but maybe not the first
+ *     one seen), for the same reason.  Text (HTTP/1, whose first byte
+ *     would make a length past 16384) and TLS records never pass.
+ * p is the event's payload (BZ_SNAPLEN_MAX bytes at most were copied).
+ * Not inlined: its own frame, not the caller's. */
+#define H2_FIRST_FRAMES 3
+
+/* One byte of the scan of h2_upgrade_head (the walk's buffer holds its
+ * state: ret the bytes to scan, left the last four, keep whether "h2c"
+ * came, off the head's length once its empty line came). */
+static long h2_upgrade_step(__u64 i, void *unused)
+{
+	struct bz_ev_data *ev = scratch_buf();
+	struct h2walk *w = h2_walk_buf();
+	__u8 c;
+
+	if (!ev || !w || i >= w->ret)
+		return 1;
+	c = ev->payload[i & (BZ_SNAPLEN_MAX - 1)];
+	w->left = w->left << 8 | c;
+	if (((w->left & 0xffffff) | 0x200020) == 0x683263) /* "h2c", any case: Upgrade's token */
+		w->keep = 1;
+	if (w->left == 0x0d0a0d0a) {
+		w->off = i + 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The length of a 101 response head ("HTTP/1.1 101 ", its empty line in
+ * the got bytes copied to the scratch payload p) that says "h2c", or 0.
+ * Rare (a 101 begins the read or write): a scan of up to BZ_SNAPLEN_MAX
+ * bytes, one loop step each. */
+static __noinline __u32 h2_upgrade_head(const __u8 *p, __u32 got)
+{
+	struct h2walk *w = h2_walk_buf();
+
+	if (!w || !p || got < 16 || got > BZ_SNAPLEN_MAX || p[0] != 'H' || p[1] != 'T' || p[2] != 'T' ||
+	    p[3] != 'P' || p[4] != '/' || p[5] != '1' || p[6] != '.' || p[8] != ' ' || p[9] != '1' ||
+	    p[10] != '0' || p[11] != '1' || p[12] != ' ')
+		return 0;
+	w->ret = got;
+	w->left = w->keep = w->off = 0;
+	bpf_loop(BZ_SNAPLEN_MAX, h2_upgrade_step, NULL, 0);
+	return w->keep && w->off ? w->off : 0;
+}
+
+static __noinline int h2_later(const __u8 *p, __u32 got, __u32 ret, __u32 joined)
+{
+	__u32 len, next;
+
+	if (!p || got < H2_HDR || got > BZ_SNAPLEN_MAX)
+		return 0;
+	if (got >= 24 && p[0] == 'P' && p[1] == 'R' && p[2] == 'I' && p[3] == ' ' && p[4] == '*' &&
+	    p[5] == ' ' && p[6] == 'H' && p[7] == 'T' && p[8] == 'T' && p[9] == 'P' && p[10] == '/' &&
+	    p[11] == '2' && p[12] == '.' && p[13] == '0' && p[14] == '\r' && p[15] == '\n' &&
+	    p[16] == '\r' && p[17] == '\n' && p[18] == 'S' && p[19] == 'M' && p[20] == '\r' &&
+	    p[21] == '\n' && p[22] == '\r' && p[23] == '\n')
+		return H2_FIRST_PREFACE;
+	if (!joined || !h2_plausible(p, &len))
+		return 0;
+	next = H2_HDR + len;
+	if (next == ret)
+		return H2_FIRST_FRAMES;
+	if (next + H2_HDR > got)
+		return 0; /* the second header not in what was copied: not sure */
+	next &= BZ_SNAPLEN_MAX - 1;
+	if (next + H2_HDR > BZ_SNAPLEN_MAX)
+		return 0;
+	return h2_plausible(p + next, &len) ? H2_FIRST_FRAMES : 0;
 }
 
 #endif

@@ -115,6 +115,12 @@ struct {
  * what comes next is not the connection's first bytes. */
 #define SOCK_TLS_IN_SEEN 4
 #define SOCK_TLS_OUT_SEEN 8
+/* Already open when it was first seen (BZ_ROLE_PREEXISTING): its first
+ * bytes seen are not its first bytes (h2_later). */
+#define SOCK_JOINED 16
+/* HTTP/1.1 upgraded to h2c (a 101 with "Upgrade: h2c" read or written):
+ * frame by frame since, the client's preface not seen yet. */
+#define SOCK_H2C 32
 
 /* When each recent TCP connection completed its handshake, and which side
  * opened it.  Written in softirq context where the owner is unknown. */

@@ -1567,6 +1567,13 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 	if (!r || !ev || size < sizeof(h))
 		return;
 	memcpy(&h, ev, sizeof(h));
+	if (h.kind == BZ_EV_CONN_OPEN && size >= sizeof(struct bz_ev_conn_open)) {
+		struct bz_ev_conn_open o;
+		memcpy(&o, ev, sizeof(o));
+		if (o.role == BZ_ROLE_PREEXISTING)
+			rd_h2_joined(r->h2, o.conn_id);
+		return;
+	}
 	if (h.kind == BZ_EV_CONN_CLOSE && size >= sizeof(c)) {
 		memcpy(&c, ev, sizeof(c));
 		bz_redact_forget(r, c.conn_id);

@@ -78,7 +78,11 @@
  *
  * HTTP/2.  Reads and writes of HTTP/2 sockets are recorded as pieces
  * (BZ_SYS_F_RANGES: frame headers, header blocks whole, DATA's first
- * bytes) and masked by HPACK, per connection: record/redact_h2.h.
+ * bytes) and masked by HPACK, per connection: record/redact_h2.h.  So are
+ * those of an HTTP/1.1 connection upgraded to h2c from its 101 on (the
+ * head masked as HTTP/1), and of a connection joined mid-way whose bytes
+ * are frames: its HPACK tables went by unseen, so each of its header
+ * blocks is masked whole.
  *
  * Not handled: TLS ciphertext (passed untouched: the plaintext from the
  * TLS library probes is masked), multipart bodies, secrets in URL paths,

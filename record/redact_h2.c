@@ -67,6 +67,7 @@ struct h2conn {
 
 struct rd_h2 {
 	struct bz_u64map conns;
+	struct bz_u64map joined;  /* ids of connections joined mid-way, not in conns yet */
 	uint64_t *holding; /* ids of connections with a block in the middle */
 	size_t nholding, capholding;
 	int hold;
@@ -483,10 +484,13 @@ static void conn_free(struct h2conn *c)
 static struct h2conn *conn_get(struct rd_h2 *h, uint64_t id)
 {
 	static const int preface[2] = { 1, 1 }; /* the client's side has it; the other falls back */
+	static const int no_preface[2] = { 0, 0 };
 	struct h2conn *c = bz_u64map_get(&h->conns, id);
+	int joined;
 
 	if (c)
 		return c;
+	joined = bz_u64map_del(&h->joined, id) != NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -496,7 +500,11 @@ static struct h2conn *conn_get(struct rd_h2 *h, uint64_t id)
 			conn_free(c);
 			return NULL;
 		}
-	bz_h2frame_init(&c->fr, &frame_ops, h, preface);
+	if (joined)
+		/* the tables are unknown: every block is masked whole */
+		for (int i = 0; i < 2; i++)
+			bz_hpack_lose(c->s[i].hpack);
+	bz_h2frame_init(&c->fr, &frame_ops, h, joined ? no_preface : preface);
 	if (bz_u64map_put(&h->conns, id, c)) {
 		conn_free(c);
 		return NULL;
@@ -532,10 +540,24 @@ void rd_h2_free(struct rd_h2 **hp)
 	while (bz_u64map_next(&h->conns, &pos, &k, &v))
 		conn_free(v);
 	bz_u64map_free(&h->conns);
+	bz_u64map_free(&h->joined);
 	free(h->holding);
 	free(h->which);
 	free(h);
 	*hp = NULL;
+}
+
+/* The length of the "HTTP/1.x 101" head that begins p[0..n), its empty line
+ * included, or 0 (the kernel captures the 101 of an h2c upgrade, and what
+ * follows it in its read or write, as one piece: bpf/h2.bpf.h). */
+static uint32_t upgrade_head(const uint8_t *p, uint32_t n)
+{
+	if (n < 16 || memcmp(p, "HTTP/1.", 7) || memcmp(p + 8, " 101 ", 5))
+		return 0;
+	for (uint32_t i = 12; i + 4 <= n; i++)
+		if (!memcmp(p + i, "\r\n\r\n", 4))
+			return i + 4;
+	return 0;
 }
 
 size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned dir, int64_t ret,
@@ -545,7 +567,7 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 	struct bz_range ranges[BZ_RANGES_MAX];
 	struct bz_http_read rd = { 0 };
 	const uint8_t *data;
-	uint32_t n, len;
+	uint32_t n, len, head;
 	uint8_t fl;
 	struct h2conn *c;
 
@@ -563,12 +585,19 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 		if (caplen > sizeof(struct bz_ev_ranges))
 			memset(payload + sizeof(struct bz_ev_ranges), H2_LOST_FILL,
 			       caplen - sizeof(struct bz_ev_ranges));
+		memset(payload, 0, caplen < sizeof(struct bz_ev_ranges) ? caplen : sizeof(struct bz_ev_ranges));
 		on_lost(h, (int)dir);
 		return caplen;
 	}
+	/* what the head holds besides its n pieces is nobody's (the kernel
+	 * zeroes it; a record of an older beyla did not): zeroed here too */
+	payload[1] = fl;
+	memset(payload + 2, 0, 2);
+	memset(payload + 4 + 8 * (size_t)n, 0, 8 * (size_t)(BZ_RANGES_MAX - n));
 	for (uint32_t i = 0; i < n; i++) {
 		ranges[i].off = er[i].off;
 		ranges[i].len = er[i].len;
+		memset(payload + 4 + 8 * (size_t)i + 6, 0, 2);
 	}
 	rd.at.ts_ns = ts;
 	rd.len = (uint32_t)ret;
@@ -576,6 +605,24 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 	rd.data = data;
 	rd.ranges = ranges;
 	rd.nranges = n;
+	head = n && !ranges[0].off ? upgrade_head(data, ranges[0].len) : 0;
+	if (head) {
+		/* a 101 to h2c and the first frames after it (the kernel keeps
+		 * the head as text): the head is HTTP/1's to mask, the frames
+		 * begin after it */
+		h->masked += bz_redact_data(r, conn, dir, (uint8_t *)data, head, head);
+		ranges[0].off = head;
+		ranges[0].len -= head;
+		for (uint32_t i = 0; i < n; i++)
+			ranges[i].off -= head;
+		rd.len -= head;
+		rd.caplen -= head;
+		rd.data += head;
+		if (!ranges[0].len) {
+			rd.ranges = ranges + 1;
+			rd.nranges = n - 1;
+		}
+	}
 	bz_h2frame_feed(&c->fr, (int)dir, &rd);
 	if (!h->hold)
 		/* nothing may be written back later: a block still open is filled now */
@@ -608,10 +655,18 @@ void rd_h2_settle(struct rd_h2 *h)
 	h->nholding = 0;
 }
 
+void rd_h2_joined(struct rd_h2 *h, uint64_t conn)
+{
+	if (h && !bz_u64map_get(&h->conns, conn))
+		(void)bz_u64map_put(&h->joined, conn, h); /* (out of memory: seen as fresh, as before) */
+}
+
 void rd_h2_forget(struct rd_h2 *h, uint64_t conn)
 {
 	struct h2conn *c;
 
+	if (h)
+		bz_u64map_del(&h->joined, conn);
 	if (!h || !(c = bz_u64map_del(&h->conns, conn)))
 		return;
 	for (size_t i = 0; i < h->nholding;)

@@ -52,6 +52,11 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 /* Held payloads are about to move or go: blocks in the middle are masked. */
 void rd_h2_settle(struct rd_h2 *h);
 void rd_h2_forget(struct rd_h2 *h, uint64_t conn);
+/* conn was open before it was first seen (BZ_ROLE_PREEXISTING): if its
+ * bytes turn out to be HTTP/2, the tables its blocks refer to went by
+ * unseen, so no block of it is decoded; each is masked whole (as the
+ * analyzer, which knows the role too, reports it lost). */
+void rd_h2_joined(struct rd_h2 *h, uint64_t conn);
 
 struct rd_h2_stats {
 	uint64_t blocks;         /* header blocks seen */

@@ -13,7 +13,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
 require_recording_env
-need nginx node curl ss openssl
+need nginx node curl ss openssl h2load
 
 SAMPLES=$E2E_ROOT/samples
 SERVERS=$E2E_ROOT/tests/servers
@@ -149,6 +149,52 @@ sample_nginx_https() {
 	stop_bg "$srv"
 }
 
+# Node's own HTTP/2 server (h2c); --port adopts its curl and h2load clients
+# (client spans).  One curl per request: curl 7.88 does not reuse a
+# prior-knowledge connection.
+sample_node_h2c() {
+	local port; port=$(free_port)
+	start_bg node-h2c node "$SERVERS/h2_server.js" "$port"
+	local srv=$BG_PID
+	wait_for_port "$port" || bail "h2_server.js listens on $port"
+	rec node-h2c --port "$port"
+	local u
+	for u in /ok /users/7 /missing; do
+		curl -s --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port$u" || bail "curl $u"
+	done
+	head -c 300 /dev/zero | tr '\0' p >"$T/body"
+	curl -s --http2-prior-knowledge -o /dev/null --data-binary "@$T/body" "http://127.0.0.1:$port/upload" ||
+		bail "curl POST /upload"
+	h2load -n 50 -c 1 -m 50 "http://127.0.0.1:$port/ok" >"$T/h2load.txt" || bail "h2load"
+	stop node-h2c
+	stop_bg "$srv"
+}
+
+# A recording that begins mid-connection: tests/servers/h2_client.js keeps
+# one session to the Node h2c server, makes 3 requests before the
+# recording and 7 after it began (its HPACK tables went by unseen).
+sample_h2c_mid_connection() {
+	local port i; port=$(free_port)
+	start_bg h2c-mid node "$SERVERS/h2_server.js" "$port"
+	local srv=$BG_PID
+	wait_for_port "$port" || bail "h2_server.js listens on $port"
+	rm -f "$T/go"
+	start_bg h2c-mid-client node "$SERVERS/h2_client.js" "$port" "$T/go"
+	local cli=$BG_PID
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^before done$' "$T/h2c-mid-client.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	rec h2c-mid-connection --port "$port"
+	touch "$T/go"
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$cli" 2>/dev/null || break
+		sleep 0.05
+	done
+	stop h2c-mid-connection
+	stop_bg "$srv"
+}
+
 # gRPC on Python's grpcio (the C core), HTTP/2 in the clear: one client
 # connection, adopted by --port, making unary, server-, client- and
 # bidirectional-streaming calls, a NOT_FOUND and an INTERNAL.
@@ -225,7 +271,7 @@ PY
 	check "corrupt-flipped-bytes: written" test -s corrupt-flipped-bytes.bz.zst
 }
 
-ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https grpc-python-unary-stream"
+ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https grpc-python-unary-stream node-h2c h2c-mid-connection"
 names=("$@")
 [ $# -gt 0 ] || read -ra names <<<"$ALL"
 for name in "${names[@]}"; do

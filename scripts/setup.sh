@@ -28,6 +28,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # Tools:   zstd sqlite3 (inspect captures and databases by hand).
 # Tests:   nginx wrk curl python3 python3-venv (real servers and load),
 #          nghttp2-client (h2load: HTTP/2 load, many streams on one connection),
+#          nghttp2-proxy (nghttpx: an h2c server that takes HTTP/1.1 Upgrade),
 #          procps iproute2 (pgrep, ss), golang-go (Debian's Go 1.19 in
 #          /usr/lib/go-1.19: scripts/build_go_servers.sh builds the Go test
 #          servers with it as well as with /usr/local/go, so the Go probes are
@@ -41,7 +42,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
       pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
-      nginx wrk curl python3 python3-venv procps iproute2 golang-go nghttp2-client
+      nginx wrk curl python3 python3-venv procps iproute2 golang-go nghttp2-client nghttp2-proxy
       groff-base man-db sudo)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

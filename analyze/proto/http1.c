@@ -605,6 +605,9 @@ static void header_line(struct hdir *d, const uint8_t *l, size_t n, int complete
 	} else if (ieq(l, nn, "expect")) {
 		if (has_token(v, vn, "100-continue", 0))
 			m->flags |= BZ_HTTP_F_EXPECT_100;
+	} else if (ieq(l, nn, "upgrade") && !m->is_request && m->status == 101) {
+		if (has_token(v, vn, "h2c", 0))
+			m->flags |= BZ_HTTP_F_H2C;
 	}
 }
 

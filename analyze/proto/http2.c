@@ -162,6 +162,17 @@ static void half_end(struct bz_http2 *p, struct h2half *h, const struct bz_http_
 	p->cfg.cb(p->cfg.user, BZ_HTTP_END, &h->m);
 }
 
+/* A message whose body reached its content-length has all of it, END_STREAM
+ * or not: curl closes the connection (or resets the stream) once it has
+ * the bytes it was told of, while Node sends the END_STREAM (an empty DATA
+ * frame) a moment after the body: without this, every such response would
+ * end "incomplete". */
+static int body_whole(const struct h2half *h)
+{
+	return h->open && h->head && !(h->m.flags & BZ_HTTP_F_HEADERS_LOST) && h->m.content_length >= 0 &&
+	       h->m.body_bytes == (uint64_t)h->m.content_length;
+}
+
 /* ---- header blocks ---------------------------------------------------------------- */
 
 /* What a header block said, as far as spans go. */
@@ -423,7 +434,12 @@ static void stream_reset(struct bz_http2 *p, uint32_t sid, const struct bz_http_
 	for (int k = 0; k < 2; k++) {
 		int rq = p->req_dir == BZ_HTTP_DIR_UNKNOWN ? 0 : p->req_dir, d = k ? !rq : rq;
 		struct h2half *h = &s->h[d];
-		if (h->open) {
+		if (h->open && body_whole(h)) {
+			/* reset once its body was whole (curl and nghttpx reset a
+			 * stream whose content-length bytes came before END_STREAM):
+			 * complete, ended by its last byte */
+			half_end(p, h, &h->m.last, BZ_HTTP_F_RESET);
+		} else if (h->open) {
 			half_end(p, h, at, BZ_HTTP_F_INCOMPLETE | BZ_HTTP_F_RESET);
 		} else if (k && !h->head && s->has_index) {
 			/* a response that never came: say so, so the request's span ends here */
@@ -579,6 +595,19 @@ static int h2_create(void **out, const struct bz_proto_cfg *cfg)
 			bz_hpack_lose(p->d[i].hpack);
 	}
 	bz_h2frame_init(&p->fr, &frame_ops, p, preface);
+	if (cfg->h2c_upgrade && cfg->req_dir != BZ_HTTP_DIR_UNKNOWN) {
+		/* stream 1 is the upgraded HTTP/1.1 request (RFC 7540 3.2),
+		 * half-closed by the client: its response comes on it */
+		struct h2stream *s = stream_get(p, 1);
+		if (!s) {
+			h2_free(p);
+			return -ENOMEM;
+		}
+		s->index = cfg->upgrade_index;
+		s->has_index = 1;
+		s->h[cfg->req_dir].head = s->h[cfg->req_dir].done = 1;
+		p->next_index = cfg->upgrade_index + 1;
+	}
 	*out = p;
 	return 0;
 }
@@ -624,8 +653,10 @@ static void h2_flush(void *pv, int closed)
 	for (size_t i = 0; all && i < n; i++) {
 		struct h2stream *s = all[i];
 		int first = p->req_dir == BZ_HTTP_DIR_UNKNOWN ? 0 : p->req_dir;
-		half_end(p, &s->h[first], &s->h[first].m.last, BZ_HTTP_F_INCOMPLETE);
-		half_end(p, &s->h[!first], &s->h[!first].m.last, BZ_HTTP_F_INCOMPLETE);
+		for (int k = 0; k < 2; k++) {
+			struct h2half *h = &s->h[k ? !first : first];
+			half_end(p, h, &h->m.last, body_whole(h) ? 0 : BZ_HTTP_F_INCOMPLETE);
+		}
 	}
 	free(all);
 	(void)closed;

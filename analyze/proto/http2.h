@@ -22,7 +22,10 @@
  * read or write that begins with a plausible frame header (writers send
  * whole frames), counting what it skipped.  A connection joined after it
  * began has no preface and an HPACK state that cannot be known: its frames
- * are followed, its header blocks reported lost.
+ * are followed, its header blocks reported lost.  An HTTP/1.1 connection
+ * upgraded to h2c (a 101 with "Upgrade: h2c") goes on in this parser from
+ * the byte after the 101 (bz_proto_cfg.h2c_upgrade): stream 1 is the
+ * request that asked for it, already reported by the HTTP/1 parser.
  */
 #ifndef BEYLA_HTTP2_H
 #define BEYLA_HTTP2_H

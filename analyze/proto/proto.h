@@ -76,6 +76,7 @@ enum bz_http_flag {
 	                                    * decoded (not captured whole, or the
 	                                    * decoder's state was lost): unknown */
 	BZ_HTTP_F_RESET = 1u << 13,      /* HTTP/2: the stream was reset (RST_STREAM) */
+	BZ_HTTP_F_H2C = 1u << 14,        /* a 101 with "Upgrade: h2c": HTTP/2 follows (RFC 7540 3.2) */
 };
 
 /* The protocol a message came in (spans tell HTTP/2 from HTTP/1 by it). */
@@ -144,6 +145,11 @@ struct bz_proto_cfg {
 	int fresh;     /* opened during the capture: its first bytes are seen */
 	bz_http_cb cb; /* messages go here */
 	void *user;
+	/* HTTP/2 after an HTTP/1.1 "Upgrade: h2c" answered 101 (BZ_HTTP_F_H2C):
+	 * stream 1 is the request that asked for it, number upgrade_index,
+	 * already reported; its response comes as HTTP/2 */
+	uint8_t h2c_upgrade;
+	uint64_t upgrade_index;
 };
 
 enum bz_proto_verdict { BZ_PROTO_NO = 0, BZ_PROTO_MAYBE = 1, BZ_PROTO_YES = 2 };

@@ -12,7 +12,9 @@
  *   ctl bit 2     (without bit 1) the payload is two pieces with a gap of
  *                 (ctl >> 3) + 1 bytes in the middle, as a ranges record
  * With config bit 4 the client's preface is fed first, as a real
- * connection begins, so that fuzzed frames reach the stream code.
+ * connection begins, so that fuzzed frames reach the stream code; with bit
+ * 5 (and a known direction) the parser takes over after an HTTP/1.1
+ * Upgrade: h2c, stream 1 being request 0.
  *
  * Invariants, beyond "no crash" under ASan/UBSan:
  *  - every message has one HEAD and then one END, per (stream, direction);
@@ -85,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 	const struct bz_proto_ops *ops = &bz_proto_http2;
 	struct fz f;
-	struct bz_proto_cfg cfg;
+	struct bz_proto_cfg cfg = { 0 };
 	void *p = NULL;
 	uint64_t ts = 1000;
 	size_t i = 1;
@@ -99,6 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.fresh = (c0 >> 2) & 1;
 	cfg.cb = on_msg;
 	cfg.user = &f;
+	if ((c0 & 0x20) && cfg.req_dir != BZ_HTTP_DIR_UNKNOWN) {
+		/* after an HTTP/1.1 Upgrade: h2c, stream 1 is request 0, reported
+		 * by the HTTP/1 parser */
+		cfg.h2c_upgrade = 1;
+		cfg.upgrade_index = 0;
+		f.next_req = 1;
+	}
 	if (ops->create(&p, &cfg))
 		return 0;
 	if (c0 & 0x10) {

@@ -587,6 +587,20 @@ static void test_upgrade(void **state)
 	assert_true(r->flags & BZ_HTTP_F_UPGRADE);
 	assert_true(bz_http1_stats(p)->upgraded);
 	assert_int_equal(bz_http1_stats(p)->ignored[BZ_HTTP_OUT], 7);
+	assert_false(r->flags & BZ_HTTP_F_H2C);
+	finish(&p, &l, 1);
+	/* h2c (RFC 7540 3.2): the 101 says so; the bytes after it in its write
+	 * (the server's SETTINGS) are what the analysis hands to HTTP/2 */
+	p = mk(BZ_HTTP_IN, 1, &l);
+	feed(p, &l, BZ_HTTP_IN, "GET / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\r\n");
+	feed(p, &l, BZ_HTTP_OUT, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+				 "\x10\x11\x12\x13\x14\x15\x16\x17\x18"); /* (feed takes a C string) */
+	r = nth(&l, BZ_HTTP_END, 1);
+	assert_non_null(r);
+	assert_true(r->flags & BZ_HTTP_F_UPGRADE);
+	assert_true(r->flags & BZ_HTTP_F_H2C);
+	assert_int_equal(r->index, 0);
+	assert_int_equal(bz_http1_stats(p)->ignored[BZ_HTTP_OUT], 9);
 	finish(&p, &l, 1);
 }
 

@@ -464,6 +464,117 @@ static void test_reset_and_close(void **state)
 	finish(&p, &l);
 }
 
+/* A response whose body reached its content-length but whose END_STREAM
+ * never came (curl closes once it has the bytes; Node sends END_STREAM in
+ * an empty DATA frame after the body): complete at the close.  One short
+ * of its content-length, or without one, it is not. */
+static void test_content_length_ends(void **state)
+{
+	static const char *const ok_len[] = { ":status:200", "content-length:5", NULL };
+	static const char *const ok_len9[] = { ":status:200", "content-length:9", NULL };
+	struct log l;
+	struct buf in = { .n = 0 }, out = { .n = 0 };
+	void *p = mk(BZ_HTTP_IN, 1, &l);
+
+	preface(&in);
+	headers(&in, 1, 1, get_a);
+	headers(&in, 3, 1, get_a);
+	headers(&in, 5, 1, get_a);
+	feedb(p, &l, BZ_HTTP_IN, &in);
+	headers(&out, 1, 0, ok_len);
+	data(&out, 1, 0, "hello", 5);
+	headers(&out, 3, 0, ok_len9);
+	data(&out, 3, 0, "hello", 5);
+	headers(&out, 5, 0, ok_text);
+	data(&out, 5, 0, "hello", 5);
+	feedb(p, &l, BZ_HTTP_OUT, &out);
+	assert_null(nth(&l, BZ_HTTP_END, 0, 0)); /* no END_STREAM yet: open */
+	bz_proto_http2.flush(p, 1);
+	for (int i = 0; i < 3; i++) {
+		const struct bz_http_msg *r = nth(&l, BZ_HTTP_END, 0, i);
+		assert_non_null(r);
+		assert_int_equal(r->body_bytes, 5);
+		if (r->stream == 1)
+			assert_false(r->flags & BZ_HTTP_F_INCOMPLETE);
+		else
+			assert_true(r->flags & BZ_HTTP_F_INCOMPLETE);
+	}
+	finish(&p, &l);
+}
+
+/* A stream reset once its body reached its content-length (curl and
+ * nghttpx do so when END_STREAM lags): complete, flagged reset, ended at
+ * its last DATA byte; one reset short of it stays incomplete. */
+static void test_reset_after_whole_body(void **state)
+{
+	static const char *const ok_len[] = { ":status:200", "content-length:5", NULL };
+	static const char *const ok_len9[] = { ":status:200", "content-length:9", NULL };
+	struct log l;
+	struct buf in = { .n = 0 }, out = { .n = 0 }, rst = { .n = 0 };
+	void *p = mk(BZ_HTTP_IN, 1, &l);
+
+	preface(&in);
+	headers(&in, 1, 1, get_a);
+	headers(&in, 3, 1, get_a);
+	feedb(p, &l, BZ_HTTP_IN, &in);
+	headers(&out, 1, 0, ok_len);
+	data(&out, 1, 0, "hello", 5);
+	headers(&out, 3, 0, ok_len9);
+	data(&out, 3, 0, "hello", 5);
+	feedb(p, &l, BZ_HTTP_OUT, &out);
+	uint64_t body_ts = l.ts;
+	frame(&rst, 3, 0, 1, "\x00\x00\x00\x00", 4); /* RST_STREAM NO_ERROR */
+	frame(&rst, 3, 0, 3, "\x00\x00\x00\x08", 4); /* RST_STREAM CANCEL */
+	feedb(p, &l, BZ_HTTP_IN, &rst);
+	const struct bz_http_msg *r1 = nth(&l, BZ_HTTP_END, 0, 0), *r3 = nth(&l, BZ_HTTP_END, 0, 1);
+	assert_non_null(r1);
+	assert_non_null(r3);
+	assert_int_equal(r1->stream, 1);
+	assert_true(r1->flags & BZ_HTTP_F_RESET);
+	assert_false(r1->flags & BZ_HTTP_F_INCOMPLETE);
+	assert_int_equal(r1->last.ts_ns, body_ts);
+	assert_int_equal(r3->stream, 3);
+	assert_true(r3->flags & BZ_HTTP_F_INCOMPLETE);
+	finish(&p, &l);
+}
+
+/* After an HTTP/1.1 "Upgrade: h2c" answered 101 (RFC 7540 3.2): stream 1
+ * is the upgraded request, numbered as the HTTP/1 parser did; its
+ * response and the streams after it come as HTTP/2, numbered on. */
+static void test_h2c_upgrade(void **state)
+{
+	static const char *const ok_len[] = { ":status:200", "content-length:5", NULL };
+	struct log l;
+	struct buf in = { .n = 0 }, out = { .n = 0 };
+	void *p = NULL;
+	struct bz_proto_cfg cfg = { .req_dir = BZ_HTTP_IN, .fresh = 1, .cb = on_msg, .user = &l,
+				    .h2c_upgrade = 1, .upgrade_index = 4 };
+
+	memset(&l, 0, sizeof(l));
+	l.ts = 1000000;
+	assert_int_equal(bz_proto_http2.create(&p, &cfg), 0);
+	frame(&out, 4, 0, 0, "", 0); /* the server's SETTINGS, after its 101 */
+	headers(&out, 1, 0, ok_len);
+	data(&out, 1, 1, "hello", 5);
+	feedb(p, &l, BZ_HTTP_OUT, &out);
+	preface(&in);
+	headers(&in, 3, 1, get_a);
+	feedb(p, &l, BZ_HTTP_IN, &in);
+	const struct bz_http_msg *r1 = nth(&l, BZ_HTTP_END, 0, 0), *q3 = nth(&l, BZ_HTTP_END, 1, 0);
+	assert_non_null(r1);
+	assert_int_equal(r1->stream, 1);
+	assert_int_equal(r1->index, 4);
+	assert_int_equal(r1->status, 200);
+	assert_false(r1->flags & (BZ_HTTP_F_INCOMPLETE | BZ_HTTP_F_NO_REQUEST));
+	assert_non_null(q3);
+	assert_int_equal(q3->stream, 3);
+	assert_int_equal(q3->index, 5);
+	assert_string_equal(q3->method, "GET");
+	assert_null(nth(&l, BZ_HTTP_HEAD, 1, 1)); /* stream 1's request is not reported again */
+	bz_proto_http2.flush(p, 1);
+	bz_proto_http2.destroy(&p);
+}
+
 /* Joined mid-stream: no preface, the table unknown: frames followed,
  * streams reported, blocks lost; which side is the client learnt from who
  * opens odd streams. */
@@ -555,6 +666,9 @@ int main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_framing_lost),
 		cmocka_unit_test(test_reset_and_close),
+		cmocka_unit_test(test_content_length_ends),
+		cmocka_unit_test(test_reset_after_whole_body),
+		cmocka_unit_test(test_h2c_upgrade),
 		cmocka_unit_test(test_joined_mid_stream),
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_hostile),
