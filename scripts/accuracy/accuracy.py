@@ -61,9 +61,9 @@ def row(csv_path, db_path, server, load, cost_ms):
         nincomplete += inc
         spans[(cid, idx)] = (dur, q, aq, rq, proc, inc, tid)
     by_port = defaultdict(list)
-    for cid, port, est, opened in db.execute(
-            "select conn_id, remote_port, established_ns, opened_ns from connections where role = 'accepted'"):
-        by_port[port].append((est or opened or 0, cid))
+    for cid, port, est, opened, closed in db.execute(
+            "select conn_id, remote_port, established_ns, opened_ns, closed_ns from connections where role = 'accepted'"):
+        by_port[port].append((est or opened or 0, cid, closed))
     drops = db.execute("select coalesce(sum(lost + missed), 0) from drops").fetchone()[0]
     used = set()
     m = []  # matched: (client_ns, span tuple, request)
@@ -71,7 +71,14 @@ def row(csv_path, db_path, server, load, cost_ms):
     for key, rs in conns.items():
         port, t0 = rs[0]["local_port"], rs[0]["connect_ns"]
         cands = [c for c in by_port.get(port, []) if c[1] not in used]
-        est, cid = min(cands, key=lambda c: abs(c[0] - t0)) if cands else (None, None)
+        # A port is reused as soon as its last connection closed: under load
+        # an earlier connection of the same port can be established nearer
+        # this one's connect() than its own (a slow handshake).  The server
+        # side must still be open when the client sent its last request.
+        last_send = max(r["send_ns"] for r in rs)
+        alive = [c for c in cands if c[2] is None or c[2] >= last_send]
+        cands = alive or cands
+        est, cid, _ = min(cands, key=lambda c: abs(c[0] - t0)) if cands else (None, None, None)
         if cid is None or abs(est - t0) > 2e9:
             why["no_connection"] += sum(1 for r in rs if r["status"] > 0)
             continue
