@@ -155,7 +155,7 @@ CREATE TABLE span_rows (
   server_port        INTEGER,  -- server.port
   client_address     TEXT,     -- client.address (the client's IP)
   client_port        INTEGER,  -- client.port
-  protocol_version   TEXT,     -- network.protocol.version: '1.0' / '1.1'
+  protocol_version   TEXT,     -- network.protocol.version: '1.0' / '1.1' / '2'
   user_agent         TEXT,     -- user_agent.original
   request_body_size  INTEGER,  -- http.request.body.size: bytes after the head
   response_body_size INTEGER,  -- http.response.body.size
