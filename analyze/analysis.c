@@ -239,17 +239,36 @@ static struct bz_conn *conn_get(struct bz_analysis *a, uint64_t id, uint32_t pid
 /* The parser of c, picked by its first captured bytes p[0..n) read
  * (dir BZ_HTTP_IN) or written by the target, created on first use.  NULL
  * when out of memory. */
-static void *conn_parser(struct bz_conn *c, int dir, const uint8_t *p, size_t n)
+/* The parser of c, made at its first captured bytes from what the
+ * protocols' detectors say of them (proto.h); rd (NULL: none, decide now),
+ * of dir, is the read at hand, its first head_len bytes the connection's
+ * next in that direction, pieces whether it came as ranges.  While a
+ * detector says MAYBE, rd is held rather than fed (conn_hold.h): returns 1
+ * then, 0 when the parser is there to be fed rd (given the held reads
+ * first), -ENOMEM. */
+static int conn_parser(struct bz_conn *c, int dir, const struct bz_http_read *rd, size_t head_len, int pieces)
 {
 	int fresh = c->plain_restart || c->role == BZ_ROLE_ACCEPTED || c->role == BZ_ROLE_CONNECTED;
 	struct bz_proto_cfg cfg = { .req_dir = req_dir_of(c->role), .fresh = fresh, .cb = an_http, .user = c };
+	uint8_t head[2][BZ_HOLD_BYTES];
+	const uint8_t *p[2] = { head[0], head[1] };
+	size_t n[2];
+	int undecided = 0;
 
 	if (c->parser)
-		return c->parser;
-	c->proto = bz_proto_pick(p, n, dir, fresh);
-	if (c->proto->create(&c->parser, &cfg))
+		return 0;
+	for (int d = 0; d < 2; d++)
+		n[d] = bz_hold_head(c->hold, d, rd && d == dir ? rd->data : NULL, rd && d == dir ? head_len : 0,
+				    head[d], sizeof(head[d]));
+	c->proto = bz_proto_pick(p, n, fresh, &undecided);
+	if (undecided && rd && bz_hold_fits(c->hold, rd, pieces))
+		return bz_hold_add(&c->hold, dir, rd) ? -ENOMEM : 1;
+	if (c->proto->create(&c->parser, &cfg)) {
 		c->parser = NULL;
-	return c->parser;
+		return -ENOMEM;
+	}
+	bz_hold_replay(&c->hold, c->proto, c->parser);
+	return 0;
 }
 
 static void conn_parser_free(struct bz_conn *c)
@@ -257,12 +276,15 @@ static void conn_parser_free(struct bz_conn *c)
 	if (c->parser)
 		c->proto->destroy(&c->parser);
 	c->parser = NULL;
+	bz_hold_free(&c->hold);
 }
 
 /* Bytes the parser of c was given so far (0 without one). */
 static uint64_t conn_fed(const struct bz_conn *c)
 {
 	const struct bz_proto_stats *st = c->parser ? c->proto->stats(c->parser) : NULL;
+	if (c->hold)
+		return c->hold->bytes + 1; /* (held: given to the parser to come) */
 	return st ? st->fed[0] + st->fed[1] : 0;
 }
 
@@ -404,6 +426,8 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 
 	struct bz_proto_stats both;
 
+	if (!c->parser && c->hold && conn_parser(c, 0, NULL, 0, 0) < 0)
+		return fail(a, -ENOMEM);
 	if (c->parser) {
 		c->proto->flush(c->parser, closed);
 		st = c->proto->stats(c->parser);
@@ -651,7 +675,7 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 			return fail(a, -ENOMEM);
 	}
 	if (e->syscall == BZ_SYS_GO_TLS) {
-		if (!c->tls_plain && c->parser) {
+		if (!c->tls_plain && (c->parser || c->hold)) {
 			/* the parser saw ciphertext before the first plaintext: the
 			 * plaintext picks one afresh (a TLS connection is fresh: its
 			 * plaintext begins with the first record) */
@@ -701,8 +725,11 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	rd.len = (uint32_t)e->ret;
 	rd.caplen = e->caplen;
 	rd.data = data;
-	if (!conn_parser(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, data, head_len))
-		return fail(a, -ENOMEM);
+	switch (conn_parser(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd, head_len, has_ranges)) {
+	case 0: break;
+	case 1: return 0; /* held until the protocol is known */
+	default: return fail(a, -ENOMEM);
+	}
 	if (has_ranges) {
 		if (c->proto->id == BZ_PROTO_HTTP2) {
 			rd.ranges = ranges;

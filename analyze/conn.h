@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "conn_hold.h"
 #include "proto/detect.h"
 #include "proto/proto.h"
 #include "span_ids.h"
@@ -63,9 +64,11 @@ struct bz_conn {
 	uint8_t tls_verdict;       /* enum bz_tls_verdict */
 	uint8_t tls_noted;
 	/* its protocol's parser, picked at its first captured bytes (proto.h);
-	 * NULL until then */
+	 * NULL until then, and while its first reads are held because a
+	 * detector wants more bytes to decide (conn_hold.h) */
 	const struct bz_proto_ops *proto;
 	void *parser;
+	struct bz_conn_hold *hold;
 	/* HTTP/1.1 upgraded to h2c: the 101 just ended (switch to HTTP/2 after
 	 * this read or write), the request it answers, and what the HTTP/1
 	 * parser counted before it went */

@@ -255,6 +255,21 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 				st->flags |= SOCK_H2;
 			if (first == H2_FIRST_PREFACE)
 				skip = 24;
+			else if (!first && ret < 24)
+				/* perhaps the preface's first piece */
+				st->h2_pre[dir & 1] = (__u8)h2_preface_more(io, ret, 0);
+		} else if (st->h2_pre[dir & 1] && !(st->flags & SOCK_H2) &&
+			   (dir == BZ_DIR_IN ? st->bytes_in : st->bytes_out) - ret == st->h2_pre[dir & 1]) {
+			/* the preface's next piece: HTTP/2 once all 24 bytes came,
+			 * frame by frame from the first byte after them */
+			__u32 had = st->h2_pre[dir & 1];
+			int now = h2_preface_more(io, ret, had);
+
+			st->h2_pre[dir & 1] = now < 24 ? (__u8)now : 0;
+			if (now == 24) {
+				st->flags |= SOCK_H2;
+				skip = 24 - had;
+			}
 		} else if ((st->flags & SOCK_H2C) && h2_first_bytes(io, ret, 0) == H2_FIRST_PREFACE) {
 			/* upgraded to h2c: the client's preface follows the 101 */
 			st->flags &= ~SOCK_H2C;

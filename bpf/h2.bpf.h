@@ -510,6 +510,37 @@ static __noinline int h2_first_bytes(const struct io_stash *io, __u32 ret, __u32
 		       ? H2_FIRST_SETTINGS : 0;
 }
 
+/* The client preface in pieces: a connection's first reads or writes in a
+ * direction may be shorter than its 24 bytes (Go's h2c server reads "PRI *
+ * HTTP/2.0", 14 bytes, before the rest, to tell it from an HTTP/1 request
+ * line; a client may write it byte by byte).  got bytes of it matched in
+ * the reads or writes before; the ret bytes of this one go on from there.
+ * Returns the bytes matched now (24: the preface is complete), 0 when they
+ * are not the preface's.  The expected preface is laid down first and the
+ * read's bytes copied over their place in it: one comparison of three
+ * words then checks them, however many there are. */
+static __noinline int h2_preface_more(const struct io_stash *io, __u32 ret, __u32 got)
+{
+	struct h2walk *w = h2_walk_buf();
+	__u64 *b;
+	__u32 k;
+
+	if (!w || !io || !ret || got >= 24 || h2_io_of(&w->io, io, ret, (__u64 *)w->tmp))
+		return 0;
+	k = 24 - got;
+	if (k > ret)
+		k = ret;
+	b = (__u64 *)w->first;
+	b[0] = 0x5448202a20495250ull;
+	b[1] = 0x0a0d302e322f5054ull;
+	b[2] = 0x0a0d0a0d4d530a0dull;
+	if (h2_copy(w, 0, H2_DST_FIRST, got, k))
+		return 0;
+	if (b[0] != 0x5448202a20495250ull || b[1] != 0x0a0d302e322f5054ull || b[2] != 0x0a0d0a0d4d530a0dull)
+		return 0;
+	return (int)(got + k);
+}
+
 /* Could h[0..9) be the header of a frame a peer sends?  (As the analyzer's
  * bz_h2frame_plausible: a known type, its flags, its stream and length
  * rules, at most the default SETTINGS_MAX_FRAME_SIZE.) */

@@ -98,6 +98,9 @@ struct sock_state {
 	__u16 h2_keep[2];
 	__u8 h2_hdr_len[2];
 	__u8 h2_hdr[2][9];
+	/* the client preface seen in pieces so far, per direction: its bytes
+	 * matched by the first reads or writes (1-23), 0 when not under way */
+	__u8 h2_pre[2];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

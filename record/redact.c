@@ -1611,6 +1611,9 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 			r->st.events++;
 		return;
 	}
+	if (d.ret > 0 && d.ret < 24 && d.syscall != BZ_SYS_GO_TLS)
+		/* perhaps an HTTP/2 client preface's first piece */
+		rd_h2_plain(r->h2, d.conn_id, d.dir ? 1u : 0u, d.ret, (uint8_t *)ev + sizeof(d), cap);
 	bz_redact_data(r, d.conn_id, (d.dir ? 1u : 0u) | (d.syscall == BZ_SYS_GO_TLS ? BZ_REDACT_PLAINTEXT : 0u),
 		       (uint8_t *)ev + sizeof(d), cap, d.ret);
 }

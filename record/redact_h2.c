@@ -14,6 +14,7 @@
 #include "analyze/proto/grpc_walk.h"
 #include "analyze/proto/h2frame.h"
 #include "analyze/proto/hpack.h"
+#include "analyze/proto/http2.h"
 #include "analyze/u64map.h"
 #include "bpf/beyla_events.h"
 #include "record/redact.h"
@@ -632,6 +633,35 @@ size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned 
 				c->s[i].cut = 1;
 			}
 	return h->masked;
+}
+
+void rd_h2_plain(struct rd_h2 *h, uint64_t conn, unsigned dir, int64_t ret, const uint8_t *payload,
+		 size_t caplen)
+{
+	static const uint8_t preface[] = BZ_H2_PREFACE;
+	struct bz_http_read rd = { 0 };
+	struct h2conn *c;
+	uint32_t got = 0;
+
+	/* a piece shorter than the preface, whole, that continues it */
+	if (!h || ret <= 0 || ret >= BZ_H2_PREFACE_LEN || caplen != (size_t)ret || dir > 1)
+		return;
+	c = bz_u64map_get(&h->conns, conn);
+	if (c) {
+		if (c->fr.d[dir].state != BZ_H2F_PREFACE)
+			return;
+		got = c->fr.d[dir].preface_got;
+	}
+	if (got + caplen > BZ_H2_PREFACE_LEN || memcmp(payload, preface + got, caplen))
+		return;
+	if (!c && (bz_u64map_get(&h->joined, conn) || !(c = conn_get(h, conn))))
+		return; /* (joined mid-way: no preface to come) */
+	h->cur = c;
+	h->masked = 0;
+	rd.len = (uint32_t)ret;
+	rd.caplen = (uint32_t)caplen;
+	rd.data = payload;
+	bz_h2frame_feed(&c->fr, (int)dir, &rd);
 }
 
 void rd_h2_settle(struct rd_h2 *h)

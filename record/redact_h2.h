@@ -49,6 +49,14 @@ void rd_h2_free(struct rd_h2 **hp);
  * it masked. */
 size_t rd_h2_data(struct rd_h2 *h, struct bz_redact *r, uint64_t conn, unsigned dir, int64_t ret,
 		  uint64_t ts, uint8_t *payload, size_t caplen);
+/* A plain DATA record (not frame by frame) of a read or write of ret bytes
+ * on conn: when it may be a piece of a client preface that the kernel saw
+ * in several reads or writes (bpf/h2.bpf.h h2_preface_more: it goes frame
+ * by frame only once the whole preface came), its bytes go to the
+ * connection's frame layer, so that the frames after the preface are read
+ * from their first byte.  Anything else is left alone. */
+void rd_h2_plain(struct rd_h2 *h, uint64_t conn, unsigned dir, int64_t ret, const uint8_t *payload,
+		 size_t caplen);
 /* Held payloads are about to move or go: blocks in the middle are masked. */
 void rd_h2_settle(struct rd_h2 *h);
 void rd_h2_forget(struct rd_h2 *h, uint64_t conn);

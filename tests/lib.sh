@@ -198,8 +198,9 @@ stop_bg() {
 
 # start_goserver NAME BINARY [ARGS]: a tests/servers/go/goserver build, started
 # with start_bg; waits for its "listening" line and sets GS_PID, GS_HTTP,
-# GS_HTTPS, GS_H2 (host:port; GS_H2 serves HTTP/2 by ALPN).  Returns 1 if it
-# did not start within 10 s.
+# GS_HTTPS, GS_H2 (host:port; GS_H2 serves HTTP/2 by ALPN), GS_H2C (HTTP/2
+# without TLS, or "none" when built with a Go older than 1.24).  Returns 1
+# if it did not start within 10 s.
 start_goserver() {
 	local name=$1 i
 	shift
@@ -212,7 +213,8 @@ start_goserver() {
 	GS_HTTP=$(sed -n 's/^listening http=\([^ ]*\) .*/\1/p' "$T/$name.log")
 	GS_HTTPS=$(sed -n 's/.* https=\([^ ]*\).*/\1/p' "$T/$name.log")
 	GS_H2=$(sed -n 's/.* h2=\([^ ]*\).*/\1/p' "$T/$name.log")
-	[ -n "$GS_HTTP" ] && [ -n "$GS_HTTPS" ] && [ -n "$GS_H2" ]
+	GS_H2C=$(sed -n 's/.* h2c=\([^ ]*\).*/\1/p' "$T/$name.log")
+	[ -n "$GS_HTTP" ] && [ -n "$GS_HTTPS" ] && [ -n "$GS_H2" ] && [ -n "$GS_H2C" ]
 }
 
 # --- the recorder ---------------------------------------------------------------

@@ -173,8 +173,11 @@ struct bz_proto_ops {
 /* Every protocol, the fallback (HTTP/1) last. */
 extern const struct bz_proto_ops *const bz_protocols[];
 
-/* The protocol for a connection whose first captured bytes in direction
- * dir are p[0..n) (n may be 0: the fallback). */
-const struct bz_proto_ops *bz_proto_pick(const uint8_t *p, size_t n, int dir, int fresh);
+/* The protocol for a connection whose first captured bytes are p[d][0..n[d])
+ * in direction d (either may be empty): the first protocol whose detector
+ * says YES for either direction, else the fallback.  *undecided (NULL: not
+ * wanted) is set when a detector asked before the one picked said MAYBE:
+ * more bytes might pick another. */
+const struct bz_proto_ops *bz_proto_pick(const uint8_t *const p[2], const size_t n[2], int fresh, int *undecided);
 
 #endif

@@ -12,14 +12,24 @@ const struct bz_proto_ops *const bz_protocols[] = {
 	NULL,
 };
 
-const struct bz_proto_ops *bz_proto_pick(const uint8_t *p, size_t n, int dir, int fresh)
+const struct bz_proto_ops *bz_proto_pick(const uint8_t *const p[2], const size_t n[2], int fresh, int *undecided)
 {
 	const struct bz_proto_ops *last = NULL;
+	int maybe = 0;
 
 	for (size_t i = 0; bz_protocols[i]; i++) {
 		last = bz_protocols[i];
-		if (last->detect && n && last->detect(p, n, dir, fresh) == BZ_PROTO_YES)
-			return last;
+		if (!last->detect)
+			continue;
+		for (int d = 0; d < 2; d++) {
+			int v = n[d] ? last->detect(p[d], n[d], d, fresh) : BZ_PROTO_NO;
+			if (v == BZ_PROTO_YES)
+				goto out;
+			maybe |= v == BZ_PROTO_MAYBE;
+		}
 	}
+out:
+	if (undecided)
+		*undecided = maybe;
 	return last;
 }

@@ -22,10 +22,20 @@
 # concurrent streams on one connection: each handler must be paired with its
 # own stream (its run time is its own path's), and /call's client span must
 # be under /call's server span.
+#
+# h2c (Go 1.24 and later): the server's fourth listener speaks HTTP/2
+# without TLS, which Go's server tells from HTTP/1.1 by reading the client
+# preface in two pieces ("PRI * HTTP/2.0", then the rest).  curl
+# --http2-prior-knowledge sends a mix there, one request with credentials
+# that must not reach the capture in any encoding, and h2load concurrent
+# streams of different handler run times on one connection: each request
+# once, with its handler, paired by stream.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
-need curl wrk sqlite3 ss h2load
+need curl wrk sqlite3 ss h2load zstd
+VPY=$BEYLA_VENV/bin/python
+[ -x "$VPY" ] && "$VPY" -c 'import hpack' 2>/dev/null || bail "the test venv has hpack" "run: sudo bash scripts/setup.sh"
 
 GO_BIN=$E2E_ROOT/build/go
 bash "$E2E_ROOT/scripts/build_go_servers.sh" "$GO_BIN" >"$T/build.log" 2>&1 ||
@@ -44,6 +54,10 @@ WRK_CONNS=4
 # (or none), which the checks below catch.
 PAR_SLEEPS=$(seq 0 10 150)
 PAR_ROUNDS=2
+H2CN=2               # requests of each kind over h2c
+H2C_SLEEPS="0 40 80" # h2load's concurrent streams over h2c: /sleep/{ms}
+H2C_LOAD=30
+H2C_BEARER=h2cGoBearer$RANDOM$RANDOM
 
 # traffic OUTDIR: the mix; each response body in OUTDIR/<n>.body, and
 # "<status>" lines in OUTDIR/codes.
@@ -100,6 +114,28 @@ traffic() {
 		-w '2 %{http_version} %{http_code}\n' -o "$out/big-next.body" "https://$GS_H2/items/400" >>"$out/codes-h2"
 	# and past 64 KiB in small frames: h2load's POSTs of 2000 bytes, 4 at a time
 	h2load -n "$H2LOAD_N" -c 1 -m 4 -d "$T/2k.bin" "https://$GS_H2/echo" >"$out-h2load.txt" 2>&1
+	# h2c, prior knowledge (Go 1.24 and later)
+	: >"$out/codes-h2c"
+	if [ "$GS_H2C" != none ]; then
+		h2creq() {
+			k=$((k + 1))
+			curl -s --http2-prior-knowledge --max-time 10 -o "$out/$k.body" -w '%{http_version} %{http_code}\n' "$@" \
+				>>"$out/codes-h2c"
+		}
+		for ((i = 1; i <= H2CN; i++)); do
+			h2creq "http://$GS_H2C/items/$((500 + i))"
+			h2creq -X POST --data-binary "payload-h2c-$i" "http://$GS_H2C/echo"
+			h2creq "http://$GS_H2C/status/503"
+			h2creq "http://$GS_H2C/call"
+		done
+		h2creq -H "Authorization: Bearer $H2C_BEARER" "http://$GS_H2C/items/600"
+		h2creq "http://$GS_H2C/sleep/$SLEEP_MS"
+		args=()
+		for ms in $H2C_SLEEPS; do
+			args+=("http://$GS_H2C/sleep/$ms")
+		done
+		h2load -n "$H2C_LOAD" -c 1 -m 10 "${args[@]}" >"$out-h2c-load.txt" 2>&1
+	fi
 	# concurrent streams on one connection, different paths
 	for ((r = 1; r <= PAR_ROUNDS; r++)); do
 		args=()
@@ -180,11 +216,15 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 	check_num "$build: beyla analyze exits 0" $? -eq 0
 	q() { sqlite3 -batch -noheader "$DB" "$1" 2>&1; }
 	h2port=${GS_H2##*:}
-	# the HTTP/1.1-only listeners; the HTTP/2-capable one is checked below
-	S="kind='server' AND pid=$srv AND server_port<>$h2port"
+	h2cport=0 h2c_calls=0
+	if [ "$GS_H2C" != none ]; then
+		h2cport=${GS_H2C##*:} h2c_calls=$H2CN
+	fi
+	# the HTTP/1.1-only listeners; the HTTP/2-capable ones are checked below
+	S="kind='server' AND pid=$srv AND server_port NOT IN ($h2port, $h2cport)"
 	# downstream calls: /call and /call-async on every listener, and the
 	# concurrent streams' /call
-	ncalls=$((2 * N + 2 * 2 * H2N + PAR_ROUNDS))
+	ncalls=$((2 * N + 2 * 2 * H2N + PAR_ROUNDS + h2c_calls))
 	scheme() { # scheme of span: 'http' / 'https'
 		echo "(SELECT value FROM span_attributes a WHERE a.span_id=spans.span_id AND a.key='url.scheme')"
 	}
@@ -308,9 +348,52 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 		        AND c.trace_id=p.trace_id AND c.start_ns >= p.start_ns AND c.end_ns <= p.end_ns")" -eq "$PAR_ROUNDS"
 	check_num "$build: concurrent streams: no other span is parented by them" \
 		"$(q "SELECT count(*) FROM spans c JOIN spans p ON p.span_id=c.parent_id WHERE c.kind='client' AND p.conn_id IN (${pcs:-0})")" -eq "$PAR_ROUNDS"
+	# --- h2c: HTTP/2 without TLS, the preface read in two pieces ---
+	nh2c=0
+	if [ "$GS_H2C" != none ]; then
+		C="kind='server' AND pid=$srv AND server_port=$h2cport AND protocol_version='2' AND $(scheme)='http'"
+		nh2c=$((4 * H2CN + 2 + H2C_LOAD))
+		check_num "$build: h2c: curl spoke HTTP/2 with prior knowledge, every answer as expected" \
+			"$(grep -Ec '^2 (200|503)$' "$T/rec-$build/codes-h2c")" -eq $((4 * H2CN + 2))
+		check_grep "$build: h2c: h2load's $H2C_LOAD concurrent streams answered" \
+			"requests: $H2C_LOAD total, $H2C_LOAD started, $H2C_LOAD done, $H2C_LOAD succeeded" "$T/rec-$build-h2c-load.txt"
+		check_num "$build: h2c: the connections are HTTP/2 (not 'not HTTP')" \
+			"$(q "SELECT count(*) FROM connections WHERE pid=$srv AND local_port=$h2cport AND protocol='http/2'")" -eq $((4 * H2CN + 3))
+		check_num "$build: h2c: GET /items/{id}, once each, 200" \
+			"$(q "SELECT count(*) FROM spans WHERE $C AND name='GET /items/{id}' AND http_status_code=200 AND response_body_size>0")" -eq $((H2CN + 1))
+		check_num "$build: h2c: POST /echo with its request and response sizes" \
+			"$(q "SELECT count(*) FROM spans WHERE $C AND name='POST /echo' AND request_body_size=length('payload-h2c-1') AND response_body_size=length('payload-h2c-1')")" -eq "$H2CN"
+		check_num "$build: h2c: GET /status/{id}: 503, status error" \
+			"$(q "SELECT count(*) FROM spans WHERE $C AND http_route='/status/{id}' AND http_status_code=503 AND status='error'")" -eq "$H2CN"
+		check_num "$build: h2c: /call: one client span each, child of its handler's server span" \
+			"$(q "SELECT count(*) FROM spans c JOIN spans p ON p.span_id=c.parent_id
+			      WHERE c.kind='client' AND c.pid=$srv AND p.http_route='/call' AND p.server_port=$h2cport
+			        AND c.trace_id=p.trace_id AND c.start_ns >= p.start_ns AND c.end_ns <= p.end_ns")" -eq "$H2CN"
+		check_num "$build: h2c: every span has its Go handler's run time, processing covers it" \
+			"$(q "SELECT count(*) FROM spans JOIN span_attributes a ON a.span_id=spans.span_id AND a.key='beyla.go.handler_ns'
+			      WHERE $C AND spans.processing_ns >= CAST(a.value AS INTEGER)")" -eq "$nh2c"
+		check_num "$build: h2c: /sleep/$SLEEP_MS alone: processing >= $SLEEP_MS ms, in queue < 20 ms" \
+			"$(q "SELECT count(*) FROM spans WHERE $C AND url_path='/sleep/$SLEEP_MS' AND processing_ns >= $SLEEP_MS * 1000000
+			        AND processing_ns < ($SLEEP_MS + 20) * 1000000 AND queue_ns < 20000000")" -eq 1
+		check_num "$build: h2c: h2load's streams: each /sleep/{ms} has its own handler (run >= ms, < ms + 100)" \
+			"$(q "SELECT count(*) FROM spans JOIN span_attributes a ON a.span_id=spans.span_id AND a.key='beyla.go.handler_ns'
+			      WHERE $C AND url_path LIKE '/sleep/%' AND url_path<>'/sleep/$SLEEP_MS' AND http_status_code=200
+			        AND CAST(a.value AS INTEGER) >= CAST(substr(url_path, 8) AS INTEGER) * 1000000
+			        AND CAST(a.value AS INTEGER) < (CAST(substr(url_path, 8) AS INTEGER) + 100) * 1000000")" -eq "$H2C_LOAD"
+		check_num "$build: h2c: h2load's streams overlapped on one connection" \
+			"$(q "SELECT count(DISTINCT a.span_id) FROM spans a JOIN spans b ON a.conn_id=b.conn_id AND a.span_id<>b.span_id
+			      WHERE a.server_port=$h2cport AND a.kind='server' AND b.kind='server' AND a.url_path LIKE '/sleep/%'
+			        AND a.url_path<>'/sleep/$SLEEP_MS' AND b.start_ns < a.end_ns AND b.end_ns > a.start_ns")" -ge $((H2C_LOAD / 2))
+		check_num "$build: h2c: no other server span on the h2c listener" \
+			"$(q "SELECT count(*) FROM spans WHERE kind='server' AND pid=$srv AND server_port=$h2cport")" -eq "$nh2c"
+		zstd -dc "$cap" >"$T/$build.raw" 2>/dev/null
+		"$VPY" "$E2E_ROOT/tests/e2e/h2_secrets.py" "$T/$build.raw" "$H2C_BEARER" >"$T/$build.secrets"
+		check "$build: h2c: the bearer token is in the capture in no encoding ($(tr '\n' ' ' <"$T/$build.secrets"))" \
+			grep -qx "$H2C_BEARER raw=0 huffman=0" "$T/$build.secrets"
+	fi
 	check_num "$build: every HTTP/2 handler paired with its request by stream id" \
 		"$(q "SELECT value FROM parse_stats WHERE name='go_h2_handlers_by_stream'")" -eq \
-		"$(q "SELECT count(*) FROM spans WHERE $H AND protocol_version='2'")"
+		"$(($(q "SELECT count(*) FROM spans WHERE $H AND protocol_version='2'") + nh2c))"
 done
 
 # A Go version beyla has no offsets for, stripped (no DWARF): a copy of the

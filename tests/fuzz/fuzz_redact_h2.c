@@ -27,7 +27,9 @@
  *    redactor says it had more values than it keeps per connection; a
  *    value indexed from the table went by before the secret was known);
  *  - cut into records (held until one settle at the end, as the recorder's
- *    batch does), the output is byte for byte the output of one record.
+ *    batch does), the output is byte for byte the output of one record;
+ *    records that end inside the preface are plain data, as the kernel
+ *    records the pieces of a preface read in several reads.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -120,8 +122,10 @@ static size_t build(struct built *bt, const uint8_t *d, size_t n, int huffman)
 		}
 		henc_field(&e, &blk, name, v, ((ctl >> 4) & 3) == 0, ((ctl >> 4) & 3) == 2);
 		if (bz_redact_header_class(classifier(), name, strlen(name)) == BZ_REDACT_HDR_SECRET && strlen(v) >= 6 &&
-		    bt->nsecret < 256 && strspn(v, "*0") < strlen(v)) {
-			/* (a value of '*' and '0' only is what masks are made of) */
+		    bt->nsecret < 256 && !strchr("*0", v[0]) && !strchr("*0", v[strlen(v) - 1])) {
+			/* (masks are made of '*' and '0': a value that begins or
+			 * ends with one is found again wherever a mask ends next
+			 * to the rest of it, which is no echo of it) */
 			bt->secret[bt->nsecret] = strdup(v);
 			bt->secret_blk[bt->nsecret++] = bt->nblk;
 		}
@@ -149,7 +153,11 @@ static int redact_stream(uint8_t *s, size_t n, const size_t *cuts, int ncuts)
 	at[++nrec] = n;
 	for (size_t k = 0; k < nrec; k++) {
 		size_t len = at[k + 1] - at[k];
-		size_t cap = sizeof(struct bz_ev_ranges) + len, size = sizeof(struct bz_ev_data) + cap;
+		/* a piece of the preface that does not complete it: plain data,
+		 * as the kernel records it (it goes frame by frame from the
+		 * piece that completes the preface on) */
+		int plain = at[k + 1] < 24;
+		size_t cap = (plain ? 0 : sizeof(struct bz_ev_ranges)) + len, size = sizeof(struct bz_ev_data) + cap;
 		struct bz_ev_data *ev = calloc(1, size);
 		struct bz_ev_ranges *rg;
 		CHECK(ev && len <= BZ_H2_KEEP_MAX * 8);
@@ -159,18 +167,23 @@ static int redact_stream(uint8_t *s, size_t n, const size_t *cuts, int ncuts)
 		ev->ret = (int32_t)len;
 		ev->caplen = (uint16_t)cap;
 		ev->dir = BZ_DIR_IN;
-		ev->syscall = BZ_SYS_F_RANGES | BZ_SYS_READ;
-		rg = (struct bz_ev_ranges *)ev->payload;
-		rg->n = len ? 1 : 0;
-		rg->r[0].off = 0;
-		rg->r[0].len = (uint16_t)len;
-		memcpy(ev->payload + sizeof(*rg), s + at[k], len);
+		ev->syscall = plain ? BZ_SYS_READ : BZ_SYS_F_RANGES | BZ_SYS_READ;
+		if (plain) {
+			memcpy(ev->payload, s + at[k], len);
+		} else {
+			rg = (struct bz_ev_ranges *)ev->payload;
+			rg->n = len ? 1 : 0;
+			rg->r[0].off = 0;
+			rg->r[0].len = (uint16_t)len;
+			memcpy(ev->payload + sizeof(*rg), s + at[k], len);
+		}
 		bz_redact_event_in_place(r, ev, size);
 		evs[k] = ev;
 	}
 	bz_redact_settle(r);
 	for (size_t k = 0; k < nrec; k++) {
-		memcpy(s + at[k], evs[k]->payload + sizeof(struct bz_ev_ranges), at[k + 1] - at[k]);
+		int plain = at[k + 1] < 24;
+		memcpy(s + at[k], evs[k]->payload + (plain ? 0 : sizeof(struct bz_ev_ranges)), at[k + 1] - at[k]);
 		free(evs[k]);
 	}
 	bz_redact_get_stats(r, &st);

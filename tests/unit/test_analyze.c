@@ -619,6 +619,97 @@ static void test_go_h2_handlers_by_stream(void **state)
 	unlink(c.path);
 }
 
+/* An h2c server reads the client preface in pieces: "PRI * HTTP/2.0" and
+ * the rest, as Go's does, or one byte at a time (each read is a DATA record
+ * of its own, the first ones not frame by frame: the recorder knows the
+ * connection is HTTP/2 only once the preface is whole).  The protocol must
+ * be picked from all of them, not from the first piece; and a first read
+ * that only looks like the preface's beginning ("P" of "POST") must still
+ * reach the HTTP/1 parser whole. */
+static void preface_in_pieces(const size_t *cuts, size_t ncuts)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct h2b in = { 0 }, out = { 0 };
+	size_t at = 0;
+
+	cap_open(&c);
+	cap_proc(&c, 500, "/srv/h2api", "h2api");
+	ev_open(&c, 1, BZ_ROLE_ACCEPTED, T(0.5), T(0.4), 0, 8080, 50002, 500);
+	for (size_t i = 0; i < ncuts; i++) {
+		const char *pre = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+		ev_data_cut(&c, 1, BZ_DIR_IN, T(1.0) + i, 0, T(0.9), 500, 501, pre + at, cuts[i],
+			    (int32_t)cuts[i]);
+		at += cuts[i];
+	}
+	assert_int_equal(at, 24);
+	h2_frame(&in, 4, 0, 0, "", 0); /* SETTINGS */
+	h2_get(&in, 1, "/one");
+	h2_get(&in, 3, "/two");
+	ev_data_cut(&c, 1, BZ_DIR_IN, T(1.1), 0, T(1.05), 500, 501, in.b, in.n, (int32_t)in.n);
+	h2_frame(&out, 4, 0, 0, "", 0);
+	h2_ok(&out, 1, "one");
+	h2_ok(&out, 3, "two");
+	ev_data_cut(&c, 1, BZ_DIR_OUT, T(1.2), 0, 0, 500, 501, out.b, out.n, (int32_t)out.n);
+	ev_close(&c, 1, T(2.0), 500);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and protocol_version='2' "
+				   "and http_status_code=200 and url_path in ('/one', '/two') and incomplete=0"), 2);
+	assert_int_equal(q_int(db, "select count(*) from connections where protocol='http/2'"), 1);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+static void test_preface_in_two_reads(void **state)
+{
+	static const size_t cuts[] = { 14, 10 }; /* Go's h2c server */
+	(void)state;
+	preface_in_pieces(cuts, 2);
+}
+
+static void test_preface_byte_by_byte(void **state)
+{
+	size_t cuts[24];
+	(void)state;
+	for (size_t i = 0; i < 24; i++)
+		cuts[i] = 1;
+	preface_in_pieces(cuts, 24);
+}
+
+static void test_preface_lookalike_is_http1(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	(void)state;
+
+	cap_open(&c);
+	cap_proc(&c, 500, "/srv/api", "api");
+	ev_open(&c, 1, BZ_ROLE_ACCEPTED, T(0.5), T(0.4), 0, 8080, 50002, 500);
+	/* "P", then the rest of a POST: held while it could be the preface */
+	ev_data(&c, 1, BZ_DIR_IN, T(1.0), 0, T(0.9), 500, 501, "P");
+	ev_data(&c, 1, BZ_DIR_IN, T(1.1), 0, T(1.05), 500, 501,
+		"OST /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+	ev_data(&c, 1, BZ_DIR_OUT, T(1.2), 0, 0, 500, 501, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	/* and a connection that ends while its only bytes are held */
+	ev_open(&c, 2, BZ_ROLE_ACCEPTED, T(1.5), T(1.4), 0, 8080, 50003, 500);
+	ev_data(&c, 2, BZ_DIR_IN, T(1.6), 0, T(1.55), 500, 501, "PRI * HT");
+	ev_close(&c, 2, T(1.7), 500);
+	ev_close(&c, 1, T(2.0), 500);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and http_method='POST' "
+				   "and url_path='/orders' and http_status_code=201 and request_body_size=2 "
+				   ), 1);
+	assert_int_equal(q_int(db, "select count(*) from connections where conn_id=2 and bytes_in=8"), 1);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 static void test_server_and_client_spans(void **state)
 {
 	struct cap c;
@@ -1890,6 +1981,9 @@ int main(void)
 		cmocka_unit_test(test_server_and_client_spans),
 		cmocka_unit_test(test_go_https_handler_and_client),
 		cmocka_unit_test(test_go_h2_handlers_by_stream),
+		cmocka_unit_test(test_preface_in_two_reads),
+		cmocka_unit_test(test_preface_byte_by_byte),
+		cmocka_unit_test(test_preface_lookalike_is_http1),
 		cmocka_unit_test(test_ids_stable),
 		cmocka_unit_test(test_truncated_capture),
 		cmocka_unit_test(test_preexisting_and_unknown_conns),

@@ -421,6 +421,90 @@ static void test_split_settled(void **state)
 	run_split(1);
 }
 
+/* A plain DATA record (not frame by frame) of b[0..n), redacted in place,
+ * its bytes written back to b at once. */
+static void record_plain(struct bz_redact *r, int dir, uint8_t *b, uint32_t n)
+{
+	size_t size = sizeof(struct bz_ev_data) + n;
+	struct bz_ev_data *ev = calloc(1, size);
+
+	assert_non_null(ev);
+	ev->h.kind = BZ_EV_DATA;
+	ev->h.size = (uint16_t)size;
+	ev->h.ts_ns = 1000;
+	ev->conn_id = CONN;
+	ev->ret = (int32_t)n;
+	ev->caplen = (uint16_t)n;
+	ev->dir = (uint8_t)dir;
+	ev->syscall = dir == BZ_DIR_IN ? BZ_SYS_READ : BZ_SYS_WRITE;
+	memcpy(ev->payload, b, n);
+	bz_redact_event_in_place(r, ev, size);
+	memcpy(b, ev->payload, n);
+	free(ev);
+}
+
+/* The client preface read in pieces, as Go's h2c server reads it ("PRI *
+ * HTTP/2.0", then the rest), or one byte at a time: the kernel records the
+ * first pieces as plain data and goes frame by frame only from the piece
+ * that completes the preface (bpf/h2.bpf.h).  Then each frame header and
+ * payload comes in a read of its own.  The redactor must read the frames
+ * from the right byte: the credentials in the request's block masked. */
+static void run_preface_pieces(uint32_t first_piece)
+{
+	struct bz_redact *r = NULL;
+	struct henc ce = { .limit = 4096, .huffman = 1 };
+	struct hbuf in = { 0 }, blk = { 0 };
+	size_t hdrs;
+
+	assert_int_equal(bz_redact_new(&r, 0, BZ_REDACT_F_HOLD), 0);
+	hbuf_put(&in, preface, 24);
+	frame(&in, 4, 0, 0, "", 0); /* SETTINGS */
+	henc_field(&ce, &blk, ":method", "GET", 1, 0);
+	henc_field(&ce, &blk, ":path", "/pieces", 1, 0);
+	henc_field(&ce, &blk, "authorization", "Bearer " BEARER, 1, 0);
+	henc_field(&ce, &blk, "cookie", "session=" COOKIE, 1, 0);
+	hdrs = in.len;
+	frame(&in, 1, 0x05, 1, blk.p, blk.len);
+	/* the preface's pieces of first_piece bytes, plain; its last piece
+	 * (what completes it) frame by frame */
+	uint32_t at = 0;
+	while (24 - at > first_piece) {
+		record_plain(r, BZ_DIR_IN, in.p + at, first_piece);
+		at += first_piece;
+	}
+	record_io(r, BZ_DIR_IN, in.p + at, 24 - at, NULL, 0);
+	record_io(r, BZ_DIR_IN, in.p + 24, 9, NULL, 0);                     /* SETTINGS */
+	record_io(r, BZ_DIR_IN, in.p + hdrs, 9, NULL, 0);                   /* HEADERS' header */
+	record_io(r, BZ_DIR_IN, in.p + hdrs + 9, (uint32_t)blk.len, NULL, 0); /* its block */
+	settle(r);
+	assert_memory_equal(in.p, preface, 24);
+	assert_hidden(in.p, in.len, "Bearer " BEARER);
+	assert_hidden(in.p, in.len, "session=" COOKIE);
+	struct bz_hpack *dec = NULL;
+	struct fields fs;
+	assert_int_equal(bz_hpack_new(&dec, 4096), 0);
+	decode_at(dec, in.p, hdrs, &fs);
+	assert_string_equal(field(&fs, ":path")->value, "/pieces");
+	assert_masked(field(&fs, "authorization"), "Bearer " BEARER);
+	bz_hpack_free(&dec);
+	henc_free(&ce);
+	free(in.p);
+	free(blk.p);
+	bz_redact_free(&r);
+}
+
+static void test_preface_in_two_pieces(void **state)
+{
+	(void)state;
+	run_preface_pieces(14);
+}
+
+static void test_preface_byte_by_byte(void **state)
+{
+	(void)state;
+	run_preface_pieces(1);
+}
+
 /* Bytes not captured inside a header block: that block and every later
  * one of the direction are filled whole (their fields cannot be found),
  * while the frames around them and the other direction go on. */
@@ -656,6 +740,8 @@ int main(void)
 		cmocka_unit_test(test_headers_huffman),
 		cmocka_unit_test(test_split_held),
 		cmocka_unit_test(test_split_settled),
+		cmocka_unit_test(test_preface_in_two_pieces),
+		cmocka_unit_test(test_preface_byte_by_byte),
 		cmocka_unit_test(test_gap_loses_blocks),
 		cmocka_unit_test(test_data),
 		cmocka_unit_test(test_table_size_at_ack),

@@ -1,9 +1,10 @@
 // goserver - a small Go HTTP and HTTPS server for beyla's Go tests.
 //
-// Three listeners share one set of handlers: plain HTTP, HTTPS with a
+// Four listeners share one set of handlers: plain HTTP, HTTPS with a
 // self-signed certificate made in memory at startup (no files to manage),
-// and HTTPS as Go serves it by default (ListenAndServeTLS): HTTP/2 when the
-// client offers h2 by ALPN, HTTP/1.1 otherwise.
+// HTTPS as Go serves it by default (ListenAndServeTLS): HTTP/2 when the
+// client offers h2 by ALPN, HTTP/1.1 otherwise; and, built with Go 1.24 or
+// later, HTTP/2 without TLS (h2c, prior knowledge).
 // /call and /call-async make an outgoing request to -downstream, so one
 // binary exercises every Go function beyla probes: the handler run
 // (serverHandler.ServeHTTP), TLS reads and writes, the client round trip,
@@ -11,7 +12,8 @@
 //
 // HTTP/2 is turned off on the plain and first HTTPS listeners and in the
 // client of /call: tests (and samples) that check HTTP/1.1 requests use
-// those.  Only Go 1.19 APIs are used: it is built with Debian's Go 1.19 too.
+// those.  Only Go 1.19 APIs are used outside h2c_go124.go: it is built with
+// Debian's Go 1.19 too.
 package main
 
 import (
@@ -53,6 +55,7 @@ func main() {
 	httpAddr := flag.String("http", "127.0.0.1:0", "plain HTTP listen address")
 	httpsAddr := flag.String("https", "127.0.0.1:0", "HTTPS listen address (self-signed certificate), HTTP/1.1 only")
 	h2Addr := flag.String("h2", "127.0.0.1:0", "HTTPS listen address with Go's defaults: HTTP/2 by ALPN, else HTTP/1.1")
+	h2cAddr := flag.String("h2c", "127.0.0.1:0", "HTTP/2 without TLS (prior knowledge) listen address; Go 1.24 and later")
 	flag.StringVar(&downstream, "downstream", "", "base URL that /call and /call-async GET /hello from")
 	flag.Parse()
 	downstream = strings.TrimRight(downstream, "/")
@@ -73,6 +76,10 @@ func main() {
 	if err != nil {
 		log.Fatalf("listen %s: %v", *h2Addr, err)
 	}
+	h2cln, err := net.Listen("tcp", *h2cAddr)
+	if err != nil {
+		log.Fatalf("listen %s: %v", *h2cAddr, err)
+	}
 	noH2 := map[string]func(*http.Server, *tls.Conn, http.Handler){}
 	mux := routes()
 	plain := &http.Server{Handler: mux, TLSNextProto: noH2}
@@ -86,12 +93,20 @@ func main() {
 		Handler:   mux,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
 	}
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	go func() { errs <- plain.Serve(hln) }()
 	go func() { errs <- secure.ServeTLS(sln, "", "") }()
 	go func() { errs <- h2.ServeTLS(h2ln, "", "") }()
+	h2cAt := "none"
+	h2c, serve := serveH2C(h2cln, mux)
+	if serve != nil {
+		go func() { errs <- serve() }()
+		h2cAt = h2cln.Addr().String()
+	} else {
+		h2cln.Close()
+	}
 	// os.Stdout is unbuffered: the line is out when Printf returns.
-	fmt.Printf("listening http=%s https=%s h2=%s\n", hln.Addr(), sln.Addr(), h2ln.Addr())
+	fmt.Printf("listening http=%s https=%s h2=%s h2c=%s\n", hln.Addr(), sln.Addr(), h2ln.Addr(), h2cAt)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
@@ -105,6 +120,9 @@ func main() {
 	plain.Shutdown(ctx)
 	secure.Shutdown(ctx)
 	h2.Shutdown(ctx)
+	if h2c != nil {
+		h2c.Shutdown(ctx)
+	}
 }
 
 func routes() *http.ServeMux {
