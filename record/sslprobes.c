@@ -13,6 +13,7 @@
 #include "record/capture_format.h"
 #include "record/sslprobes.h"
 #include "record/tlslibs.h"
+#include "record/uprobe_links.h"
 
 #define SSL_LIBS_MAX 64
 
@@ -35,8 +36,7 @@ static const struct ssl_probe_def ssl_probe_table[] = {
 struct ssl_lib {
 	dev_t dev;
 	ino_t ino;
-	struct bpf_link **links;
-	int nlinks;
+	struct bz_links links;
 };
 
 struct ssl_probes {
@@ -80,9 +80,7 @@ void ssl_probes_free(struct ssl_probes *sp)
 	if (!sp)
 		return;
 	for (int i = 0; i < sp->nlibs; i++) {
-		for (int j = 0; j < sp->libs[i].nlinks; j++)
-			bpf_link__destroy(sp->libs[i].links[j]);
-		free(sp->libs[i].links);
+		bz_links_free(&sp->libs[i].links);
 	}
 	free(sp);
 }
@@ -93,19 +91,6 @@ static bool known(const struct ssl_probes *sp, dev_t dev, ino_t ino)
 		if (sp->libs[i].dev == dev && sp->libs[i].ino == ino)
 			return true;
 	return false;
-}
-
-static int add_link(struct ssl_lib *lib, struct bpf_link *l)
-{
-	struct bpf_link **n = realloc(lib->links, (lib->nlinks + 1) * sizeof(*n));
-
-	if (!n) {
-		bpf_link__destroy(l);
-		return -ENOMEM;
-	}
-	lib->links = n;
-	lib->links[lib->nlinks++] = l;
-	return 0;
 }
 
 static struct bpf_link *attach_func(struct ssl_probes *sp, const char *prog, const char *path, const char *func,
@@ -124,18 +109,6 @@ static struct bpf_link *attach_func(struct ssl_probes *sp, const char *prog, con
 	return l;
 }
 
-static void put_probe(struct bz_buf *b, int status, const char *name, const char *detail)
-{
-	struct bz_buf v = { 0 };
-	uint8_t st[4] = { (uint8_t)status, 0, 0, 0 };
-
-	bz_buf_put(&v, st, 4);
-	bz_buf_put(&v, name, strlen(name) + 1);
-	bz_buf_put(&v, detail, strlen(detail));
-	bz_buf_opt(b, BZ_TL_PROBE, v.data, (uint32_t)v.len);
-	bz_buf_free(&v);
-}
-
 /* Places the table's probes on one library file (path: as this process
  * reaches it) and describes them in body. */
 static void probe_file(struct ssl_probes *sp, struct ssl_lib *lib, const char *path, struct bz_buf *body,
@@ -146,34 +119,36 @@ static void probe_file(struct ssl_probes *sp, struct ssl_lib *lib, const char *p
 
 	for (int i = 0; i < NSSL_PROBES; i++) {
 		const struct ssl_probe_def *d = &ssl_probe_table[i];
-		int first = lib->nlinks, e = 0;
+		int first = lib->links.n, e = 0, ok;
 		struct bpf_link *l = attach_func(sp, d->entry_prog, path, d->func, false, &e);
 
-		if (l && add_link(lib, l) == 0 && d->with_return &&
-		    (l = attach_func(sp, "bz_ssl_return", path, d->func, true, &e)) && add_link(lib, l) == 0) {
-			snprintf(detail, sizeof(detail), "entry + return: %s", d->purpose);
-		} else if (l && !d->with_return && lib->nlinks > first) {
-			snprintf(detail, sizeof(detail), "entry: %s", d->purpose);
+		ok = l && bz_links_add(&lib->links, l) == 0;
+		if (ok && d->with_return) {
+			l = attach_func(sp, "bz_ssl_return", path, d->func, true, &e);
+			ok = l && bz_links_add(&lib->links, l) == 0;
+		}
+		if (ok) {
+			snprintf(detail, sizeof(detail), "%s: %s", d->with_return ? "entry + return" : "entry",
+				 d->purpose);
 		} else {
-			while (lib->nlinks > first)
-				bpf_link__destroy(lib->links[--lib->nlinks]);
+			bz_links_truncate(&lib->links, first);
 			if (!e)
 				e = ENOMEM;
 			/* libbpf: ENOENT when the file has no such symbol */
 			if (e == ENOENT || e == ESRCH) {
-				put_probe(body, BZ_PROBE_SKIPPED, d->func, "not in this library");
+				bz_probe_opt(body, BZ_TL_PROBE, BZ_PROBE_SKIPPED, d->func, "not in this library");
 			} else {
 				snprintf(detail, sizeof(detail), "uprobe refused: %s", strerror(e));
-				put_probe(body, BZ_PROBE_REFUSED, d->func, detail);
+				bz_probe_opt(body, BZ_TL_PROBE, BZ_PROBE_REFUSED, d->func, detail);
 				if (warn)
 					fprintf(warn, "beyla record: warning: OpenSSL probe %s refused in %s (%s): no %s\n",
 						d->func, shown, strerror(e), d->purpose);
 			}
 			continue;
 		}
-		sp->links_total += lib->nlinks - first;
+		sp->links_total += lib->links.n - first;
 		attached += d->with_return;
-		put_probe(body, BZ_PROBE_ATTACHED, d->func, detail);
+		bz_probe_opt(body, BZ_TL_PROBE, BZ_PROBE_ATTACHED, d->func, detail);
 	}
 	if (!attached && warn)
 		fprintf(warn, "beyla record: warning: %s has none of SSL_read, SSL_write: its HTTPS stays encrypted\n",
