@@ -111,11 +111,12 @@ VENV=$CACHE/venv
 # hpack: the reference HPACK coder tests/e2e/hpack_python.sh checks beyla's decoder against.
 # grpcio, grpcio-tools: a real gRPC stack (the C core) and protoc, for the gRPC test servers
 # and clients (tests/servers/grpc, scripts/build_grpc_servers.sh).
-PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack grpcio grpcio-tools)
+# requests: a real HTTPS client over Python's ssl module (OpenSSL), for tests/e2e/record_openssl.sh.
+PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack grpcio grpcio-tools requests)
 if [ ! -x "$VENV/bin/python" ]; then
 	/usr/bin/python3 -m venv "$VENV" || die "cannot create venv $VENV"
 fi
-if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack, grpc, grpc_tools.protoc' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack, grpc, grpc_tools.protoc, requests' >/dev/null 2>&1; then
 	log "pip install ${PY_PKGS[*]} into $VENV"
 	retry "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" \
 		|| die "pip install ${PY_PKGS[*]} failed"
