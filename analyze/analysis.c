@@ -17,7 +17,8 @@
  *
  * TLS served or called by Go: the socket's bytes are ciphertext and only
  * give times and sizes; the parser is fed the plaintext the crypto/tls
- * probes recorded (DATA records with syscall BZ_SYS_GO_TLS).
+ * probes or the OpenSSL probes recorded (DATA records with syscall
+ * BZ_SYS_GO_TLS or BZ_SYS_SSL).
  *
  * A connection no parser recognised is judged by its first bytes
  * (detect.c); an encrypted one without plaintext is counted against the
@@ -674,7 +675,7 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 		if (!c)
 			return fail(a, -ENOMEM);
 	}
-	if (e->syscall == BZ_SYS_GO_TLS) {
+	if (BZ_SYS_IS_PLAINTEXT(e->syscall)) {
 		if (!c->tls_plain && (c->parser || c->hold)) {
 			/* the parser saw ciphertext before the first plaintext: the
 			 * plaintext picks one afresh (a TLS connection is fresh: its
@@ -699,9 +700,9 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 			note_tls(a, c);
 		}
 	}
-	if (e->syscall == BZ_SYS_GO_TLS || !c->tls_plain)
+	if (BZ_SYS_IS_PLAINTEXT(e->syscall) || !c->tls_plain)
 		bz_detect_head_feed(&c->first_bytes, e->dir == BZ_DIR_IN ? 0 : 1, data, head_len, (uint32_t)e->ret);
-	if (e->syscall != BZ_SYS_GO_TLS && c->tls) {
+	if (!BZ_SYS_IS_PLAINTEXT(e->syscall) && c->tls) {
 		/* ciphertext: only when it arrived matters, for the next plaintext read */
 		if (e->dir == BZ_DIR_IN && !c->tls_arrival)
 			c->tls_arrival = e->arrival_ns ? e->arrival_ns : e->h.ts_ns;
@@ -710,7 +711,7 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	rd.at.ts_ns = e->h.ts_ns;
 	rd.at.start_ns = e->start_ns;
 	rd.at.arrival_ns = e->dir == BZ_DIR_IN ? e->arrival_ns : 0;
-	if (e->syscall == BZ_SYS_GO_TLS && e->dir == BZ_DIR_IN) {
+	if (BZ_SYS_IS_PLAINTEXT(e->syscall) && e->dir == BZ_DIR_IN) {
 		if (has_ranges && (rflags & BZ_RANGES_F_CONT)) {
 			/* the same plaintext read, its next frames */
 			rd.at.arrival_ns = c->tls_arrival_last;

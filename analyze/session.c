@@ -363,6 +363,7 @@ int bz_session_run(struct bz_reader *r, const struct bz_session_ops *ops, void *
 			break;
 		case BZ_BLK_PROBES:
 		case BZ_BLK_GO_BINARY:
+		case BZ_BLK_TLS_LIBRARY:
 			break;
 		default:
 			res->unknown_blocks++;

@@ -38,6 +38,11 @@ const char *bz_tls_lib_name(unsigned lib)
 	return lib < BZ_TLS_LIB_MAX ? names[lib] : "unknown";
 }
 
+int bz_tls_lib_probeable(unsigned lib)
+{
+	return lib == BZ_TLS_GO || lib == BZ_TLS_OPENSSL || lib == BZ_TLS_BORINGSSL;
+}
+
 const char *bz_tls_lib_key(unsigned lib)
 {
 	static const char *const keys[BZ_TLS_LIB_MAX] = {
@@ -112,8 +117,9 @@ void bz_tls_libs_text(const struct bz_tls_libs *t, char *out, size_t cap)
 	for (unsigned i = 0; i < t->n; i++)
 		put(out, cap, &len, "%s%s %s%s%s", i ? "; " : "", bz_tls_lib_name(t->l[i].lib), t->l[i].path,
 		    t->l[i].source == BZ_TLS_SRC_EXE ? " (linked in)" : "",
-		    t->l[i].lib == BZ_TLS_GO ? (t->l[i].flags & BZ_TLS_F_PROBED ? " (probed)" : " (probes off)")
-					     : "");
+		    !bz_tls_lib_probeable(t->l[i].lib) ? ""
+		    : t->l[i].flags & BZ_TLS_F_PROBED ? " (probed)"
+		    : t->l[i].lib == BZ_TLS_GO || (t->l[i].flags & BZ_TLS_F_PROBEABLE) ? " (probes off)" : "");
 }
 
 void bz_tls_advice(const struct bz_tls_libs *t, int plural, char *out, size_t cap)
@@ -138,7 +144,7 @@ void bz_tls_advice(const struct bz_tls_libs *t, int plural, char *out, size_t ca
 	case BZ_TV_NOT_FOUND:
 		put(out, cap, &len, "had no TLS library mapped when %s became a target, so the library is "
 			"unknown: it may have loaded one later (Python maps libssl when it first imports ssl; "
-			"any dlopen), which the recorder does not follow", plural ? "they" : "it");
+			"any dlopen), which only the OpenSSL probes follow", plural ? "they" : "it");
 		return;
 	case BZ_TV_NOT_SCANNED:
 		put(out, cap, &len, "%s no TLS library in the capture (recorded by an older beyla, or gone "
@@ -147,11 +153,19 @@ void bz_tls_advice(const struct bz_tls_libs *t, int plural, char *out, size_t ca
 	default:
 		break;
 	}
+	/* the OpenSSL-API libraries among them decide the advice: those are
+	 * what the probes read (curl maps GnuTLS too, and uses OpenSSL) */
+	int openssl_api = 0, probed = 1, probeable = 1;
 	put(out, cap, &len, "use%s ", s);
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct bz_tls_lib *l = &t->l[i];
 		if (l->lib == BZ_TLS_NONE || l->lib == BZ_TLS_GO)
 			continue;
+		if (l->lib == BZ_TLS_OPENSSL || l->lib == BZ_TLS_BORINGSSL) {
+			openssl_api = 1;
+			probed &= (l->flags & BZ_TLS_F_PROBED) != 0;
+			probeable &= (l->flags & (BZ_TLS_F_PROBED | BZ_TLS_F_PROBEABLE)) != 0;
+		}
 		put(out, cap, &len, "%s%s", k++ ? " and " : "",
 		    l->lib < BZ_TLS_LIB_MAX ? bz_tls_lib_name(l->lib) : "a TLS library this beyla does not know");
 		if (l->source == BZ_TLS_SRC_EXE)
@@ -159,5 +173,17 @@ void bz_tls_advice(const struct bz_tls_libs *t, int plural, char *out, size_t ca
 		else
 			put(out, cap, &len, " (%s)", l->path);
 	}
-	put(out, cap, &len, ", which this version of beyla does not probe yet");
+	if (openssl_api && probed)
+		put(out, cap, &len, ", and the OpenSSL probes were on, yet recorded no plaintext on these "
+			"connections (open before recording began, or SSL calls not tied to a socket: `beyla "
+			"info` counts them as missed on the ssl probe)");
+	else if (openssl_api && probeable)
+		put(out, cap, &len, ", but the OpenSSL probes were off in this recording (--no-openssl, or "
+			"the kernel refused them): record again with them on");
+	else if (openssl_api)
+		/* a capture of a beyla before the OpenSSL probes */
+		put(out, cap, &len, ", which the beyla that recorded this did not probe yet: record again with "
+			"this version");
+	else
+		put(out, cap, &len, ", which this version of beyla does not probe yet");
 }

@@ -27,7 +27,8 @@ struct bz_tls_libs {
 /* What explains a process's encrypted connections without plaintext; the
  * first library found decides (the recorder lists them in id order). */
 enum bz_tls_verdict {
-	BZ_TV_OPENSSL = 0,   /* a library beyla does not probe yet: ... */
+	BZ_TV_OPENSSL = 0,   /* OpenSSL (probes off, or no plaintext); the others: */
+	                     /* libraries beyla does not probe yet: ... */
 	BZ_TV_BORINGSSL,
 	BZ_TV_GNUTLS,
 	BZ_TV_NSS,
@@ -48,6 +49,9 @@ enum bz_tls_verdict bz_tls_verdict(const struct bz_tls_libs *t);
 const char *bz_tls_verdict_key(enum bz_tls_verdict v);
 /* "OpenSSL", "Go crypto/tls", ...; "unknown" for an unknown id. */
 const char *bz_tls_lib_name(unsigned lib);
+/* Whether this beyla has probes for the library's plaintext (Go crypto/tls,
+ * OpenSSL, BoringSSL). */
+int bz_tls_lib_probeable(unsigned lib);
 /* The same as one lowercase word: "openssl", "go", ..., "unknown". */
 const char *bz_tls_lib_key(unsigned lib);
 /* One line for the database and `beyla info`: "OpenSSL

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* beyla.bpf.c - every BPF program of the recorder, one compilation unit.
  * Each hook family lives in its own header: proc (exec/fork/exit), conn
- * (accept/connect/state/data_ready), data (socket reads and writes), go
- * (Go runtime uprobes).
+ * (accept/connect/state/data_ready), data (socket reads and writes), tls
+ * (plaintext from a TLS library), go (Go runtime uprobes), ssl (OpenSSL
+ * uprobes).
  * Configuration is load-time rodata (maps.bpf.h); nothing here is chosen
  * by build variants. */
 #include "vmlinux.h"
@@ -16,6 +17,8 @@
 #include "conn.bpf.h"
 #include "h2.bpf.h"
 #include "data.bpf.h"
+#include "tls.bpf.h"
 #include "go.bpf.h"
+#include "ssl.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -151,6 +151,11 @@ enum bz_syscall {
 	 * or Write (ts = its entry), on the TCP connection under it.  The socket
 	 * reads and writes of that connection carry the ciphertext. */
 	BZ_SYS_GO_TLS,
+	/* Not a syscall either: plaintext of an OpenSSL SSL_read / SSL_read_ex
+	 * (ts = its return) or SSL_write / SSL_write_ex (ts = its return), on
+	 * the TCP connection the call read or wrote (bpf/ssl.bpf.h).  Like
+	 * BZ_SYS_GO_TLS, the socket's own records carry the ciphertext. */
+	BZ_SYS_SSL,
 	BZ_SYS_MAX
 };
 
@@ -281,6 +286,7 @@ enum bz_probe_id {
 	BZ_P_RECV, BZ_P_SEND, BZ_P_SYSENTER,
 	BZ_P_GO_HANDLER, BZ_P_GO_TLS, BZ_P_GO_CLIENT, BZ_P_GO_SPAWN,
 	BZ_P_ADOPT, /* BZ_EV_PROC_ADOPT, from whichever hook adopted the process */
+	BZ_P_SSL,   /* OpenSSL plaintext; missed: a call not tied to its socket */
 	BZ_P_MAX
 };
 
@@ -289,6 +295,10 @@ struct bz_probe_counts {
 	__u64 lost;    /* events dropped: ring buffer full */
 	__u64 missed;  /* bookkeeping lost: a map was full */
 };
+
+/* Plaintext from a TLS library, not bytes of a socket: Go crypto/tls or
+ * OpenSSL. */
+#define BZ_SYS_IS_PLAINTEXT(s) ((s) == BZ_SYS_GO_TLS || (s) == BZ_SYS_SSL)
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct bz_ev_hdr) == 24, "bz_ev_hdr layout");

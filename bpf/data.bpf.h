@@ -173,6 +173,21 @@ static __always_inline __u32 snap_want(__u64 n)
 	return want > BZ_SNAPLEN_MAX ? BZ_SNAPLEN_MAX : want;
 }
 
+/* An OpenSSL call in progress on this thread that reads or writes a
+ * socket reads or writes this one: its plaintext is this connection's,
+ * and the socket's own bytes are ciphertext from now on (not kept). */
+static __always_inline void ssl_note_sock(__u32 tid, __u64 skey, struct sock_state *st, __u8 dir)
+{
+	struct ssl_call *c = bpf_map_lookup_elem(&ssl_calls, &tid);
+
+	if (c) {
+		c->sk = skey;
+		st->flags |= SOCK_TLS_PLAIN;
+	}
+	if (dir == BZ_DIR_IN)
+		bpf_map_update_elem(&ssl_last_read, &tid, &skey, BPF_ANY);
+}
+
 static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, __u32 probe)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -201,6 +216,8 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		if (!st)
 			return 0;
 	}
+	if (cfg_ssl)
+		ssl_note_sock(tid, skey, st, dir);
 	ev = scratch_buf();
 	if (!ev)
 		return 0;
@@ -238,7 +255,7 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		st->bytes_out += ret;
 	}
 
-	want = (st->flags & SOCK_GO_TLS) ? 0 : snap_want(ret);
+	want = (st->flags & SOCK_TLS_PLAIN) ? 0 : snap_want(ret);
 	if (io && want && io->kind != IO_NONE) {
 		__u32 skip = 0;
 
@@ -296,7 +313,7 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	}
 	/* HTTP/2 that did not begin the connection (h2_later): captured
 	 * frame by frame from here on, this read or write too */
-	if (got >= H2_HDR && io && io->kind != IO_NONE && !(st->flags & (SOCK_H2 | SOCK_GO_TLS))) {
+	if (got >= H2_HDR && io && io->kind != IO_NONE && !(st->flags & (SOCK_H2 | SOCK_TLS_PLAIN))) {
 		/* (any read or write of a joined socket: its first one seen may
 		 * begin inside a frame, a DATA frame in flight when recording
 		 * began, and its HPACK blocks would then go on raw) */

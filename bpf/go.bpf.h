@@ -276,57 +276,11 @@ static __noinline struct sock_state *go_tls_sock(__u64 c, struct bz_go_offsets *
 static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets *o, __u64 c,
 				       __u64 buf, __s64 n, __u8 dir)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sock_state *st = go_tls_sock(c, o);
-	struct bz_ev_data *ev;
-	__u32 want;
 
-	if (!st || n <= 0 || !(ev = scratch_buf()))
+	if (!st || n <= 0)
 		return 0;
-	st->flags |= SOCK_GO_TLS;
-	fill_hdr(&ev->h, BZ_EV_DATA, 0, pid_tgid);
-	ev->conn_id = st->conn_id;
-	ev->start_ns = 0;
-	ev->arrival_ns = 0;
-	ev->ret = n > 0x7fffffff ? 0x7fffffff : (__s32)n;
-	ev->dir = dir;
-	ev->syscall = BZ_SYS_GO_TLS;
-	want = snap_want((__u64)n);
-	struct io_stash *io = want ? h2_src_buf() : NULL;
-	if (io) {
-		/* HTTP/2 in TLS (h2 by ALPN): frame by frame, as on a socket
-		 * (data.bpf.h), from the plaintext's first bytes on */
-		__u32 seen = dir == BZ_DIR_IN ? SOCK_TLS_IN_SEEN : SOCK_TLS_OUT_SEEN, skip = 0;
-		__u32 first = !(st->flags & seen);
-
-		__builtin_memset(io, 0, sizeof(*io));
-		io->ptr = buf;
-		io->kind = IO_BUF;
-
-		st->flags |= seen;
-		/* also when SOCK_H2 is set already: a Go server writes its
-		 * SETTINGS before it reads the client's preface, which must
-		 * still be skipped, not walked as a frame (whose length, "PRI",
-		 * would swallow the connection's next 5 MB) */
-		if (first) {
-			int kind = h2_first_bytes(io, (__u32)ev->ret,
-						  dir == BZ_DIR_OUT && !(st->flags & SOCK_TLS_IN_SEEN));
-			if (kind)
-				st->flags |= SOCK_H2;
-			if (kind == H2_FIRST_PREFACE)
-				skip = 24;
-		}
-		if (st->flags & SOCK_H2) {
-			h2_emit(st, io, (__u32)ev->ret, dir, skip, BZ_P_GO_TLS);
-			return 0;
-		}
-	}
-	if (want && bpf_probe_read_user(ev->payload, bound_len(want), (void *)buf))
-		want = 0;
-	ev->caplen = want;
-	ev->h.size = sizeof(*ev) + want;
-	emit(BZ_P_GO_TLS, ev, sizeof(*ev) + bound_len(want));
-	return 0;
+	return tls_plain_emit(st, buf, n, dir, BZ_P_GO_TLS, BZ_SYS_GO_TLS);
 }
 
 SEC("uprobe")

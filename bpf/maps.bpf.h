@@ -33,6 +33,9 @@ const volatile __u8 cfg_have_loop = 0;
  * what the kernel's hooks cost from what beyla's work in them costs.  The
  * verifier drops the rest of each program when this is set. */
 const volatile __u8 cfg_empty_hooks = 0;
+/* the OpenSSL probes may be attached (not --no-openssl): the socket hooks
+ * note which socket an SSL call reads or writes (ssl.bpf.h) */
+const volatile __u8 cfg_ssl = 0;
 #define EMPTY_HOOK_RETURN() do { if (cfg_empty_hooks) return 0; } while (0)
 
 /* Target processes: bit (tgid % 64) of word tgid / 64.  Set by the
@@ -108,9 +111,10 @@ struct {
 	__type(key, __u64);
 	__type(value, struct sock_state);
 } socks SEC(".maps");
-/* A Go crypto/tls.Conn reports this socket's plaintext: its socket reads
- * and writes keep their times and sizes but not their (ciphertext) bytes. */
-#define SOCK_GO_TLS 1
+/* A TLS library (Go crypto/tls, OpenSSL) reports this socket's plaintext:
+ * its socket reads and writes keep their times and sizes but not their
+ * (ciphertext) bytes. */
+#define SOCK_TLS_PLAIN 1
 /* The connection began with the HTTP/2 client preface: its reads and
  * writes are captured frame by frame (h2.bpf.h). */
 #define SOCK_H2 2
@@ -124,6 +128,49 @@ struct {
 /* HTTP/1.1 upgraded to h2c (a 101 with "Upgrade: h2c" read or written):
  * frame by frame since, the client's preface not seen yet. */
 #define SOCK_H2C 32
+
+/* OpenSSL calls in progress, by thread (ssl.bpf.h): the SSL object, the
+ * caller's buffer, where an _ex call's byte count goes, and the socket the
+ * library read or wrote inside the call (0: none so far). */
+struct ssl_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 lenp;
+	__u64 sk;
+	__u8 dir;
+	__u8 _pad[7];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct ssl_call);
+} ssl_calls SEC(".maps");
+
+/* The socket of each SSL object a target used (key: the object's address
+ * and the process), learned from the calls that read or wrote it;
+ * forgotten at SSL_free, whose address malloc hands out again. */
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 _pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ssl_key);
+	__type(value, __u64);
+} ssl_socks SEC(".maps");
+
+/* The TCP socket each target thread read last: where the ciphertext of an
+ * SSL_read that does no I/O of its own came from (Node feeds OpenSSL
+ * through a memory BIO, after reading the socket itself). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} ssl_last_read SEC(".maps");
 
 /* When each recent TCP connection completed its handshake, and which side
  * opened it.  Written in softirq context where the owner is unknown. */

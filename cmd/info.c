@@ -88,6 +88,10 @@ struct info {
 	char go_text[4096];
 	size_t go_len;
 	unsigned ngo;
+	/* TLS_LIBRARY blocks, the same way */
+	char tls_text[4096];
+	size_t tls_len;
+	unsigned ntls;
 	/* last STATS */
 	struct info_stat stats[INFO_PROBE_MAX];
 	unsigned nstats, stats_more;
@@ -240,7 +244,7 @@ static const char *sys_name(unsigned s)
 		[BZ_SYS_RECVFROM] = "recvfrom", [BZ_SYS_RECVMSG] = "recvmsg",
 		[BZ_SYS_WRITE] = "write", [BZ_SYS_WRITEV] = "writev", [BZ_SYS_SENDTO] = "sendto",
 		[BZ_SYS_SENDMSG] = "sendmsg", [BZ_SYS_SENDFILE] = "sendfile",
-		[BZ_SYS_GO_TLS] = "go_tls",
+		[BZ_SYS_GO_TLS] = "go_tls", [BZ_SYS_SSL] = "ssl",
 	};
 	return s < BZ_SYS_MAX ? names[s] : "unknown";
 }
@@ -414,20 +418,37 @@ static void printable(char *s)
 			*s = '?';
 }
 
-/* Appends to the Go binaries' text; silently cut when full. */
+/* Appends to a text of the summary (buf of cap bytes, *len used so far);
+ * silently cut when full. */
+static void vtext(char *buf, size_t cap, size_t *len, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (*len >= cap - 1)
+		return;
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	if (n > 0)
+		*len += (size_t)n < cap - *len ? (size_t)n : cap - 1 - *len;
+}
+
+/* The Go binaries' text. */
 static void go_text(struct info *in, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (in->go_len >= sizeof(in->go_text) - 1)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(in->go_text + in->go_len, sizeof(in->go_text) - in->go_len, fmt, ap);
+	vtext(in->go_text, sizeof(in->go_text), &in->go_len, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		in->go_len += (size_t)n < sizeof(in->go_text) - in->go_len ? (size_t)n
-									     : sizeof(in->go_text) - 1 - in->go_len;
+}
+
+/* The TLS libraries' text. */
+static void tls_text(struct info *in, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtext(in->tls_text, sizeof(in->tls_text), &in->tls_len, fmt, ap);
+	va_end(ap);
 }
 
 static void on_go_binary(struct info *in, const struct bz_block *b)
@@ -479,6 +500,54 @@ static void on_go_binary(struct info *in, const struct bz_block *b)
 			if (in->o->dump)
 				printf("GO_BINARY path=%s version=%s module=%s pid=%u flags=0x%x\n", path, ver, mod,
 				       pid, flags);
+		}
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
+}
+
+/* A TLS library file and the OpenSSL probes placed in it: its line once
+ * the path, library and pid came (they come first), then one per probe. */
+static void on_tls_library(struct info *in, const struct bz_block *b)
+{
+	struct bz_tlv_iter it;
+	uint16_t code;
+	const uint8_t *v;
+	uint32_t n, lib = 0, pid = 0;
+	char path[256] = "";
+	int rc, shown = 0;
+
+	in->ntls++;
+	bz_tlv_init(&it, b->body, b->len);
+	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
+		switch (code) {
+		case BZ_TL_PATH: copy_str(path, sizeof(path), v, n); break;
+		case BZ_TL_LIB: if (n == 4) lib = bz_le32(v); break;
+		case BZ_TL_PID: if (n == 4) pid = bz_le32(v); break;
+		case BZ_TL_PROBE: {
+			struct info_probe p;
+			const uint8_t *detail;
+			uint32_t detail_len;
+			if (probe_value(v, n, &p, &detail, &detail_len)) {
+				note_malformed(in, b->offset);
+				break;
+			}
+			printable(p.name);
+			printable(p.detail);
+			if (!shown++) {
+				printable(path);
+				tls_text(in, "  %s (%s, %s)\n", path, bz_tls_lib_name(lib),
+					 pid ? "found in a target" : "the system's, probed at start");
+				if (in->o->dump)
+					printf("TLS_LIBRARY path=%s lib=%s pid=%u\n", path, bz_tls_lib_name(lib), pid);
+			}
+			tls_text(in, "    %-34s %-9s %s\n", p.name, probe_status_name(v[0]), p.detail);
+			if (in->o->dump)
+				printf("TLS_PROBE name=%s status=%s detail=\"%s\"\n", p.name, probe_status_name(v[0]),
+				       p.detail);
+			break;
+		}
+		default: break;
 		}
 	}
 	if (rc < 0)
@@ -883,7 +952,7 @@ static void conn_event(struct info *in, const struct bz_ev_hdr *rec, unsigned ki
 		uintptr_t v;
 		if (d.ret <= 0 || !(v = conn_state(in, d.conn_id, d.h.pid)))
 			return;
-		if ((d.syscall & ~BZ_SYS_F_RANGES) == BZ_SYS_GO_TLS)
+		if (BZ_SYS_IS_PLAINTEXT(d.syscall & ~BZ_SYS_F_RANGES))
 			v |= CS_GO;
 		else if (!(v & CS_FIRST))
 			/* as the analyzer: the first payload decides */
@@ -964,6 +1033,7 @@ static void on_block(struct info *in, const struct bz_block *b)
 	case BZ_BLK_STATS: on_stats(in, b); break;
 	case BZ_BLK_END: on_end(in, b); break;
 	case BZ_BLK_GO_BINARY: on_go_binary(in, b); break;
+	case BZ_BLK_TLS_LIBRARY: on_tls_library(in, b); break;
 	default:
 		in->unknown_blocks++;
 		if (in->o->dump)
@@ -1020,6 +1090,8 @@ static void print_summary(struct info *in, uint64_t compressed)
 		printf("  (%u more not shown)\n", in->probes_more);
 	if (in->ngo)
 		printf("\ngo executables: %u\n%s", in->ngo, in->go_text);
+	if (in->ntls)
+		printf("\ntls libraries probed: %u\n%s", in->ntls, in->tls_text);
 
 	printf("\nprocesses: %u%s\n", in->nprocs, in->other.events ? " (and more, summed as 'other')" : "");
 	if (in->nprocs || in->other.events)

@@ -21,7 +21,8 @@
 
 #define BZ_MAGIC "BEYLACAP"      /* 8 bytes, first bytes of the HEADER body */
 #define BZ_FORMAT_MAJOR 1        /* bumped only when old readers would misread */
-#define BZ_FORMAT_MINOR 3        /* bumped when something is added (3: DATA ranges, HTTP/2 stream of a Go handler) */
+#define BZ_FORMAT_MINOR 4        /* bumped when something is added (3: DATA ranges, HTTP/2 stream of a Go
+                                  * handler; 4: OpenSSL plaintext, TLS_LIBRARY blocks) */
 
 #define BZ_BLOCK_OVERHEAD 12u    /* type + total_len + trailing total_len */
 #define BZ_BLOCK_MAX (16u << 20) /* no block is larger: readers reject more */
@@ -36,6 +37,8 @@ enum bz_block_type {
 	BZ_BLK_END = 6,    /* last block: totals; without it the file was cut */
 	BZ_BLK_GO_BINARY = 7, /* a Go executable among the targets: version and
 	                       * the Go probes placed in it (before its events) */
+	BZ_BLK_TLS_LIBRARY = 8, /* a TLS library file a target uses, and the
+	                         * OpenSSL probes placed in it (before its events) */
 };
 
 /* HEADER body: magic[8] | u16 major | u16 minor | u32 flags | TLV options */
@@ -108,7 +111,11 @@ enum bz_tls_source {
 	BZ_TLS_SRC_GO = 3,     /* a Go executable (crypto/tls is part of it) */
 };
 #define BZ_TLS_F_PROBED 0x1u /* this recording's probes read its plaintext (Go
-                              * crypto/tls with the Go probes on) */
+                              * crypto/tls with the Go probes on, OpenSSL with
+                              * the OpenSSL probes on) */
+#define BZ_TLS_F_PROBEABLE 0x2u /* the recorder has probes for this library, on or
+                                 * off (an OpenSSL entry without it: recorded by a
+                                 * beyla that had none) */
 
 /* GO_BINARY body: TLV options.  BZ_GB_PROBE values are laid out like
  * BZ_PO_PROBE's (status, required, name NUL, detail). */
@@ -122,6 +129,15 @@ enum bz_go_binary_opt {
 	BZ_GB_FLAGS = 4,   /* u32: BZ_GB_FLAG_* */
 	BZ_GB_PID = 5,     /* u32: the process it was found in */
 	BZ_GB_PROBE = 6,   /* one per Go probe */
+};
+
+/* TLS_LIBRARY body: TLV options.  BZ_TL_PROBE values are laid out like
+ * BZ_PO_PROBE's (status, required, name NUL, detail). */
+enum bz_tls_library_opt {
+	BZ_TL_PATH = 1,  /* str: the file as the first process that used it maps it */
+	BZ_TL_LIB = 2,   /* u32: enum bz_tls_lib_id */
+	BZ_TL_PID = 3,   /* u32: the process it was found in */
+	BZ_TL_PROBE = 4, /* one per function probed */
 };
 
 /* EVENTS body: u32 count | u32 reserved | count records, each

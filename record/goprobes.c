@@ -12,6 +12,7 @@
 #include "record/capture_format.h"
 #include "record/goelf.h"
 #include "record/goprobes.h"
+#include "record/uprobe_links.h"
 
 /* Offsets each probe reads; a probe whose offsets are not all known is
  * skipped rather than left to read the wrong memory. */
@@ -60,8 +61,7 @@ static const struct go_probe_def go_probe_table[] = {
 struct go_bin {
 	dev_t dev;
 	ino_t ino;
-	struct bpf_link **links;
-	int nlinks;
+	struct bz_links links;
 };
 
 struct go_probes {
@@ -109,9 +109,7 @@ void go_probes_free(struct go_probes *gp)
 	if (!gp)
 		return;
 	for (int i = 0; i < gp->nbins; i++) {
-		for (int j = 0; j < gp->bins[i].nlinks; j++)
-			bpf_link__destroy(gp->bins[i].links[j]);
-		free(gp->bins[i].links);
+		bz_links_free(&gp->bins[i].links);
 	}
 	free(gp);
 }
@@ -158,31 +156,6 @@ static void to_bpf_offsets(const struct bz_go_binary *b, struct bz_go_offsets *o
 	o->h2stream_id = f[BZ_GOO_H2STREAM_ID];
 }
 
-static void put_probe(struct bz_buf *b, int status, const char *name, const char *detail)
-{
-	struct bz_buf v = { 0 };
-	uint8_t st[4] = { (uint8_t)status, 0, 0, 0 };
-
-	bz_buf_put(&v, st, 4);
-	bz_buf_put(&v, name, strlen(name) + 1);
-	bz_buf_put(&v, detail, strlen(detail));
-	bz_buf_opt(b, BZ_GB_PROBE, v.data, (uint32_t)v.len);
-	bz_buf_free(&v);
-}
-
-static int add_link(struct go_bin *gb, struct bpf_link *l)
-{
-	struct bpf_link **n = realloc(gb->links, (gb->nlinks + 1) * sizeof(*n));
-
-	if (!n) {
-		bpf_link__destroy(l);
-		return -ENOMEM;
-	}
-	gb->links = n;
-	gb->links[gb->nlinks++] = l;
-	return 0;
-}
-
 static struct bpf_link *attach_at(struct go_probes *gp, const char *prog, const char *path,
 				  uint64_t off, uint32_t cookie, int *err)
 {
@@ -205,16 +178,16 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 		      const struct bz_go_func *f, const char *path, int slot, char *detail,
 		      size_t dlen)
 {
-	int first = gb->nlinks, e = 0;
+	int first = gb->links.n, e = 0;
 	/* past the stack check, where the kernel emulates instead of single-stepping */
 	struct bpf_link *l = attach_at(gp, d->entry_prog, path, f->probe_entry ? f->probe_entry : f->entry,
 				       slot | (f->probe_entry && f->probe_entry_jbe ? BZ_GO_COOKIE_JBE : 0), &e);
 
-	if (!l || add_link(gb, l))
+	if (!l || bz_links_add(&gb->links, l))
 		goto fail;
 	for (uint32_t i = 0; d->ret_prog && i < f->n_rets; i++) {
 		l = attach_at(gp, d->ret_prog, path, f->rets[i], (uint32_t)slot, &e);
-		if (!l || add_link(gb, l))
+		if (!l || bz_links_add(&gb->links, l))
 			goto fail;
 	}
 	const char *where = !f->probe_entry || f->probe_entry == f->entry ? ""
@@ -223,12 +196,11 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 		snprintf(detail, dlen, "entry%s + %u returns: %s", where, f->n_rets, d->purpose);
 	else
 		snprintf(detail, dlen, "entry%s: %s", where, d->purpose);
-	return gb->nlinks - first;
+	return gb->links.n - first;
 fail:
 	if (!e)
 		e = ENOMEM;
-	while (gb->nlinks > first)
-		bpf_link__destroy(gb->links[--gb->nlinks]);
+	bz_links_truncate(&gb->links, first);
 	snprintf(detail, dlen, "uprobe refused: %s", strerror(e));
 	return -e;
 }
@@ -329,7 +301,7 @@ int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FI
 		int n;
 
 		if (skip) {
-			put_probe(block, BZ_PROBE_SKIPPED, name, skip);
+			bz_probe_opt(block, BZ_GB_PROBE, BZ_PROBE_SKIPPED, name, skip);
 			if (warn && strncmp(skip, "not needed", 10))
 				fprintf(warn, "beyla record: warning: Go probe %s skipped in %s (%s): no %s\n",
 					name, real, skip, d->purpose);
@@ -337,14 +309,14 @@ int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FI
 		}
 		n = attach_row(gp, gb, d, &b->funcs[d->func], path, slot, detail, sizeof(detail));
 		if (n < 0) {
-			put_probe(block, BZ_PROBE_REFUSED, name, detail);
+			bz_probe_opt(block, BZ_GB_PROBE, BZ_PROBE_REFUSED, name, detail);
 			if (warn)
 				fprintf(warn, "beyla record: warning: Go probe %s refused in %s (%s): no %s\n",
 					name, real, detail, d->purpose);
 			continue;
 		}
 		gp->links_total += n;
-		put_probe(block, BZ_PROBE_ATTACHED, name, detail);
+		bz_probe_opt(block, BZ_GB_PROBE, BZ_PROBE_ATTACHED, name, detail);
 	}
 	free(b);
 	return block->err ? block->err : 1;

@@ -153,7 +153,7 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 }
 
 enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
-       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_EMPTY_HOOKS };
+       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_NO_OPENSSL, OPT_EMPTY_HOOKS };
 
 static const struct argp_option record_options[] = {
 	{ 0, 0, 0, 0, "What to record (at least one; each is repeatable, and they combine: the "
@@ -184,6 +184,9 @@ static const struct argp_option record_options[] = {
 	{ "no-go", OPT_NO_GO, 0, 0,
 	  "No Go uprobes: Go programs are recorded from the kernel only (no HTTPS plaintext, "
 	  "handler times or goroutine parents)", 3 },
+	{ "no-openssl", OPT_NO_OPENSSL, 0, 0,
+	  "No OpenSSL uprobes: connections encrypted by OpenSSL (nginx, curl, Python, Node...) are "
+	  "recorded as ciphertext, their sizes and times only", 3 },
 	{ "zstd-level", OPT_LEVEL, "N", 0,
 	  "zstd compression level 1-19 (default 1, the cheapest while recording; 3 saves ~10 % of "
 	  "the file for ~15 % more of the recorder's CPU)", 3 },
@@ -272,6 +275,9 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_GO:
 		o->no_go = true;
+		break;
+	case OPT_NO_OPENSSL:
+		o->no_openssl = true;
 		break;
 	case OPT_EMPTY_HOOKS:
 		o->empty_hooks = true;

@@ -20,35 +20,37 @@ struct probe_def {
 	const char *name;
 	bool required;
 	const char *purpose;
-	bool syscall_start; /* only with --syscall-start */
+	unsigned only;      /* PROBES_ONLY_*: loaded only when asked for, else 0 */
 };
 
 static const struct probe_def probe_table[] = {
-	{ "bz_recv", "sock/sock_recv_length", "raw:sock_recv_length", true, "socket reads", false },
-	{ "bz_send", "sock/sock_send_length", "raw:sock_send_length", true, "socket writes", false },
+	{ "bz_recv", "sock/sock_recv_length", "raw:sock_recv_length", true, "socket reads", 0 },
+	{ "bz_send", "sock/sock_send_length", "raw:sock_send_length", true, "socket writes", 0 },
 	{ "bz_state", "sock/inet_sock_set_state", "raw:inet_sock_set_state", true,
-	  "handshake and close times", false },
-	{ "bz_fork", NULL, "raw:sched_process_fork", true, "following forked children", false },
-	{ "bz_exit", "sched/sched_process_exit", "sched:sched_process_exit", true, "process exits", false },
+	  "handshake and close times", 0 },
+	{ "bz_fork", NULL, "raw:sched_process_fork", true, "following forked children", 0 },
+	{ "bz_exit", "sched/sched_process_exit", "sched:sched_process_exit", true, "process exits", 0 },
 	{ "bz_exec", "sched/sched_process_exec", "sched:sched_process_exec", false,
-	  "exec events and --exe matching of new processes", false },
+	  "exec events and --exe matching of new processes", 0 },
 	{ "bz_data_ready", "sock/sk_data_ready", "raw:sk_data_ready", false,
-	  "receive-queue wait (when request bytes arrived)", false },
-	{ "bz_accept_enter", "syscalls/sys_enter_accept", "syscalls:sys_enter_accept", false, "accept start times", false },
-	{ "bz_accept_exit", "syscalls/sys_exit_accept", "syscalls:sys_exit_accept", false, "accepted connections (accept)", false },
-	{ "bz_accept4_enter", "syscalls/sys_enter_accept4", "syscalls:sys_enter_accept4", false, "accept start times", false },
-	{ "bz_accept4_exit", "syscalls/sys_exit_accept4", "syscalls:sys_exit_accept4", false, "accepted connections (accept4)", false },
-	{ "bz_connect_enter", "syscalls/sys_enter_connect", "syscalls:sys_enter_connect", false, "outgoing connections", false },
-	{ "bz_connect_exit", "syscalls/sys_exit_connect", "syscalls:sys_exit_connect", false, "outgoing connections", false },
-	{ "bz_enter_read", "syscalls/sys_enter_read", "syscalls:sys_enter_read", false, "start times of read()", true },
-	{ "bz_enter_recvfrom", "syscalls/sys_enter_recvfrom", "syscalls:sys_enter_recvfrom", false, "start times of recv/recvfrom", true },
-	{ "bz_enter_readv", "syscalls/sys_enter_readv", "syscalls:sys_enter_readv", false, "start times of readv", true },
-	{ "bz_enter_recvmsg", "syscalls/sys_enter_recvmsg", "syscalls:sys_enter_recvmsg", false, "start times of recvmsg", true },
-	{ "bz_enter_write", "syscalls/sys_enter_write", "syscalls:sys_enter_write", false, "start times of write()", true },
-	{ "bz_enter_sendto", "syscalls/sys_enter_sendto", "syscalls:sys_enter_sendto", false, "start times of send/sendto", true },
-	{ "bz_enter_writev", "syscalls/sys_enter_writev", "syscalls:sys_enter_writev", false, "start times of writev", true },
-	{ "bz_enter_sendmsg", "syscalls/sys_enter_sendmsg", "syscalls:sys_enter_sendmsg", false, "start times of sendmsg", true },
-	{ "bz_enter_sendfile64", "syscalls/sys_enter_sendfile64", "syscalls:sys_enter_sendfile64", false, "sendfile start times", true },
+	  "receive-queue wait (when request bytes arrived)", 0 },
+	{ "bz_accept_enter", "syscalls/sys_enter_accept", "syscalls:sys_enter_accept", false, "accept start times", 0 },
+	{ "bz_accept_exit", "syscalls/sys_exit_accept", "syscalls:sys_exit_accept", false, "accepted connections (accept)", 0 },
+	{ "bz_accept4_enter", "syscalls/sys_enter_accept4", "syscalls:sys_enter_accept4", false, "accept start times", 0 },
+	{ "bz_accept4_exit", "syscalls/sys_exit_accept4", "syscalls:sys_exit_accept4", false, "accepted connections (accept4)", 0 },
+	{ "bz_connect_enter", "syscalls/sys_enter_connect", "syscalls:sys_enter_connect", false, "outgoing connections", 0 },
+	{ "bz_connect_exit", "syscalls/sys_exit_connect", "syscalls:sys_exit_connect", false, "outgoing connections", 0 },
+	{ "bz_enter_read", "syscalls/sys_enter_read", "syscalls:sys_enter_read", false, "start times of read()", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_recvfrom", "syscalls/sys_enter_recvfrom", "syscalls:sys_enter_recvfrom", false, "start times of recv/recvfrom", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_readv", "syscalls/sys_enter_readv", "syscalls:sys_enter_readv", false, "start times of readv", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_recvmsg", "syscalls/sys_enter_recvmsg", "syscalls:sys_enter_recvmsg", false, "start times of recvmsg", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_write", "syscalls/sys_enter_write", "syscalls:sys_enter_write", false, "start times of write()", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_sendto", "syscalls/sys_enter_sendto", "syscalls:sys_enter_sendto", false, "start times of send/sendto", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_writev", "syscalls/sys_enter_writev", "syscalls:sys_enter_writev", false, "start times of writev", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_sendmsg", "syscalls/sys_enter_sendmsg", "syscalls:sys_enter_sendmsg", false, "start times of sendmsg", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_sendfile64", "syscalls/sys_enter_sendfile64", "syscalls:sys_enter_sendfile64", false, "sendfile start times", PROBES_ONLY_SYSCALL_START },
+	{ "bz_enter_mmap", "syscalls/sys_enter_mmap", "syscalls:sys_enter_mmap", false,
+	  "OpenSSL probes for a TLS library a target loads later (dlopen)", PROBES_ONLY_SSL },
 };
 #define NPROBES ((int)(sizeof(probe_table) / sizeof(probe_table[0])))
 
@@ -58,6 +60,7 @@ static const char *const counter_names[BZ_P_MAX] = {
 	[BZ_P_DATA_READY] = "data_ready", [BZ_P_RECV] = "recv", [BZ_P_SEND] = "send",
 	[BZ_P_SYSENTER] = "sys_enter", [BZ_P_GO_HANDLER] = "go_handler", [BZ_P_GO_TLS] = "go_tls",
 	[BZ_P_GO_CLIENT] = "go_client", [BZ_P_GO_SPAWN] = "go_spawn", [BZ_P_ADOPT] = "adopt",
+	[BZ_P_SSL] = "ssl",
 };
 
 int probes_count(void) { return NPROBES; }
@@ -78,8 +81,8 @@ static bool tracepoint_exists(const char *tp)
 	return access(path, F_OK) == 0;
 }
 
-int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, bool syscall_start,
-		   char *err, size_t errlen)
+int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, unsigned wanted, char *err,
+		   size_t errlen)
 {
 	for (int i = 0; i < NPROBES; i++) {
 		const struct probe_def *d = &probe_table[i];
@@ -94,9 +97,11 @@ int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, bool syscal
 			snprintf(err, errlen, "internal error: no BPF program %s", d->prog);
 			return -ENOENT;
 		}
-		if (d->syscall_start && !syscall_start) {
+		if (d->only && !(d->only & wanted)) {
 			res[i].status = BZ_PROBE_SKIPPED;
-			snprintf(res[i].detail, sizeof(res[i].detail), "not requested (--syscall-start)");
+			snprintf(res[i].detail, sizeof(res[i].detail), "%s",
+				 d->only == PROBES_ONLY_SSL ? "not requested (--no-openssl)"
+							    : "not requested (--syscall-start)");
 			bpf_program__set_autoload(p, false);
 			continue;
 		}

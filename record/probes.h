@@ -20,9 +20,13 @@ struct probe_result {
 
 /* Number of entries in the probe table. */
 int probes_count(void);
+/* Probes loaded only when asked for: a bit each in probes_prepare's wanted. */
+#define PROBES_ONLY_SYSCALL_START 1u /* --syscall-start */
+#define PROBES_ONLY_SSL 2u           /* the OpenSSL probes are on (no --no-openssl) */
 /* Before load: disables the programs whose tracepoints this kernel lacks
- * (reported as skipped).  Returns -ENOENT naming a missing required one. */
-int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, bool syscall_start,
+ * (reported as skipped), and those wanted does not ask for.  Returns
+ * -ENOENT naming a missing required one. */
+int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, unsigned wanted,
 		   char *err, size_t errlen);
 /* After load: attaches one by one.  A refused optional probe is reported and
  * skipped; a refused required one fails with its name in err. */

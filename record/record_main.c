@@ -30,6 +30,7 @@
 #include "record/probes.h"
 #include "analyze/u64map.h"
 #include "record/goprobes.h"
+#include "record/sslprobes.h"
 #include "record/ident.h"
 #include "record/procinfo.h"
 #include "record/redact.h"
@@ -61,6 +62,7 @@ struct recorder {
 	struct record_opts *o;
 	struct beyla_bpf *skel;
 	struct go_probes *go;
+	struct ssl_probes *ssl;
 	/* The targets as the event stream says them (seeded, forked, adopted,
 	 * judged at exec, exited) and who each is. */
 	struct target_set targets;
@@ -200,6 +202,24 @@ static void batch_add(struct recorder *r, const void *ev, uint32_t size)
 	batch_done(r);
 }
 
+/* The TLS libraries whose plaintext this recording's probes read, as
+ * tlslibs_scan wants them. */
+static unsigned probed_tls_libs(const struct recorder *r)
+{
+	return (go_probes_enabled(r->go) ? 1u << BZ_TLS_GO : 0) |
+	       (ssl_probes_enabled(r->ssl) ? 1u << BZ_TLS_OPENSSL | 1u << BZ_TLS_BORINGSSL : 0);
+}
+
+/* A TLS library probed (sslprobes.c): its block, before the events of the
+ * processes that use it. */
+static void write_tls_library(void *user, struct bz_buf *body)
+{
+	struct recorder *r = user;
+
+	flush_batch(r);
+	write_block(r, BZ_BLK_TLS_LIBRARY, body);
+}
+
 /* Writes a PROC block for pid from /proc, with what the kernel reported
  * (known: an exec's or adoption's identity, a forked child's parent) for
  * whatever /proc no longer has, and remembers the identity with the target. */
@@ -225,13 +245,16 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 	/* its TLS library, while the process is there to ask (unreadable maps:
 	 * the block says nothing rather than "none") */
 	if (!(flags & BZ_PF_GONE))
-		(void)tlslibs_write(pid, go_probes_enabled(r->go), &r->tmp);
+		(void)tlslibs_write(pid, probed_tls_libs(r), &r->tmp);
 	write_block(r, BZ_BLK_PROC, &r->tmp);
 	/* (out of memory: the target is kept without an identity for its children) */
 	(void)target_keep(&r->targets, pid, &r->pi);
 	/* a Go executable seen for the first time gets its uprobes now */
 	if (!(flags & BZ_PF_GONE) && go_probes_consider(r->go, pid, &r->tmp, r->o->quiet ? NULL : stderr) > 0)
 		write_block(r, BZ_BLK_GO_BINARY, &r->tmp);
+	/* and a TLS library file seen for the first time, its OpenSSL uprobes */
+	if (!(flags & BZ_PF_GONE))
+		(void)ssl_probes_consider(r->ssl, pid, write_tls_library, r, r->o->quiet ? NULL : stderr);
 }
 
 /* Makes pid a target (its bit in the programs' bitmap, the mmapped .bss),
@@ -580,6 +603,9 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 	if (go_probes_binaries(r->go))
 		fprintf(stderr, "  go       %d Go executable(s), %d uprobes\n", go_probes_binaries(r->go),
 			go_probes_links(r->go));
+	if (ssl_probes_libraries(r->ssl))
+		fprintf(stderr, "  openssl  %d TLS library file(s), %d uprobes\n", ssl_probes_libraries(r->ssl),
+			ssl_probes_links(r->ssl));
 	if (r->launched && r->child_exited) {
 		if (WIFEXITED(r->child_status))
 			fprintf(stderr, "  command  exited with status %d\n", WEXITSTATUS(r->child_status));
@@ -796,10 +822,11 @@ static void write_end(struct recorder *r, const struct bz_probe_counts *c, uint6
 	write_block(r, BZ_BLK_END, &r->tmp);
 }
 
-/* Opens the BPF object, configures it and loads it; with_go=false leaves
- * the Go uprobe programs out.  On failure r->skel is destroyed and err says
- * why; -ENOENT means a required tracepoint is missing. */
-static int open_and_load(struct recorder *r, bool with_go, char *err, size_t errlen)
+/* Opens the BPF object, configures it and loads it; with_uprobes=false
+ * leaves the Go and OpenSSL uprobe programs out, with_ssl=false the
+ * OpenSSL ones.  On failure r->skel is destroyed and err says why; -ENOENT
+ * means a required tracepoint is missing. */
+static int open_and_load(struct recorder *r, bool with_go, bool with_ssl, char *err, size_t errlen)
 {
 	struct record_opts *o = r->o;
 	int rc;
@@ -823,10 +850,15 @@ static int open_and_load(struct recorder *r, bool with_go, char *err, size_t err
 	r->skel->rodata->cfg_empty_hooks = o->empty_hooks;
 	r->skel->rodata->cfg_ring_bytes = o->ring_bytes;
 	bpf_map__set_max_entries(r->skel->maps.events, o->ring_bytes);
-	if ((rc = probes_prepare(r->skel, r->probes, o->syscall_start, err, errlen)))
+	r->skel->rodata->cfg_ssl = with_ssl;
+	if ((rc = probes_prepare(r->skel, r->probes,
+				 (o->syscall_start ? PROBES_ONLY_SYSCALL_START : 0) | (with_ssl ? PROBES_ONLY_SSL : 0),
+				 err, errlen)))
 		goto fail;
 	if (!with_go)
 		go_probes_leave_out(r->skel);
+	if (!with_ssl)
+		ssl_probes_leave_out(r->skel);
 	if ((rc = beyla_bpf__load(r->skel))) {
 		snprintf(err, errlen, "the kernel refused to load the BPF programs (%s); libbpf said:\n%s",
 			 strerror(-rc), libbpf_log_tail(25));
@@ -857,6 +889,8 @@ static int record_loop(struct recorder *r)
 		ring_buffer__consume(r->rb);
 		now = now_mono();
 		prune_verdicts(r, now);
+		/* targets that mapped a library since: a TLS library to probe? */
+		(void)ssl_probes_poll(r->ssl, write_tls_library, r, r->o->quiet ? NULL : stderr);
 		if (r->launched && !r->child_exited &&
 		    waitpid(r->launch.pid, &r->child_status, WNOHANG) == r->launch.pid) {
 			r->child_exited = 1;
@@ -899,7 +933,7 @@ int cmd_record(int argc, char **argv)
 	struct bz_probe_counts c[BZ_P_MAX];
 	char err[256] = "";
 	int fd = -1, rc, exit_code = 1, created = 0;
-	bool go_ok;
+	bool go_ok, ssl_ok;
 	uint64_t end_ns;
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -938,14 +972,15 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	go_ok = !o.no_go;
-	if ((rc = open_and_load(&r, go_ok, err, sizeof(err))) && go_ok && rc != -ENOENT) {
-		/* The Go programs are an addition: if the verifier refuses them,
-		 * record without them rather than not at all. */
+	ssl_ok = !o.no_openssl;
+	if ((rc = open_and_load(&r, go_ok, ssl_ok, err, sizeof(err))) && (go_ok || ssl_ok) && rc != -ENOENT) {
+		/* The uprobe programs are an addition: if the verifier refuses
+		 * them, record without them rather than not at all. */
 		if (!o.quiet)
-			fprintf(stderr, "beyla record: warning: the kernel refused the Go uprobe programs (%s); "
-				"recording without Go probes\n", strerror(-rc));
-		go_ok = false;
-		rc = open_and_load(&r, false, err, sizeof(err));
+			fprintf(stderr, "beyla record: warning: the kernel refused the Go and OpenSSL uprobe programs "
+				"(%s); recording without them\n", strerror(-rc));
+		go_ok = ssl_ok = false;
+		rc = open_and_load(&r, false, false, err, sizeof(err));
 	}
 	if (rc) {
 		die_line("%s", err);
@@ -974,7 +1009,7 @@ int cmd_record(int argc, char **argv)
 	target_set_init(&r.targets, (uint64_t *)r.skel->bss->target_bits,
 			(uint64_t *)r.skel->bss->tentative_bits,
 			o.nexes ? bpf_map__fd(r.skel->maps.exec_ts) : -1);
-	if (go_probes_new(&r.go, r.skel, go_ok)) {
+	if (go_probes_new(&r.go, r.skel, go_ok) || ssl_probes_new(&r.ssl, r.skel, ssl_ok)) {
 		die_line("out of memory");
 		goto out;
 	}
@@ -991,6 +1026,7 @@ int cmd_record(int argc, char **argv)
 
 	r.start_ns = r.last_frame_ns = r.last_stats_ns = now_mono();
 	write_header(&r);
+	(void)ssl_probes_system(r.ssl, write_tls_library, &r, o.quiet ? NULL : stderr);
 	if (seed_targets(&r))
 		goto out;
 	if (o.cmd && start_command(&r))
@@ -1031,6 +1067,7 @@ out:
 	if (r.probes)
 		probes_detach(r.probes);
 	go_probes_free(r.go);
+	ssl_probes_free(r.ssl);
 	beyla_bpf__destroy(r.skel);
 	if (r.launched && !r.child_exited && exit_code)
 		stop_command(&r);

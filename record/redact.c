@@ -1611,10 +1611,10 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 			r->st.events++;
 		return;
 	}
-	if (d.ret > 0 && d.ret < 24 && d.syscall != BZ_SYS_GO_TLS)
+	if (d.ret > 0 && d.ret < 24 && !BZ_SYS_IS_PLAINTEXT(d.syscall))
 		/* perhaps an HTTP/2 client preface's first piece */
 		rd_h2_plain(r->h2, d.conn_id, d.dir ? 1u : 0u, d.ret, (uint8_t *)ev + sizeof(d), cap);
-	bz_redact_data(r, d.conn_id, (d.dir ? 1u : 0u) | (d.syscall == BZ_SYS_GO_TLS ? BZ_REDACT_PLAINTEXT : 0u),
+	bz_redact_data(r, d.conn_id, (d.dir ? 1u : 0u) | (BZ_SYS_IS_PLAINTEXT(d.syscall) ? BZ_REDACT_PLAINTEXT : 0u),
 		       (uint8_t *)ev + sizeof(d), cap, d.ret);
 }
 

@@ -267,13 +267,13 @@ static void put_lib(struct bz_buf *b, unsigned lib, unsigned source, unsigned fl
 	bz_buf_opt(b, BZ_PR_TLS_LIB, v, (uint32_t)(4 + n));
 }
 
-int tlslibs_write(pid_t pid, bool go_probes_on, struct bz_buf *b)
+int tlslibs_scan(pid_t pid, unsigned probed, struct tlslibs *t)
 {
-	struct tlslibs t = { 0 };
 	char path[64], exe[TLSLIBS_PATH_MAX];
 	int fd, rc;
 
-	if ((rc = scan_maps(pid, &t)))
+	memset(t, 0, sizeof(*t));
+	if ((rc = scan_maps(pid, t)))
 		return rc;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -283,10 +283,26 @@ int tlslibs_write(pid_t pid, bool go_probes_on, struct bz_buf *b)
 		if (lib != BZ_TLS_NONE) {
 			ssize_t n = readlink(path, exe, sizeof(exe) - 1);
 			exe[n > 0 ? n : 0] = 0;
-			tlslibs_add(&t, lib, lib == BZ_TLS_GO ? BZ_TLS_SRC_GO : BZ_TLS_SRC_EXE,
-				    lib == BZ_TLS_GO && go_probes_on ? BZ_TLS_F_PROBED : 0, exe, strlen(exe));
+			tlslibs_add(t, lib, lib == BZ_TLS_GO ? BZ_TLS_SRC_GO : BZ_TLS_SRC_EXE, 0, exe, strlen(exe));
 		}
 	}
+	for (int i = 0; i < t->n; i++) {
+		unsigned id = t->l[i].lib;
+		if (id == BZ_TLS_OPENSSL || id == BZ_TLS_BORINGSSL)
+			t->l[i].flags |= BZ_TLS_F_PROBEABLE;
+		if (id < 32 && (probed & (1u << id)))
+			t->l[i].flags |= BZ_TLS_F_PROBED;
+	}
+	return 0;
+}
+
+int tlslibs_write(pid_t pid, unsigned probed, struct bz_buf *b)
+{
+	struct tlslibs t;
+	int rc;
+
+	if ((rc = tlslibs_scan(pid, probed, &t)))
+		return rc;
 	if (!t.n)
 		put_lib(b, BZ_TLS_NONE, BZ_TLS_SRC_NONE, 0, "");
 	for (int i = 0; i < t.n; i++)

@@ -12,11 +12,10 @@
  *    (libssl.so.*), BoringSSL (libboringssl*), GnuTLS (libgnutls.so*), NSS
  *    (libnss3, libssl3), wolfSSL (libwolfssl*) or mbedTLS (libmbedtls*).
  *
- * What it cannot see: a library the process loads after this scan (Python
- * maps libssl when it first imports ssl, any dlopen): the recorder does not
- * follow later mappings; the analyzer then says the library is unknown.  A
- * TLS library renamed, or linked in statically without exporting its API,
- * is not recognised either.
+ * A library the process loads after this scan (Python maps libssl when it
+ * first imports ssl, any dlopen) is not in its PROC block; the OpenSSL
+ * probes follow such mappings (sslprobes.h).  A TLS library renamed, or
+ * linked in statically without exporting its API, is not recognised.
  */
 #ifndef BEYLA_RECORD_TLSLIBS_H
 #define BEYLA_RECORD_TLSLIBS_H
@@ -42,13 +41,17 @@ struct tlslibs {
 	struct tlslib l[TLSLIBS_MAX]; /* in enum bz_tls_lib_id order */
 };
 
-/* Scans pid (executable and maps) and appends its TLS_LIB options to a PROC
- * body in b: one per library, or one saying none was found.  go_probes_on:
- * the Go probes are attached in this recording (a Go executable's entry is
- * then flagged BZ_TLS_F_PROBED).  Returns 0, or a negative errno when
- * /proc/PID/maps cannot be read (nothing is appended: the capture then
+/* Scans pid (executable and maps) into t.  probed: a bit (1 << id) for
+ * each enum bz_tls_lib_id whose plaintext this recording's probes read
+ * (Go with the Go probes on, OpenSSL and BoringSSL with the OpenSSL
+ * probes): their entries are flagged BZ_TLS_F_PROBED.  0, or a negative
+ * errno when /proc/PID/maps cannot be read. */
+int tlslibs_scan(pid_t pid, unsigned probed, struct tlslibs *t);
+/* The same, appended as TLS_LIB options to a PROC body in b: one per
+ * library, or one saying none was found.  Returns 0, or a negative errno
+ * when /proc/PID/maps cannot be read (nothing is appended: the capture then
  * says nothing rather than "none"). */
-int tlslibs_write(pid_t pid, bool go_probes_on, struct bz_buf *b);
+int tlslibs_write(pid_t pid, unsigned probed, struct bz_buf *b);
 
 /* The parts, for tests and fuzzing.  Each returns what it found. */
 /* The library a file name (a path's last component) says, or BZ_TLS_NONE. */

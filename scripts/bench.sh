@@ -13,7 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx h2 syscall exec redact go analyze otlp"; default all),
+#        BENCH_ONLY (some of "nginx https h2 syscall exec redact go analyze otlp"; default all),
 #        H2_STREAMS (streams of the HTTP/2 analyzer captures, 200000).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
@@ -26,7 +26,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx h2 syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx https h2 syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -61,8 +61,13 @@ trap 'exit 143' TERM
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$T/nginx"
 H2PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# the same server on a second port speaking HTTP/2 without TLS (h2c, prior knowledge)
-sed -e "s|@DIR@|$T/nginx|g" -e "s|listen 127.0.0.1:@PORT@;|listen 127.0.0.1:$PORT; listen 127.0.0.1:$H2PORT http2;|" \
+TLSPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# the same server on a second port speaking HTTP/2 without TLS (h2c, prior
+# knowledge), and on a third HTTPS (OpenSSL; a throwaway certificate)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout "$T/nginx/key.pem" \
+	-out "$T/nginx/cert.pem" >"$T/openssl.log" 2>&1 || die "openssl req failed: $(tail -n 3 "$T/openssl.log")"
+sed -e "s|@DIR@|$T/nginx|g" \
+	-e "s|listen 127.0.0.1:@PORT@;|listen 127.0.0.1:$PORT; listen 127.0.0.1:$H2PORT http2; listen 127.0.0.1:$TLSPORT ssl; ssl_certificate $T/nginx/cert.pem; ssl_certificate_key $T/nginx/key.pem;|" \
 	"$ROOT/scripts/nginx-bench.conf" >"$T/nginx/nginx.conf"
 setsid nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" >"$T/nginx.log" 2>&1 </dev/null &
 NGINX_PID=$!
@@ -79,6 +84,14 @@ URL=http://127.0.0.1:$PORT/
 URL=http://127.0.0.1:$PORT/
 REC_TARGET=(--exe nginx)
 want nginx && bench_rounds "beyla bench: nginx 1 worker"
+
+# --- HTTPS (issue 17): the same nginx over TLS, its plaintext from OpenSSL's
+# SSL_read / SSL_write uprobes (keep-alive: the handshakes are wrk's warm-up) ---
+if want https; then
+	echo
+	URL=https://127.0.0.1:$TLSPORT/
+	bench_rounds "beyla bench: nginx 1 worker over HTTPS (OpenSSL: SSL_read/SSL_write uprobes, entry and return)"
+fi
 
 # --- HTTP/2 (issue 16): a saturated h2c server, and the analyzer on 200k streams ----
 if want h2; then

@@ -1038,8 +1038,8 @@ static void test_unrecognised_and_tls_libraries(void **state)
 	fclose(f);
 	assert_non_null(strstr(text, "5 connections encrypted (TLS) with no plaintext recorded:\n"));
 	assert_non_null(strstr(text, "\n  nginx (pid 500, 1 connection) uses OpenSSL "
-				     "(/usr/lib/x86_64-linux-gnu/libssl.so.3), which this version of beyla "
-				     "does not probe yet\n"));
+				     "(/usr/lib/x86_64-linux-gnu/libssl.so.3), which the beyla that recorded "
+				     "this did not probe yet: record again with this version\n"));
 	assert_non_null(strstr(text, "\n  api (pid 600, 1 connection) uses Go crypto/tls, but the Go probes were off"));
 	assert_non_null(strstr(text, "\n  gw (pid 900, 1 connection) uses Go crypto/tls and the Go probes were on"));
 	assert_non_null(strstr(text, "\n  python3.11 (pid 700, 1 connection) had no TLS library mapped"));
@@ -1074,8 +1074,8 @@ static void test_summary_no_requests(void **state)
 	assert_string_equal(text, "no HTTP requests found\n"
 				  "why: of 2 connections, 2 carried no HTTP/1.x: 2 encrypted (TLS)\n"
 				  "2 connections encrypted (TLS) with no plaintext recorded: nginx (pid 4321) uses "
-				  "OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), which this version of beyla does "
-				  "not probe yet\n");
+				  "OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), which the beyla that recorded "
+				  "this did not probe yet: record again with this version\n");
 	free(text);
 	bz_db_close(&db);
 	unlink(c.path);

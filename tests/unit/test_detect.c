@@ -247,18 +247,40 @@ static void test_tls_advice(void **state)
 	(void)state;
 	add_lib(&t, BZ_TLS_OPENSSL, BZ_TLS_SRC_MAPPED, 0, "/usr/lib/x86_64-linux-gnu/libssl.so.3");
 	bz_tls_advice(&t, 0, a, sizeof(a));
-	assert_string_equal(a, "uses OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), which this version of "
-			       "beyla does not probe yet");
+	/* recorded by a beyla without OpenSSL probes (no PROBEABLE flag) */
+	assert_string_equal(a, "uses OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), which the beyla that "
+			       "recorded this did not probe yet: record again with this version");
+	/* with --no-openssl */
+	t.l[0].flags = BZ_TLS_F_PROBEABLE;
+	bz_tls_advice(&t, 0, a, sizeof(a));
+	assert_string_equal(a, "uses OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), but the OpenSSL probes "
+			       "were off in this recording (--no-openssl, or the kernel refused them): record "
+			       "again with them on");
+	bz_tls_libs_text(&t, a, sizeof(a));
+	assert_string_equal(a, "OpenSSL /usr/lib/x86_64-linux-gnu/libssl.so.3 (probes off)");
+	/* on, and still no plaintext: the OpenSSL library decides, not GnuTLS beside it */
+	t.l[0].flags = BZ_TLS_F_PROBED | BZ_TLS_F_PROBEABLE;
 	add_lib(&t, BZ_TLS_GNUTLS, BZ_TLS_SRC_MAPPED, 0, "/usr/lib/libgnutls.so.30");
 	bz_tls_advice(&t, 1, a, sizeof(a));
 	assert_string_equal(a, "use OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3) and GnuTLS "
-			       "(/usr/lib/libgnutls.so.30), which this version of beyla does not probe yet");
+			       "(/usr/lib/libgnutls.so.30), and the OpenSSL probes were on, yet recorded no "
+			       "plaintext on these connections (open before recording began, or SSL calls not "
+			       "tied to a socket: `beyla info` counts them as missed on the ssl probe)");
+	bz_tls_libs_text(&t, a, sizeof(a));
+	assert_string_equal(a, "OpenSSL /usr/lib/x86_64-linux-gnu/libssl.so.3 (probed); GnuTLS "
+			       "/usr/lib/libgnutls.so.30");
+	/* a library with no probes at all */
+	struct bz_tls_libs gnutls = { 0 };
+	add_lib(&gnutls, BZ_TLS_GNUTLS, BZ_TLS_SRC_MAPPED, 0, "/usr/lib/libgnutls.so.30");
+	bz_tls_advice(&gnutls, 0, a, sizeof(a));
+	assert_string_equal(a, "uses GnuTLS (/usr/lib/libgnutls.so.30), which this version of beyla does not "
+			       "probe yet");
 
 	struct bz_tls_libs node = { 0 };
 	add_lib(&node, BZ_TLS_OPENSSL, BZ_TLS_SRC_EXE, 0, "/usr/bin/node");
 	bz_tls_advice(&node, 0, a, sizeof(a));
-	assert_string_equal(a, "uses OpenSSL linked into its executable (/usr/bin/node), which this version of "
-			       "beyla does not probe yet");
+	assert_string_equal(a, "uses OpenSSL linked into its executable (/usr/bin/node), which the beyla that "
+			       "recorded this did not probe yet: record again with this version");
 	bz_tls_libs_text(&node, a, sizeof(a));
 	assert_string_equal(a, "OpenSSL /usr/bin/node (linked in)");
 
@@ -320,8 +342,8 @@ static void test_explain_one_process(void **state)
 	assert_int_equal(x->by_verdict[BZ_TV_OPENSSL], 12);
 	s = print_to_string(x, 12, 0);
 	assert_string_equal(s, "12 connections encrypted (TLS) with no plaintext recorded: nginx (pid 4321) uses "
-			       "OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), which this version of beyla "
-			       "does not probe yet\n");
+			       "OpenSSL (/usr/lib/x86_64-linux-gnu/libssl.so.3), which the beyla that recorded "
+			       "this did not probe yet: record again with this version\n");
 	free(s);
 	s = print_to_string(x, 12, 1);
 	assert_true(starts_with(s, "why: of 12 connections, 12 carried no HTTP/1.x: 12 encrypted (TLS)\n"
@@ -352,7 +374,7 @@ static void test_explain_groups(void **state)
 	assert_string_equal(s,
 			    "8 connections encrypted (TLS) with no plaintext recorded:\n"
 			    "  curl (pids 100, 101, 102 and 2 more, 5 connections) use OpenSSL (/lib/libssl.so.3), "
-			    "which this version of beyla does not probe yet\n"
+			    "which the beyla that recorded this did not probe yet: record again with this version\n"
 			    "  api (pid 7, 2 connections) uses Go crypto/tls, but the Go probes were off in this "
 			    "recording (--no-go, or the kernel refused them): record again with them on\n"
 			    "  unknown process (pid 9, 1 connection) has no TLS library in the capture (recorded by "
@@ -371,10 +393,10 @@ static void test_explain_groups(void **state)
 			bz_explain_tls(z, bz_explain_slot(z, pid, "py", &curl), BZ_TV_OPENSSL);
 	s = print_to_string(z, 0, 0);
 	assert_string_equal(s, "6 connections encrypted (TLS) with no plaintext recorded:\n"
-			       "  py (pids 30 and 31, 3 connections) use OpenSSL (/lib/libssl.so.3), which this "
-			       "version of beyla does not probe yet\n"
-			       "  w (pids 20, 21 and 22, 3 connections) use OpenSSL (/lib/libssl.so.3), which this "
-			       "version of beyla does not probe yet\n");
+			       "  py (pids 30 and 31, 3 connections) use OpenSSL (/lib/libssl.so.3), which the "
+			       "beyla that recorded this did not probe yet: record again with this version\n"
+			       "  w (pids 20, 21 and 22, 3 connections) use OpenSSL (/lib/libssl.so.3), which the "
+			       "beyla that recorded this did not probe yet: record again with this version\n");
 	free(s);
 	free(z);
 

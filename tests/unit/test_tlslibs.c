@@ -255,7 +255,7 @@ static void test_this_process(void **state)
 	/* a library named like wolfSSL's, which nothing here maps yet */
 	snprintf(path, sizeof(path), "%s", build_so("wolf", "int wolfSSL_read(void *s, void *b, int n) { return n; }\n",
 						    "libwolfssl.so.99"));
-	assert_int_equal(tlslibs_write(getpid(), true, &b), 0);
+	assert_int_equal(tlslibs_write(getpid(), 1u << BZ_TLS_GO, &b), 0);
 	decode(&b, &t);
 	assert_true(t.scanned);
 	assert_false(has_lib(&t, BZ_TLS_WOLFSSL, path));
@@ -263,7 +263,7 @@ static void test_this_process(void **state)
 	/* loaded later, as Python's `import ssl` loads libssl: only a later scan sees it */
 	lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	assert_non_null(lib);
-	assert_int_equal(tlslibs_write(getpid(), true, &b), 0);
+	assert_int_equal(tlslibs_write(getpid(), 1u << BZ_TLS_GO, &b), 0);
 	decode(&b, &t);
 	assert_true(has_lib(&t, BZ_TLS_WOLFSSL, path));
 	dlclose(lib);
@@ -273,7 +273,7 @@ static void test_this_process(void **state)
 	bz_buf_free(&b);
 
 	/* a process that is gone: an error, and nothing written */
-	assert_int_equal(tlslibs_write(0x7ffffff0, false, &b), -ENOENT);
+	assert_int_equal(tlslibs_write(0x7ffffff0, 0, &b), -ENOENT);
 	assert_int_equal(b.len, 0);
 	bz_buf_free(&b);
 }

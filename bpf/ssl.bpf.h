@@ -1,0 +1,145 @@
+/* ssl.bpf.h - OpenSSL's plaintext, where the library hands it over.
+ *
+ * SSL_read / SSL_read_ex return plaintext into the caller's buffer;
+ * SSL_write / SSL_write_ex take it from there.  Each gets an entry probe,
+ * which notes the call by thread (ssl_calls: the SSL object, the buffer,
+ * an _ex call's byte count pointer), and a return probe, which emits what
+ * moved (tls.bpf.h) on the TCP connection the call belongs to.  BoringSSL
+ * and LibreSSL export the same functions with the same arguments.
+ *
+ * Which connection: the rule, in this order,
+ *   1. the socket the library read or wrote inside the call, on the same
+ *      thread (the socket hooks note it: data.bpf.h ssl_note_sock).  A
+ *      socket BIO, blocking or not (nginx's event loop, curl, Python,
+ *      threads): an SSL_read that returns data read the socket for it,
+ *      unless the data was in OpenSSL's buffer already, and an SSL_write
+ *      writes its records before it returns;
+ *   2. the socket this SSL object was last tied to (ssl_socks), for a call
+ *      with no I/O of its own (records read ahead into OpenSSL's buffer);
+ *      forgotten at SSL_free, since malloc gives the address out again;
+ *   3. for a read only, the socket the thread read last (ssl_last_read): a
+ *      program that reads the socket itself and feeds OpenSSL through a
+ *      memory BIO (Node) calls SSL_read right after, on the same thread.
+ * A call tied by none (a memory-BIO client's first write) is counted as
+ * missed on the ssl probe, its bytes lost.
+ *
+ * The probes are attached per library file, not per process (pid -1):
+ * every process that maps the file enters them; all but targets return at
+ * once. */
+
+static __always_inline int ssl_enter(struct pt_regs *ctx, __u8 dir, int ex)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct ssl_call c = {};
+
+	EMPTY_HOOK_RETURN();
+	if (!is_target(pid_tgid >> 32))
+		return 0;
+	c.ssl = PT_REGS_PARM1(ctx);
+	c.buf = PT_REGS_PARM2(ctx);
+	c.lenp = ex ? PT_REGS_PARM4(ctx) : 0;
+	c.dir = dir;
+	if (bpf_map_update_elem(&ssl_calls, &tid, &c, BPF_ANY))
+		count_missed(BZ_P_SSL);
+	return 0;
+}
+
+static __always_inline int ssl_return(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct ssl_key key = { .tgid = pid_tgid >> 32 };
+	struct ssl_call *cp, c;
+	struct sock_state *st;
+	__u64 *known, sk;
+	__s64 n;
+
+	EMPTY_HOOK_RETURN();
+	cp = bpf_map_lookup_elem(&ssl_calls, &tid);
+	if (!cp)
+		return 0; /* not a target's, or entered before the probes were attached */
+	c = *cp;
+	bpf_map_delete_elem(&ssl_calls, &tid);
+	n = (__s64)(int)PT_REGS_RC(ctx);
+	if (c.lenp) {
+		/* _ex: 1 on success, the byte count through the pointer */
+		__u64 got = 0;
+		if (n != 1 || bpf_probe_read_user(&got, sizeof(got), (void *)c.lenp))
+			return 0;
+		n = (__s64)got;
+	}
+	if (n <= 0)
+		return 0;
+	key.ssl = c.ssl;
+	sk = c.sk;
+	if (sk) {
+		bpf_map_update_elem(&ssl_socks, &key, &sk, BPF_ANY);
+	} else if ((known = bpf_map_lookup_elem(&ssl_socks, &key))) {
+		sk = *known;
+	} else if (c.dir == BZ_DIR_IN && (known = bpf_map_lookup_elem(&ssl_last_read, &tid))) {
+		sk = *known;
+		bpf_map_update_elem(&ssl_socks, &key, &sk, BPF_ANY);
+	}
+	st = sk ? bpf_map_lookup_elem(&socks, &sk) : NULL;
+	if (!st) {
+		count_missed(BZ_P_SSL);
+		return 0;
+	}
+	return tls_plain_emit(st, c.buf, n, c.dir, BZ_P_SSL, BZ_SYS_SSL);
+}
+
+/* int SSL_read(SSL *ssl, void *buf, int num) */
+SEC("uprobe")
+int bz_ssl_read_enter(struct pt_regs *ctx) { return ssl_enter(ctx, BZ_DIR_IN, 0); }
+/* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes) */
+SEC("uprobe")
+int bz_ssl_read_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, BZ_DIR_IN, 1); }
+/* int SSL_write(SSL *ssl, const void *buf, int num) */
+SEC("uprobe")
+int bz_ssl_write_enter(struct pt_regs *ctx) { return ssl_enter(ctx, BZ_DIR_OUT, 0); }
+/* int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written) */
+SEC("uprobe")
+int bz_ssl_write_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, BZ_DIR_OUT, 1); }
+/* every one of them: the call's return */
+SEC("uretprobe")
+int bz_ssl_return(struct pt_regs *ctx) { return ssl_return(ctx); }
+
+/* void SSL_free(SSL *ssl): the address is free for another object */
+SEC("uprobe")
+int bz_ssl_free(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ssl_key key = { .ssl = PT_REGS_PARM1(ctx), .tgid = pid_tgid >> 32 };
+
+	EMPTY_HOOK_RETURN();
+	if (is_target(key.tgid))
+		bpf_map_delete_elem(&ssl_socks, &key);
+	return 0;
+}
+
+/* A target maps a file executable (a library it loads now: Python maps
+ * libssl when it first imports ssl): the recorder looks at its maps again
+ * for a TLS library to probe.  Rare; a map of pids, not an event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} maps_changed SEC(".maps");
+
+#define BZ_PROT_EXEC 0x4
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int bz_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 now;
+
+	EMPTY_HOOK_RETURN();
+	if (!cfg_ssl || !(ctx->args[2] & BZ_PROT_EXEC) || (__s64)ctx->args[4] < 0 || !is_target(tgid))
+		return 0;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&maps_changed, &tgid, &now, BPF_ANY);
+	return 0;
+}
