@@ -33,7 +33,9 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          /usr/lib/go-1.19: scripts/build_go_servers.sh builds the Go test
 #          servers with it as well as with /usr/local/go, so the Go probes are
 #          tested on an old and a new Go), nghttp2-client (h2load: many
-#          small HTTP/2 requests on one connection in record_go.sh).
+#          small HTTP/2 requests on one connection in record_go.sh),
+#          gnutls-bin (gnutls-cli: a TLS client on a library beyla does not
+#          probe, for record_tls.sh).
 # Docs:    groff-base man-db (render docs/beyla.1: tests/e2e/man_page.sh checks it
 #          renders without warnings and that `man` finds the installed page).
 # Root:    sudo (scripts/as-root.sh: a user who is not root runs the README's
@@ -43,7 +45,7 @@ PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
       pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
       nginx wrk curl python3 python3-venv procps iproute2 golang-go nghttp2-client nghttp2-proxy
-      groff-base man-db sudo)
+      gnutls-bin groff-base man-db sudo)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
