@@ -54,7 +54,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
-need nginx curl openssl sqlite3 zstd ss node
+need nginx curl openssl sqlite3 zstd ss node nm
 VPY=$BEYLA_VENV/bin/python
 [ -x "$VPY" ] && "$VPY" -c 'import requests, gunicorn, flask, hpack' 2>/dev/null ||
 	bail "the test venv has requests, gunicorn, flask and hpack" "run: sudo bash scripts/setup.sh"
@@ -86,7 +86,7 @@ sed -e "s|@DIR@|$T/nginx|g" -e "s|@PORT@|$ng_port|g" "$SERVERS/nginx_openssl.con
 start_bg nginx nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log"
 ng=$BG_PID
 py_port=$(free_port)
-start_bg pyhttps "$PYTHON" "$SERVERS/https_server.py" "$py_port" "$T/cert.pem" "$T/key.pem"
+start_bg pyhttps "$VPY" "$SERVERS/https_server.py" "$py_port" "$T/cert.pem" "$T/key.pem"
 py=$BG_PID
 nh_port=$(free_port)
 start_bg nodehttps node "$SERVERS/node_https.js" "$nh_port" "$T/key.pem" "$T/cert.pem"
@@ -172,17 +172,18 @@ traffic() {
 # exactly one span on each end ENDS names ("server client", or "client"),
 # with what its client saw, and nothing else is on those connections.
 check_requests() {
-	local what=$1 db=$2 log=$3 ends=$4 port method url path code ver up down n total kind conns
+	local what=$1 db=$2 log=$3 ends=$4 port method url path route code ver up down n total kind conns
 	while read -r n method url code ver up down; do
 		port=${url#https://127.0.0.1:}
 		path=/${port#*/}
 		port=${port%%/*}
+		route=$(sed -E 's|^/users/[0-9]+$|/users/{id}|' <<<"$path")
 		for kind in $ends; do
 			if [ "$kind" = server ]; then conns="SELECT conn_id FROM connections WHERE local_port=$port"; else
 				conns="SELECT conn_id FROM connections WHERE remote_port=$port"; fi
 			check_num "$what: $kind span $method $path on :$port: $code, HTTP/$ver, bodies $up/$down, https (x$n)" \
 				"$(q "$db" "SELECT count(*) FROM spans WHERE kind='$kind' AND conn_id IN ($conns)
-					AND http_method='$method' AND url_path='$path' AND http_status_code=$code
+					AND name='$method $route' AND http_route='$route' AND http_method='$method' AND url_path='$path' AND http_status_code=$code
 					AND protocol_version='$ver' AND request_body_size=$up AND response_body_size=$down
 					AND incomplete=0 AND span_id IN ($HTTPS)")" -eq "$n"
 		done
@@ -236,10 +237,20 @@ db=$T/a.db
 check_num "A: beyla analyze exits 0" $? -eq 0
 check_requests A "$db" "$T/rec.log" "server client"
 ports="$ng_port, $py_port, $nh_port, $n2_port, $gu_port"
+# Both ends recorded: each server span is the child of the client span that
+# sent its request (docs/analysis.md, "Traces across processes").  The
+# client's request, sent before the server read it, cannot begin after the
+# server's span of it ended; the two ends of a connection are paired by
+# address and port, the requests by their index on it.
 check_num "A: every client span is the parent of the server span of its request" \
 	"$(q "$db" "SELECT count(*) FROM spans c JOIN spans s ON s.parent_id=c.span_id AND s.kind='server'
 		WHERE c.kind='client' AND s.url_path=c.url_path AND s.http_method=c.http_method
 		AND c.trace_id=s.trace_id AND s.server_port IN ($ports)")" -eq $((N_CURL + N_PY))
+check_num "A: no client span begins after the server span of its request ended" \
+	"$(q "$db" "SELECT count(*) FROM spans c JOIN connections cc ON cc.conn_id=c.conn_id
+		JOIN connections sc ON sc.local_port=cc.remote_port AND sc.remote_port=cc.local_port
+		JOIN spans s ON s.conn_id=sc.conn_id AND s.kind='server' AND s.request_index=c.request_index
+		WHERE c.kind='client' AND cc.remote_port IN ($ports) AND c.start_ns > s.end_ns")" -eq 0
 check_num "A: url.scheme https (span_attributes) on all $((2 * (N_CURL + N_PY))) spans" \
 	"$(q "$db" "SELECT count(*) FROM span_attributes a JOIN spans s USING (span_id) WHERE a.key='url.scheme'
 		AND a.value='https' AND s.kind IN ('server','client')")" -eq $((2 * (N_CURL + N_PY)))
