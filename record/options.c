@@ -186,7 +186,8 @@ static const struct argp_option record_options[] = {
 	  "handler times or goroutine parents)", 3 },
 	{ "no-openssl", OPT_NO_OPENSSL, 0, 0,
 	  "No OpenSSL uprobes: connections encrypted by OpenSSL (nginx, curl, Python, Node...) are "
-	  "recorded as ciphertext, their sizes and times only", 3 },
+	  "recorded as ciphertext, their sizes and times only (the probes sit on the library file: "
+	  "processes that are not targets pay their traps too)", 3 },
 	{ "zstd-level", OPT_LEVEL, "N", 0,
 	  "zstd compression level 1-19 (default 1, the cheapest while recording; 3 saves ~10 % of "
 	  "the file for ~15 % more of the recorder's CPU)", 3 },

@@ -226,7 +226,8 @@ static void write_tls_library(void *user, struct bz_buf *body)
 static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t flags, uint64_t ts,
 		       const struct procinfo *known)
 {
-	int rc;
+	struct tlslibs libs;
+	int rc, scanned;
 
 	flush_batch(r); /* a PROC block describes the events after it */
 	rc = ident_read(pid, known, &r->pi);
@@ -244,8 +245,9 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 	procinfo_encode(&r->pi, ts, flags, &r->tmp);
 	/* its TLS library, while the process is there to ask (unreadable maps:
 	 * the block says nothing rather than "none") */
-	if (!(flags & BZ_PF_GONE))
-		(void)tlslibs_write(pid, probed_tls_libs(r), &r->tmp);
+	scanned = !(flags & BZ_PF_GONE) && tlslibs_scan(pid, probed_tls_libs(r), &libs) == 0;
+	if (scanned)
+		(void)tlslibs_put(&libs, &r->tmp);
 	write_block(r, BZ_BLK_PROC, &r->tmp);
 	/* (out of memory: the target is kept without an identity for its children) */
 	(void)target_keep(&r->targets, pid, &r->pi);
@@ -253,8 +255,8 @@ static void write_proc(struct recorder *r, pid_t pid, pid_t ppid_hint, uint32_t 
 	if (!(flags & BZ_PF_GONE) && go_probes_consider(r->go, pid, &r->tmp, r->o->quiet ? NULL : stderr) > 0)
 		write_block(r, BZ_BLK_GO_BINARY, &r->tmp);
 	/* and a TLS library file seen for the first time, its OpenSSL uprobes */
-	if (!(flags & BZ_PF_GONE))
-		(void)ssl_probes_consider(r->ssl, pid, write_tls_library, r, r->o->quiet ? NULL : stderr);
+	if (scanned)
+		(void)ssl_probes_take(r->ssl, pid, &libs, write_tls_library, r, r->o->quiet ? NULL : stderr);
 }
 
 /* Makes pid a target (its bit in the programs' bitmap, the mmapped .bss),

@@ -190,9 +190,19 @@ static int probe_path(struct ssl_probes *sp, const char *path, const char *shown
 int ssl_probes_consider(struct ssl_probes *sp, pid_t pid, ssl_block_fn out, void *user, FILE *warn)
 {
 	struct tlslibs t;
-	int found = 0;
 
 	if (!sp || !sp->enabled || tlslibs_scan(pid, 0, &t))
+		return 0;
+	return ssl_probes_take(sp, pid, &t, out, user, warn);
+}
+
+int ssl_probes_take(struct ssl_probes *sp, pid_t pid, const struct tlslibs *libs, ssl_block_fn out, void *user,
+		    FILE *warn)
+{
+	const struct tlslibs t = *libs;
+	int found = 0;
+
+	if (!sp || !sp->enabled)
 		return 0;
 	for (int i = 0; i < t.n; i++) {
 		char path[TLSLIBS_PATH_MAX + 32];

@@ -32,6 +32,10 @@ void ssl_probes_leave_out(struct beyla_bpf *skel);
  * first time is probed and described to out; returns how many, <0 on an
  * internal error.  warn: where to say what was refused (NULL: quiet). */
 int ssl_probes_consider(struct ssl_probes *sp, pid_t pid, ssl_block_fn out, void *user, FILE *warn);
+/* The same, from a scan of pid made already (tlslibs_scan). */
+struct tlslibs;
+int ssl_probes_take(struct ssl_probes *sp, pid_t pid, const struct tlslibs *t, ssl_block_fn out, void *user,
+		    FILE *warn);
 /* At start: the system's own libssl (libssl.so.3 / .so.1.1 in the dynamic
  * linker's usual directories) is probed before any target runs, so a
  * process that starts later (`-- CMD`, --exe, a child) is recorded from

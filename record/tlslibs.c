@@ -296,6 +296,15 @@ int tlslibs_scan(pid_t pid, unsigned probed, struct tlslibs *t)
 	return 0;
 }
 
+int tlslibs_put(const struct tlslibs *t, struct bz_buf *b)
+{
+	if (!t->n)
+		put_lib(b, BZ_TLS_NONE, BZ_TLS_SRC_NONE, 0, "");
+	for (int i = 0; i < t->n; i++)
+		put_lib(b, t->l[i].lib, t->l[i].source, t->l[i].flags, t->l[i].path);
+	return b->err;
+}
+
 int tlslibs_write(pid_t pid, unsigned probed, struct bz_buf *b)
 {
 	struct tlslibs t;
@@ -303,9 +312,5 @@ int tlslibs_write(pid_t pid, unsigned probed, struct bz_buf *b)
 
 	if ((rc = tlslibs_scan(pid, probed, &t)))
 		return rc;
-	if (!t.n)
-		put_lib(b, BZ_TLS_NONE, BZ_TLS_SRC_NONE, 0, "");
-	for (int i = 0; i < t.n; i++)
-		put_lib(b, t.l[i].lib, t.l[i].source, t.l[i].flags, t.l[i].path);
-	return b->err;
+	return tlslibs_put(&t, b);
 }

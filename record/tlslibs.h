@@ -52,6 +52,8 @@ int tlslibs_scan(pid_t pid, unsigned probed, struct tlslibs *t);
  * when /proc/PID/maps cannot be read (nothing is appended: the capture then
  * says nothing rather than "none"). */
 int tlslibs_write(pid_t pid, unsigned probed, struct bz_buf *b);
+/* What a scan found, appended the same way. */
+int tlslibs_put(const struct tlslibs *t, struct bz_buf *b);
 
 /* The parts, for tests and fuzzing.  Each returns what it found. */
 /* The library a file name (a path's last component) says, or BZ_TLS_NONE. */

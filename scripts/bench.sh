@@ -91,6 +91,36 @@ if want https; then
 	echo
 	URL=https://127.0.0.1:$TLSPORT/
 	bench_rounds "beyla bench: nginx 1 worker over HTTPS (OpenSSL: SSL_read/SSL_write uprobes, entry and return)"
+
+	# One OpenSSL call (tests/tools/ssl_call_cost.c: best of 5 batches of
+	# SSL_read + SSL_write returning at once), in four interleaved modes: no
+	# recorder; a recorder of something else (the probes sit on the system's
+	# libssl for every process: what a process that is not a target pays);
+	# the process a target; a target under --empty-hooks (the traps alone).
+	echo
+	"${CC:-cc}" -O2 -std=c11 -o "$T/ssl_call_cost" "$ROOT/tests/tools/ssl_call_cost.c" -lssl -lcrypto ||
+		die "cannot build tests/tools/ssl_call_cost.c (libssl-dev)"
+	NSSL=${NSSL:-20000}
+	echo "beyla bench: one OpenSSL call (SSL_read or SSL_write returning at once), ns, best of 5 x $NSSL; $ROUNDS rounds"
+	printf '%-6s %9s %11s %9s %9s\n' round none non_target target traps
+	for ((r = 1; r <= ROUNDS; r++)); do
+		a=$("$T/ssl_call_cost" "$NSSL")
+		sleep 60 &
+		other=$!
+		"$BEYLA" record -q -o "$T/other.bz.zst" --force -p "$other" &
+		rec=$!
+		for ((i = 0; i < 100; i++)); do [ -s "$T/other.bz.zst" ] && break; sleep 0.05; done
+		sleep 0.3
+		b=$("$T/ssl_call_cost" "$NSSL")
+		kill -INT "$rec"
+		wait "$rec" || true
+		kill "$other" 2>/dev/null
+		wait "$other" 2>/dev/null || true
+		c=$("$BEYLA" record -q -o "$T/ssl.bz.zst" --force -- "$T/ssl_call_cost" "$NSSL")
+		d=$("$BEYLA" record -q -o "$T/ssl.bz.zst" --force --empty-hooks -- "$T/ssl_call_cost" "$NSSL")
+		printf '%-6s %9s %11s %9s %9s\n' "$r" "$a" "$b" "$c" "$d"
+	done
+	rm -f "$T/other.bz.zst" "$T/ssl.bz.zst"
 fi
 
 # --- HTTP/2 (issue 16): a saturated h2c server, and the analyzer on 200k streams ----

@@ -272,6 +272,31 @@ static void test_this_process(void **state)
 	rmdir(path);
 	bz_buf_free(&b);
 
+	/* an OpenSSL-named library: PROBEABLE always (this recorder has
+	 * probes for it), PROBED when the OpenSSL probes are on */
+	snprintf(path, sizeof(path), "%s", build_so("ossl", "int SSL_read(void *s, void *b, int n) { return n; }\n",
+						    "libssl.so.99"));
+	lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(lib);
+	for (int on = 0; on < 2; on++) {
+		bz_buf_reset(&b);
+		assert_int_equal(tlslibs_write(getpid(), on ? 1u << BZ_TLS_OPENSSL : 1u << BZ_TLS_GO, &b), 0);
+		decode(&b, &t);
+		int seen = 0;
+		for (unsigned i = 0; i < t.n; i++)
+			if (t.l[i].lib == BZ_TLS_OPENSSL && !strcmp(t.l[i].path, path)) {
+				seen = 1;
+				assert_true(t.l[i].flags & BZ_TLS_F_PROBEABLE);
+				assert_int_equal(!!(t.l[i].flags & BZ_TLS_F_PROBED), on);
+			}
+		assert_true(seen);
+	}
+	dlclose(lib);
+	unlink(path);
+	snprintf(path, sizeof(path), "/tmp/test_tlslibs.%d", (int)getpid());
+	rmdir(path);
+	bz_buf_free(&b);
+
 	/* a process that is gone: an error, and nothing written */
 	assert_int_equal(tlslibs_write(0x7ffffff0, 0, &b), -ENOENT);
 	assert_int_equal(b.len, 0);
