@@ -28,21 +28,25 @@
 # Recording A: all of the above, the same traffic sent once before without a
 # recorder (the reference).  Checked: every request the clients made (as
 # they reported it: curl -w, requests) is exactly one server span and one
-# client span with its method, path, status, request and response body
-# sizes, protocol version ('2' for ALPN h2) and url.scheme https, the client
-# span the parent of the server span; the connections are http/1 or http/2,
-# none is left as 'tls'; parse_stats tls_conns_plaintext counts both ends of
-# every connection; the responses are byte for byte those of the reference;
+# client span with its method, path, route, status, request and response
+# body sizes, protocol version ('2' for ALPN h2) and url.scheme https, the
+# client span the parent of the server span and not begun after it ended
+# (docs/analysis.md, "Traces across processes"); the connections are
+# http/1 or http/2, none is left as 'tls'; parse_stats tls_conns_plaintext
+# counts both ends of every connection; the responses are byte for byte
+# those of the reference;
 # no credential is in the decompressed capture (`zstd -dc`), raw or HPACK
 # Huffman-coded at any bit offset (tests/e2e/h2_secrets.py), nor in the
 # dump or the database; `beyla info` lists the libraries probed.
 #
-# Recording B: nothing mapped libssl when it began.  A Python server
+# Recording B: a libssl no process mapped when it began.  A Python server
 # (tests/servers/late_ssl_server.py) selected by --exe from its exec, that
-# imports ssl only once the test says so (after recording began: the dlopen
-# of _ssl maps libssl then), and the curl and requests clients, also from
-# their exec: the new mapping must make the recorder look again and probe
-# the library, so these HTTPS requests are spans too.
+# imports ssl only once the test says so, after recording began: the dlopen
+# of _ssl then maps a copy of libssl.so.3 (LD_LIBRARY_PATH; the system's
+# file is probed at start, a copy is another file), and the curl and
+# requests clients, also from their exec: the new mapping must make the
+# recorder look again and probe the copy, so these HTTPS requests are spans
+# too.  (record_openssl_dlopen.sh tests the same by -p, and --no-openssl.)
 #
 # Recording C: `beyla record -- python ssl_client.py ...` (a launched command;
 # its server, nginx, not recorded): the client spans, from the plaintext.
