@@ -139,15 +139,14 @@ struct ssl_key {
 /* OpenSSL calls in progress, by thread (ssl.bpf.h): the SSL object, the
  * caller's buffer and byte count, where an _ex call's result count goes,
  * the socket the library read or wrote inside the call (0: none so far),
- * when the call began, and for a write whether its plaintext was recorded
- * already (at its first socket write) or is not to be (a retry). */
+ * and for a write whether its plaintext was recorded already (at its first
+ * socket write) or is not to be (a retry). */
 struct ssl_call {
 	__u64 ssl;
 	__u64 buf;
 	__u64 num;
 	__u64 lenp;
 	__u64 sk;
-	__u64 ts;
 	__u8 dir;
 	__u8 emitted;
 	__u8 skip;

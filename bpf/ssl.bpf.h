@@ -8,7 +8,7 @@
  * and LibreSSL export the same functions with the same arguments.
  *
  * A write's plaintext is recorded at the call's first socket write
- * (ssl_write_early), timed at the call's start; a read's at its return.
+ * (ssl_write_early), a read's at its return.
  *
  * Which connection: the rule, in this order,
  *   1. the socket the library read or wrote inside the call, on the same
@@ -46,7 +46,6 @@ static __always_inline int ssl_enter(struct pt_regs *ctx, __u8 dir, int ex)
 	c.num = ex ? PT_REGS_PARM3(ctx) : (__u64)(__s64)(int)PT_REGS_PARM3(ctx);
 	c.lenp = ex ? PT_REGS_PARM4(ctx) : 0;
 	c.dir = dir;
-	c.ts = bpf_ktime_get_ns();
 	if (dir == BZ_DIR_OUT && (rw = bpf_map_lookup_elem(&ssl_rewrites, &key))) {
 		/* the same bytes again, recorded whole by an earlier call */
 		c.skip = rw->buf == c.buf && rw->num == c.num;
@@ -75,7 +74,9 @@ static __always_inline __u64 ssl_sock_of(const struct ssl_call *c, struct ssl_ke
 }
 
 /* An SSL_write's first socket write (data.bpf.h ssl_note_sock): its whole
- * plaintext, timed at the call's start, on that socket's connection.
+ * plaintext on that socket's connection, timed as a plain socket write is
+ * (its end: a response ends when its bytes went to the socket, not when
+ * the library was handed them).
  * Recorded here rather than at the return so that it comes before the
  * peer's read of it: a client's request after its server's answer would
  * find the server span ended and could not be its parent.  What the call
@@ -90,7 +91,7 @@ static __noinline int ssl_write_early(struct ssl_call *c, struct sock_state *st)
 	n = (__s64)c->num;
 	if (n <= 0)
 		return 0;
-	return tls_plain_emit(st, c->buf, n, BZ_DIR_OUT, BZ_P_SSL, BZ_SYS_SSL, c->ts);
+	return tls_plain_emit(st, c->buf, n, BZ_DIR_OUT, BZ_P_SSL, BZ_SYS_SSL, 0);
 }
 
 static __always_inline int ssl_return(struct pt_regs *ctx)
@@ -138,9 +139,9 @@ static __always_inline int ssl_return(struct pt_regs *ctx)
 		count_missed(BZ_P_SSL);
 		return 0;
 	}
-	/* a write with no socket write of its own (a memory BIO) is timed at
-	 * its start too */
-	return tls_plain_emit(st, c.buf, n, c.dir, BZ_P_SSL, BZ_SYS_SSL, c.dir == BZ_DIR_OUT ? c.ts : 0);
+	/* (a write with no socket write of its own, a memory BIO: at its
+	 * return, as near as can be to the socket write that follows) */
+	return tls_plain_emit(st, c.buf, n, c.dir, BZ_P_SSL, BZ_SYS_SSL, 0);
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num) */
