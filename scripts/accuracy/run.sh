@@ -52,7 +52,9 @@ if [ -z "${ACC_DOC+x}" ] && [ "$SERVERS" = "$ALL_SERVERS" ] && [ "$LOADS" = "nol
 else
 	DOC=${ACC_DOC:-}
 fi
-BIN=$BEYLA_CACHE/accuracy
+# Built into this run's scratch directory, not a shared cache: two harnesses at once
+# (work trees, the smoke test of another checkout) would replace each other's binaries.
+BIN=$T/bin
 mkdir -p "$BIN"
 : >"$RESULTS"
 
