@@ -4,7 +4,7 @@
   accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS [http|https] >> results.jsonl
   accuracy.py table results.jsonl [--md]      # text (or markdown) table
   accuracy.py tsv results.jsonl               # server load ok spans lost matched med_err client_errors
-                                              # med_abs_us wrong (= wrong_port + wrong_scheme)
+                                              # med_abs_us wrong (= wrong_port + wrong_scheme) non_2xx
 
 Join: a client connection (loadgen: slot, conn_seq, local port, connect time) is the
 accepted connection in the database with that remote port whose established_ns is
@@ -116,6 +116,7 @@ def row(csv_path, db_path, server, load, cost_ms, scheme="http"):
     out = {
         "server": server, "load": load, "cost_ms": float(cost_ms),
         "sent": len(reqs), "ok": len(ok), "client_errors": len(reqs) - len(ok),
+        "non_2xx": sum(1 for r in ok if not 200 <= r["status"] < 300),
         "spans": nspans, "incomplete": nincomplete, "matched": len(m), "unmatched": dict(why),
         "lost": len(ok) - nspans, "drops": drops,
         "med_err": med(errs), "p95_err": pct(errs, 95),
@@ -152,6 +153,8 @@ def row(csv_path, db_path, server, load, cost_ms, scheme="http"):
         miss.append("queue")
     if out["lost"] != 0 or out["matched"] != out["ok"]:
         miss.append("lost")
+    if out["non_2xx"]:
+        miss.append("status")  # the server did not do the work asked (GET /work answers 200)
     if wrong_port:
         miss.append("port")
     if wrong_scheme:
@@ -216,7 +219,7 @@ def tsv(path):
         print("\t".join(str(x) for x in (r["server"], r["load"], r["ok"], r["spans"], r["lost"], r["matched"],
                                          "nan" if e is None else "%.4f" % e, r["client_errors"],
                                          "nan" if r.get("med_abs_us") is None else "%d" % round(r["med_abs_us"]),
-                                         r.get("wrong_scheme", 0) + r.get("wrong_port", 0))))
+                                         r.get("wrong_scheme", 0) + r.get("wrong_port", 0), r.get("non_2xx", 0))))
 
 
 if __name__ == "__main__":
