@@ -38,6 +38,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          probe, for record_tls.sh).
 # Docs:    groff-base man-db (render docs/beyla.1: tests/e2e/man_page.sh checks it
 #          renders without warnings and that `man` finds the installed page).
+# TLS:     libssl-dev and openssl (OpenSSL clients in the accuracy harness
+#          and make bench; throwaway certificates for the HTTPS tests).
 # Root:    sudo (scripts/as-root.sh: a user who is not root runs the README's
 #          commands, and `make test` its end-to-end part, through it;
 #          tests/e2e/readme_commands.sh runs them as such a user).
@@ -45,7 +47,7 @@ PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
       pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
       nginx wrk curl python3 python3-venv procps iproute2 golang-go nghttp2-client nghttp2-proxy
-      gnutls-bin groff-base man-db sudo)
+      gnutls-bin groff-base man-db sudo libssl-dev openssl)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
