@@ -79,7 +79,7 @@ backend_checks() {
 	want=$(for ((i = 1; i <= N; i++)); do echo "GET /users/$i"; done | sort)
 	check "$ph: $path: each request once as a complete server span of a worker of $master" eval \
 		'[ "$(q "SELECT http_method || '"' '"' || url_path FROM spans s JOIN connections c USING (conn_id)
-			WHERE s.kind = '"'server'"' AND s.incomplete = 0 AND c.unix_path = '"'$path'"' AND s.pid IN
+			WHERE s.kind = '"'server'"' AND s.incomplete = 0 AND s.url_path LIKE '"'/users/%'"' AND c.unix_path = '"'$path'"' AND s.pid IN
 			(SELECT pid FROM processes WHERE ppid = $master OR forked_from = $master) ORDER BY 1" | sort)" = "$want" ]'
 	check_num "$ph: $path: every server span is the child of the client span on the other end" \
 		"$(q "SELECT count(*) FROM spans s JOIN connections c USING (conn_id) WHERE s.kind = 'server' AND
@@ -97,29 +97,67 @@ if record_start "$T/direct.bz.zst" -q --unix "$SYNC" --unix "$GTHR"; then
 		curl -sf --unix-socket "$GTHR" "http://localhost/users/$i" >/dev/null && ok=$((ok + 1))
 	done
 	check_num "A: curl --unix-socket: all $((2 * N)) requests answered" "$ok" -eq $((2 * N))
+	curl -sf --unix-socket "$SYNC" -H "Authorization: Bearer unix-s3cr3t-token" "http://localhost/ok" >/dev/null
+	check_num "A: a request with an Authorization header answered" $? -eq 0
 	sleep 0.3
 	record_stop INT
 	check_num "A: beyla record --unix exits 0" "${REC_RC:-none}" -eq 0
 	"$BEYLA" analyze -q -o "$DB" "$T/direct.bz.zst" >"$T/direct.analyze.log" 2>&1
 	check_num "A: beyla analyze exits 0" $? -eq 0
 	"$BEYLA" info "$T/direct.bz.zst" >"$T/direct.info" 2>&1
-	check_grep "A: beyla info lists the sync socket's connections: $N accepted, $N connected" \
-		"^ +$N +$N +0  $SYNC\$" "$T/direct.info"
+	check_grep "A: beyla info lists the sync socket's connections: $((N + 1)) accepted, $((N + 1)) connected" \
+		"^ +$((N + 1)) +$((N + 1)) +0  $SYNC\$" "$T/direct.info"
 	check_grep "A: beyla info lists the gthread socket's" "^ +$N +$N +0  $GTHR\$" "$T/direct.info"
-	check_num "A: the curl processes were adopted as clients ($((2 * N)) connected UNIX connections)" \
+	check_num "A: the curl processes were adopted as clients ($((2 * N + 1)) connected UNIX connections)" \
 		"$(q "SELECT count(*) FROM connections c JOIN processes p USING (pid) WHERE c.family = 'unix' AND
-			c.role = 'connected' AND p.comm = 'curl'")" -eq $((2 * N))
+			c.role = 'connected' AND p.comm = 'curl'")" -eq $((2 * N + 1))
 	check_num "A: every curl request once as a client span" \
 		"$(q "SELECT count(*) FROM spans WHERE kind = 'client' AND incomplete = 0 AND server_address IN ('$SYNC', '$GTHR')")" \
-		-eq $((2 * N))
+		-eq $((2 * N + 1))
+	"$BEYLA" info --dump "$T/direct.bz.zst" >"$T/direct.dump" 2>&1
+	check_num "A: redaction: the Authorization request is in the capture" \
+		"$(dump_count "$T/direct.dump" DATA 'payload~^GET /ok HTTP/1.1')" -eq 2
+	check_no_grep "A: redaction: its token is not" "unix-s3cr3t-token" "$T/direct.dump"
 	common_checks A
 	backend_checks A "$SYNC" "$GSYNC"
 	backend_checks A "$GTHR" "$GTHREAD"
 	check_num "A: no process other than curl and the gunicorn workers was adopted" \
 		"$(q "SELECT count(*) FROM processes WHERE comm <> 'curl' AND ppid NOT IN ($GSYNC, $GTHREAD)")" -eq 0
+	check_num "A: the Authorization request once on each side" \
+		"$(q "SELECT count(*) FROM spans WHERE url_path = '/ok' AND kind IN ('server', 'client')")" -eq 2
 else
 	_not_ok "A: beyla record --unix starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
 fi
+
+# ---- C: HTTP/2 (h2c, prior knowledge) on a UNIX socket: Node's server ----------
+H2=$d/h2.sock
+start_bg h2 node "$SERVERS/h2_server.js" "$H2"
+H2PID=$BG_PID
+check "node h2_server.js listens on $H2" wait_sock "$H2" "$H2PID" 0
+DB=$T/h2.db
+if record_start "$T/h2.bz.zst" -q --unix "$H2"; then
+	ok=0
+	for ((i = 1; i <= 10; i++)); do
+		curl -sf --http2-prior-knowledge --unix-socket "$H2" "http://localhost/users/$i" >/dev/null && ok=$((ok + 1))
+	done
+	check_num "C: curl --http2-prior-knowledge --unix-socket: 10 requests answered" "$ok" -eq 10
+	sleep 0.3
+	record_stop INT
+	check_num "C: beyla record exits 0" "${REC_RC:-none}" -eq 0
+	"$BEYLA" analyze -q -o "$DB" "$T/h2.bz.zst" >"$T/h2.analyze.log" 2>&1
+	check_num "C: beyla analyze exits 0" $? -eq 0
+	check_num "C: 10 complete HTTP/2 server spans of node" \
+		"$(q "SELECT count(*) FROM spans WHERE kind = 'server' AND incomplete = 0 AND protocol_version = '2'
+			AND pid = $H2PID AND server_address = '$H2'")" -eq 10
+	check_num "C: each the child of curl's HTTP/2 client span on the other end" \
+		"$(q "SELECT count(*) FROM spans s JOIN spans c ON c.span_id = s.parent_id WHERE s.kind = 'server' AND
+			c.kind = 'client' AND c.protocol_version = '2' AND c.url_path = s.url_path AND c.trace_id = s.trace_id")" -eq 10
+	check_num "C: the connections' protocol is HTTP/2" \
+		"$(q "SELECT count(*) FROM connections WHERE family = 'unix' AND protocol = 'http/2'")" -eq 20
+else
+	_not_ok "C: beyla record --unix (h2c) starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
+fi
+stop_bg "$H2PID"
 
 # ---- B: nginx in front, everything recorded by pid -----------------------------
 port=$(free_port)
