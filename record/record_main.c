@@ -875,7 +875,7 @@ static int open_and_load(struct recorder *r, bool with_go, bool with_ssl, char *
 		ssl_probes_leave_out(r->skel);
 	if ((rc = beyla_bpf__load(r->skel))) {
 		snprintf(err, errlen, "the kernel refused to load the BPF programs (%s); libbpf said:\n%s",
-			 strerror(-rc), libbpf_log_tail(getenv("BEYLA_BPF_LOG_LINES") ? atoi(getenv("BEYLA_BPF_LOG_LINES")) : 25));
+			 strerror(-rc), libbpf_log_tail(25));
 		goto fail;
 	}
 	return 0;

@@ -159,6 +159,26 @@ else
 fi
 stop_bg "$H2PID"
 
+# ---- D: datagram and seqpacket sockets counted, a stream socketpair recorded ---
+DB=$T/pairs.db
+if record_start "$T/pairs.bz.zst" -q -- "$PYTHON" "$SERVERS/unix_pairs.py"; then
+	record_wait 30
+	check_num "D: beyla record -- python3 unix_pairs.py exits 0" "${REC_RC:-none}" -eq 0
+	"$BEYLA" info "$T/pairs.bz.zst" >"$T/pairs.info" 2>&1
+	check_grep "D: 20 datagram and seqpacket reads/writes counted as unix_nonstream, none recorded" \
+		"^ +unix_nonstream +0 +0 +20\$" "$T/pairs.info"
+	check_grep "D: beyla info shows the socketpair as unbound" "^ +0 +0 +2  \(unbound: socketpair\)\$" "$T/pairs.info"
+	"$BEYLA" analyze -q -o "$DB" "$T/pairs.bz.zst" >"$T/pairs.analyze.log" 2>&1
+	check_num "D: beyla analyze exits 0" $? -eq 0
+	check_num "D: the stream socketpair is two closed UNIX connections, path '', each the other's peer" \
+		"$(q "SELECT count(*) FROM connections a JOIN connections b ON a.peer_inode = b.local_inode AND
+			b.peer_inode = a.local_inode WHERE a.family = 'unix' AND a.unix_path = '' AND a.closed_ns IS NOT NULL")" -eq 2
+	check_num "D: and its request is parsed on both ends" \
+		"$(q "SELECT count(*) FROM connections WHERE family = 'unix' AND protocol = 'http/1' AND requests = 1")" -eq 2
+else
+	_not_ok "D: beyla record -- python3 unix_pairs.py starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
+fi
+
 # ---- B: nginx in front, everything recorded by pid -----------------------------
 port=$(free_port)
 cat >"$d/nginx.conf" <<EOF
