@@ -493,7 +493,7 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 		.local_port = c->opened && !un ? c->local_port : BZ_DB_NULL,
 		.remote_address = un ? NULL : raddr,
 		.remote_port = c->opened && !un ? c->remote_port : BZ_DB_NULL,
-		.unix_path = un ? (c->unix_path ? c->unix_path : "") : NULL,
+		.unix_path = un ? c->unix_path : NULL, /* (NULL in the row when "": unbound) */
 		.local_inode = un && c->local_ino ? (int64_t)c->local_ino : BZ_DB_NULL,
 		.peer_inode = un && c->peer_ino ? (int64_t)c->peer_ino : BZ_DB_NULL,
 		.peer_pid = un && c->peer_pid ? (int64_t)c->peer_pid : BZ_DB_NULL,

@@ -114,7 +114,7 @@ CREATE TABLE connections (
                              -- look like: 'tls', 'http2' (the connection preface), 'binary',
                              -- 'text', 'none' (no payload captured); NULL otherwise
   -- (version 6) UNIX connections only, NULL for TCP:
-  unix_path        TEXT,     -- the listener's path (an abstract name as '@name'); '' if
+  unix_path        TEXT,     -- the listener's path (an abstract name as '@name'); NULL if
                              -- neither end is bound (socketpair)
   local_inode      INTEGER,  -- this end's socket inode (what `ss -x` shows); NULL unknown
   peer_inode       INTEGER,  -- the other end's; NULL unknown (a client's peer is not

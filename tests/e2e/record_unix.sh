@@ -170,9 +170,9 @@ if record_start "$T/pairs.bz.zst" -q -- "$PYTHON" "$SERVERS/unix_pairs.py"; then
 	check_grep "D: beyla info shows the socketpair as unbound" "^ +0 +0 +2  \(unbound: socketpair\)\$" "$T/pairs.info"
 	"$BEYLA" analyze -q -o "$DB" "$T/pairs.bz.zst" >"$T/pairs.analyze.log" 2>&1
 	check_num "D: beyla analyze exits 0" $? -eq 0
-	check_num "D: the stream socketpair is two closed UNIX connections, path '', each the other's peer" \
+	check_num "D: the stream socketpair is two closed UNIX connections, no path, each the other's peer" \
 		"$(q "SELECT count(*) FROM connections a JOIN connections b ON a.peer_inode = b.local_inode AND
-			b.peer_inode = a.local_inode WHERE a.family = 'unix' AND a.unix_path = '' AND a.closed_ns IS NOT NULL")" -eq 2
+			b.peer_inode = a.local_inode WHERE a.family = 'unix' AND a.unix_path IS NULL AND a.closed_ns IS NOT NULL")" -eq 2
 	check_num "D: and its request is parsed on both ends" \
 		"$(q "SELECT count(*) FROM connections WHERE family = 'unix' AND protocol = 'http/1' AND requests = 1")" -eq 2
 else
