@@ -778,9 +778,18 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	if (BZ_SYS_IS_PLAINTEXT(e->syscall) || !c->tls_plain)
 		bz_detect_head_feed(&c->first_bytes, e->dir == BZ_DIR_IN ? 0 : 1, data, head_len, (uint32_t)e->ret);
 	if (!BZ_SYS_IS_PLAINTEXT(e->syscall) && c->tls) {
-		/* ciphertext: only when it arrived matters, for the next plaintext read */
+		/* ciphertext: only when it arrived matters, for the next plaintext
+		 * read.  Unknown, before any plaintext of an accepted connection
+		 * whose handshake time is known: its first bytes came before the
+		 * recorder knew the socket, no earlier than the handshake, so
+		 * the first request waits from there (in the accept queue, then
+		 * in the TLS handshake); the read's own time would say they came
+		 * after the accept and lose that wait.  Otherwise the read's
+		 * time (the TLS handshake still counts as waiting). */
 		if (e->dir == BZ_DIR_IN && !c->tls_arrival)
-			c->tls_arrival = e->arrival_ns ? e->arrival_ns : e->h.ts_ns;
+			c->tls_arrival = e->arrival_ns                                       ? e->arrival_ns
+					 : !c->tls_plain && c->role == BZ_ROLE_ACCEPTED && c->established_ns ? c->established_ns
+					 : e->h.ts_ns;
 		return 0;
 	}
 	rd.at.ts_ns = e->h.ts_ns;

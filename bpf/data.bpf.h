@@ -173,9 +173,14 @@ static __always_inline __u32 snap_want(__u64 n)
 	return want > BZ_SNAPLEN_MAX ? BZ_SNAPLEN_MAX : want;
 }
 
+/* ssl.bpf.h: an SSL_write's plaintext, recorded at its first socket write */
+static __noinline int ssl_write_early(struct ssl_call *c, struct sock_state *st);
+
 /* An OpenSSL call in progress on this thread that reads or writes a
  * socket reads or writes this one: its plaintext is this connection's,
- * and the socket's own bytes are ciphertext from now on (not kept). */
+ * and the socket's own bytes are ciphertext from now on (not kept).  A
+ * write's plaintext is recorded now, before the peer can have read it (at
+ * the call's return it would come after the peer's answer). */
 static __always_inline void ssl_note_sock(__u32 tid, __u64 skey, struct sock_state *st, __u8 dir)
 {
 	struct ssl_call *c = bpf_map_lookup_elem(&ssl_calls, &tid);
@@ -183,6 +188,10 @@ static __always_inline void ssl_note_sock(__u32 tid, __u64 skey, struct sock_sta
 	if (c) {
 		c->sk = skey;
 		st->flags |= SOCK_TLS_PLAIN;
+		if (dir == BZ_DIR_OUT && c->dir == BZ_DIR_OUT && !c->emitted && !c->skip) {
+			c->emitted = 1;
+			ssl_write_early(c, st);
+		}
 	}
 	if (dir == BZ_DIR_IN)
 		bpf_map_update_elem(&ssl_last_read, &tid, &skey, BPF_ANY);

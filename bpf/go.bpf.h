@@ -280,7 +280,7 @@ static __always_inline int go_tls_emit(struct pt_regs *ctx, struct bz_go_offsets
 
 	if (!st || n <= 0)
 		return 0;
-	return tls_plain_emit(st, buf, n, dir, BZ_P_GO_TLS, BZ_SYS_GO_TLS);
+	return tls_plain_emit(st, buf, n, dir, BZ_P_GO_TLS, BZ_SYS_GO_TLS, 0);
 }
 
 SEC("uprobe")

@@ -138,17 +138,44 @@ struct {
 /* An AF_UNIX stream socket: no TCP state to read; closed by close(). */
 #define SOCK_UNIX 64
 
+/* An SSL object of a process (ssl.bpf.h). */
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 _pad;
+};
+
 /* OpenSSL calls in progress, by thread (ssl.bpf.h): the SSL object, the
- * caller's buffer, where an _ex call's byte count goes, and the socket the
- * library read or wrote inside the call (0: none so far). */
+ * caller's buffer and byte count, where an _ex call's result count goes,
+ * the socket the library read or wrote inside the call (0: none so far),
+ * and for a write whether its plaintext was recorded already (at its first
+ * socket write) or is not to be (a retry). */
 struct ssl_call {
 	__u64 ssl;
 	__u64 buf;
+	__u64 num;
 	__u64 lenp;
 	__u64 sk;
 	__u8 dir;
-	__u8 _pad[7];
+	__u8 emitted;
+	__u8 skip;
+	__u8 _pad[5];
 };
+
+/* An SSL object's write to come again: after an SSL_write that returned
+ * less than it was given (a partial write, or WANT_WRITE: OpenSSL wants the
+ * same arguments again), whose plaintext was recorded whole already, the
+ * call that goes on with these bytes is not recorded a second time. */
+struct ssl_rewrite {
+	__u64 buf;
+	__u64 num;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ssl_key);
+	__type(value, struct ssl_rewrite);
+} ssl_rewrites SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -159,11 +186,6 @@ struct {
 /* The socket of each SSL object a target used (key: the object's address
  * and the process), learned from the calls that read or wrote it;
  * forgotten at SSL_free, whose address malloc hands out again. */
-struct ssl_key {
-	__u64 ssl;
-	__u32 tgid;
-	__u32 _pad;
-};
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);

@@ -7,6 +7,9 @@
  * moved (tls.bpf.h) on the TCP connection the call belongs to.  BoringSSL
  * and LibreSSL export the same functions with the same arguments.
  *
+ * A write's plaintext is recorded at the call's first socket write
+ * (ssl_write_early), a read's at its return.
+ *
  * Which connection: the rule, in this order,
  *   1. the socket the library read or wrote inside the call, on the same
  *      thread (the socket hooks note it: data.bpf.h ssl_note_sock).  A
@@ -31,18 +34,64 @@ static __always_inline int ssl_enter(struct pt_regs *ctx, __u8 dir, int ex)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
+	struct ssl_key key = { .tgid = pid_tgid >> 32 };
+	struct ssl_rewrite *rw;
 	struct ssl_call c = {};
 
 	EMPTY_HOOK_RETURN();
-	if (!is_target(pid_tgid >> 32))
+	if (!is_target(key.tgid))
 		return 0;
-	c.ssl = PT_REGS_PARM1(ctx);
+	c.ssl = key.ssl = PT_REGS_PARM1(ctx);
 	c.buf = PT_REGS_PARM2(ctx);
+	c.num = ex ? PT_REGS_PARM3(ctx) : (__u64)(__s64)(int)PT_REGS_PARM3(ctx);
 	c.lenp = ex ? PT_REGS_PARM4(ctx) : 0;
 	c.dir = dir;
+	if (dir == BZ_DIR_OUT && (rw = bpf_map_lookup_elem(&ssl_rewrites, &key))) {
+		/* the same bytes again, recorded whole by an earlier call */
+		c.skip = rw->buf == c.buf && rw->num == c.num;
+		bpf_map_delete_elem(&ssl_rewrites, &key);
+	}
 	if (bpf_map_update_elem(&ssl_calls, &tid, &c, BPF_ANY))
 		count_missed(BZ_P_SSL);
 	return 0;
+}
+
+/* The socket the call belongs to (the rule above), learning it for the
+ * object; 0 when none. */
+static __always_inline __u64 ssl_sock_of(const struct ssl_call *c, struct ssl_key *key, __u32 tid)
+{
+	__u64 *known, sk = c->sk;
+
+	if (sk) {
+		bpf_map_update_elem(&ssl_socks, key, &sk, BPF_ANY);
+	} else if ((known = bpf_map_lookup_elem(&ssl_socks, key))) {
+		sk = *known;
+	} else if (c->dir == BZ_DIR_IN && (known = bpf_map_lookup_elem(&ssl_last_read, &tid))) {
+		sk = *known;
+		bpf_map_update_elem(&ssl_socks, key, &sk, BPF_ANY);
+	}
+	return sk;
+}
+
+/* An SSL_write's first socket write (data.bpf.h ssl_note_sock): its whole
+ * plaintext on that socket's connection, timed as a plain socket write is
+ * (its end: a response ends when its bytes went to the socket, not when
+ * the library was handed them).
+ * Recorded here rather than at the return so that it comes before the
+ * peer's read of it: a client's request after its server's answer would
+ * find the server span ended and could not be its parent.  What the call
+ * then does not write (a partial write, WANT_WRITE) is noted at the return
+ * so that the call that writes it is not recorded again. */
+static __noinline int ssl_write_early(struct ssl_call *c, struct sock_state *st)
+{
+	__s64 n;
+
+	if (!c || !st)
+		return 0;
+	n = (__s64)c->num;
+	if (n <= 0)
+		return 0;
+	return tls_plain_emit(st, c->buf, n, BZ_DIR_OUT, BZ_P_SSL, BZ_SYS_SSL, 0);
 }
 
 static __always_inline int ssl_return(struct pt_regs *ctx)
@@ -52,7 +101,7 @@ static __always_inline int ssl_return(struct pt_regs *ctx)
 	struct ssl_key key = { .tgid = pid_tgid >> 32 };
 	struct ssl_call *cp, c;
 	struct sock_state *st;
-	__u64 *known, sk;
+	__u64 sk;
 	__s64 n;
 
 	EMPTY_HOOK_RETURN();
@@ -61,32 +110,38 @@ static __always_inline int ssl_return(struct pt_regs *ctx)
 		return 0; /* not a target's, or entered before the probes were attached */
 	c = *cp;
 	bpf_map_delete_elem(&ssl_calls, &tid);
+	key.ssl = c.ssl;
 	n = (__s64)(int)PT_REGS_RC(ctx);
 	if (c.lenp) {
 		/* _ex: 1 on success, the byte count through the pointer */
 		__u64 got = 0;
 		if (n != 1 || bpf_probe_read_user(&got, sizeof(got), (void *)c.lenp))
-			return 0;
+			got = 0;
 		n = (__s64)got;
+	}
+	if (c.emitted || c.skip) {
+		/* recorded whole already: what is still to be written comes
+		 * in a call of its own, not to be recorded again */
+		__u64 done = n > 0 ? (__u64)n : 0;
+		if (done < c.num) {
+			struct ssl_rewrite rw = { .buf = c.buf + done, .num = c.num - done };
+			bpf_map_update_elem(&ssl_rewrites, &key, &rw, BPF_ANY);
+		}
+		if (c.sk)
+			bpf_map_update_elem(&ssl_socks, &key, &c.sk, BPF_ANY);
+		return 0;
 	}
 	if (n <= 0)
 		return 0;
-	key.ssl = c.ssl;
-	sk = c.sk;
-	if (sk) {
-		bpf_map_update_elem(&ssl_socks, &key, &sk, BPF_ANY);
-	} else if ((known = bpf_map_lookup_elem(&ssl_socks, &key))) {
-		sk = *known;
-	} else if (c.dir == BZ_DIR_IN && (known = bpf_map_lookup_elem(&ssl_last_read, &tid))) {
-		sk = *known;
-		bpf_map_update_elem(&ssl_socks, &key, &sk, BPF_ANY);
-	}
+	sk = ssl_sock_of(&c, &key, tid);
 	st = sk ? bpf_map_lookup_elem(&socks, &sk) : NULL;
 	if (!st) {
 		count_missed(BZ_P_SSL);
 		return 0;
 	}
-	return tls_plain_emit(st, c.buf, n, c.dir, BZ_P_SSL, BZ_SYS_SSL);
+	/* (a write with no socket write of its own, a memory BIO: at its
+	 * return, as near as can be to the socket write that follows) */
+	return tls_plain_emit(st, c.buf, n, c.dir, BZ_P_SSL, BZ_SYS_SSL, 0);
 }
 
 /* int SSL_read(SSL *ssl, void *buf, int num) */

@@ -9,9 +9,9 @@
  * business. */
 
 /* n plaintext bytes at buf (user memory), read (BZ_DIR_IN) or written on
- * the connection of st. */
+ * the connection of st; ts: the record's time (0: now). */
 static __always_inline int tls_plain_emit(struct sock_state *st, __u64 buf, __s64 n, __u8 dir, __u32 probe,
-					  __u8 sys)
+					  __u8 sys, __u64 ts)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bz_ev_data *ev;
@@ -21,6 +21,8 @@ static __always_inline int tls_plain_emit(struct sock_state *st, __u64 buf, __s6
 		return 0;
 	st->flags |= SOCK_TLS_PLAIN;
 	fill_hdr(&ev->h, BZ_EV_DATA, 0, pid_tgid);
+	if (ts)
+		ev->h.ts_ns = ts;
 	ev->conn_id = st->conn_id;
 	ev->start_ns = 0;
 	ev->arrival_ns = 0;

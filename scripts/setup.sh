@@ -33,9 +33,13 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          /usr/lib/go-1.19: scripts/build_go_servers.sh builds the Go test
 #          servers with it as well as with /usr/local/go, so the Go probes are
 #          tested on an old and a new Go), nghttp2-client (h2load: many
-#          small HTTP/2 requests on one connection in record_go.sh).
+#          small HTTP/2 requests on one connection in record_go.sh),
+#          gnutls-bin (gnutls-cli: a TLS client on a library beyla does not
+#          probe, for record_tls.sh).
 # Docs:    groff-base man-db (render docs/beyla.1: tests/e2e/man_page.sh checks it
 #          renders without warnings and that `man` finds the installed page).
+# TLS:     libssl-dev and openssl (OpenSSL clients in the accuracy harness
+#          and make bench; throwaway certificates for the HTTPS tests).
 # Root:    sudo (scripts/as-root.sh: a user who is not root runs the README's
 #          commands, and `make test` its end-to-end part, through it;
 #          tests/e2e/readme_commands.sh runs them as such a user).
@@ -43,7 +47,7 @@ PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
       pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
       nginx wrk curl python3 python3-venv procps iproute2 golang-go nghttp2-client nghttp2-proxy
-      groff-base man-db sudo)
+      gnutls-bin groff-base man-db sudo libssl-dev openssl)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
@@ -111,11 +115,12 @@ VENV=$CACHE/venv
 # hpack: the reference HPACK coder tests/e2e/hpack_python.sh checks beyla's decoder against.
 # grpcio, grpcio-tools: a real gRPC stack (the C core) and protoc, for the gRPC test servers
 # and clients (tests/servers/grpc, scripts/build_grpc_servers.sh).
-PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack grpcio grpcio-tools)
+# requests: a real HTTPS client over Python's ssl module (OpenSSL), for tests/e2e/record_openssl.sh.
+PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack grpcio grpcio-tools requests)
 if [ ! -x "$VENV/bin/python" ]; then
 	/usr/bin/python3 -m venv "$VENV" || die "cannot create venv $VENV"
 fi
-if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack, grpc, grpc_tools.protoc' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack, grpc, grpc_tools.protoc, requests' >/dev/null 2>&1; then
 	log "pip install ${PY_PKGS[*]} into $VENV"
 	retry "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" \
 		|| die "pip install ${PY_PKGS[*]} failed"

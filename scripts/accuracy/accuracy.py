@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """accuracy.py - join the load client's records with beyla's server spans.
 
-  accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS >> results.jsonl
+  accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS [http|https] >> results.jsonl
   accuracy.py table results.jsonl [--md]      # text (or markdown) table
-  accuracy.py tsv results.jsonl               # server load ok spans lost matched med_err client_errors med_abs_us
+  accuracy.py tsv results.jsonl               # server load ok spans lost matched med_err client_errors
+                                              # med_abs_us wrong (= wrong_port + wrong_scheme) non_2xx
 
 Join: a client connection (loadgen: slot, conn_seq, local port, connect time) is the
 accepted connection in the database with that remote port whose established_ns is
 nearest to the client's connect time (ports are reused across a run); its requests
-are joined by their 0-based index on the connection.
+are joined by their 0-based index on the connection.  HTTPS is joined the same way:
+beyla's spans of OpenSSL plaintext sit on the TCP connection under it, with its
+ports and handshake time.  A matched span whose client_port is not the client's
+port, or whose url.scheme is not the one the client spoke (the optional last
+argument, default http), is counted (wrong_port, wrong_scheme) and misses a target.
 
 Per request:  client time = done - send (request 0 of a connection: done - connect,
 because the server span of a first request starts at the handshake), where done is
@@ -34,7 +39,7 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
-def row(csv_path, db_path, server, load, cost_ms):
+def row(csv_path, db_path, server, load, cost_ms, scheme="http"):
     cost = float(cost_ms) * 1e6
     reqs = []
     conns = defaultdict(list)
@@ -54,12 +59,14 @@ def row(csv_path, db_path, server, load, cost_ms):
     db = sqlite3.connect(db_path)
     spans = {}
     nspans = nincomplete = 0
-    for (cid, idx, dur, q, aq, rq, proc, inc, tid) in db.execute(
-            "select conn_id, request_index, duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, "
-            "processing_ns, incomplete, tid from spans where kind = 'server'"):
+    for (cid, idx, dur, q, aq, rq, proc, inc, tid, cport, sch) in db.execute(
+            "select s.conn_id, s.request_index, s.duration_ns, s.queue_ns, s.accept_queue_ns, s.recv_queue_ns, "
+            "s.processing_ns, s.incomplete, s.tid, s.client_port, a.value from spans s "
+            "left join span_attributes a on a.span_id = s.span_id and a.key = 'url.scheme' "
+            "where s.kind = 'server'"):
         nspans += 1
         nincomplete += inc
-        spans[(cid, idx)] = (dur, q, aq, rq, proc, inc, tid)
+        spans[(cid, idx)] = (dur, q, aq, rq, proc, inc, tid, cport, sch)
     by_port = defaultdict(list)
     for cid, port, est, opened, closed in db.execute(
             "select conn_id, remote_port, established_ns, opened_ns, closed_ns from connections where role = 'accepted'"):
@@ -68,6 +75,7 @@ def row(csv_path, db_path, server, load, cost_ms):
     used = set()
     m = []  # matched: (client_ns, span tuple, request)
     why = defaultdict(int)  # answered requests left unmatched, by reason
+    wrong_port = wrong_scheme = 0  # matched spans with another client port / url.scheme
     for key, rs in conns.items():
         port, t0 = rs[0]["local_port"], rs[0]["connect_ns"]
         cands = [c for c in by_port.get(port, []) if c[1] not in used]
@@ -90,6 +98,8 @@ def row(csv_path, db_path, server, load, cost_ms):
             if s is None or s[5]:
                 why["no_span" if s is None else "incomplete_span"] += 1
                 continue
+            wrong_port += s[7] != r["local_port"]
+            wrong_scheme += s[8] != scheme
             start = r["connect_ns"] if r["req_index"] == 0 else r["send_ns"]
             m.append((r["done_ns"] - start, s, r))
     errs = [abs(c - s[0]) / c for c, s, _ in m if c > 0]
@@ -106,6 +116,7 @@ def row(csv_path, db_path, server, load, cost_ms):
     out = {
         "server": server, "load": load, "cost_ms": float(cost_ms),
         "sent": len(reqs), "ok": len(ok), "client_errors": len(reqs) - len(ok),
+        "non_2xx": sum(1 for r in ok if not 200 <= r["status"] < 300),
         "spans": nspans, "incomplete": nincomplete, "matched": len(m), "unmatched": dict(why),
         "lost": len(ok) - nspans, "drops": drops,
         "med_err": med(errs), "p95_err": pct(errs, 95),
@@ -123,6 +134,9 @@ def row(csv_path, db_path, server, load, cost_ms):
         "med_beyond_ms": med([max(0.0, c - cost) / 1e6 for c, _, _ in m]),
         "med_qdiff_ms": med([d / 1e6 for d in qdiff]),
         "threads": len({s[6] for _, s, _ in m}),
+        "scheme": scheme, "wrong_port": wrong_port, "wrong_scheme": wrong_scheme,
+        "med_tls_ms": med([int(r.get("tls_ns") or 0) / 1e6 for rs in conns.values() for r in rs[:1]
+                           if int(r.get("tls_ns") or 0) > 0]),
     }
     # Targets (issue 4).  Processing and queue-share targets need a handler cost.
     miss = []
@@ -139,6 +153,12 @@ def row(csv_path, db_path, server, load, cost_ms):
         miss.append("queue")
     if out["lost"] != 0 or out["matched"] != out["ok"]:
         miss.append("lost")
+    if out["non_2xx"]:
+        miss.append("status")  # the server did not do the work asked (GET /work answers 200)
+    if wrong_port:
+        miss.append("port")
+    if wrong_scheme:
+        miss.append("scheme")
     out["misses"] = miss
     print(json.dumps(out))
 
@@ -198,12 +218,13 @@ def tsv(path):
         e = r["med_err"]
         print("\t".join(str(x) for x in (r["server"], r["load"], r["ok"], r["spans"], r["lost"], r["matched"],
                                          "nan" if e is None else "%.4f" % e, r["client_errors"],
-                                         "nan" if r.get("med_abs_us") is None else "%d" % round(r["med_abs_us"]))))
+                                         "nan" if r.get("med_abs_us") is None else "%d" % round(r["med_abs_us"]),
+                                         r.get("wrong_scheme", 0) + r.get("wrong_port", 0), r.get("non_2xx", 0))))
 
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    if a and a[0] == "row" and len(a) == 6:
+    if a and a[0] == "row" and len(a) in (6, 7):
         row(*a[1:])
     elif a and a[0] == "table" and len(a) in (2, 3):
         table(a[1], len(a) == 3 and a[2] == "--md")

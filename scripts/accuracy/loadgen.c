@@ -7,10 +7,13 @@
  *          says "Connection: close", e.g. gunicorn's sync workers);
  *   -n N   N new-connection slots: one request per connection ("Connection: close");
  *   -d S   run S seconds (a request in flight at the deadline is finished);
- *   -N M   or stop each slot after M requests.
+ *   -N M   or stop each slot after M requests;
+ *   -s     HTTPS: the same requests through OpenSSL (TLS, certificate not
+ *          verified, ALPN "http/1.1", a full handshake on every connection:
+ *          no session resumption).
  * Every request is one CSV line on stdout (or -o FILE):
  *   slot,mode,conn_seq,local_port,req_index,connect_ns,send_ns,done_ns,
- *   send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns
+ *   send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns,tls_ns
  * connect_ns: CLOCK_REALTIME just before connect() (same value on every request of
  * the connection); send_ns: just before the write of the request's first byte;
  * done_ns: just after the read that returned the response's last byte.  The
@@ -19,13 +22,36 @@
  * done_rx_ns: the kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME) of the
  * last segment of the response: when it reached the socket, free of this
  * thread's scheduling delay between arrival and read (0 if unavailable).
- * Build: cc -O2 -pthread -o loadgen loadgen.c
+ * tls_ns: how long the TLS handshake (SSL_connect) of the connection took, 0
+ * without -s.
+ *
+ * With -s the clocks are taken at the same places, around the TLS calls that
+ * stand for the syscalls: connect_ns just before the TCP connect() (the TLS
+ * handshake follows it and is inside the first request's client time, as the
+ * TCP handshake is: beyla's server span of a connection's first request starts
+ * at the TCP handshake, so the TLS handshake lies inside the span, in its
+ * queue, before the read that returns the request); send_ns just before the
+ * SSL_write of the request (its encryption is client time, as the plain
+ * write's copy is); done_ns just after the SSL_read that returned the
+ * response's last byte (its decryption included); done_rx_ns the kernel
+ * receive timestamp of the last segment OpenSSL read from the socket before
+ * that SSL_read returned, i.e. of the last record of the response: the
+ * socket is read through a BIO of this file's own that calls recvmsg() with
+ * SO_TIMESTAMPNS, where OpenSSL's socket BIO would call read().  OpenSSL
+ * reads a record's exact bytes (no read-ahead), so the last read of the
+ * response is the one that brought its last segment.
+ * Build: cc -O2 -pthread -o loadgen loadgen.c -lssl -lcrypto (run.sh links
+ * OpenSSL statically: beyla's OpenSSL uprobes sit on the system's libssl.so
+ * for every process that maps it, and a client that mapped it would trap into
+ * them, a few µs inside its timed interval, on every SSL_read and SSL_write).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,12 +64,20 @@
 
 struct rec {
 	int conn_seq, port, idx, status, bytes;
-	int64_t connect_ns, send_ns, done_ns, send_mono, done_mono, done_rx;
+	int64_t connect_ns, send_ns, done_ns, send_mono, done_mono, done_rx, tls_ns;
+};
+
+/* One connection: the socket, and with -s its TLS session.  rx is the kernel
+ * receive time of the last segment the last socket read returned. */
+struct conn {
+	int fd;
+	SSL *ssl;
+	int64_t rx;
 };
 
 struct slot {
 	pthread_t th;
-	int id, keepalive, reqs_per_conn;
+	int id, keepalive, reqs_per_conn, tls_errors;
 	struct rec *recs;
 	size_t n, cap;
 };
@@ -52,6 +86,8 @@ static const char *g_host = "127.0.0.1", *g_path = "/";
 static int g_port;
 static int64_t g_deadline_mono;
 static long g_max_reqs;
+static SSL_CTX *g_tls; /* -s */
+static BIO_METHOD *g_bio_method;
 
 static int64_t now(clockid_t c)
 {
@@ -70,10 +106,70 @@ static void push(struct slot *s, const struct rec *r)
 	s->recs[s->n++] = *r;
 }
 
+/* recvmsg() with the kernel receive timestamp of the last segment it
+ * returned (c->rx, unchanged if none came with it). */
+static ssize_t sock_read(struct conn *c, void *dst, size_t room)
+{
+	union { char b[CMSG_SPACE(sizeof(struct timespec)) * 2]; struct cmsghdr align; } cb;
+	struct iovec iov = { .iov_base = dst, .iov_len = room };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof cb.b };
+	ssize_t k;
+	do k = recvmsg(c->fd, &mh, 0); while (k < 0 && errno == EINTR);
+	for (struct cmsghdr *m = CMSG_FIRSTHDR(&mh); k > 0 && m; m = CMSG_NXTHDR(&mh, m))
+		if (m->cmsg_level == SOL_SOCKET && m->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(m), sizeof ts);
+			c->rx = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		}
+	return k;
+}
+
+/* The BIO under OpenSSL (-s): the blocking socket, read with sock_read. */
+static int bio_read(BIO *b, char *out, int len)
+{
+	BIO_clear_retry_flags(b);
+	return (int)sock_read(BIO_get_data(b), out, (size_t)len);
+}
+
+static int bio_write(BIO *b, const char *in, int len)
+{
+	struct conn *c = BIO_get_data(b);
+	ssize_t k;
+	BIO_clear_retry_flags(b);
+	do k = send(c->fd, in, (size_t)len, MSG_NOSIGNAL); while (k < 0 && errno == EINTR);
+	return (int)k;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b; (void)num; (void)ptr;
+	return cmd == BIO_CTRL_FLUSH; /* writes are not buffered */
+}
+
+/* One read of response bytes: recvmsg, or SSL_read (which may read the
+ * socket several times: c->rx is then its last read's). */
+static ssize_t conn_read(struct conn *c, void *dst, size_t room)
+{
+	if (!c->ssl)
+		return sock_read(c, dst, room);
+	int k = SSL_read(c->ssl, dst, room > INT32_MAX ? INT32_MAX : (int)room);
+	return k > 0 ? k : SSL_get_error(c->ssl, k) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
+static int conn_write(struct conn *c, const void *src, int len)
+{
+	if (!c->ssl) {
+		ssize_t k;
+		do k = write(c->fd, src, (size_t)len); while (k < 0 && errno == EINTR);
+		return (int)k;
+	}
+	return SSL_write(c->ssl, src, len);
+}
+
 /* Reads one response; returns the status (or -1) and sets *bytes.  Extra bytes
  * beyond the response are not expected (no pipelining).  The head must fit in
  * the buffer; body bytes past it are counted, not kept. */
-static int read_response(int fd, int *bytes, int64_t *done_real, int64_t *done_mono, int64_t *done_rx,
+static int read_response(struct conn *c, int *bytes, int64_t *done_real, int64_t *done_mono, int64_t *done_rx,
 			 int *conn_close)
 {
 	char buf[65536];
@@ -84,18 +180,10 @@ static int read_response(int fd, int *bytes, int64_t *done_real, int64_t *done_m
 		char *dst = headed ? buf : buf + have;
 		size_t room = headed ? sizeof buf : sizeof buf - have;
 		if (!room) return -1; /* head larger than the buffer */
-		union { char b[CMSG_SPACE(sizeof(struct timespec)) * 2]; struct cmsghdr align; } cb;
-		struct iovec iov = { .iov_base = dst, .iov_len = room };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof cb.b };
-		ssize_t k = recvmsg(fd, &mh, 0);
+		c->rx = 0;
+		ssize_t k = conn_read(c, dst, room);
 		int64_t tr = now(CLOCK_REALTIME), tm = now(CLOCK_MONOTONIC);
-		*done_rx = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); k > 0 && c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-				struct timespec ts;
-				memcpy(&ts, CMSG_DATA(c), sizeof ts);
-				*done_rx = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-			}
+		*done_rx = k > 0 ? c->rx : 0;
 		if (k <= 0) {
 			*bytes = (int)total;
 			if (k == 0 && headed && need < 0) { /* no length: ends with the close */
@@ -149,10 +237,31 @@ static void *run(void *arg)
 		 * scheduling (2 vCPUs, 16 client threads: reads can run ms late) */
 		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 		struct rec r = { .conn_seq = conn_seq++ };
+		struct conn c = { .fd = fd };
 		r.connect_ns = now(CLOCK_REALTIME);
-		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		if (up && g_tls) {
+			/* the TLS handshake: inside request 0's client time (from connect_ns) */
+			BIO *bio = BIO_new(g_bio_method);
+			c.ssl = bio ? SSL_new(g_tls) : NULL;
+			if (c.ssl) {
+				BIO_set_data(bio, &c);
+				BIO_set_init(bio, 1);
+				SSL_set_bio(c.ssl, bio, bio); /* c.ssl owns bio now */
+				int64_t t0 = now(CLOCK_MONOTONIC);
+				up = SSL_connect(c.ssl) == 1;
+				r.tls_ns = now(CLOCK_MONOTONIC) - t0;
+			} else {
+				BIO_free(bio);
+				up = 0;
+			}
+			if (!up && s->tls_errors++ < 3)
+				ERR_print_errors_fp(stderr);
+		}
+		if (!up) {
 			r.status = -1; r.idx = 0; r.send_ns = r.done_ns = r.connect_ns;
 			push(s, &r); done++;
+			SSL_free(c.ssl);
 			close(fd);
 			usleep(1000);
 			continue;
@@ -165,12 +274,18 @@ static void *run(void *arg)
 				(!g_max_reqs || done < g_max_reqs); i++) {
 			r.idx = i;
 			r.send_mono = now(CLOCK_MONOTONIC);
-			r.send_ns = now(CLOCK_REALTIME);
-			if (write(fd, req, rl) != rl) { r.status = -1; r.done_ns = r.send_ns; push(s, &r); done++; break; }
+			r.send_ns = now(CLOCK_REALTIME); /* before write(), or SSL_write() with -s */
+			if (conn_write(&c, req, rl) != rl) { r.status = -1; r.done_ns = r.send_ns; push(s, &r); done++; break; }
 			int cc = 0;
-			r.status = read_response(fd, &r.bytes, &r.done_ns, &r.done_mono, &r.done_rx, &cc);
+			r.status = read_response(&c, &r.bytes, &r.done_ns, &r.done_mono, &r.done_rx, &cc);
 			push(s, &r); done++;
 			if (r.status < 0 || cc) break; /* "Connection: close": reconnect, like any client */
+		}
+		if (c.ssl) {
+			/* close_notify, not waiting for the server's (as curl does) */
+			if (r.status > 0)
+				SSL_shutdown(c.ssl);
+			SSL_free(c.ssl);
 		}
 		close(fd);
 	}
@@ -179,10 +294,10 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	int nka = 1, nnew = 0, per = 0, opt;
+	int nka = 1, nnew = 0, per = 0, opt, tls = 0;
 	double dur = 3;
 	const char *out = NULL;
-	while ((opt = getopt(argc, argv, "h:p:c:n:r:d:N:u:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:c:n:r:d:N:u:o:s")) != -1) {
 		switch (opt) {
 		case 'h': g_host = optarg; break;
 		case 'p': g_port = atoi(optarg); break;
@@ -193,13 +308,29 @@ int main(int argc, char **argv)
 		case 'N': g_max_reqs = atol(optarg); break;
 		case 'u': g_path = optarg; break;
 		case 'o': out = optarg; break;
+		case 's': tls = 1; break;
 		default:
 			fprintf(stderr, "usage: %s -p PORT [-h IP] [-c KA_CONNS] [-n NEW_CONN_SLOTS] [-r REQS_PER_KA_CONN] "
-				"[-d SECONDS] [-N MAX_REQS_PER_SLOT] [-u PATH] [-o CSV]\n", argv[0]);
+				"[-d SECONDS] [-N MAX_REQS_PER_SLOT] [-u PATH] [-o CSV] [-s]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (!g_port || nka + nnew <= 0) { fprintf(stderr, "loadgen: need -p and at least one slot\n"); return 2; }
+	if (tls) {
+		static const unsigned char alpn[] = "\x08http/1.1";
+		g_tls = SSL_CTX_new(TLS_client_method());
+		g_bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "loadgen socket");
+		if (!g_tls || !g_bio_method || !BIO_meth_set_read(g_bio_method, bio_read) ||
+		    !BIO_meth_set_write(g_bio_method, bio_write) || !BIO_meth_set_ctrl(g_bio_method, bio_ctrl) ||
+		    SSL_CTX_set_alpn_protos(g_tls, alpn, sizeof alpn - 1)) {
+			ERR_print_errors_fp(stderr);
+			return 1;
+		}
+		/* a throwaway self-signed certificate: not verified */
+		SSL_CTX_set_verify(g_tls, SSL_VERIFY_NONE, NULL);
+		/* no session cache: every new connection makes a full handshake */
+		SSL_CTX_set_session_cache_mode(g_tls, SSL_SESS_CACHE_OFF);
+	}
 	g_deadline_mono = now(CLOCK_MONOTONIC) + (int64_t)(dur * 1e9);
 	int n = nka + nnew;
 	struct slot *sl = calloc(n, sizeof *sl);
@@ -212,15 +343,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) pthread_join(sl[i].th, NULL);
 	FILE *f = out ? fopen(out, "w") : stdout;
 	if (!f) { perror(out); return 1; }
-	fprintf(f, "slot,mode,conn_seq,local_port,req_index,connect_ns,send_ns,done_ns,send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns\n");
+	fprintf(f, "slot,mode,conn_seq,local_port,req_index,connect_ns,send_ns,done_ns,send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns,tls_ns\n");
 	long total = 0, bad = 0;
 	for (int i = 0; i < n; i++)
 		for (size_t j = 0; j < sl[i].n; j++) {
 			struct rec *r = &sl[i].recs[j];
-			fprintf(f, "%d,%s,%d,%d,%d,%lld,%lld,%lld,%lld,%lld,%d,%d,%lld\n", i, sl[i].keepalive ? "ka" : "new",
+			fprintf(f, "%d,%s,%d,%d,%d,%lld,%lld,%lld,%lld,%lld,%d,%d,%lld,%lld\n", i, sl[i].keepalive ? "ka" : "new",
 				r->conn_seq, r->port, r->idx, (long long)r->connect_ns, (long long)r->send_ns,
 				(long long)r->done_ns, (long long)r->send_mono, (long long)r->done_mono, r->status, r->bytes,
-				(long long)r->done_rx);
+				(long long)r->done_rx, (long long)r->tls_ns);
 			total++;
 			bad += r->status < 0;
 		}

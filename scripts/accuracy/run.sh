@@ -3,7 +3,9 @@
 # (`make accuracy`; issue 4.)  Needs root, a built ./beyla, and scripts/setup.sh's servers.
 #
 # For each server (handler of known cost on GET /work), two runs on loopback, each
-# with `beyla record -p PID...` attached:
+# with `beyla record -p PID...` attached (the *-tls servers serve HTTPS through
+# OpenSSL, with a throwaway self-signed certificate made here, and the client
+# speaks TLS: loadgen -s):
 #   noload     1 keep-alive connection, sequential requests;
 #   saturated  ACC_SAT_ARGS of scripts/accuracy/loadgen (default 12 keep-alive
 #              connections of 3 requests each + 10 new-connection-per-request
@@ -13,7 +15,8 @@
 # and prints one row per server and load (see docs/accuracy.md for the columns).
 #
 # Knobs (environment):
-#   ACC_SERVERS     servers to run (default: python threading gunicorn express nginx go java)
+#   ACC_SERVERS     servers to run (default: python threading gunicorn express nginx go java
+#                   nginx-tls python-tls)
 #   ACC_LOADS       loads to run (default: noload saturated)
 #   ACC_DURATION    seconds of load per saturated run (default 3)
 #   ACC_NOLOAD_DURATION  seconds per no-load run (default 2)
@@ -32,9 +35,9 @@ ROOT=$(cd "$ACC_DIR/../.." && pwd)
 # shellcheck source=tests/lib.sh
 . "$ROOT/tests/lib.sh"
 require_recording_env
-need ss nginx go javac java node cc
+need ss nginx go javac java node cc openssl
 
-ALL_SERVERS="python threading gunicorn express nginx go java"
+ALL_SERVERS="python threading gunicorn express nginx go java nginx-tls python-tls"
 SERVERS=${ACC_SERVERS:-$ALL_SERVERS}
 LOADS=${ACC_LOADS:-noload saturated}
 DURATION=${ACC_DURATION:-3}
@@ -49,12 +52,26 @@ if [ -z "${ACC_DOC+x}" ] && [ "$SERVERS" = "$ALL_SERVERS" ] && [ "$LOADS" = "nol
 else
 	DOC=${ACC_DOC:-}
 fi
-BIN=$BEYLA_CACHE/accuracy
+# Built into this run's scratch directory, not a shared cache: two harnesses at once
+# (work trees, the smoke test of another checkout) would replace each other's binaries.
+BIN=$T/bin
 mkdir -p "$BIN"
 : >"$RESULTS"
 
 # --- build the load client and the compiled servers (outside the work tree) ---------
-cc -O2 -Wall -pthread -o "$BIN/loadgen" "$ACC_DIR/loadgen.c" || bail "loadgen builds"
+# OpenSSL linked in statically: beyla's OpenSSL uprobes are placed on the system's
+# libssl.so file, for every process that maps it; a client that mapped it would
+# trap into them on every SSL_read/SSL_write, inside its own timed interval.
+cc -O2 -Wall -pthread -o "$BIN/loadgen" "$ACC_DIR/loadgen.c" \
+	-Wl,-Bstatic -lssl -lcrypto -Wl,-Bdynamic -ldl 2>"$T/loadgen-cc.log" ||
+	bail "loadgen builds (with a static OpenSSL: libssl-dev)" "$(tail -n 3 "$T/loadgen-cc.log")"
+if [[ " $SERVERS " == *"-tls "* ]]; then
+	# a throwaway self-signed certificate (P-256: the handshake's signature is cheap)
+	mkdir -p "$T/tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=localhost -keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" >"$T/tls/req.log" 2>&1 ||
+		bail "openssl req makes a certificate" "$(tail -n 3 "$T/tls/req.log")"
+fi
 if [[ " $SERVERS " == *" go "* ]]; then
 	(cd "$ACC_DIR/servers" && GO111MODULE=off go build -o "$BIN/goserver" server.go) ||
 		bail "go server builds"
@@ -69,12 +86,18 @@ if [[ " $SERVERS " == *" express "* ]]; then
 	[ -d "$BEYLA_NODE_MODULES/express" ] || bail "express installed" "run: sudo bash scripts/setup.sh"
 fi
 
-# start_server NAME PORT: starts it, waits for the port; sets SRV_PID and SRV_COST.
+# start_server NAME PORT: starts it, waits for the port; sets SRV_PID, SRV_COST and
+# SRV_TLS (loadgen's -s, or empty).
 start_server() {
-	local name=$1 port=$2 d
+	local name=$1 port=$2 d ssl= tls=
 	SRV_COST=$COST_MS
+	SRV_TLS=
 	case $name in
 	python) start_bg "srv-$name" "$PYTHON" "$ACC_DIR/servers/py_http.py" single "$port" "$COST_MS" "$HANDLER" ;;
+	python-tls)
+		SRV_TLS=-s
+		start_bg "srv-$name" "$PYTHON" "$ACC_DIR/servers/py_http.py" single "$port" "$COST_MS" "$HANDLER" \
+			"$T/tls/cert.pem" "$T/tls/key.pem" ;;
 	threading) start_bg "srv-$name" "$PYTHON" "$ACC_DIR/servers/py_http.py" threading "$port" "$COST_MS" "$HANDLER" ;;
 	gunicorn)
 		start_bg "srv-$name" env ACC_COST_MS="$COST_MS" ACC_HANDLER="$HANDLER" \
@@ -83,12 +106,17 @@ start_server() {
 	express) start_bg "srv-$name" env NODE_PATH="$BEYLA_NODE_MODULES" node "$ACC_DIR/servers/express_app.js" "$port" "$COST_MS" "$HANDLER" ;;
 	go) start_bg "srv-$name" "$BIN/goserver" "$port" "$COST_MS" "$HANDLER" ;;
 	java) start_bg "srv-$name" java -XX:+UseSerialGC -Xss512k -Dsun.net.httpserver.nodelay=true -cp "$BIN/java" Server "$port" "$COST_MS" "$HANDLER" ;;
-	nginx)
+	nginx | nginx-tls)
 		SRV_COST=0
+		if [ "$name" = nginx-tls ]; then
+			SRV_TLS=-s ssl=ssl
+			tls="ssl_certificate $T/tls/cert.pem; ssl_certificate_key $T/tls/key.pem;"
+		fi
 		d=$T/nginx-$port
 		mkdir -p "$d/www"
 		printf 'ok\n' >"$d/www/work"
-		sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" "$ACC_DIR/servers/nginx.conf" >"$d/nginx.conf"
+		sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" -e "s|@SSL@|$ssl|g" -e "s|@TLS@|$tls|g" \
+			"$ACC_DIR/servers/nginx.conf" >"$d/nginx.conf"
 		start_bg "srv-$name" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" ;;
 	*) bail "known server $name" ;;
 	esac
@@ -112,7 +140,7 @@ run_one() {
 		return 1
 	fi
 	# Warm-up outside the recording (JIT, imports, worker spawn), then settle.
-	"$BIN/loadgen" -p "$port" -u /work -c 4 -d 0.5 -o /dev/null 2>/dev/null
+	"$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work -c 4 -d 0.5 -o /dev/null 2>/dev/null
 	sleep 0.3
 	for p in $(target_pids "$SRV_PID"); do pids+=(-p "$p"); done
 	cap=$T/$name-$load.bz.zst csv=$T/$name-$load.csv db=$T/$name-$load.db
@@ -127,13 +155,14 @@ run_one() {
 		read -r -a args <<<"$SAT_ARGS"
 		args+=(-d "$DURATION")
 	fi
-	"$BIN/loadgen" -p "$port" -u /work "${args[@]}" -o "$csv" 2>"$T/$name-$load.loadgen.log"
+	"$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work "${args[@]}" -o "$csv" 2>"$T/$name-$load.loadgen.log"
 	sleep 0.3 # let the last responses and closes reach the recorder
 	record_stop INT
 	stop_bg "$SRV_PID"
 	"$BEYLA" analyze -q --force -o "$db" "$cap" 2>"$T/$name-$load.analyze.log" ||
 		log "$name/$load: beyla analyze exited $? (see $T/$name-$load.analyze.log)"
-	if ! "$PYTHON" "$ACC_DIR/accuracy.py" row "$csv" "$db" "$name" "$load" "$SRV_COST" >>"$RESULTS"; then
+	if ! "$PYTHON" "$ACC_DIR/accuracy.py" row "$csv" "$db" "$name" "$load" "$SRV_COST" \
+		"$([ -n "$SRV_TLS" ] && echo https || echo http)" >>"$RESULTS"; then
 		_not_ok "$name/$load: joined"
 		return 1
 	fi

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # accuracy_smoke.sh - the accuracy harness (scripts/accuracy/run.sh, issue 4) on a
-# reduced load: every server of the harness, a short no-load and a short saturated
-# run each.  Fails if a client request has no server span (client count != span
-# count, or a request not joined) or a server's median |client time - span
-# total| / client time exceeds 10 % (for µs-scale requests, i.e. nginx, a median
-# absolute difference of at most 20 µs also passes).  The full table is `sudo make accuracy`.
-# Knobs: ACC_SERVERS (default: all seven), ACC_DURATION, ACC_NOLOAD_DURATION.
+# reduced load: every server of the harness, HTTPS through OpenSSL (nginx-tls,
+# python-tls) included, a short no-load and a short saturated run each.  Fails if
+# a request got no response or a non-2xx one, a client request has no server span
+# (client count != span count, or a request not joined), a joined span has another
+# client port or url.scheme than the client's connection (https for the -tls
+# servers), or a server's median |client time - span total| / client time exceeds
+# 10 % (for µs-scale requests, i.e. nginx, a median absolute difference of at most
+# 20 µs also passes).  The full table is `sudo make accuracy`.
+# Knobs: ACC_SERVERS (default: all nine), ACC_DURATION, ACC_NOLOAD_DURATION.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
-need ss nginx go javac java node cc
+need ss nginx go javac java node cc openssl
 
 res=$T/results.jsonl
 ACC_RESULTS=$res ACC_DOC= ACC_DURATION=${ACC_DURATION:-1} ACC_NOLOAD_DURATION=${ACC_NOLOAD_DURATION:-0.5} \
@@ -19,12 +22,14 @@ check_num "the harness produced a row for every run (exit status)" "$rc" -eq 0
 grep -E '^(not ok|#)' "$T/harness.log" | head -n 20
 
 rows=0
-while IFS=$'\t' read -r server load ok spans lost matched med_err client_errors med_abs_us; do
+while IFS=$'\t' read -r server load ok spans lost matched med_err client_errors med_abs_us wrong non_2xx; do
 	rows=$((rows + 1))
 	check_num "$server/$load: client requests answered" "$ok" -gt 0
 	check_num "$server/$load: no client error" "$client_errors" -eq 0
+	check_num "$server/$load: every response 2xx (GET /work did its work)" "$non_2xx" -eq 0
 	check_num "$server/$load: as many server spans as client requests (lost)" "$lost" -eq 0
 	check_num "$server/$load: every client request joined to its span" "$matched" -eq "$ok"
+	check_num "$server/$load: joined spans have the client's port and url.scheme" "$wrong" -eq 0
 	# Median error in tenths of a percent.  Requests of a few tens of µs (nginx
 	# without load) are within loopback timing noise: there a median absolute
 	# difference of at most 20 µs passes too.

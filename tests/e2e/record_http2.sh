@@ -10,11 +10,12 @@
 # server answers with a Set-Cookie; h2load with 100 streams in flight on one
 # connection; curl --http2 (HTTP/1.1 "Upgrade: h2c") through nghttpx, whose
 # backend is the Node server (three requests on the upgraded connection);
-# curl over TLS (ALPN h2) to Node's http2.createSecureServer, which beyla
-# does not decrypt (node's OpenSSL is not probed yet): counted and
-# explained.  Every request exactly once, its status and sizes, streams
-# interleaved on one connection apart, server and client spans paired,
-# and no secret in the decompressed capture in any encoding: raw, or
+# curl over TLS (ALPN h2) to Node's http2.createSecureServer, read in
+# plaintext through the OpenSSL probes (node exports SSL_read; issue 17):
+# HTTP/2 spans with url.scheme https.  Every request exactly once, its
+# status and sizes, streams interleaved on one connection apart, server
+# and client spans paired, and no secret in the decompressed capture in
+# any encoding: raw, or
 # HPACK Huffman-coded at any bit offset (tests/e2e/h2_secrets.py, with the
 # Huffman table of Python's hpack).
 #
@@ -70,7 +71,6 @@ start_bg nghttpx nghttpx --conf=/dev/null "-f127.0.0.1,$ngx_port;no-tls" "-b127.
 	--workers=1 --no-ocsp --errorlog-file="$T/nghttpx.err"
 wait_for_port "$port" && wait_for_port "$tls_port" && wait_for_port "$ngx_port" ||
 	bail "the servers listen" "$(tail -n 3 "$T/h2c.log" "$T/h2tls.log" "$T/nghttpx.err" 2>/dev/null)"
-node_exe=$(readlink "/proc/$srv/exe")
 
 # --- recording 1 ----------------------------------------------------------------------------
 cap=$T/h2.bz.zst
@@ -189,16 +189,21 @@ check_num "nghttpx's backend connection to node: the 4 requests as HTTP/2 client
 		AND c.pid IN ($ngx_pids) AND c.protocol_version='2' AND c.incomplete=0 AND s.pid=$srv
 		AND s.name IN ('GET /users/{id}','GET /login','GET /missing')")" -eq 4
 
-# --- TLS: counted and explained -------------------------------------------------------------------------
-esc() { printf '%s' "$1" | sed -e 's/[][\.*^$()+?{}|]/\\&/g'; }
-check_num "parse_stats tls_conns_opaque: the 2 TLS connections of the Node TLS server" \
-	"$(q "$db" "SELECT value FROM parse_stats WHERE name='tls_conns_opaque'")" -eq 2
-check_num "connections: the TLS server's 2, protocol tls" \
-	"$(q "$db" "SELECT count(*) FROM connections WHERE pid=$tls_srv AND protocol='tls' AND detected='tls'")" -eq 2
-check_grep "analyze explains them: node's OpenSSL linked into $node_exe, not probed yet" \
-	"^2 connections encrypted \(TLS\) with no plaintext recorded: node \(pid $tls_srv\) uses OpenSSL linked into its executable \($(esc "$node_exe")\), which this version of beyla does not probe yet" \
-	"$T/analyze.txt"
-check_num "no span from the TLS server" "$(q "$db" "SELECT count(*) FROM spans WHERE pid=$tls_srv")" -eq 0
+# --- TLS (ALPN h2): the plaintext from node's OpenSSL ------------------------------------------------------
+check_num "parse_stats tls_conns_plaintext: the 2 TLS connections of the Node TLS server" \
+	"$(q "$db" "SELECT value FROM parse_stats WHERE name='tls_conns_plaintext'")" -eq 2
+check_num "parse_stats tls_conns_opaque: none" "$(q "$db" "SELECT value FROM parse_stats WHERE name='tls_conns_opaque'")" -eq 0
+check_num "connections: the TLS server's 2, protocol http/2" \
+	"$(q "$db" "SELECT count(*) FROM connections WHERE pid=$tls_srv AND protocol='http/2' AND requests=1 AND responses=1")" -eq 2
+for want in "GET /ok|200|3" "GET /missing|404|8"; do
+	IFS='|' read -r name code rs <<<"$want"
+	check_num "TLS server span '$name' exactly once: $code, HTTP/2, https, $rs bytes, complete" \
+		"$(q "$db" "SELECT count(*) FROM spans WHERE kind='server' AND pid=$tls_srv AND name='$name' AND http_status_code=$code
+			AND protocol_version='2' AND response_body_size=$rs AND incomplete=0 AND span_id IN
+			(SELECT span_id FROM span_attributes WHERE key='url.scheme' AND value='https')")" -eq 1
+done
+check_num "no other span from the TLS server" "$(q "$db" "SELECT count(*) FROM spans WHERE pid=$tls_srv AND kind <> 'internal'")" -eq 2
+check_no_grep "analyze has no TLS connection to explain" 'encrypted \(TLS\) with no plaintext' "$T/analyze.txt"
 
 # --- credentials ---------------------------------------------------------------------------------------
 zstd -dc "$cap" >"$T/h2.raw" 2>/dev/null

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# record_tls.sh - HTTPS servers whose TLS library beyla does not probe yet
-# (issue 15, item 5): a capture of them must say how many connections were
-# encrypted with no plaintext recorded, which library each process uses and
-# that beyla does not probe it, instead of "no HTTP requests found".
+# record_tls.sh - TLS connections whose plaintext beyla did not record
+# (issue 15, item 5; issue 17): a capture of them must say how many
+# connections were encrypted with no plaintext recorded, which library each
+# process uses and why its plaintext is missing, instead of "no HTTP
+# requests found".  Since beyla probes OpenSSL (record_openssl.sh tests the
+# plaintext), the OpenSSL servers here are recorded with --no-openssl.
 #
-# One recording (-p each server, --port for nginx's HTTPS port, so the curl
-# clients calling it are adopted and described too) of:
+# One recording with --no-openssl (-p each server, --port for nginx's HTTPS
+# port, so the curl clients calling it are adopted and described too) of:
 #   - nginx (OpenSSL, shared libssl) serving HTTPS, and plain HTTP on a
 #     second port: those requests must still be spans;
-#   - Python's http.server wrapped by the ssl module (libssl through _ssl,
-#     imported at start: a later `import ssl` is mapped after the recorder
-#     looked, docs/analysis.md);
+#   - Python's http.server wrapped by the ssl module (libssl through _ssl);
 #   - Node's https module (OpenSSL linked into the node executable, which
 #     exports SSL_read and SSL_write);
 #   - the curl clients of nginx's HTTPS port (each makes two requests on one
 #     connection, --rate 3/s: it lives long enough for the recorder to read
 #     its /proc/PID/maps).
+# Each is charged to OpenSSL with the probes off, and no OpenSSL library is
+# probed.  Then, with the OpenSSL probes on, a GnuTLS client (gnutls-cli, a
+# library beyla does not probe) calling nginx: nginx's end is a span from
+# its plaintext, gnutls-cli's end is explained as GnuTLS, not probed yet.
 # Then a Go server (crypto/tls) recorded with --no-go: the hint must say the
 # Go probes were off.  Checked: the counts in analyze's summary line,
 # parse_stats and connections, the library and path named for each
@@ -23,7 +27,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
-need nginx curl openssl sqlite3 ss node
+need nginx curl openssl sqlite3 ss node gnutls-cli
 
 N_NGINX=4 # curl processes calling nginx over HTTPS (one connection each)
 N_PY=3    # ... the Python server
@@ -81,7 +85,7 @@ node_exe=$(readlink "/proc/$nodepid/exe")
 
 # --- one recording of all of them --------------------------------------------------
 cap=$T/tls.bz.zst
-record_start "$cap" -p "$master" -p "$py" -p "$nodepid" --port "$tls_port" ||
+record_start "$cap" --no-openssl -p "$master" -p "$py" -p "$nodepid" --port "$tls_port" ||
 	bail "beyla record starts" "$(tail -n 5 "$REC_LOG")"
 : >"$T/codes"
 for ((i = 1; i <= N_NGINX; i++)); do
@@ -111,14 +115,16 @@ check_grep "the summary line counts $TLS_CONNS connections encrypted with no pla
 check_grep "the closing hint counts them" "^$TLS_CONNS connections encrypted \(TLS\) with no plaintext recorded:$" "$T/analyze.txt"
 # esc TEXT: TEXT as an ERE matching itself
 esc() { printf '%s' "$1" | sed -e 's/[][\.*^$()+?{}|]/\\&/g'; }
-check_grep "the hint names nginx's worker, its $N_NGINX connections and its OpenSSL ($ngx_ssl), not probed yet" \
-	"^  nginx \(pid $worker, $N_NGINX connections\) uses OpenSSL \($(esc "$ngx_ssl")\), which this version of beyla does not probe yet$" "$T/analyze.txt"
-check_grep "the hint names the Python server and its OpenSSL ($py_ssl)" \
-	"^  $(esc "$py_name") \(pid $py, $N_PY connections\) uses OpenSSL \($(esc "$py_ssl")\), which this version of beyla does not probe yet$" "$T/analyze.txt"
-check_grep "the hint names Node and the OpenSSL linked into $node_exe" \
-	"^  node \(pid $nodepid, $N_NODE connections\) uses OpenSSL linked into its executable \($(esc "$node_exe")\), which" "$T/analyze.txt"
-check_grep "the hint names the $N_NGINX adopted curl clients and their OpenSSL" \
-	"^  curl \(pids [0-9]+(, [0-9]+)*( and [0-9]+ more)?, $N_NGINX connections\) use OpenSSL \(/[^)]*libssl\.so[^)]*\)" "$T/analyze.txt"
+OFF=', but the OpenSSL probes were off in this recording \(--no-openssl, or the kernel refused them\): record again with them on$'
+check_grep "the hint names nginx's worker, its $N_NGINX connections and its OpenSSL ($ngx_ssl), probes off" \
+	"^  nginx \(pid $worker, $N_NGINX connections\) uses OpenSSL \($(esc "$ngx_ssl")\)$OFF" "$T/analyze.txt"
+check_grep "the hint names the Python server and its OpenSSL ($py_ssl), probes off" \
+	"^  $(esc "$py_name") \(pid $py, $N_PY connections\) uses OpenSSL \($(esc "$py_ssl")\)$OFF" "$T/analyze.txt"
+check_grep "the hint names Node and the OpenSSL linked into $node_exe, probes off" \
+	"^  node \(pid $nodepid, $N_NODE connections\) uses OpenSSL linked into its executable \($(esc "$node_exe")\)$OFF" "$T/analyze.txt"
+check_grep "the hint names the $N_NGINX adopted curl clients and their OpenSSL, probes off" \
+	"^  curl \(pids [0-9]+(, [0-9]+)*( and [0-9]+ more)?, $N_NGINX connections\) use OpenSSL \(/[^)]*libssl\.so[^)]*\).*$OFF" "$T/analyze.txt"
+check_no_grep "no process is said to use a library beyla does not probe yet (OpenSSL is probed)" 'does not probe yet' "$T/analyze.txt"
 check_no_grep "no process is left with an unknown library" 'library is unknown' "$T/analyze.txt"
 
 pstat() { q "$db" "SELECT value FROM parse_stats WHERE name='$1'"; }
@@ -126,17 +132,17 @@ check_num "parse_stats tls_conns_opaque" "$(pstat tls_conns_opaque)" -eq "$TLS_C
 check_num "parse_stats conns_detected_tls" "$(pstat conns_detected_tls)" -eq "$TLS_CONNS"
 check_num "parse_stats tls_conns_opaque_openssl (every process here uses OpenSSL)" "$(pstat tls_conns_opaque_openssl)" -eq "$TLS_CONNS"
 check_num "parse_stats tls_conns_opaque_lib_not_found" "$(pstat tls_conns_opaque_lib_not_found)" -eq 0
-check_num "parse_stats tls_conns_plaintext (no Go here)" "$(pstat tls_conns_plaintext)" -eq 0
+check_num "parse_stats tls_conns_plaintext (--no-openssl, no Go)" "$(pstat tls_conns_plaintext)" -eq 0
 check_num "connections: protocol tls, detected tls" \
 	"$(q "$db" "SELECT count(*) FROM connections WHERE protocol='tls' AND detected='tls'")" -eq "$TLS_CONNS"
-check_num "processes: nginx's worker has OpenSSL at $ngx_ssl" \
-	"$(q "$db" "SELECT count(*) FROM processes WHERE pid=$worker AND tls_libraries LIKE 'OpenSSL $ngx_ssl%'")" -eq 1
-check_num "processes: the Python server has OpenSSL at $py_ssl" \
-	"$(q "$db" "SELECT count(*) FROM processes WHERE pid=$py AND tls_libraries LIKE 'OpenSSL $py_ssl%'")" -eq 1
-check_num "processes: Node has OpenSSL linked in" \
-	"$(q "$db" "SELECT count(*) FROM processes WHERE pid=$nodepid AND tls_libraries = 'OpenSSL $node_exe (linked in)'")" -eq 1
-check_num "processes: $N_NGINX adopted curl clients (flag 0x20), each with OpenSSL" \
-	"$(q "$db" "SELECT count(*) FROM processes WHERE flags & 32 AND exe LIKE '%/curl' AND tls_libraries LIKE 'OpenSSL %'")" -eq "$N_NGINX"
+check_num "processes: nginx's worker has OpenSSL at $ngx_ssl, probes off" \
+	"$(q "$db" "SELECT count(*) FROM processes WHERE pid=$worker AND tls_libraries = 'OpenSSL $ngx_ssl (probes off)'")" -eq 1
+check_num "processes: the Python server has OpenSSL at $py_ssl, probes off" \
+	"$(q "$db" "SELECT count(*) FROM processes WHERE pid=$py AND tls_libraries = 'OpenSSL $py_ssl (probes off)'")" -eq 1
+check_num "processes: Node has OpenSSL linked in, probes off" \
+	"$(q "$db" "SELECT count(*) FROM processes WHERE pid=$nodepid AND tls_libraries = 'OpenSSL $node_exe (linked in) (probes off)'")" -eq 1
+check_num "processes: $N_NGINX adopted curl clients (flag 0x20), each with OpenSSL, probes off" \
+	"$(q "$db" "SELECT count(*) FROM processes WHERE flags & 32 AND exe LIKE '%/curl' AND tls_libraries LIKE 'OpenSSL % (probes off)%'")" -eq "$N_NGINX"
 # plain HTTP in the same capture still gives spans
 check_num "plain HTTP: $N_PLAIN server spans GET /ok on nginx's worker" \
 	"$(q "$db" "SELECT count(*) FROM spans WHERE kind='server' AND name='GET /ok' AND pid=$worker AND status='ok' AND server_port=$http_port")" -eq "$N_PLAIN"
@@ -147,19 +153,50 @@ check_num "plain HTTP: the only spans" "$(q "$db" "SELECT count(*) FROM spans WH
 check_num "beyla info exits 0" $? -eq 0
 check_grep "info: $TLS_CONNS connections encrypted with no plaintext" \
 	"^$TLS_CONNS connections encrypted \(TLS\) with no plaintext recorded:$" "$T/info.txt"
-check_grep "info: nginx's worker and its OpenSSL, not probed yet" \
-	"^  nginx \(pid $worker, $N_NGINX connections\) uses OpenSSL \($(esc "$ngx_ssl")\), which this version of beyla does not probe yet$" "$T/info.txt"
-check_grep "info: the library under nginx's worker's row" "^ +tls: OpenSSL $(esc "$ngx_ssl")$" "$T/info.txt"
-check_grep "info: Node's linked-in OpenSSL" "^ +tls: OpenSSL $(esc "$node_exe") \(linked in\)$" "$T/info.txt"
+check_grep "info: nginx's worker and its OpenSSL, probes off" \
+	"^  nginx \(pid $worker, $N_NGINX connections\) uses OpenSSL \($(esc "$ngx_ssl")\)$OFF" "$T/info.txt"
+check_grep "info: the library under nginx's worker's row" "^ +tls: OpenSSL $(esc "$ngx_ssl") \(probes off\)$" "$T/info.txt"
+check_grep "info: Node's linked-in OpenSSL" "^ +tls: OpenSSL $(esc "$node_exe") \(linked in\) \(probes off\)$" "$T/info.txt"
+check_no_grep "info: no TLS library probed (--no-openssl)" '^tls libraries probed' "$T/info.txt"
+check_grep "info: the mmap tracepoint that follows dlopens not requested" 'sys_enter_mmap +skipped .*not requested \(--no-openssl\)' "$T/info.txt"
 "$BEYLA" info --dump "$cap" >"$T/dump.txt" 2>&1
 # (the worker has two PROC blocks: a descendant of -p, and a user of --port's port)
-check_num "info --dump: TLS_LIB openssl mapped for nginx's worker, in each of its PROC blocks" \
-	"$(dump_count "$T/dump.txt" TLS_LIB "pid=$worker" lib=openssl source=mapped "path=$ngx_ssl")" -eq \
+check_num "info --dump: TLS_LIB openssl mapped, not probed, for nginx's worker, in each of its PROC blocks" \
+	"$(dump_count "$T/dump.txt" TLS_LIB "pid=$worker" lib=openssl source=mapped probed=no "path=$ngx_ssl")" -eq \
 	"$(dump_count "$T/dump.txt" PROC "pid=$worker")"
-check_num "info --dump: TLS_LIB openssl exe for node" \
-	"$(dump_count "$T/dump.txt" TLS_LIB "pid=$nodepid" lib=openssl source=exe "path=$node_exe")" -eq 1
+check_num "info --dump: TLS_LIB openssl exe, not probed, for node" \
+	"$(dump_count "$T/dump.txt" TLS_LIB "pid=$nodepid" lib=openssl source=exe probed=no "path=$node_exe")" -eq 1
+check_num "info --dump: no TLS_LIBRARY (nothing probed)" "$(dump_count "$T/dump.txt" TLS_LIBRARY)" -eq 0
+check_num "info --dump: no plaintext record (sys=ssl)" "$(dump_count "$T/dump.txt" DATA sys=ssl)" -eq 0
 check_num "info --dump: PROC adopted for each curl" \
 	"$(dump_count "$T/dump.txt" PROC 'flags~adopted' 'exe~/curl$')" -eq "$N_NGINX"
+
+# --- a GnuTLS client, the OpenSSL probes on ------------------------------------------------
+# nginx answers from its plaintext (OpenSSL, probed); gnutls-cli's end of the
+# same connection stays encrypted: GnuTLS is a library beyla does not probe.
+cap=$T/gnutls.bz.zst
+record_start "$cap" -p "$master" --exe '^gnutls-cli$' || bail "beyla record (OpenSSL probes on) starts" "$(tail -n 5 "$REC_LOG")"
+# the request half a second after the handshake: gnutls-cli lives long
+# enough for the recorder to read its maps (a process gone first has no
+# library in the capture: docs/analysis.md)
+{ sleep 0.5; printf 'GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'; } |
+	timeout 10 gnutls-cli --insecure --port="$tls_port" 127.0.0.1 >"$T/gnutls.out" 2>"$T/gnutls.err"
+sleep 0.3
+record_stop INT
+check_num "gnutls: beyla record exits 0" "${REC_RC:-none}" -eq 0
+check_grep "gnutls: gnutls-cli got 200 from nginx" '^HTTP/1\.1 200 OK' "$T/gnutls.out"
+"$BEYLA" analyze -o "$T/gnutls.db" "$cap" >"$T/gnutls.txt" 2>&1
+check_num "gnutls: beyla analyze exits 0" $? -eq 0
+check_num "gnutls: nginx's end is a span, from its plaintext" \
+	"$(q "$T/gnutls.db" "SELECT count(*) FROM spans WHERE kind='server' AND pid=$worker AND name='GET /ok' AND http_status_code=200
+		AND span_id IN (SELECT span_id FROM span_attributes WHERE key='url.scheme' AND value='https')")" -eq 1
+check_num "gnutls: parse_stats tls_conns_plaintext (nginx's end)" \
+	"$(q "$T/gnutls.db" "SELECT value FROM parse_stats WHERE name='tls_conns_plaintext'")" -eq 1
+check_num "gnutls: parse_stats tls_conns_opaque_gnutls (gnutls-cli's end)" \
+	"$(q "$T/gnutls.db" "SELECT value FROM parse_stats WHERE name='tls_conns_opaque_gnutls'")" -eq 1
+check_grep "gnutls: the hint names gnutls-cli and its GnuTLS, not probed yet" \
+	"^1 connections? encrypted \(TLS\) with no plaintext recorded: gnutls-cli \(pid [0-9]+\) uses GnuTLS \(/[^)]*libgnutls\.so[^)]*\), which this version of beyla does not probe yet" \
+	"$T/gnutls.txt"
 
 # --- a Go server recorded with --no-go --------------------------------------------------
 GO_BIN=$E2E_ROOT/build/go
