@@ -8,7 +8,6 @@
 #define BZ_TCP_SYN_SENT 2
 #define BZ_TCP_SYN_RECV 3
 #define BZ_TCP_CLOSE 7
-#define BZ_TCP_LISTEN 10 /* UNIX sockets use the TCP state names too */
 #define BZ_IPPROTO_TCP 6
 #define BZ_S_IFMT 00170000
 #define BZ_S_IFSOCK 0140000
@@ -333,18 +332,17 @@ static __always_inline int call_enter(__s32 fd)
  * not look there. */
 __u8 have_unix_listen;
 
-/* accept() entered on listening socket lfd: a UNIX listener of a target
- * (or one with a --unix path) is noted, so that the connections queued on
- * it from now on get their queueing time (bz_data_ready).  A connection
- * queued before the first accept() seen has none (0: unknown). */
-static __always_inline int accept_enter(__s32 lfd)
+/* A UNIX listener of a target (or one with a --unix path) on fd lfd is
+ * noted, so that the connections queued on it from now on get their
+ * queueing time (bz_data_ready).  Called at listen() and accept() entry:
+ * a connection queued before either was seen has none (0: unknown). */
+static __always_inline int note_unix_listener(__s32 lfd)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	int target = is_target(tgid);
 	struct sock *sk;
 	__u64 key;
 
-	call_enter(-1);
 	if (!target && !cfg_any_unix)
 		return 0;
 	sk = fd_to_sock(lfd);
@@ -357,6 +355,17 @@ static __always_inline int accept_enter(__s32 lfd)
 		have_unix_listen = 1;
 	return 0;
 }
+
+static __always_inline int accept_enter(__s32 lfd)
+{
+	call_enter(-1);
+	return note_unix_listener(lfd);
+}
+
+/* (a server that starts while recording: its listener is known before
+ * its first connection queues) */
+SEC("tracepoint/syscalls/sys_enter_listen")
+int bz_listen_enter(struct trace_event_raw_sys_enter *ctx) { return note_unix_listener((__s32)ctx->args[0]); }
 
 static __always_inline int accept_exit(long ret)
 {

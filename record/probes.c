@@ -42,6 +42,8 @@ static const struct probe_def probe_table[] = {
 	{ "bz_connect_exit", "syscalls/sys_exit_connect", "syscalls:sys_exit_connect", false, "outgoing connections", 0 },
 	{ "bz_close_enter", "syscalls/sys_enter_close", "syscalls:sys_enter_close", false,
 	  "closes of UNIX sockets", 0 },
+	{ "bz_listen_enter", "syscalls/sys_enter_listen", "syscalls:sys_enter_listen", false,
+	  "UNIX listeners: accept-queue times", 0 },
 	{ "bz_enter_read", "syscalls/sys_enter_read", "syscalls:sys_enter_read", false, "start times of read()", PROBES_ONLY_SYSCALL_START },
 	{ "bz_enter_recvfrom", "syscalls/sys_enter_recvfrom", "syscalls:sys_enter_recvfrom", false, "start times of recv/recvfrom", PROBES_ONLY_SYSCALL_START },
 	{ "bz_enter_readv", "syscalls/sys_enter_readv", "syscalls:sys_enter_readv", false, "start times of readv", PROBES_ONLY_SYSCALL_START },

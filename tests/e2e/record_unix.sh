@@ -179,6 +179,29 @@ else
 	_not_ok "D: beyla record -- python3 unix_pairs.py starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
 fi
 
+# ---- E: a server started while recording: its listen() makes every queue time known ---
+ES=$d/started.sock
+DB=$T/started.db
+if record_start "$T/started.bz.zst" -q -d 6s -- "$BEYLA_VENV/bin/python" -m gunicorn -w 1 -k gthread --threads 2 \
+	-b "unix:$ES" --chdir "$SERVERS" flask_app:app; then
+	for ((i = 0; i < 200; i++)); do [ -S "$ES" ] && break; sleep 0.05; done
+	sleep 1 # the worker
+	ok=0
+	for ((i = 1; i <= 5; i++)); do
+		curl -sf --unix-socket "$ES" "http://localhost/users/$i" >/dev/null && ok=$((ok + 1))
+	done
+	check_num "E: gunicorn launched by beyla record -- answered 5 requests" "$ok" -eq 5
+	record_wait 20
+	"$BEYLA" analyze -q -o "$DB" "$T/started.bz.zst" >"$T/started.analyze.log" 2>&1
+	check_num "E: beyla analyze exits 0" $? -eq 0
+	check_num "E: 5 server spans" "$(q "SELECT count(*) FROM spans WHERE kind = 'server' AND incomplete = 0")" -eq 5
+	check_num "E: every accepted connection has its accept-queue start (the listener seen at listen())" \
+		"$(q "SELECT count(*) FROM connections WHERE family = 'unix' AND role = 'accepted' AND established_ns IS NOT NULL
+			AND established_ns <= opened_ns")" -eq 5
+else
+	_not_ok "E: beyla record -- gunicorn starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
+fi
+
 # ---- B: nginx in front, everything recorded by pid -----------------------------
 port=$(free_port)
 cat >"$d/nginx.conf" <<EOF
