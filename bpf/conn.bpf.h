@@ -170,6 +170,8 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 		count_missed(probe);
 		return NULL;
 	}
+	if (family == BZ_AF_UNIX && !have_unix_socks)
+		have_unix_socks = 1;
 	/* built in the scratch buffer (the UNIX record is 232 bytes): every
 	 * caller takes the buffer for its own event only after this returns */
 	ev = scratch_buf();
@@ -550,9 +552,10 @@ int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 
 /* close() of a tracked UNIX socket ends its record: such sockets have no
  * state tracepoint.  A descriptor duplicated (dup, fork) and closed in one
- * place ends the record while the socket lives on; a socket closed by its
- * process's exit gets no CONN_CLOSE (its connection ends with the capture,
- * or with the next accept or connect that reuses its address). */
+ * place ends the record while the socket lives on; a socket its process
+ * leaves open is closed at that process's exit (bz_exit), or, passed to
+ * another process, with the next accept or connect that reuses its
+ * address. */
 SEC("tracepoint/syscalls/sys_enter_close")
 int bz_close_enter(struct trace_event_raw_sys_enter *ctx)
 {

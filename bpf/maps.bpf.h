@@ -137,6 +137,9 @@ struct {
 #define SOCK_H2C 32
 /* An AF_UNIX stream socket: no TCP state to read; closed by close(). */
 #define SOCK_UNIX 64
+/* Set once a UNIX socket is in socks: a target's exit then looks for its
+ * UNIX sockets there (proc.bpf.h); without any it need not. */
+__u8 have_unix_socks;
 
 /* An SSL object of a process (ssl.bpf.h). */
 struct ssl_key {

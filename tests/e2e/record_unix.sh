@@ -167,14 +167,17 @@ if record_start "$T/pairs.bz.zst" -q -- "$PYTHON" "$SERVERS/unix_pairs.py"; then
 	"$BEYLA" info "$T/pairs.bz.zst" >"$T/pairs.info" 2>&1
 	check_grep "D: 20 datagram and seqpacket reads/writes counted as unix_nonstream, none recorded" \
 		"^ +unix_nonstream +0 +0 +20\$" "$T/pairs.info"
-	check_grep "D: beyla info shows the socketpair as unbound" "^ +0 +0 +2  \(unbound: socketpair\)\$" "$T/pairs.info"
+	check_grep "D: beyla info shows the socketpairs as unbound" "^ +0 +0 +4  \(unbound: socketpair\)\$" "$T/pairs.info"
 	"$BEYLA" analyze -q -o "$DB" "$T/pairs.bz.zst" >"$T/pairs.analyze.log" 2>&1
 	check_num "D: beyla analyze exits 0" $? -eq 0
-	check_num "D: the stream socketpair is two closed UNIX connections, no path, each the other's peer" \
+	check_num "D: the stream socketpairs are four closed UNIX connections (by close(), by the exit), no path, paired" \
 		"$(q "SELECT count(*) FROM connections a JOIN connections b ON a.peer_inode = b.local_inode AND
-			b.peer_inode = a.local_inode WHERE a.family = 'unix' AND a.unix_path IS NULL AND a.closed_ns IS NOT NULL")" -eq 2
-	check_num "D: and its request is parsed on both ends" \
-		"$(q "SELECT count(*) FROM connections WHERE family = 'unix' AND protocol = 'http/1' AND requests = 1")" -eq 2
+			b.peer_inode = a.local_inode WHERE a.family = 'unix' AND a.unix_path IS NULL AND a.closed_ns IS NOT NULL")" -eq 4
+	check_num "D: the pair left open closed at the process's exit, not before its last read" \
+		"$(q "SELECT count(*) FROM connections c JOIN processes p USING (pid) WHERE c.conn_id IN (3, 4)
+			AND c.closed_ns >= (SELECT max(start_ns) FROM spans) AND c.closed_ns <= p.exit_ns")" -eq 2
+	check_num "D: and their requests are parsed on both ends" \
+		"$(q "SELECT count(*) FROM connections WHERE family = 'unix' AND protocol = 'http/1' AND requests = 1")" -eq 4
 else
 	_not_ok "D: beyla record -- python3 unix_pairs.py starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
 fi
