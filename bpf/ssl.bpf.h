@@ -175,13 +175,19 @@ int bz_ssl_free(struct pt_regs *ctx)
 
 /* A target maps a file executable (a library it loads now: Python maps
  * libssl when it first imports ssl): the recorder looks at its maps again
- * for a TLS library to probe.  Rare; a map of pids, not an event. */
+ * for a TLS library to probe.  Rare; a map of pids, not an event, and a
+ * wake-up of the recorder on a ring of its own (the events ring is read
+ * every 100 ms, and the library may be used within a few). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, __u64);
 } maps_changed SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} maps_wakeup SEC(".maps");
 
 #define BZ_PROT_EXEC 0x4
 
@@ -196,5 +202,7 @@ int bz_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	now = bpf_ktime_get_ns();
 	bpf_map_update_elem(&maps_changed, &tgid, &now, BPF_ANY);
+	/* (a full wake-up ring: the recorder is awake already) */
+	bpf_ringbuf_output(&maps_wakeup, &tgid, sizeof(tgid), BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

@@ -202,6 +202,16 @@ static void batch_add(struct recorder *r, const void *ev, uint32_t size)
 	batch_done(r);
 }
 
+/* A target mapped a file executable (bpf/ssl.bpf.h): nothing to do here,
+ * the wake-up was the point (record_loop polls maps_changed). */
+static int on_maps_wakeup(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
 /* The TLS libraries whose plaintext this recording's probes read, as
  * tlslibs_scan wants them. */
 static unsigned probed_tls_libs(const struct recorder *r)
@@ -1029,6 +1039,12 @@ int cmd_record(int argc, char **argv)
 	}
 	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), on_event, &r, NULL);
 	if (!r.rb) {
+		die_line("cannot open the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	/* a target mapped a library: the poll returns at once, and the loop
+	 * looks for a TLS library to probe before the target can use it */
+	if (ssl_ok && ring_buffer__add(r.rb, bpf_map__fd(r.skel->maps.maps_wakeup), on_maps_wakeup, &r)) {
 		die_line("cannot open the ring buffer: %s", strerror(errno));
 		goto out;
 	}

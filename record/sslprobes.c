@@ -180,6 +180,10 @@ static int probe_path(struct ssl_probes *sp, const char *path, const char *shown
 	bz_buf_opt_u32(&body, BZ_TL_LIB, libid);
 	bz_buf_opt_u32(&body, BZ_TL_PID, (uint32_t)pid);
 	probe_file(sp, lib, path, &body, shown, warn);
+	if (pid && warn)
+		/* (a library a target maps: the line a script can wait for
+		 * before it sends its first HTTPS request) */
+		fprintf(warn, "beyla record: OpenSSL probes placed in %s, used by pid %d\n", shown, (int)pid);
 	rc = body.err;
 	if (!rc)
 		out(user, &body);

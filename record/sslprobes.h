@@ -30,7 +30,8 @@ int ssl_probes_new(struct ssl_probes **out, struct beyla_bpf *skel, bool enabled
 void ssl_probes_leave_out(struct beyla_bpf *skel);
 /* Looks at pid's executable and maps.  Each library file seen for the
  * first time is probed and described to out; returns how many, <0 on an
- * internal error.  warn: where to say what was refused (NULL: quiet). */
+ * internal error.  warn: where to say what was probed and what was
+ * refused (NULL: quiet). */
 int ssl_probes_consider(struct ssl_probes *sp, pid_t pid, ssl_block_fn out, void *user, FILE *warn);
 /* The same, from a scan of pid made already (tlslibs_scan). */
 struct tlslibs;

@@ -23,7 +23,8 @@
 
 # run_wrk SECONDS: sets RPS and REQS.  LOADGEN=h2load: h2load instead of
 # wrk, HTTP/2 with prior knowledge, CONNS connections of STREAMS (10)
-# concurrent streams each.
+# concurrent streams each.  WRK_LIBS: a directory put first on wrk's
+# LD_LIBRARY_PATH (its own copy of libssl, which no probe sits on).
 run_wrk() {
 	if [ "${LOADGEN:-wrk}" = h2load ]; then
 		h2load -c"$CONNS" -m"${STREAMS:-10}" -D"$1" "$URL" >"$T/wrk.txt" 2>&1 || die "h2load failed: $(tail -n 5 "$T/wrk.txt")"
@@ -31,7 +32,8 @@ run_wrk() {
 		REQS=$(awk '/^requests:/ { print $8 }' "$T/wrk.txt")
 		return 0
 	fi
-	wrk -t1 -c"$CONNS" -d"$1"s "$URL" >"$T/wrk.txt" 2>&1 || die "wrk failed: $(cat "$T/wrk.txt")"
+	LD_LIBRARY_PATH=${WRK_LIBS:-${LD_LIBRARY_PATH:-}} wrk -t1 -c"$CONNS" -d"$1"s "$URL" >"$T/wrk.txt" 2>&1 ||
+		die "wrk failed: $(cat "$T/wrk.txt")"
 	RPS=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' "$T/wrk.txt")
 	REQS=$(awk '/ requests in / { print $1 }' "$T/wrk.txt")
 }
