@@ -39,6 +39,7 @@
 #include "go_runtime.h"
 #include "procs.h"
 #include "u64map.h"
+#include "unix_addr.h"
 
 #define PROBES_MAX 64
 
@@ -333,6 +334,40 @@ static uint64_t tuple_key(const struct bz_conn *c, int peer)
 	return h ? h : 1;
 }
 
+/* A UNIX connection's keys in by_tuple: UNIX_OWN under its own inode;
+ * UNIX_PEER under its peer's, for a peer that does not know its own peer
+ * (a client records its end before the server accepts the other). */
+enum { UNIX_OWN = 'o', UNIX_PEER = 'p' };
+static uint64_t unix_key(uint64_t ino, uint8_t tag)
+{
+	uint8_t buf[13] = { 'u', 'n', 'i', 'x', tag };
+	uint64_t h;
+
+	memcpy(buf + 5, &ino, 8);
+	h = bz_id_hash(BZ_ID_SEED0, buf, sizeof(buf));
+	return h ? h : 1;
+}
+
+/* The recorded other end of UNIX connection c: the connection whose
+ * inode is c's peer's, or, when c does not know its peer's, the one
+ * whose peer is c; the pair of inodes must agree both ways where known. */
+static struct bz_conn *unix_peer(struct bz_analysis *a, const struct bz_conn *c)
+{
+	struct bz_conn *peer;
+
+	if (!c->local_ino)
+		return NULL;
+	peer = c->peer_ino ? bz_u64map_get(&a->by_tuple, unix_key(c->peer_ino, UNIX_OWN))
+			   : bz_u64map_get(&a->by_tuple, unix_key(c->local_ino, UNIX_PEER));
+	if (!peer || peer == c || peer->family != BZ_AF_UNIX || !peer->opened)
+		return NULL;
+	if (c->peer_ino && peer->local_ino != c->peer_ino)
+		return NULL;
+	if (peer->peer_ino && peer->peer_ino != c->local_ino)
+		return NULL;
+	return peer;
+}
+
 /* bz_peer_fn: on the other end of c, the oldest request of the other kind
  * (the client's for a server request, the server's for a client one) not
  * linked yet; on a multiplexed connection (HTTP/2), the one of p's stream,
@@ -343,12 +378,17 @@ static struct bz_pending *peer_link(void *user, const struct bz_conn *c, const s
 	struct bz_conn *peer;
 	int mux = c->proto && c->proto->multiplexed;
 
-	if (!c->opened || !c->local_port || !c->remote_port)
-		return NULL;
-	peer = bz_u64map_get(&a->by_tuple, tuple_key(c, 1));
-	/* a hash collision or a reused port: the tuple must really match */
-	if (!peer || peer == c || peer->local_port != c->remote_port || peer->remote_port != c->local_port)
-		return NULL;
+	if (c->opened && c->family == BZ_AF_UNIX) {
+		if (!(peer = unix_peer(a, c)))
+			return NULL;
+	} else {
+		if (!c->opened || !c->local_port || !c->remote_port)
+			return NULL;
+		peer = bz_u64map_get(&a->by_tuple, tuple_key(c, 1));
+		/* a hash collision or a reused port: the tuple must really match */
+		if (!peer || peer == c || peer->local_port != c->remote_port || peer->remote_port != c->local_port)
+			return NULL;
+	}
 	for (struct bz_pending *q = peer->head; q; q = q->next) {
 		if (q->server == p->server || q->peer_linked)
 			continue;
@@ -443,15 +483,20 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	bz_conn_addr(c, 0, laddr, sizeof(laddr));
 	bz_conn_addr(c, 1, raddr, sizeof(raddr));
 	proto = conn_protocol(a, c, st, &detected);
+	int un = c->opened && c->family == BZ_AF_UNIX;
 	struct bz_db_conn r = {
 		.conn_id = (int64_t)c->id,
 		.pid = c->pid,
 		.role = role_name(c->role),
-		.family = c->family == BZ_AF_INET ? "ipv4" : c->family == BZ_AF_INET6 ? "ipv6" : NULL,
-		.local_address = laddr,
-		.local_port = c->opened ? c->local_port : BZ_DB_NULL,
-		.remote_address = raddr,
-		.remote_port = c->opened ? c->remote_port : BZ_DB_NULL,
+		.family = c->family == BZ_AF_INET ? "ipv4" : c->family == BZ_AF_INET6 ? "ipv6" : un ? "unix" : NULL,
+		.local_address = un ? NULL : laddr,
+		.local_port = c->opened && !un ? c->local_port : BZ_DB_NULL,
+		.remote_address = un ? NULL : raddr,
+		.remote_port = c->opened && !un ? c->remote_port : BZ_DB_NULL,
+		.unix_path = un ? c->unix_path : NULL, /* (NULL in the row when "": unbound) */
+		.local_inode = un && c->local_ino ? (int64_t)c->local_ino : BZ_DB_NULL,
+		.peer_inode = un && c->peer_ino ? (int64_t)c->peer_ino : BZ_DB_NULL,
+		.peer_pid = un && c->peer_pid ? (int64_t)c->peer_pid : BZ_DB_NULL,
 		.fd = c->fd >= 0 ? c->fd : BZ_DB_NULL,
 		.syscall_start_ns = unix_or_null(a, c->syscall_start_ns),
 		.established_ns = unix_or_null(a, c->established_ns),
@@ -497,14 +542,42 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	rc = bz_db_conn(a->db, &r);
 	if (bz_u64map_get(&a->by_remote, remote_key(c->pid, c->remote_port)) == c)
 		bz_u64map_del(&a->by_remote, remote_key(c->pid, c->remote_port));
-	if (c->opened && bz_u64map_get(&a->by_tuple, tuple_key(c, 0)) == c)
+	if (un) {
+		if (c->local_ino && bz_u64map_get(&a->by_tuple, unix_key(c->local_ino, UNIX_OWN)) == c)
+			bz_u64map_del(&a->by_tuple, unix_key(c->local_ino, UNIX_OWN));
+		if (c->peer_ino && bz_u64map_get(&a->by_tuple, unix_key(c->peer_ino, UNIX_PEER)) == c)
+			bz_u64map_del(&a->by_tuple, unix_key(c->peer_ino, UNIX_PEER));
+	} else if (c->opened && bz_u64map_get(&a->by_tuple, tuple_key(c, 0)) == c) {
 		bz_u64map_del(&a->by_tuple, tuple_key(c, 0));
+	}
 	bz_u64map_del(&a->conns, c->id);
 	conn_parser_free(c);
+	free(c->unix_path);
 	free(c);
 	if (!rc && a->sp.err)
 		rc = a->sp.err;
 	return rc ? fail(a, rc) : 0;
+}
+
+/* The UNIX part of a CONN_OPEN: identity, path, and the keys its other
+ * end finds it by (no ports: by_remote, for Go's "ip:port", has no use). */
+static int unix_open(struct bz_analysis *a, struct bz_conn *c, const struct bz_ev_conn_open *e)
+{
+	char path[4 * BZ_UNIX_PATH_MAX + 2];
+
+	c->local_port = c->remote_port = 0;
+	c->local_ino = e->local_ino;
+	c->peer_ino = e->peer_ino;
+	c->peer_pid = e->peer_pid;
+	bz_unix_path_text(e->path, e->path_len, path, sizeof(path));
+	free(c->unix_path);
+	if (!(c->unix_path = strdup(path)))
+		return fail(a, -ENOMEM);
+	if (c->local_ino && bz_u64map_put(&a->by_tuple, unix_key(c->local_ino, UNIX_OWN), c))
+		return fail(a, -ENOMEM);
+	if (c->peer_ino && bz_u64map_put(&a->by_tuple, unix_key(c->peer_ino, UNIX_PEER), c))
+		return fail(a, -ENOMEM);
+	return 0;
 }
 
 static int an_conn_open(void *u, const struct bz_ev_conn_open *e)
@@ -529,6 +602,8 @@ static int an_conn_open(void *u, const struct bz_ev_conn_open *e)
 	memcpy(c->local_addr, e->local_addr, 16);
 	memcpy(c->remote_addr, e->remote_addr, 16);
 	bz_procs_touch(&a->procs, e->h.pid, e->h.ts_ns);
+	if (e->family == BZ_AF_UNIX)
+		return unix_open(a, c, e);
 	if (c->remote_port && bz_u64map_put(&a->by_remote, remote_key(c->pid, c->remote_port), c))
 		return fail(a, -ENOMEM);
 	if (c->local_port && c->remote_port && bz_u64map_put(&a->by_tuple, tuple_key(c, 0), c))
@@ -1076,6 +1151,7 @@ static void cleanup(struct bz_analysis *a)
 			free(p);
 		}
 		conn_parser_free(c);
+		free(c->unix_path);
 		free(c);
 	}
 	bz_u64map_free(&a->conns);

@@ -47,6 +47,12 @@ struct bz_conn {
 	uint16_t family, local_port, remote_port;
 	int32_t fd;
 	uint8_t local_addr[16], remote_addr[16];
+	/* UNIX stream connections (family BZ_AF_UNIX): both ends' socket
+	 * inodes (0 unknown), the peer's pid (SO_PEERCRED, 0 unknown) and the
+	 * path as text (unix_addr.h) */
+	uint64_t local_ino, peer_ino;
+	uint32_t peer_pid;
+	char *unix_path;
 	uint64_t open_ts, established_ns, syscall_start_ns, close_ts;  /* monotonic, 0 unknown */
 	uint64_t bytes_in, bytes_out;
 	uint64_t data_in, data_out;  /* bytes in the DATA records seen (socket, not plaintext) */

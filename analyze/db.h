@@ -86,6 +86,8 @@ struct bz_db_conn {
 	int64_t requests, responses, skipped_bytes, ignored_bytes, guessed_ends;
 	int64_t lost_bytes; /* BZ_DB_NULL: unknown */
 	const char *detected; /* detect.c's class when no parser recognised it, else NULL */
+	const char *unix_path; /* UNIX connections: the path; NULL for TCP */
+	int64_t local_inode, peer_inode, peer_pid; /* UNIX: BZ_DB_NULL unknown */
 };
 
 struct bz_db;

@@ -100,6 +100,7 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
 		F(struct bz_db_conn, protocol);
 		F(struct bz_db_conn, http_role);
 		F(struct bz_db_conn, detected);
+		F(struct bz_db_conn, unix_path);
 		break;
 	case OP_CAPTURE:
 		*size = sizeof(struct bz_db_capture);
@@ -137,7 +138,7 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(struct bz_span) == 264 + 16 * BZ_SPAN_ATTRS_MAX, "bz_span changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_process) == 104, "bz_db_process changed: see string_fields()");
-_Static_assert(sizeof(struct bz_db_conn) == 192, "bz_db_conn changed: see string_fields()");
+_Static_assert(sizeof(struct bz_db_conn) == 224, "bz_db_conn changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_capture) == 208, "bz_db_capture changed: see string_fields()");
 #endif
 

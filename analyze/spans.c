@@ -499,6 +499,8 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		join_text(name, sizeof(name), (const char *const[]){ known ? q->method : "HTTP", " ", route }, 3);
 	bz_conn_addr(c, 0, laddr, sizeof(laddr));
 	bz_conn_addr(c, 1, raddr, sizeof(raddr));
+	/* (TCP spans carry no network.transport: their rows stay as they were) */
+	int unix_conn = c->opened && c->family == BZ_AF_UNIX && c->unix_path;
 	host_only(q->host, host, sizeof(host));
 	flags_text(q->flags | (r ? r->flags : 0), flags, sizeof(flags));
 
@@ -514,6 +516,8 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.route = lost ? NULL : route;
 	s.protocol_version = q->proto == BZ_PROTO_HTTP2 ? "2" : q->version ? "1.1" : "1.0";
 	s.user_agent = q->user_agent;
+	if (unix_conn)
+		add_attr(&s, "network.transport", "unix");
 	/* A server may answer before reading the body (nginx's `return`): the
 	 * span is written at the response's end, so trust the declared length
 	 * when more was promised than read so far. */
@@ -611,6 +615,12 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		s.server_port = c->local_port ? c->local_port : BZ_DB_NULL;
 		s.client_address = raddr;
 		s.client_port = c->remote_port ? c->remote_port : BZ_DB_NULL;
+		if (unix_conn) {
+			/* OpenTelemetry: server.address is the socket's path; a
+			 * client on a UNIX socket is rarely bound: no client.address */
+			s.server_address = c->unix_path;
+			s.client_address = NULL;
+		}
 		s.status = incomplete || !r->status ? BZ_STATUS_UNSET : r->status >= 500 ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		if (!incomplete && grpc && gstatus >= 0)
 			s.status = grpc_error(gstatus, 1) ? BZ_STATUS_ERROR : BZ_STATUS_OK;
@@ -623,9 +633,9 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		    c->syscall_start_ns && c->established_ns >= c->syscall_start_ns)
 			s.connect_ns = (int64_t)(c->established_ns - c->syscall_start_ns);
 		s.kind = BZ_SPAN_CLIENT;
-		s.server_address = host[0] ? host : raddr;
+		s.server_address = unix_conn ? c->unix_path : host[0] ? host : raddr;
 		s.server_port = c->remote_port ? c->remote_port : BZ_DB_NULL;
-		add_attr(&s, "network.peer.address", raddr);
+		add_attr(&s, "network.peer.address", unix_conn ? c->unix_path : raddr);
 		if (c->remote_port) {
 			snprintf(peer_port, sizeof(peer_port), "%u", c->remote_port);
 			add_attr(&s, "network.peer.port", peer_port);

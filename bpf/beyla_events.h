@@ -37,10 +37,10 @@ enum bz_ev_kind {
 	BZ_EV_PROC_EXEC = 1, /* a target (or, in --exe mode, any) process exec'd */
 	BZ_EV_PROC_FORK = 2, /* a target forked a child process, which is now a target */
 	BZ_EV_PROC_EXIT = 3, /* a target process exited */
-	BZ_EV_CONN_OPEN = 4, /* a target accepted, connected, or first used a TCP socket */
+	BZ_EV_CONN_OPEN = 4, /* a target accepted, connected, or first used a TCP or UNIX stream socket */
 	BZ_EV_CONN_EST = 5,  /* an outgoing connection of a target became established */
-	BZ_EV_CONN_CLOSE = 6,/* a tracked TCP socket reached TCP_CLOSE */
-	BZ_EV_DATA = 7,      /* a target read from or wrote to a tracked TCP socket */
+	BZ_EV_CONN_CLOSE = 6,/* a tracked TCP socket reached TCP_CLOSE; a UNIX one was closed */
+	BZ_EV_DATA = 7,      /* a target read from or wrote to a tracked socket */
 	BZ_EV_GO_HANDLER = 8,/* Go net/http: a handler started or returned */
 	BZ_EV_GO_CLIENT = 9, /* Go net/http: a client round trip started or returned */
 	BZ_EV_GO_SPAWN = 10, /* Go: a goroutine was created (runtimes without g.parentGoid) */
@@ -106,8 +106,17 @@ enum bz_conn_role {
 	BZ_ROLE_PREEXISTING = 3, /* already open when recording began; direction unknown */
 };
 
+#define BZ_AF_UNIX 1
 #define BZ_AF_INET 2
 #define BZ_AF_INET6 10
+/* sun_path's size: a UNIX socket's path, or an abstract name (first byte 0) */
+#define BZ_UNIX_PATH_MAX 108
+#define BZ_SOCK_STREAM 1
+#define BZ_SOCK_DGRAM 2
+#define BZ_SOCK_SEQPACKET 5
+/* bz_ev_conn_open.path_from: whose bound address the path is */
+#define BZ_UNIX_PATH_OWN 1  /* the socket's own (an accepted socket inherits the listener's) */
+#define BZ_UNIX_PATH_PEER 2 /* its peer's (a client's peer: the listener's path) */
 
 struct bz_ev_conn_open {
 	struct bz_ev_hdr h; /* ts_ns: accept/connect returned, or first use */
@@ -125,7 +134,24 @@ struct bz_ev_conn_open {
 	__u32 _pad1;
 	__u8 local_addr[16];  /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
+	/* Appended in format 1.5, written for family BZ_AF_UNIX only (a TCP
+	 * record keeps size 96, so these read as zero).  Both ends' identity:
+	 * socket inodes (what `ss -x` shows; sockfs numbers, unique among live
+	 * sockets) pair the two ends of a connection recorded in two processes
+	 * the way the 4-tuple pairs TCP ones. */
+	__u64 local_ino;    /* this end's socket inode (0: unknown) */
+	__u64 peer_ino;     /* the other end's (0: unknown: a client's peer not
+	                     * accepted yet has no inode) */
+	__u32 peer_pid;     /* SO_PEERCRED's pid: for an accepted socket the client
+	                     * that connected, for a client the process that called
+	                     * listen() (0: unknown) */
+	__u16 path_len;     /* bytes used in path */
+	__u8 sock_type;     /* BZ_SOCK_STREAM / _SEQPACKET (accepted, connected) */
+	__u8 path_from;     /* BZ_UNIX_PATH_* (0: neither end bound: socketpair) */
+	char path[BZ_UNIX_PATH_MAX]; /* sun_path as bound; abstract: first byte 0 */
+	__u32 _pad2;
 };
+#define BZ_CONN_OPEN_INET_SIZE 96 /* a TCP record: the fields before local_ino */
 
 /* EST and CLOSE happen in softirq or another task's context: their header
  * pid is the target that owns the connection, and tid is 0. */
@@ -287,6 +313,10 @@ enum bz_probe_id {
 	BZ_P_GO_HANDLER, BZ_P_GO_TLS, BZ_P_GO_CLIENT, BZ_P_GO_SPAWN,
 	BZ_P_ADOPT, /* BZ_EV_PROC_ADOPT, from whichever hook adopted the process */
 	BZ_P_SSL,   /* OpenSSL plaintext; missed: a call not tied to its socket */
+	BZ_P_UNIX_CLOSE, /* CONN_CLOSE of UNIX sockets, from close() */
+	/* reads and writes of a target on a datagram or seqpacket UNIX socket:
+	 * counted in `missed`, never recorded (not parsed, by design) */
+	BZ_P_UNIX_OTHER,
 	BZ_P_MAX
 };
 
@@ -304,7 +334,10 @@ struct bz_probe_counts {
 _Static_assert(sizeof(struct bz_ev_hdr) == 24, "bz_ev_hdr layout");
 _Static_assert(sizeof(struct bz_ev_data) == 56, "bz_ev_data layout");
 _Static_assert(sizeof(struct bz_ev_ranges) == 4 + 8 * BZ_RANGES_MAX, "ranges layout");
-_Static_assert(sizeof(struct bz_ev_conn_open) == 96, "bz_ev_conn_open layout");
+_Static_assert(sizeof(struct bz_ev_conn_open) == 232, "bz_ev_conn_open layout");
+_Static_assert(__builtin_offsetof(struct bz_ev_conn_open, local_ino) == BZ_CONN_OPEN_INET_SIZE,
+	       "the UNIX fields follow the TCP ones");
+_Static_assert(__builtin_offsetof(struct bz_ev_conn_open, path) == 120, "conn_open path");
 _Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout");
 _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
 _Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");

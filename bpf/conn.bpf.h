@@ -1,6 +1,6 @@
-/* conn.bpf.h - TCP connection life of targets: accept, connect, handshake
- * completion, close, and data arrival (data_ready).  Included once, by
- * beyla.bpf.c. */
+/* conn.bpf.h - connection life of targets, TCP and UNIX stream: accept,
+ * connect, handshake completion (TCP), close, and data arrival
+ * (data_ready).  Included once, by beyla.bpf.c. */
 #ifndef BEYLA_CONN_BPF_H
 #define BEYLA_CONN_BPF_H
 
@@ -50,6 +50,83 @@ static __always_inline int sock_is_inet(struct sock *sk)
 	return fam == BZ_AF_INET || fam == BZ_AF_INET6;
 }
 
+static __always_inline int sock_is_unix(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_family) == BZ_AF_UNIX;
+}
+
+/* The inode of sk's socket, as sock_i_ino() reads it: struct socket lives
+ * in a struct socket_alloc next to its inode.  0 for a socket not grafted
+ * on a file yet (a connection still in its listener's accept queue). */
+static __always_inline __u64 sock_ino(struct sock *sk)
+{
+	struct socket *so = BPF_CORE_READ(sk, sk_socket);
+	struct socket_alloc *sa;
+
+	if (!so)
+		return 0;
+	sa = (struct socket_alloc *)((void *)so - bpf_core_field_offset(struct socket_alloc, socket));
+	return BPF_CORE_READ(sa, vfs_inode.i_ino);
+}
+
+/* The bytes of a UNIX address's path: its len counts sun_family (2
+ * bytes), then the path (with its NUL for a pathname socket) or the
+ * abstract name.  At most BZ_UNIX_PATH_MAX, and masked below 128 where
+ * the verifier can see it (it would test a copy of the register). */
+static __always_inline __u32 unix_addr_len(struct unix_address *ua)
+{
+	__u32 len = (__u32)BPF_CORE_READ(ua, len);
+
+	if (len <= 2)
+		return 0;
+	len -= 2;
+	if (len > BZ_UNIX_PATH_MAX)
+		len = BZ_UNIX_PATH_MAX;
+	asm volatile("%[n] &= 127" : [n] "+r"(len));
+	return len;
+}
+
+static __always_inline void *unix_addr_path(struct unix_address *ua)
+{
+	return (void *)ua + bpf_core_field_offset(struct unix_address, name) + 2;
+}
+
+/* The bound address of a UNIX socket into ev->path; 0 if it has none. */
+static __always_inline int unix_path(struct bz_ev_conn_open *ev, struct unix_address *ua)
+{
+	__u32 len;
+
+	if (!ua || !(len = unix_addr_len(ua)))
+		return 0;
+	if (bpf_probe_read_kernel(ev->path, len, unix_addr_path(ua)))
+		return 0;
+	ev->path_len = len;
+	return 1;
+}
+
+/* The UNIX part of a CONN_OPEN: both ends' inodes, the peer's pid from the
+ * credentials the kernel keeps for SO_PEERCRED, and the path.  The path of
+ * a client is its peer's (a client is rarely bound), that of any other
+ * socket its own: an accepted socket shares its listener's address. */
+static __always_inline void unix_fill(struct bz_ev_conn_open *ev, struct sock *sk, __u8 role)
+{
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct sock *peer = BPF_CORE_READ(u, peer);
+	struct unix_address *own = BPF_CORE_READ(u, addr);
+	struct unix_address *pa = peer ? BPF_CORE_READ((struct unix_sock *)peer, addr) : NULL;
+
+	ev->sock_type = (__u8)BPF_CORE_READ(sk, sk_type);
+	ev->local_ino = sock_ino(sk);
+	ev->peer_ino = peer ? sock_ino(peer) : 0;
+	ev->peer_pid = BPF_CORE_READ(sk, sk_peer_pid, numbers[0].nr);
+	if (role == BZ_ROLE_CONNECTED && unix_path(ev, pa))
+		ev->path_from = BZ_UNIX_PATH_PEER;
+	else if (unix_path(ev, own))
+		ev->path_from = BZ_UNIX_PATH_OWN;
+	else if (unix_path(ev, pa))
+		ev->path_from = BZ_UNIX_PATH_PEER;
+}
+
 /* Makes sk a tracked socket of the current target and reports it.  Returns
  * its state, or NULL when the map is full (counted). */
 static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role, int fd,
@@ -57,12 +134,25 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 {
 	__u64 key = (__u64)sk;
 	struct sock_state st = {}, *stp;
-	struct bz_ev_conn_open ev = {};
+	struct bz_ev_conn_open *ev;
 	struct estab_info *es;
+	__u16 family;
 	__u32 zero = 0;
 	__u64 *seq;
 
 	stp = bpf_map_lookup_elem(&socks, &key);
+	if (stp && (stp->flags & SOCK_UNIX) && (role == BZ_ROLE_ACCEPTED || role == BZ_ROLE_CONNECTED)) {
+		/* a UNIX socket closed without close() (its process exited, or
+		 * passed it on): this address is a new socket now */
+		struct bz_ev_conn_close cl = {};
+		fill_hdr(&cl.h, BZ_EV_CONN_CLOSE, sizeof(cl), (__u64)stp->pid << 32);
+		cl.conn_id = stp->conn_id;
+		cl.bytes_in = stp->bytes_in;
+		cl.bytes_out = stp->bytes_out;
+		emit(BZ_P_UNIX_CLOSE, &cl, sizeof(cl));
+		bpf_map_delete_elem(&socks, &key);
+		stp = NULL;
+	}
 	if (stp)
 		return stp;
 	/* A last write on a socket that already reached TCP_CLOSE (a TLS
@@ -72,34 +162,55 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 	seq = bpf_map_lookup_elem(&conn_seq, &zero);
 	if (!seq)
 		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	st.conn_id = __sync_fetch_and_add(seq, 1) + 1;
 	st.pid = bpf_get_current_pid_tgid() >> 32;
+	st.flags = family == BZ_AF_UNIX ? SOCK_UNIX : 0;
 	if (bpf_map_update_elem(&socks, &key, &st, BPF_NOEXIST)) {
 		count_missed(probe);
 		return NULL;
 	}
-	fill_hdr(&ev.h, BZ_EV_CONN_OPEN, sizeof(ev), bpf_get_current_pid_tgid());
-	ev.conn_id = st.conn_id;
-	ev.syscall_start_ns = call_start;
-	ev.fd = fd;
+	if (family == BZ_AF_UNIX && !have_unix_socks)
+		have_unix_socks = 1;
+	/* built in the scratch buffer (the UNIX record is 232 bytes): every
+	 * caller takes the buffer for its own event only after this returns */
+	ev = scratch_buf();
+	if (!ev)
+		goto out;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	fill_hdr(&ev->h, BZ_EV_CONN_OPEN, BZ_CONN_OPEN_INET_SIZE, bpf_get_current_pid_tgid());
+	ev->conn_id = st.conn_id;
+	ev->syscall_start_ns = call_start;
+	ev->fd = fd;
 	es = bpf_map_lookup_elem(&estab, &key);
 	if (es) {
-		ev.established_ns = es->ts_ns;
+		ev->established_ns = es->ts_ns;
 		if (role == BZ_ROLE_UNKNOWN || role == BZ_ROLE_PREEXISTING)
 			role = es->passive ? BZ_ROLE_ACCEPTED : BZ_ROLE_CONNECTED;
 	}
-	ev.role = role;
-	ev.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	ev.local_port = sock_local_port(sk);
-	ev.remote_port = sock_remote_port(sk);
-	if (ev.family == BZ_AF_INET) {
-		BPF_CORE_READ_INTO(&ev.local_addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(&ev.remote_addr, sk, __sk_common.skc_daddr);
-	} else {
-		BPF_CORE_READ_INTO(&ev.local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&ev.remote_addr, sk, __sk_common.skc_v6_daddr);
+	ev->role = role;
+	ev->family = family;
+	if (family == BZ_AF_UNIX) {
+		/* connect() on a UNIX stream socket completes inside the call:
+		 * it returned, so it is established */
+		if (role == BZ_ROLE_CONNECTED)
+			ev->established_ns = bpf_ktime_get_ns();
+		unix_fill(ev, sk, role);
+		ev->h.size = sizeof(*ev);
+		emit(probe, ev, sizeof(*ev));
+		goto out;
 	}
-	emit(probe, &ev, sizeof(ev));
+	ev->local_port = sock_local_port(sk);
+	ev->remote_port = sock_remote_port(sk);
+	if (family == BZ_AF_INET) {
+		BPF_CORE_READ_INTO(&ev->local_addr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(&ev->remote_addr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(&ev->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&ev->remote_addr, sk, __sk_common.skc_v6_daddr);
+	}
+	emit(probe, ev, BZ_CONN_OPEN_INET_SIZE);
+out:
 	stp = bpf_map_lookup_elem(&socks, &key);
 	if (stp && role == BZ_ROLE_PREEXISTING)
 		stp->flags |= SOCK_JOINED;
@@ -133,17 +244,130 @@ static __always_inline void adopt_tentative(__u32 tgid, struct sock *sk)
 		emit_adopt();
 }
 
+/* --unix: the path of UNIX socket sk is one of cfg_unix_paths.  The path
+ * is the one its CONN_OPEN would carry: a client's peer's (the listener's
+ * path, inherited by the socket queued for it), else its own.  Not inlined:
+ * the path's copy stays off the callers' stacks. */
+static __noinline int unix_selected(struct sock *sk, int client)
+{
+	struct unix_sock *u = (struct unix_sock *)sk;
+	struct unix_address *ua = NULL;
+	char buf[128]; /* unix_addr_len's mask */
+	__u32 len;
+
+	if (client) {
+		struct sock *peer = BPF_CORE_READ(u, peer);
+		if (peer)
+			ua = BPF_CORE_READ((struct unix_sock *)peer, addr);
+	}
+	if (!ua)
+		ua = BPF_CORE_READ(u, addr);
+	if (!ua || !(len = unix_addr_len(ua)))
+		return 0;
+	if (bpf_probe_read_kernel(buf, len, unix_addr_path(ua)))
+		return 0;
+	for (int i = 0; i < BZ_MAX_UNIX_PATHS; i++) {
+		__u32 n = cfg_unix_lens[i], j;
+
+		if (!n)
+			break;
+		/* a pathname's length counts its NUL, an abstract name's not */
+		if (n > len || n > BZ_UNIX_PATH_MAX)
+			continue;
+		if (n < len && (n >= BZ_UNIX_PATH_MAX || buf[n] != 0))
+			continue;
+		for (j = 0; j < BZ_UNIX_PATH_MAX; j++) {
+			if (j >= n || buf[j] != cfg_unix_paths[i][j])
+				break;
+		}
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* --unix: a process that accepts on, or connects to, a selected path
+ * becomes a target (adopt_by_port's rule for UNIX sockets). */
+static __always_inline int adopt_by_unix(__u32 tgid, struct sock *sk, int client)
+{
+	if (!cfg_any_unix || tgid == cfg_self_pid || !unix_selected(sk, client))
+		return 0;
+	if (target_add_new(tgid))
+		emit_adopt();
+	return is_target(tgid);
+}
+
+/* adopt_tentative for a UNIX socket at accept or connect. */
+static __always_inline void adopt_tentative_unix(__u32 tgid, struct sock *sk, int client)
+{
+	if (!cfg_exe_and_port || !cfg_any_unix || !is_tentative(tgid) || !unix_selected(sk, client))
+		return;
+	if (tentative_take(tgid))
+		emit_adopt();
+}
+
+/* A stream socket of a family beyla records: TCP over IPv4/6 (the
+ * protocol is checked where it matters), or UNIX. */
+static __always_inline int sock_recorded(struct sock *sk, int *is_unix)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	*is_unix = fam == BZ_AF_UNIX;
+	if (*is_unix)
+		return BPF_CORE_READ(sk, sk_type) == BZ_SOCK_STREAM;
+	return fam == BZ_AF_INET || fam == BZ_AF_INET6;
+}
+
 static __always_inline int call_enter(__s32 fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct call_stash cs = { .start_ns = bpf_ktime_get_ns(), .fd = fd };
 
-	if (!cfg_any_port && !is_target(pid_tgid >> 32))
+	if (!cfg_any_port && !cfg_any_unix && !is_target(pid_tgid >> 32))
 		return 0;
 	bpf_map_update_elem(&call_stash, &tid, &cs, BPF_ANY);
 	return 0;
 }
+
+/* Set once a UNIX listener is in unix_listen: until then data_ready need
+ * not look there. */
+__u8 have_unix_listen;
+
+/* A UNIX listener of a target (or one with a --unix path) on fd lfd is
+ * noted, so that the connections queued on it from now on get their
+ * queueing time (bz_data_ready).  Called at listen() and accept() entry:
+ * a connection queued before either was seen has none (0: unknown). */
+static __always_inline int note_unix_listener(__s32 lfd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	int target = is_target(tgid);
+	struct sock *sk;
+	__u64 key;
+
+	if (!target && !cfg_any_unix)
+		return 0;
+	sk = fd_to_sock(lfd);
+	if (!sk || !sock_is_unix(sk))
+		return 0;
+	if (!target && (tgid == cfg_self_pid || !unix_selected(sk, 0)))
+		return 0;
+	key = (__u64)sk;
+	if (bpf_map_update_elem(&unix_listen, &key, &tgid, BPF_ANY) == 0)
+		have_unix_listen = 1;
+	return 0;
+}
+
+static __always_inline int accept_enter(__s32 lfd)
+{
+	call_enter(-1);
+	return note_unix_listener(lfd);
+}
+
+/* (a server that starts while recording: its listener is known before
+ * its first connection queues) */
+SEC("tracepoint/syscalls/sys_enter_listen")
+int bz_listen_enter(struct trace_event_raw_sys_enter *ctx) { return note_unix_listener((__s32)ctx->args[0]); }
 
 static __always_inline int accept_exit(long ret)
 {
@@ -152,26 +376,31 @@ static __always_inline int accept_exit(long ret)
 	struct call_stash *cs = bpf_map_lookup_elem(&call_stash, &tid);
 	__u64 start = cs ? cs->start_ns : 0;
 	struct sock *sk;
+	int un;
 
 	if (cs)
 		bpf_map_delete_elem(&call_stash, &tid);
-	if (ret < 0 || (!cfg_any_port && !is_target(tgid)))
+	if (ret < 0 || (!cfg_any_port && !cfg_any_unix && !is_target(tgid)))
 		return 0;
 	sk = fd_to_sock(ret);
-	if (!sk || !sock_is_inet(sk))
+	if (!sk || !sock_recorded(sk, &un))
 		return 0;
-	if (is_target(tgid))
-		adopt_tentative(tgid, sk);
-	else if (!adopt_by_port(tgid, sk))
+	if (is_target(tgid)) {
+		if (un)
+			adopt_tentative_unix(tgid, sk, 0);
+		else
+			adopt_tentative(tgid, sk);
+	} else if (!(un ? adopt_by_unix(tgid, sk, 0) : adopt_by_port(tgid, sk))) {
 		return 0;
+	}
 	track_sock(sk, BZ_ROLE_ACCEPTED, ret, start, BZ_P_ACCEPT);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_accept")
-int bz_accept_enter(struct trace_event_raw_sys_enter *ctx) { return call_enter(-1); }
+int bz_accept_enter(struct trace_event_raw_sys_enter *ctx) { return accept_enter((__s32)ctx->args[0]); }
 SEC("tracepoint/syscalls/sys_enter_accept4")
-int bz_accept4_enter(struct trace_event_raw_sys_enter *ctx) { return call_enter(-1); }
+int bz_accept4_enter(struct trace_event_raw_sys_enter *ctx) { return accept_enter((__s32)ctx->args[0]); }
 SEC("tracepoint/syscalls/sys_exit_accept")
 int bz_accept_exit(struct trace_event_raw_sys_exit *ctx) { return accept_exit(ctx->ret); }
 SEC("tracepoint/syscalls/sys_exit_accept4")
@@ -189,6 +418,7 @@ int bz_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	struct sock *sk;
 	__u64 start;
 	__s32 fd;
+	int un;
 
 	if (!cs)
 		return 0;
@@ -199,12 +429,19 @@ int bz_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret < 0 && ctx->ret != -115)
 		return 0;
 	sk = fd_to_sock(fd);
-	if (!sk || !sock_is_inet(sk))
+	if (!sk || !sock_recorded(sk, &un))
 		return 0;
-	if (is_target(tgid))
-		adopt_tentative(tgid, sk);
-	else if (!adopt_by_port(tgid, sk))
+	/* (a UNIX connect() never returns EINPROGRESS: it is done or failed) */
+	if (un && ctx->ret < 0)
 		return 0;
+	if (is_target(tgid)) {
+		if (un)
+			adopt_tentative_unix(tgid, sk, 1);
+		else
+			adopt_tentative(tgid, sk);
+	} else if (!(un ? adopt_by_unix(tgid, sk, 1) : adopt_by_port(tgid, sk))) {
+		return 0;
+	}
 	track_sock(sk, BZ_ROLE_CONNECTED, fd, start, BZ_P_CONNECT);
 	return 0;
 }
@@ -263,6 +500,35 @@ int bz_state(struct bpf_raw_tracepoint_args *ctx)
  * response) is waiting for its process.  No event: the time rides on the
  * next read's DATA event.  Only tracked sockets are in the map, so the
  * lookup is the filter. */
+/* A UNIX listener of a target was woken: connect() queued a new socket on
+ * it (an skb whose ->sk is the server's end of the connection, at the tail
+ * of its receive queue) and called sk_data_ready.  Its accept-queue wait
+ * begins now: noted in estab, which its accept reads as for TCP.  The walk
+ * goes back from the tail over sockets not noted yet (two connects may
+ * queue before either wakes the listener). */
+static __noinline int unix_queued(__u64 key)
+{
+	struct sock *sk = (struct sock *)key;
+	struct estab_info es = { .ts_ns = bpf_ktime_get_ns(), .passive = 1 };
+	void *head = (void *)sk + bpf_core_field_offset(struct sock, sk_receive_queue);
+	struct sk_buff *skb;
+
+	if (!bpf_map_lookup_elem(&unix_listen, &key))
+		return 0;
+	skb = BPF_CORE_READ(sk, sk_receive_queue.prev);
+	for (int i = 0; i < 8; i++) {
+		__u64 nkey;
+
+		if (!skb || (void *)skb == head)
+			break;
+		nkey = (__u64)BPF_CORE_READ(skb, sk);
+		if (nkey && bpf_map_update_elem(&estab, &nkey, &es, BPF_NOEXIST))
+			break;
+		skb = BPF_CORE_READ(skb, prev);
+	}
+	return 0;
+}
+
 SEC("raw_tracepoint/sk_data_ready")
 int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -272,12 +538,49 @@ int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 
 	EMPTY_HOOK_RETURN();
 	st = bpf_map_lookup_elem(&socks, &key);
-	if (!st)
+	if (!st) {
+		if (have_unix_listen)
+			unix_queued(key);
 		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	if (!st->first_ready_ns)
 		st->first_ready_ns = now;
 	st->last_ready_ns = now;
+	return 0;
+}
+
+/* close() of a tracked UNIX socket ends its record: such sockets have no
+ * state tracepoint.  A descriptor duplicated (dup, fork) and closed in one
+ * place ends the record while the socket lives on; a socket its process
+ * leaves open is closed at that process's exit (bz_exit), or, passed to
+ * another process, with the next accept or connect that reuses its
+ * address. */
+SEC("tracepoint/syscalls/sys_enter_close")
+int bz_close_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bz_ev_conn_close ev = {};
+	struct sock_state *st;
+	struct sock *sk;
+	__u64 key;
+
+	if (!is_target(pid_tgid >> 32))
+		return 0;
+	sk = fd_to_sock((int)ctx->args[0]);
+	if (!sk)
+		return 0;
+	key = (__u64)sk;
+	st = bpf_map_lookup_elem(&socks, &key);
+	if (!st || !(st->flags & SOCK_UNIX))
+		return 0;
+	fill_hdr(&ev.h, BZ_EV_CONN_CLOSE, sizeof(ev), (__u64)st->pid << 32);
+	ev.conn_id = st->conn_id;
+	ev.bytes_in = st->bytes_in;
+	ev.bytes_out = st->bytes_out;
+	emit(BZ_P_UNIX_CLOSE, &ev, sizeof(ev));
+	bpf_map_delete_elem(&socks, &key);
+	bpf_map_delete_elem(&estab, &key);
 	return 0;
 }
 

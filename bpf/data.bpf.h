@@ -219,7 +219,15 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 	 * the first time needs its family and protocol read. */
 	st = bpf_map_lookup_elem(&socks, &skey);
 	if (!st) {
-		if (!sock_is_inet(sk) || !sock_is_tcp(sk))
+		int un;
+
+		if (!sock_recorded(sk, &un)) {
+			/* datagram and seqpacket UNIX sockets: counted, not recorded */
+			if (un)
+				count_missed(BZ_P_UNIX_OTHER);
+			return 0;
+		}
+		if (!un && !sock_is_tcp(sk))
 			return 0;
 		st = track_sock(sk, BZ_ROLE_PREEXISTING, -1, 0, probe);
 		if (!st)
@@ -254,6 +262,9 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		 * two kernel reads of the TCP sequence numbers. */
 		if (io && io->kind == IO_BUF && (__u32)ret < io->iovcnt) {
 			st->first_ready_ns = 0;
+		} else if (st->flags & SOCK_UNIX) {
+			/* a UNIX socket's queue is its list of skbs */
+			st->first_ready_ns = BPF_CORE_READ(sk, sk_receive_queue.qlen) ? st->last_ready_ns : 0;
 		} else {
 			struct tcp_sock *tp = (struct tcp_sock *)sk;
 			__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt), copied = BPF_CORE_READ(tp, copied_seq);

@@ -36,6 +36,13 @@ const volatile __u8 cfg_empty_hooks = 0;
 /* the OpenSSL probes may be attached (not --no-openssl): the socket hooks
  * note which socket an SSL call reads or writes (ssl.bpf.h) */
 const volatile __u8 cfg_ssl = 0;
+/* --unix PATH (repeatable): a process that accepts on, or connects to, a
+ * UNIX stream socket bound to one of these paths becomes a target (as
+ * --port does for TCP ports).  cfg_unix_lens[i] = 0 ends the list. */
+#define BZ_MAX_UNIX_PATHS 8
+const volatile __u8 cfg_any_unix = 0;
+const volatile __u8 cfg_unix_lens[BZ_MAX_UNIX_PATHS] = {};
+const volatile char cfg_unix_paths[BZ_MAX_UNIX_PATHS][BZ_UNIX_PATH_MAX] = {};
 #define EMPTY_HOOK_RETURN() do { if (cfg_empty_hooks) return 0; } while (0)
 
 /* Target processes: bit (tgid % 64) of word tgid / 64.  Set by the
@@ -128,6 +135,11 @@ struct {
 /* HTTP/1.1 upgraded to h2c (a 101 with "Upgrade: h2c" read or written):
  * frame by frame since, the client's preface not seen yet. */
 #define SOCK_H2C 32
+/* An AF_UNIX stream socket: no TCP state to read; closed by close(). */
+#define SOCK_UNIX 64
+/* Set once a UNIX socket is in socks: a target's exit then looks for its
+ * UNIX sockets there (proc.bpf.h); without any it need not. */
+__u8 have_unix_socks;
 
 /* An SSL object of a process (ssl.bpf.h). */
 struct ssl_key {
@@ -207,6 +219,18 @@ struct {
 	__type(key, __u64);
 	__type(value, struct estab_info);
 } estab SEC(".maps");
+
+/* UNIX listening sockets that targets accept on (key: the kernel
+ * address, value: the tgid), noted at accept() entry.  A connect() queues
+ * the new server-side socket on its listener and wakes it with
+ * sk_data_ready: bz_data_ready notes that moment in estab for the queued
+ * socket, the accept queue's start (there is no handshake). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} unix_listen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -250,6 +250,28 @@ int bz_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* A target's last thread is exiting: its UNIX sockets close with it (the
+ * kernel closes its files without a close() call, and UNIX sockets have no
+ * state tracepoint).  One CONN_CLOSE each, from a walk of socks. */
+struct unix_exit_walk {
+	__u32 tgid;
+};
+
+static long unix_exit_one(struct bpf_map *map, __u64 *key, struct sock_state *st, struct unix_exit_walk *w)
+{
+	struct bz_ev_conn_close ev = {};
+
+	if (!(st->flags & SOCK_UNIX) || st->pid != w->tgid)
+		return 0;
+	fill_hdr(&ev.h, BZ_EV_CONN_CLOSE, sizeof(ev), (__u64)st->pid << 32);
+	ev.conn_id = st->conn_id;
+	ev.bytes_in = st->bytes_in;
+	ev.bytes_out = st->bytes_out;
+	emit(BZ_P_UNIX_CLOSE, &ev, sizeof(ev));
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
+
 SEC("tracepoint/sched/sched_process_exit")
 int bz_exit(struct trace_event_raw_sched_process_exit *ctx)
 {
@@ -267,6 +289,12 @@ int bz_exit(struct trace_event_raw_sched_process_exit *ctx)
 	task = (struct task_struct *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
+	/* (bpf_for_each_map_elem is older than bpf_loop, which cfg_have_loop
+	 * found: on a kernel without it the verifier never sees the call) */
+	if (cfg_have_loop && have_unix_socks) {
+		struct unix_exit_walk w = { .tgid = tgid };
+		bpf_for_each_map_elem(&socks, unix_exit_one, &w, 0);
+	}
 	fill_hdr(&ev.h, BZ_EV_PROC_EXIT, sizeof(ev), pid_tgid);
 	ev.exit_code = BPF_CORE_READ(task, exit_code);
 	emit(BZ_P_EXIT, &ev, sizeof(ev));

@@ -37,6 +37,7 @@
 #include "analyze/explain.h"
 #include "analyze/tls_libs.h"
 #include "analyze/u64map.h"
+#include "analyze/unix_addr.h"
 #include "bpf/beyla_events.h"
 #include "cmd/commands.h"
 #include "record/capture_format.h"
@@ -118,7 +119,16 @@ struct info {
 	int conns_full;           /* INFO_CONN_MAX were open at once: later ones not followed */
 	uint64_t tls_decrypted;   /* TLS connections with Go crypto/tls plaintext */
 	struct bz_explain explain;
+	/* UNIX connections by path (the first INFO_UNIX_MAX paths; the rest
+	 * counted in unix_more) */
+	struct info_unix {
+		char path[4 * BZ_UNIX_PATH_MAX + 2];
+		uint64_t accepted, connected, other;
+	} unix_paths[16];
+	unsigned nunix;
+	uint64_t unix_more;
 };
+#define INFO_UNIX_MAX 16
 
 /* What info keeps of an open connection, packed into the map's value:
  * the owner's pid above 8 flag bits (a pid is below 2^22). */
@@ -772,6 +782,18 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 	case BZ_EV_CONN_OPEN: {
 		struct bz_ev_conn_open e;
 		bz_ev_copy(&e, sizeof(e), rec);
+		if (e.family == BZ_AF_UNIX) {
+			char path[4 * BZ_UNIX_PATH_MAX + 2];
+			bz_unix_path_text(e.path, e.path_len, path, sizeof(path));
+			printf("CONN ts=%" PRIu64 " pid=%u tid=%u conn=%" PRIu64 " role=%s unix=\"%s\" path_from=%s"
+			       " ino=%" PRIu64 " peer_ino=%" PRIu64 " peer_pid=%u type=%u est=%" PRIu64
+			       " start=%" PRIu64 " fd=%d\n",
+			       (uint64_t)e.h.ts_ns, e.h.pid, e.h.tid, (uint64_t)e.conn_id, role_name(e.role), path,
+			       e.path_from == BZ_UNIX_PATH_OWN ? "own" : e.path_from == BZ_UNIX_PATH_PEER ? "peer" : "none",
+			       (uint64_t)e.local_ino, (uint64_t)e.peer_ino, e.peer_pid, e.sock_type,
+			       (uint64_t)e.established_ns, (uint64_t)e.syscall_start_ns, e.fd);
+			break;
+		}
 		fmt_addr(e.family, e.local_addr, e.local_port, l, sizeof(l));
 		fmt_addr(e.family, e.remote_addr, e.remote_port, r, sizeof(r));
 		printf("CONN ts=%" PRIu64 " pid=%u tid=%u conn=%" PRIu64 " role=%s local=%s remote=%s"
@@ -932,12 +954,38 @@ static void conn_done(struct info *in, uintptr_t v)
 	bz_explain_tls(&in->explain, slot, bz_tls_verdict(t));
 }
 
+/* A UNIX connection counted under its path. */
+static void unix_count(struct info *in, const struct bz_ev_conn_open *e)
+{
+	char path[sizeof(in->unix_paths[0].path)];
+	struct info_unix *u = NULL;
+
+	bz_unix_path_text(e->path, e->path_len, path, sizeof(path));
+	for (unsigned i = 0; i < in->nunix && !u; i++)
+		if (!strcmp(in->unix_paths[i].path, path))
+			u = &in->unix_paths[i];
+	if (!u && in->nunix < INFO_UNIX_MAX) {
+		u = &in->unix_paths[in->nunix++];
+		memcpy(u->path, path, sizeof(path));
+	}
+	if (!u)
+		in->unix_more++;
+	else if (e->role == BZ_ROLE_ACCEPTED)
+		u->accepted++;
+	else if (e->role == BZ_ROLE_CONNECTED)
+		u->connected++;
+	else
+		u->other++;
+}
+
 static void conn_event(struct info *in, const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 {
 	if (kind == BZ_EV_CONN_OPEN) {
 		struct bz_ev_conn_open e;
 		bz_ev_copy(&e, sizeof(e), rec);
 		conn_state(in, e.conn_id, e.h.pid);
+		if (e.family == BZ_AF_UNIX)
+			unix_count(in, &e);
 	} else if (kind == BZ_EV_CONN_CLOSE) {
 		struct bz_ev_conn_close e;
 		bz_ev_copy(&e, sizeof(e), rec);
@@ -1130,6 +1178,19 @@ static void print_summary(struct info *in, uint64_t compressed)
 		if (in->conns_full)
 			printf("(more than %u connections were open at once: only the first ones were looked at)\n",
 			       INFO_CONN_MAX);
+	}
+
+	if (in->nunix) {
+		/* only in captures that have some: older summaries stay as they were */
+		printf("\nunix sockets: %u path(s)\n", in->nunix);
+		printf("  %8s %9s %6s  %s\n", "ACCEPTED", "CONNECTED", "OTHER", "PATH");
+		for (unsigned i = 0; i < in->nunix; i++) {
+			const struct info_unix *u = &in->unix_paths[i];
+			printf("  %8" PRIu64 " %9" PRIu64 " %6" PRIu64 "  %s\n", u->accepted, u->connected, u->other,
+			       u->path[0] ? u->path : "(unbound: socketpair)");
+		}
+		if (in->unix_more)
+			printf("  (%" PRIu64 " more connections on other paths)\n", in->unix_more);
 	}
 
 	static const char *const kind_names[BZ_EV_KIND_MAX] = {

@@ -103,6 +103,27 @@ static int parse_range(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+int bz_parse_unix_path(const char *s, char out[BZ_UNIX_NAME_MAX], int *len)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0)
+		return -EINVAL;
+	if (s[0] == '@') {
+		if (n < 2 || n > BZ_UNIX_NAME_MAX)
+			return -EINVAL;
+		out[0] = 0;
+		memcpy(out + 1, s + 1, n - 1);
+		*len = (int)n;
+		return 0;
+	}
+	if (n >= BZ_UNIX_NAME_MAX)
+		return -EINVAL;
+	memcpy(out, s, n);
+	*len = (int)n;
+	return 0;
+}
+
 int bz_parse_port(const char *s, int *port)
 {
 	long v;
@@ -153,7 +174,8 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 }
 
 enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
-       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_NO_OPENSSL, OPT_EMPTY_HOOKS };
+       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_NO_OPENSSL, OPT_EMPTY_HOOKS,
+       OPT_UNIX };
 
 static const struct argp_option record_options[] = {
 	{ 0, 0, 0, 0, "What to record (at least one; each is repeatable, and they combine: the "
@@ -162,6 +184,9 @@ static const struct argp_option record_options[] = {
 	{ "port", OPT_PORT, "N", 0,
 	  "Record every process that serves or calls TCP port N, from its first use of it "
 	  "(repeatable: --port 8080 --port 5432)", 1 },
+	{ "unix", OPT_UNIX, "PATH", 0,
+	  "Record every process that accepts on, or connects to, the UNIX stream socket bound to "
+	  "PATH (@NAME: an abstract name), from that accept or connect on (repeatable)", 1 },
 	{ "exe", OPT_EXE, "REGEX", 0,
 	  "Record processes whose executable path, name, argv[0], or script (argv[1] of python, "
 	  "node, ruby, perl, php, java) matches "
@@ -266,6 +291,20 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		o->ports[o->nports++] = port;
 		break;
 	}
+	case OPT_UNIX: {
+		char name[BZ_UNIX_NAME_MAX];
+		int n, seen = 0;
+		if (bz_parse_unix_path(arg, name, &n))
+			argp_error(state, "invalid --unix path '%s' (1-107 bytes; @NAME for an abstract name)", arg);
+		for (int i = 0; i < o->nunix; i++)
+			seen |= !strcmp(o->unix_paths[i], arg);
+		if (seen)
+			break;
+		if (o->nunix >= BZ_MAX_UNIX)
+			argp_error(state, "too many --unix (at most %d)", BZ_MAX_UNIX);
+		o->unix_paths[o->nunix++] = arg;
+		break;
+	}
 	case OPT_EXE:
 		if (o->nexes >= BZ_MAX_EXES)
 			argp_error(state, "too many --exe (at most %d; one regex can hold "
@@ -338,8 +377,8 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 			   "beyla record -- %s ...", arg, arg);
 		break;
 	case ARGP_KEY_END:
-		if (!o->npids && !o->nports && !o->nexes && !o->cmd)
-			argp_error(state, "nothing to record: give -p PID, --port N, --exe REGEX or -- CMD");
+		if (!o->npids && !o->nports && !o->nunix && !o->nexes && !o->cmd)
+			argp_error(state, "nothing to record: give -p PID, --port N, --unix PATH, --exe REGEX or -- CMD");
 		if (o->no_redact && (o->nredact_headers || o->nredact_params))
 			argp_error(state, "--no-redact contradicts --redact-header/--redact-param");
 		break;

@@ -11,6 +11,8 @@
 #define BZ_MAX_PIDS 64
 #define BZ_MAX_PORTS 64
 #define BZ_MAX_EXES 16
+#define BZ_MAX_UNIX 8 /* --unix paths: bpf/maps.bpf.h's BZ_MAX_UNIX_PATHS */
+#define BZ_UNIX_NAME_MAX 108 /* sun_path */
 #define BZ_MAX_REDACT_NAMES 64 /* --redact-header / --redact-param, each */
 
 struct record_opts {
@@ -31,6 +33,8 @@ struct record_opts {
 	int npids;
 	int ports[BZ_MAX_PORTS];  /* --port, in the order given, no repeats */
 	int nports;
+	const char *unix_paths[BZ_MAX_UNIX]; /* --unix, in the order given, no repeats */
+	int nunix;
 	const char *exe_res[BZ_MAX_EXES]; /* --exe regexes */
 	int nexes;
 	char **cmd;               /* argv after "--", NULL-terminated; NULL: none */
@@ -50,6 +54,11 @@ int bz_parse_duration(const char *s, uint64_t *ns);
 int bz_parse_size(const char *s, uint64_t *bytes);
 /* 1..65535.  0 or -EINVAL. */
 int bz_parse_port(const char *s, int *port);
+/* A --unix PATH as the kernel stores a bound address: a pathname as is
+ * (1..107 bytes: sun_path keeps its NUL), "@name" as an abstract name
+ * (a 0 byte, then name: 1..107 bytes).  Writes the bytes to out (not
+ * NUL-terminated) and their number to *len.  0 or -EINVAL. */
+int bz_parse_unix_path(const char *s, char out[BZ_UNIX_NAME_MAX], int *len);
 /* A positive pid that fits pid_t.  0 or -EINVAL. */
 int bz_parse_pid(const char *s, pid_t *pid);
 /* Formats ns as "1h02m03s", "4.5s", "120ms" into buf. */

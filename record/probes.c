@@ -40,6 +40,10 @@ static const struct probe_def probe_table[] = {
 	{ "bz_accept4_exit", "syscalls/sys_exit_accept4", "syscalls:sys_exit_accept4", false, "accepted connections (accept4)", 0 },
 	{ "bz_connect_enter", "syscalls/sys_enter_connect", "syscalls:sys_enter_connect", false, "outgoing connections", 0 },
 	{ "bz_connect_exit", "syscalls/sys_exit_connect", "syscalls:sys_exit_connect", false, "outgoing connections", 0 },
+	{ "bz_close_enter", "syscalls/sys_enter_close", "syscalls:sys_enter_close", false,
+	  "closes of UNIX sockets", 0 },
+	{ "bz_listen_enter", "syscalls/sys_enter_listen", "syscalls:sys_enter_listen", false,
+	  "UNIX listeners: accept-queue times", 0 },
 	{ "bz_enter_read", "syscalls/sys_enter_read", "syscalls:sys_enter_read", false, "start times of read()", PROBES_ONLY_SYSCALL_START },
 	{ "bz_enter_recvfrom", "syscalls/sys_enter_recvfrom", "syscalls:sys_enter_recvfrom", false, "start times of recv/recvfrom", PROBES_ONLY_SYSCALL_START },
 	{ "bz_enter_readv", "syscalls/sys_enter_readv", "syscalls:sys_enter_readv", false, "start times of readv", PROBES_ONLY_SYSCALL_START },
@@ -60,7 +64,7 @@ static const char *const counter_names[BZ_P_MAX] = {
 	[BZ_P_DATA_READY] = "data_ready", [BZ_P_RECV] = "recv", [BZ_P_SEND] = "send",
 	[BZ_P_SYSENTER] = "sys_enter", [BZ_P_GO_HANDLER] = "go_handler", [BZ_P_GO_TLS] = "go_tls",
 	[BZ_P_GO_CLIENT] = "go_client", [BZ_P_GO_SPAWN] = "go_spawn", [BZ_P_ADOPT] = "adopt",
-	[BZ_P_SSL] = "ssl",
+	[BZ_P_SSL] = "ssl", [BZ_P_UNIX_CLOSE] = "unix_close", [BZ_P_UNIX_OTHER] = "unix_nonstream",
 };
 
 int probes_count(void) { return NPROBES; }

@@ -562,7 +562,8 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 	int first = 1;
 
 	for (int i = 0; i < BZ_P_MAX; i++)
-		missed += c[i].missed;
+		/* (unix_nonstream counts reads and writes left out by design) */
+		missed += i == BZ_P_UNIX_OTHER ? 0 : c[i].missed;
 	if (r->status_line)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "beyla: recorded %s (stopped: %s) into %s\n",
@@ -585,6 +586,9 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 	fputc('\n', stderr);
 	if (lost)
 		fprintf(stderr, "           (a bigger --ring-size absorbs longer bursts)\n");
+	if (c[BZ_P_UNIX_OTHER].missed)
+		fprintf(stderr, "  unix     %llu reads/writes on datagram or seqpacket UNIX sockets counted, not recorded\n",
+			(unsigned long long)c[BZ_P_UNIX_OTHER].missed);
 	fprintf(stderr, "  file     %s (uncompressed %s, %.1fx), %.1f bytes/event\n",
 		bz_fmt_bytes(file, fb, sizeof(fb)), bz_fmt_bytes(raw, rb, sizeof(rb)),
 		file ? (double)raw / file : 0.0, r->events ? (double)file / r->events : 0.0);
@@ -853,9 +857,17 @@ static int open_and_load(struct recorder *r, bool with_go, bool with_ssl, char *
 	for (int i = 0; i < o->nports; i++)
 		r->skel->rodata->cfg_port_bits[o->ports[i] / 64] |= 1ull << (o->ports[i] % 64);
 	r->skel->rodata->cfg_any_port = o->nports > 0;
-	r->skel->rodata->cfg_port_only = o->nports > 0 && !o->npids && !o->nexes && !o->cmd;
+	r->skel->rodata->cfg_port_only = o->nports > 0 && !o->nunix && !o->npids && !o->nexes && !o->cmd;
+	_Static_assert(sizeof(r->skel->rodata->cfg_unix_lens) == BZ_MAX_UNIX, "--unix paths fit the BPF table");
+	for (int i = 0; i < o->nunix && i < BZ_MAX_UNIX; i++) {
+		int n = 0;
+		/* (parsed once already: options.c refused what does not fit) */
+		bz_parse_unix_path(o->unix_paths[i], (char *)r->skel->rodata->cfg_unix_paths[i], &n);
+		r->skel->rodata->cfg_unix_lens[i] = (uint8_t)n;
+	}
+	r->skel->rodata->cfg_any_unix = o->nunix > 0;
 	r->skel->rodata->cfg_all_execs = o->nexes > 0;
-	r->skel->rodata->cfg_exe_and_port = o->nexes > 0 && o->nports > 0;
+	r->skel->rodata->cfg_exe_and_port = o->nexes > 0 && (o->nports > 0 || o->nunix > 0);
 	r->skel->rodata->cfg_have_loop =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
 	r->skel->rodata->cfg_syscall_start = o->syscall_start;

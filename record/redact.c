@@ -1567,9 +1567,10 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 	if (!r || !ev || size < sizeof(h))
 		return;
 	memcpy(&h, ev, sizeof(h));
-	if (h.kind == BZ_EV_CONN_OPEN && size >= sizeof(struct bz_ev_conn_open)) {
+	if (h.kind == BZ_EV_CONN_OPEN && size >= BZ_CONN_OPEN_INET_SIZE) {
+		/* (a TCP record stops before the UNIX fields) */
 		struct bz_ev_conn_open o;
-		memcpy(&o, ev, sizeof(o));
+		memcpy(&o, ev, BZ_CONN_OPEN_INET_SIZE);
 		if (o.role == BZ_ROLE_PREEXISTING)
 			rd_h2_joined(r->h2, o.conn_id);
 		return;

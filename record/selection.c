@@ -64,6 +64,10 @@ void selection_describe(const struct record_opts *o, char *buf, size_t len)
 		snprintf(item, sizeof(item), "port %d", o->ports[i]);
 		describe_add(buf, len, &tl, item);
 	}
+	for (int i = 0; i < o->nunix; i++) {
+		snprintf(item, sizeof(item), "unix %.200s", o->unix_paths[i]);
+		describe_add(buf, len, &tl, item);
+	}
 	for (int i = 0; i < o->nexes; i++) {
 		snprintf(item, sizeof(item), "exe /%.200s/", o->exe_res[i]);
 		describe_add(buf, len, &tl, item);

@@ -1,6 +1,6 @@
 -- spans.sql - the database `beyla analyze` writes from a capture.
 --
--- Version 5 (PRAGMA user_version).  A reader checks user_version before
+-- Version 6 (PRAGMA user_version).  A reader checks user_version before
 -- trusting a column; columns are only added (new version) or documented as
 -- deprecated, never changed in meaning.  docs/analysis.md explains how spans
 -- are built from the capture; this file says what every column holds.
@@ -28,7 +28,7 @@
 -- and kept up to date while loading, which costs little; an index on keys
 -- that arrive in random order is cheaper to build at the end, in one sort.
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 -- One row: the capture this database was made from.
 CREATE TABLE capture (
@@ -81,13 +81,13 @@ CREATE TABLE processes (
                                 -- in the executable), "none found", NULL if the capture does not say
 );
 
--- One row per TCP connection a target used.
+-- One row per connection a target used: TCP, or (version 6) a UNIX stream socket.
 CREATE TABLE connections (
   conn_id          INTEGER PRIMARY KEY,
   pid              INTEGER,  -- process that accepted/connected/first used it
   role             TEXT,     -- 'accepted' (target is the server), 'connected'
                              -- (client), 'preexisting', 'unknown'
-  family           TEXT,     -- 'ipv4' / 'ipv6'
+  family           TEXT,     -- 'ipv4' / 'ipv6' / (version 6) 'unix' (addresses and ports NULL)
   local_address    TEXT,
   local_port       INTEGER,
   remote_address   TEXT,
@@ -110,9 +110,17 @@ CREATE TABLE connections (
   lost_bytes       INTEGER,  -- bytes the kernel saw move that no recorded read/write holds
                              -- (events dropped, ring buffer full): > 0 marks a connection
                              -- whose spans may be wrong; NULL if not closed in the capture
-  detected         TEXT      -- (version 5) when no parser recognised it, what its first bytes
+  detected         TEXT,     -- (version 5) when no parser recognised it, what its first bytes
                              -- look like: 'tls', 'http2' (the connection preface), 'binary',
                              -- 'text', 'none' (no payload captured); NULL otherwise
+  -- (version 6) UNIX connections only, NULL for TCP:
+  unix_path        TEXT,     -- the listener's path (an abstract name as '@name'); NULL if
+                             -- neither end is bound (socketpair)
+  local_inode      INTEGER,  -- this end's socket inode (what `ss -x` shows); NULL unknown
+  peer_inode       INTEGER,  -- the other end's; NULL unknown (a client's peer is not
+                             -- accepted yet when connect() returns)
+  peer_pid         INTEGER   -- SO_PEERCRED's pid: for an accepted connection the client that
+                             -- connected, for a client the process that called listen()
 );
 
 -- Spans, OpenTelemetry style: read them from the view `spans` (below).

@@ -13,7 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx https h2 syscall exec redact go analyze otlp"; default all),
+#        BENCH_ONLY (some of "nginx https h2 unix syscall exec redact go analyze otlp"; default all),
 #        H2_STREAMS (streams of the HTTP/2 analyzer captures, 200000).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
@@ -26,7 +26,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx https h2 syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx https h2 unix syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -41,6 +41,7 @@ fi
 
 T=$(mktemp -d /tmp/beyla-bench.XXXXXX)
 NGINX_PID=
+PROXY_PID=
 REC_PID=
 GO_PID=
 BPF_STATS_OLD=
@@ -49,8 +50,10 @@ cleanup() {
 	[ -z "$GO_PID" ] || kill -KILL "$GO_PID" 2>/dev/null || true
 	[ -z "$REC_PID" ] || kill -KILL "$REC_PID" 2>/dev/null || true
 	[ -z "$NGINX_PID" ] || kill -TERM -- "-$NGINX_PID" 2>/dev/null || true
+	[ -z "$PROXY_PID" ] || kill -TERM -- "-$PROXY_PID" 2>/dev/null || true
 	sleep 0.2
 	[ -z "$NGINX_PID" ] || kill -KILL -- "-$NGINX_PID" 2>/dev/null || true
+	[ -z "$PROXY_PID" ] || kill -KILL -- "-$PROXY_PID" 2>/dev/null || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -170,6 +173,71 @@ if want h2; then
 		rm -f "$T/an-$proto.bz.zst" "$T/an-$proto.db"
 	done
 	echo "(spans/s: server spans by wall-clock time; bytes/req: the capture's size per request, nginx's side)"
+	URL=http://127.0.0.1:$PORT/
+fi
+
+# --- a proxy to a backend over a UNIX socket, next to the same over TCP (issue 18) ---
+if want unix; then
+	# A second single-worker nginx proxies to the first, which also listens on
+	# a UNIX socket: once to it over the socket, once over TCP loopback, both
+	# with keep-alive upstream connections.  Both ends are recorded, by pid
+	# (--exe nginx would adopt any other nginx on the machine too).
+	echo
+	mkdir -p "$T/proxy"
+	UPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	TPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed -e "s|@DIR@|$T/nginx|g" -e "s|listen 127.0.0.1:@PORT@;|listen 127.0.0.1:$PORT; listen unix:$T/backend.sock;|" \
+		"$ROOT/scripts/nginx-bench.conf" >"$T/nginx/nginx.conf"
+	kill -HUP "$NGINX_PID" # reload: the backend now listens on the socket too
+	for ((i = 0; i < 100; i++)); do [ -S "$T/backend.sock" ] && break; sleep 0.05; done
+	[ -S "$T/backend.sock" ] || die "nginx did not listen on $T/backend.sock: $(tail -n 3 "$T/nginx/error.log")"
+	# (user root: the socket is in the mode-700 scratch directory, which a
+	# worker running as nobody cannot reach; it answered 502 to every request)
+	cat >"$T/proxy/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+daemon off;
+master_process on;
+pid $T/proxy/nginx.pid;
+error_log $T/proxy/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $T/proxy/client_body;
+    proxy_temp_path $T/proxy/proxy;
+    fastcgi_temp_path $T/proxy/fastcgi;
+    uwsgi_temp_path $T/proxy/uwsgi;
+    scgi_temp_path $T/proxy/scgi;
+    upstream over_unix { server unix:$T/backend.sock; keepalive 64; }
+    upstream over_tcp { server 127.0.0.1:$PORT; keepalive 64; }
+    server {
+        listen 127.0.0.1:$UPORT;
+        location / { proxy_pass http://over_unix; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+    server {
+        listen 127.0.0.1:$TPORT;
+        location / { proxy_pass http://over_tcp; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+EOF
+	setsid nginx -p "$T/proxy" -c "$T/proxy/nginx.conf" -e "$T/proxy/error.log" >"$T/proxy.log" 2>&1 </dev/null &
+	PROXY_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(ss -Hltn "sport = :$TPORT")" ] && break
+		sleep 0.05
+	done
+	[ -n "$(ss -Hltn "sport = :$TPORT")" ] || die "the proxy nginx did not start: $(cat "$T/proxy.log" "$T/proxy/error.log" 2>/dev/null)"
+	for port in "$UPORT" "$TPORT"; do
+		[ "$(curl -s "http://127.0.0.1:$port/")" = hello ] ||
+			die "the proxy on $port does not answer hello: $(tail -n 3 "$T/proxy/error.log")"
+	done
+	REC_TARGET=(-p "$NGINX_PID" -p "$PROXY_PID")
+	URL=http://127.0.0.1:$UPORT/
+	bench_rounds "beyla bench: nginx proxy -> nginx backend over a UNIX socket (both recorded)"
+	echo
+	URL=http://127.0.0.1:$TPORT/
+	bench_rounds "beyla bench: nginx proxy -> nginx backend over TCP loopback (both recorded)"
 	URL=http://127.0.0.1:$PORT/
 fi
 

@@ -2,6 +2,7 @@
 // module: nghttp2 inside node), cleartext (h2c, prior knowledge only: Node
 // does not answer an HTTP/1.1 Upgrade) or TLS:
 //     node h2_server.js PORT                 http2.createServer
+//     node h2_server.js /PATH                the same on a UNIX socket
 //     node h2_server.js PORT KEY.pem CERT.pem   http2.createSecureServer (ALPN h2)
 // Routes: GET /ok, GET /users/N (JSON), GET /missing (404), GET /error (500),
 // POST /upload (201, "received N\n"), GET /login (200, a set-cookie whose
@@ -42,4 +43,6 @@ function handler(req, res) {
 const server = keyFile
 	? http2.createSecureServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, handler)
 	: http2.createServer(handler);
-server.listen(Number(port), '127.0.0.1', () => console.log(`listening ${port}`));
+// a PORT beginning with '/' is a UNIX socket's path
+if (port.startsWith('/')) server.listen(port, () => console.log(`listening ${port}`));
+else server.listen(Number(port), '127.0.0.1', () => console.log(`listening ${port}`));

@@ -26,6 +26,7 @@
 #include "analyze/report.h"
 #include "analyze/schema_sql.h"
 #include "analyze/u64map.h"
+#include "analyze/unix_addr.h"
 #include "bpf/beyla_events.h"
 #include "record/capture_format.h"
 #include "record/capture_writer.h"
@@ -471,6 +472,158 @@ static void test_go_https_handler_and_client(void **state)
 				   "where b.kind='server' and b.pid=400 and c.kind='client' and c.pid=300 "
 				   "and b.trace_id=c.trace_id"), 1);
 	assert_int_equal(q_int(db, "select value from parse_stats where name='peer_links'"), 1);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* A UNIX stream CONN_OPEN as the recorder writes it (232 bytes). */
+static void ev_open_unix(struct cap *c, uint64_t conn, uint8_t role, uint64_t ts, uint64_t est, uint32_t pid,
+			 uint64_t ino, uint64_t peer_ino, uint32_t peer_pid, const char *path, size_t plen)
+{
+	struct bz_ev_conn_open e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), ts, pid, pid);
+	e.conn_id = conn;
+	e.established_ns = est;
+	e.family = BZ_AF_UNIX;
+	e.role = role;
+	e.fd = 6;
+	e.local_ino = ino;
+	e.peer_ino = peer_ino;
+	e.peer_pid = peer_pid;
+	e.sock_type = BZ_SOCK_STREAM;
+	e.path_from = role == BZ_ROLE_CONNECTED ? BZ_UNIX_PATH_PEER : BZ_UNIX_PATH_OWN;
+	memcpy(e.path, path, plen);
+	e.path_len = (uint16_t)plen;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+/* nginx (pid 500) calls a gunicorn worker (pid 600) over a UNIX socket,
+ * twice.  The first time the client's record does not know its peer's inode
+ * (the server end had none when connect() returned) and the client opens
+ * first; the second time the server's record comes first.  A third client
+ * connection whose inodes disagree with the server's is not linked.  An
+ * abstract name shows as "@name". */
+static void test_unix_peer_link(void **state)
+{
+	static const char path[] = "/run/app.sock"; /* with its NUL, as the kernel stores it */
+	struct cap c;
+	struct bz_analysis_summary sum;
+	const char *req = "GET /items/1 HTTP/1.0\r\nHost: app\r\n\r\n";
+	const char *resp = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+	cap_open(&c);
+	cap_proc(&c, 500, "/usr/sbin/nginx", "nginx");
+	cap_proc(&c, 600, "/usr/bin/python3", "gunicorn");
+	ev_open_unix(&c, 1, BZ_ROLE_CONNECTED, T(1.0), T(1.0), 500, 7001, 0, 599, path, sizeof(path));
+	ev_open_unix(&c, 2, BZ_ROLE_ACCEPTED, T(1.1), T(0.99), 600, 7002, 7001, 500, path, sizeof(path));
+	ev_data(&c, 1, BZ_DIR_OUT, T(1.2), 0, 0, 500, 500, req);
+	ev_data(&c, 2, BZ_DIR_IN, T(1.3), 0, T(1.21), 600, 600, req);
+	ev_data(&c, 2, BZ_DIR_OUT, T(1.5), 0, 0, 600, 600, resp);
+	ev_data(&c, 1, BZ_DIR_IN, T(1.6), 0, T(1.51), 500, 500, resp);
+	ev_close(&c, 2, T(1.7), 600);
+	ev_close(&c, 1, T(1.8), 500);
+	/* the server end first, both inodes known on both ends */
+	ev_open_unix(&c, 4, BZ_ROLE_ACCEPTED, T(2.1), T(2.0), 600, 7004, 7003, 500, path, sizeof(path));
+	ev_open_unix(&c, 3, BZ_ROLE_PREEXISTING, T(2.15), 0, 500, 7003, 7004, 599, path, sizeof(path));
+	ev_data(&c, 3, BZ_DIR_OUT, T(2.2), 0, 0, 500, 500, req);
+	ev_data(&c, 4, BZ_DIR_IN, T(2.3), 0, T(2.21), 600, 600, req);
+	ev_data(&c, 4, BZ_DIR_OUT, T(2.5), 0, 0, 600, 600, resp);
+	ev_data(&c, 3, BZ_DIR_IN, T(2.6), 0, T(2.51), 500, 500, resp);
+	/* a client whose peer inode says another server end: not linked */
+	ev_open_unix(&c, 5, BZ_ROLE_CONNECTED, T(3.0), T(3.0), 500, 7005, 0, 599, "\0abstract", 9);
+	ev_open_unix(&c, 6, BZ_ROLE_ACCEPTED, T(3.1), T(3.0), 600, 7006, 7099, 501, "\0abstract", 9);
+	ev_data(&c, 5, BZ_DIR_OUT, T(3.2), 0, 0, 500, 500, req);
+	ev_data(&c, 6, BZ_DIR_IN, T(3.3), 0, T(3.21), 600, 600, req);
+	ev_data(&c, 6, BZ_DIR_OUT, T(3.5), 0, 0, 600, 600, resp);
+	ev_data(&c, 5, BZ_DIR_IN, T(3.6), 0, T(3.51), 500, 500, resp);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server'"), 3);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='client'"), 3);
+	assert_int_equal(q_int(db, "select count(*) from spans b join spans c on c.span_id=b.parent_id "
+				   "where b.kind='server' and c.kind='client' and b.trace_id=c.trace_id"), 2);
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and conn_id=6 "
+				   "and parent_id is null"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='peer_links'"), 2);
+	/* the connections' rows */
+	assert_int_equal(q_int(db, "select count(*) from connections where family='unix' and local_port is null "
+				   "and local_address is null and remote_port is null"), 6);
+	assert_text(db, "select unix_path from connections where conn_id=2", "/run/app.sock");
+	assert_text(db, "select unix_path from connections where conn_id=6", "@abstract");
+	assert_int_equal(q_int(db, "select peer_inode from connections where conn_id=2"), 7001);
+	assert_int_equal(q_int(db, "select count(*) from connections where conn_id=1 and peer_inode is null"), 1);
+	assert_int_equal(q_int(db, "select peer_pid from connections where conn_id=2"), 500);
+	assert_int_equal(q_int(db, "select local_inode from connections where conn_id=3"), 7003);
+	/* OpenTelemetry's attributes */
+	assert_int_equal(q_int(db, "select count(*) from spans s join span_attributes a using (span_id) "
+				   "where s.kind in ('server','client') and a.key='network.transport' and a.value='unix'"), 6);
+	assert_text(db, "select server_address from spans where kind='server' and conn_id=2", "/run/app.sock");
+	assert_text(db, "select server_address from spans where kind='client' and conn_id=1", "/run/app.sock");
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and conn_id=2 "
+				   "and client_address is null and server_port is null"), 1);
+	/* the queue: the request arrived at 1.21 ms, read at 1.3 */
+	assert_int_equal(q_int(db, "select start_ns from spans where kind='server' and conn_id=2"), U(1.21));
+	assert_int_equal(q_int(db, "select queue_ns from spans where kind='server' and conn_id=2"), U(1.3) - U(1.21));
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
+/* A UNIX address from a capture as text: hostile bytes and lengths. */
+static void test_unix_path_text(void **state)
+{
+	char out[64], big[4 * BZ_UNIX_PATH_MAX + 2], raw[200];
+
+	assert_int_equal(bz_unix_path_text("/a.sock\0junk", 12, out, sizeof(out)), 7);
+	assert_string_equal(out, "/a.sock");
+	assert_int_equal(bz_unix_path_text("\0name\0x", 7, out, sizeof(out)), 10);
+	assert_string_equal(out, "@name\\x00x");
+	assert_int_equal(bz_unix_path_text("/\x01\\", 3, out, sizeof(out)), 9);
+	assert_string_equal(out, "/\\x01\\x5c");
+	assert_int_equal(bz_unix_path_text("", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* cut at the buffer, never past it; the length clamped to sun_path's */
+	assert_int_equal(bz_unix_path_text("/abcdef", 7, out, 4), 3);
+	assert_string_equal(out, "/ab");
+	assert_int_equal(bz_unix_path_text("/\x01", 2, out, 4), 1);
+	assert_string_equal(out, "/");
+	memset(raw, 0xff, sizeof(raw));
+	assert_int_equal(bz_unix_path_text(raw, 0xffff, big, sizeof(big)), 4 * BZ_UNIX_PATH_MAX);
+	assert_int_equal(bz_unix_path_text(raw, 5, out, 1), 0);
+}
+
+/* A TCP CONN_OPEN of a minor-4 writer (96 bytes) reads as it did: no
+ * UNIX fields, no UNIX columns. */
+static void test_conn_open_96_bytes(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct bz_ev_conn_open e = { 0 };
+
+	cap_open(&c);
+	cap_proc(&c, 300, "/srv/api", "api");
+	hdr(&e.h, BZ_EV_CONN_OPEN, BZ_CONN_OPEN_INET_SIZE, T(1.0), 300, 300);
+	e.conn_id = 1;
+	e.family = BZ_AF_INET;
+	e.local_port = 8080;
+	e.remote_port = 40000;
+	e.role = BZ_ROLE_ACCEPTED;
+	e.local_addr[0] = 127, e.local_addr[3] = 1;
+	e.remote_addr[0] = 127, e.remote_addr[3] = 1;
+	bz_buf_put(&c.ev, &e, BZ_CONN_OPEN_INET_SIZE);
+	c.nev++;
+	ev_data(&c, 1, BZ_DIR_IN, T(1.2), 0, T(1.1), 300, 300, "GET / HTTP/1.0\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_OUT, T(1.3), 0, 0, 300, 300, "HTTP/1.0 204 No Content\r\n\r\n");
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_text(db, "select family || ' ' || local_port || ' ' || remote_address from connections", "ipv4 8080 127.0.0.1");
+	assert_int_equal(q_int(db, "select count(*) from connections where unix_path is null and local_inode is null "
+				   "and peer_inode is null and peer_pid is null"), 1);
+	assert_int_equal(q_int(db, "select count(*) from span_attributes where key='network.transport'"), 0);
 	bz_db_close(&db);
 	unlink(c.path);
 }
@@ -1980,6 +2133,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_and_client_spans),
 		cmocka_unit_test(test_go_https_handler_and_client),
+		cmocka_unit_test(test_unix_peer_link),
+		cmocka_unit_test(test_conn_open_96_bytes),
+		cmocka_unit_test(test_unix_path_text),
 		cmocka_unit_test(test_go_h2_handlers_by_stream),
 		cmocka_unit_test(test_preface_in_two_reads),
 		cmocka_unit_test(test_preface_byte_by_byte),

@@ -70,6 +70,35 @@ static void test_ports_and_pids(void **state)
 	assert_int_equal(bz_parse_pid("4294967296", &pid), -EINVAL);
 }
 
+static void test_unix_paths(void **state)
+{
+	char out[BZ_UNIX_NAME_MAX], longp[200];
+	int n = -1;
+
+	assert_int_equal(bz_parse_unix_path("/run/app.sock", out, &n), 0);
+	assert_int_equal(n, 13);
+	assert_memory_equal(out, "/run/app.sock", 13);
+	/* an abstract name: a 0 byte, then the name, no NUL after it */
+	assert_int_equal(bz_parse_unix_path("@gunicorn", out, &n), 0);
+	assert_int_equal(n, 9);
+	assert_memory_equal(out, "\0gunicorn", 9);
+	assert_int_equal(bz_parse_unix_path("", out, &n), -EINVAL);
+	assert_int_equal(bz_parse_unix_path("@", out, &n), -EINVAL);
+	assert_int_equal(bz_parse_unix_path(NULL, out, &n), -EINVAL);
+	/* sun_path is 108 bytes: a pathname keeps its NUL in them, an abstract name needs none */
+	memset(longp, 'a', sizeof(longp));
+	longp[107] = 0;
+	assert_int_equal(bz_parse_unix_path(longp, out, &n), 0);
+	assert_int_equal(n, 107);
+	longp[107] = 'a', longp[108] = 0;
+	assert_int_equal(bz_parse_unix_path(longp, out, &n), -EINVAL);
+	longp[0] = '@';
+	assert_int_equal(bz_parse_unix_path(longp, out, &n), 0);
+	assert_int_equal(n, 108);
+	longp[108] = 'a', longp[109] = 0;
+	assert_int_equal(bz_parse_unix_path(longp, out, &n), -EINVAL);
+}
+
 static void test_format(void **state)
 {
 	char buf[32];
@@ -176,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_ports_and_pids),
+		cmocka_unit_test(test_unix_paths),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_args_selection_union),
