@@ -181,10 +181,13 @@ static __noinline int ssl_write_early(struct ssl_call *c, struct sock_state *st)
  * and the socket's own bytes are ciphertext from now on (not kept).  A
  * write's plaintext is recorded now, before the peer can have read it (at
  * the call's return it would come after the peer's answer). */
-static __always_inline void ssl_note_sock(__u32 tid, __u64 skey, struct sock_state *st, __u8 dir)
+static __always_inline void ssl_note_sock(__u32 tgid, __u32 tid, __u64 skey, struct sock_state *st, __u8 dir)
 {
-	struct ssl_call *c = bpf_map_lookup_elem(&ssl_calls, &tid);
+	struct ssl_call *c;
 
+	if (!pid_bit(ssl_user_bits, tgid))
+		return; /* (a target that never called OpenSSL) */
+	c = bpf_map_lookup_elem(&ssl_calls, &tid);
 	if (c) {
 		c->sk = skey;
 		st->flags |= SOCK_TLS_PLAIN;
@@ -234,7 +237,7 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 			return 0;
 	}
 	if (cfg_ssl)
-		ssl_note_sock(tid, skey, st, dir);
+		ssl_note_sock(tgid, tid, skey, st, dir);
 	ev = scratch_buf();
 	if (!ev)
 		return 0;

@@ -57,6 +57,11 @@ __u64 target_bits[BZ_TARGET_WORDS];
  * value says who that was: user space (keep or let go, by the regexes) or
  * a hook that saw the process use a --port port (adopted: a target). */
 __u64 tentative_bits[BZ_TARGET_WORDS];
+/* Targets that entered an OpenSSL probe (ssl.bpf.h): only their socket
+ * reads and writes look for an SSL call in progress and note the thread's
+ * last read, so a target that never calls OpenSSL pays no map lookups on
+ * its socket hooks.  Cleared at exit. */
+__u64 ssl_user_bits[BZ_TARGET_WORDS];
 
 /* What a target thread is doing in a read/write syscall, so the socket
  * tracepoint that fires inside it knows the user buffer and start time. */
@@ -373,7 +378,11 @@ static __always_inline int target_add(__u32 tgid) { return pid_bit_set(target_bi
  * hook that made it so, even if two threads race), else 0. */
 static __always_inline int target_add_new(__u32 tgid) { return pid_bit_set(target_bits, tgid) == 1; }
 
-static __always_inline void target_del(__u32 tgid) { pid_bit_clear(target_bits, tgid); }
+static __always_inline void target_del(__u32 tgid)
+{
+	pid_bit_clear(target_bits, tgid);
+	pid_bit_clear(ssl_user_bits, tgid);
+}
 
 static __always_inline int is_tentative(__u32 tgid) { return pid_bit(tentative_bits, tgid); }
 

@@ -41,6 +41,8 @@ static __always_inline int ssl_enter(struct pt_regs *ctx, __u8 dir, int ex)
 	EMPTY_HOOK_RETURN();
 	if (!is_target(key.tgid))
 		return 0;
+	if (!pid_bit(ssl_user_bits, key.tgid))
+		pid_bit_set(ssl_user_bits, key.tgid);
 	c.ssl = key.ssl = PT_REGS_PARM1(ctx);
 	c.buf = PT_REGS_PARM2(ctx);
 	c.num = ex ? PT_REGS_PARM3(ctx) : (__u64)(__s64)(int)PT_REGS_PARM3(ctx);
