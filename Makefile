@@ -110,7 +110,7 @@ accuracy: beyla
 # (Debian: libclang-rt-14-dev).
 FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -DBEYLA_VERSION='"$(VERSION)"' -I$(BUILD) -I. \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_LIB_SRC := $(filter analyze/%.c record/redact.c record/redact_echo.c record/redact_h2.c record/redact_argv.c record/goelf%.c \
+FUZZ_LIB_SRC := $(filter analyze/%.c record/redact%.c record/goelf%.c \
                 record/go_offsets_table.c record/tlslibs.c record/capture_writer.c,$(LIB_SRC))
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/gen/schema_sql.o
 

@@ -72,6 +72,15 @@ void bz_span_init(struct bz_span *s)
 	s->start_ns = s->end_ns = 0;
 }
 
+void bz_span_add_attr(struct bz_span *s, const char *k, const char *v)
+{
+	if (v && *v && s->nattrs < BZ_SPAN_ATTRS_MAX) {
+		s->attrs[s->nattrs].key = k;
+		s->attrs[s->nattrs].value = v;
+		s->nattrs++;
+	}
+}
+
 static int db_fail(struct bz_db *db, const char *what)
 {
 	snprintf(db->err, sizeof(db->err), "%s: %s", what, sqlite3_errmsg(db->h));

@@ -55,6 +55,10 @@ struct bz_span {
 
 /* Resets a span: every integer column NULL, every string NULL. */
 void bz_span_init(struct bz_span *s);
+/* Adds attribute k = v (kept by pointer: both must outlive the span's
+ * writing); nothing when v is NULL or "", or the span has
+ * BZ_SPAN_ATTRS_MAX already. */
+void bz_span_add_attr(struct bz_span *s, const char *k, const char *v);
 
 struct bz_db_capture {
 	const char *source;

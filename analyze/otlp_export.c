@@ -29,6 +29,7 @@ const struct otlp_metric_desc bz_otlp_metrics[OTLP_M_COUNT] = {
 	  "before the process worked on them." },
 	{ "rpc.server.call.duration", "s", "Duration of incoming gRPC calls." },
 	{ "rpc.client.call.duration", "s", "Duration of outgoing gRPC calls." },
+	{ "db.client.operation.duration", "s", "Duration of database client operations." },
 };
 
 /* ---- protobuf encoding of the batch model ------------------------------------ */
@@ -754,6 +755,7 @@ struct series_key {
 	int has_code, has_port;
 	int64_t code, port;
 	const char *rpc_service, *rpc_method; /* gRPC (OTLP_M_RPC_*) */
+	const char *db_system, *db_op, *db_coll, *db_status; /* OTLP_M_DB_CLIENT_DURATION */
 };
 
 static uint64_t fnv_str(uint64_t h, const char *v) { return fnv(h, v ? v : "\1", v ? strlen(v) + 1 : 1); }
@@ -772,6 +774,10 @@ static struct series *series_for(struct exporter *x, const struct otlp_resource 
 	h = fnv(h, &k->port, sizeof(k->port));
 	h = fnv_str(h, k->rpc_service);
 	h = fnv_str(h, k->rpc_method);
+	h = fnv_str(h, k->db_system);
+	h = fnv_str(h, k->db_op);
+	h = fnv_str(h, k->db_coll);
+	h = fnv_str(h, k->db_status);
 	struct series *s = bz_u64map_get(&x->series_map, h);
 	if (s)
 		return s;
@@ -785,6 +791,11 @@ static struct series *series_for(struct exporter *x, const struct otlp_resource 
 		series_str(s, "rpc.service", k->rpc_service);
 		series_str(s, "rpc.method", k->rpc_method);
 		series_int(s, "rpc.grpc.status_code", k->has_code, k->code);
+	} else if (k->metric == OTLP_M_DB_CLIENT_DURATION) {
+		series_str(s, "db.system.name", k->db_system);
+		series_str(s, "db.operation.name", k->db_op);
+		series_str(s, "db.collection.name", k->db_coll);
+		series_str(s, "db.response.status_code", k->db_status);
 	} else {
 		series_str(s, "http.request.method", k->method);
 		series_int(s, "http.response.status_code", k->has_code, k->code);
@@ -1015,7 +1026,8 @@ static int int_attr(const char *k)
 {
 	static const char *const keys[] = { "rpc.grpc.status_code", "beyla.grpc.request.messages",
 					    "beyla.grpc.response.messages", "beyla.grpc.request.message_bytes",
-					    "beyla.grpc.response.message_bytes", NULL };
+					    "beyla.grpc.response.message_bytes", "db.operation.batch.size",
+					    "db.response.returned_rows", NULL };
 	for (int i = 0; keys[i]; i++)
 		if (!strcmp(k, keys[i]))
 			return 1;
@@ -1244,6 +1256,14 @@ static int export_spans(struct exporter *x)
 					k.rpc_service = a[i].s;
 				else if (!strcmp(a[i].key, "rpc.method"))
 					k.rpc_method = a[i].s;
+				else if (!strcmp(a[i].key, "db.system.name"))
+					k.db_system = a[i].s;
+				else if (!strcmp(a[i].key, "db.operation.name"))
+					k.db_op = a[i].s;
+				else if (!strcmp(a[i].key, "db.collection.name"))
+					k.db_coll = a[i].s;
+				else if (!strcmp(a[i].key, "db.response.status_code"))
+					k.db_status = a[i].s;
 				else if (!strcmp(a[i].key, "rpc.grpc.status_code") && a[i].type == OTLP_ATTR_INT) {
 					has_gcode = 1;
 					k.code = a[i].i;
@@ -1252,7 +1272,11 @@ static int export_spans(struct exporter *x)
 			k.addr = col_text(s, col[C_SADDR]);
 			k.has_port = !col_null(s, col[C_SPORT]);
 			k.port = k.has_port ? sqlite3_column_int64(s, col[C_SPORT]) : 0;
-			if (rpc_sys && !strcmp(rpc_sys, "grpc")) {
+			if (k.db_system) {
+				/* a database call: its client histogram; a database
+				 * server's side has no metric in the conventions */
+				k.metric = OTLP_M_DB_CLIENT_DURATION;
+			} else if (rpc_sys && !strcmp(rpc_sys, "grpc")) {
 				/* a gRPC call: the RPC histograms, not HTTP's */
 				k.metric = server ? OTLP_M_RPC_SERVER_DURATION : OTLP_M_RPC_CLIENT_DURATION;
 				k.has_code = has_gcode;
@@ -1263,10 +1287,12 @@ static int export_spans(struct exporter *x)
 				k.has_code = !col_null(s, col[C_CODE]);
 				k.code = k.has_code ? sqlite3_column_int64(s, col[C_CODE]) : 0;
 			}
-			se = series_for(x, sp->res, &k);
-			if (!se || observe(x, se, en, dur))
-				rc = -1;
-			if (!rc && server && !col_null(s, col[C_QUEUE])) {
+			if (!(k.db_system && server)) {
+				se = series_for(x, sp->res, &k);
+				if (!se || observe(x, se, en, dur))
+					rc = -1;
+			}
+			if (!rc && server && !k.db_system && !col_null(s, col[C_QUEUE])) {
 				k.metric = OTLP_M_QUEUE_DURATION;
 				if (k.rpc_service && rpc_sys) {
 					/* (the queue histogram keeps HTTP's attributes) */

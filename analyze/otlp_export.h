@@ -58,7 +58,7 @@ extern const double bz_otlp_bounds[OTLP_NBOUNDS]; /* seconds */
 
 enum otlp_metric_id {
 	OTLP_M_SERVER_DURATION, OTLP_M_CLIENT_DURATION, OTLP_M_QUEUE_DURATION,
-	OTLP_M_RPC_SERVER_DURATION, OTLP_M_RPC_CLIENT_DURATION, OTLP_M_COUNT
+	OTLP_M_RPC_SERVER_DURATION, OTLP_M_RPC_CLIENT_DURATION, OTLP_M_DB_CLIENT_DURATION, OTLP_M_COUNT
 };
 struct otlp_metric_desc {
 	const char *name, *unit, *description;

@@ -7,6 +7,7 @@
 
 #include "spans.h"
 #include "http_url.h"
+#include "span_db.h"
 #include "../bpf/beyla_events.h"
 
 /* dst = the texts of parts joined, cut to cap - 1 bytes.  Every span
@@ -388,14 +389,7 @@ static uint64_t u64max(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static void add_attr(struct bz_span *s, const char *k, const char *v)
-{
-	if (v && *v && s->nattrs < BZ_SPAN_ATTRS_MAX) {
-		s->attrs[s->nattrs].key = k;
-		s->attrs[s->nattrs].value = v;
-		s->nattrs++;
-	}
-}
+static void add_attr(struct bz_span *s, const char *k, const char *v) { bz_span_add_attr(s, k, v); }
 
 /* The analyzer's facts about how a message was framed, as a short list. */
 static void flags_text(uint32_t f, char *out, size_t cap)
@@ -478,6 +472,8 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	int lost = (q->flags & BZ_HTTP_F_HEADERS_LOST) != 0;
 	int grpc = q->grpc && grpc_names(q->target, rpc_service, sizeof(rpc_service), rpc_method, sizeof(rpc_method));
 	int gstatus = r && r->grpc_status >= 0 ? r->grpc_status : -1;
+	int dbcall = BZ_PROTO_IS_DB(q->proto);
+	struct bz_span_db_text dbt;
 	struct bz_span s;
 	uint64_t start, end, proc_start;
 
@@ -534,9 +530,9 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		s.status_code = r->status ? r->status : BZ_DB_NULL;
 		s.resp_body = (int64_t)r->body_bytes;
 	}
-	if (!known && !lost)
+	if (!known && !lost && !dbcall)
 		add_attr(&s, "http.request.method_original", q->method);
-	if (grpc) {
+	if (grpc && !dbcall) {
 		/* RPC semantic conventions as of v1.37.0 (rpc.system, rpc.service,
 		 * rpc.method, rpc.grpc.status_code: docs/otlp.md) */
 		add_attr(&s, "rpc.system", "grpc");
@@ -561,10 +557,12 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			add_attr(&s, "beyla.grpc.response.message_bytes", bytes_in);
 		}
 	}
-	add_attr(&s, "http.request.header.content-type", q->content_type);
-	if (r)
-		add_attr(&s, "http.response.header.content-type", r->content_type);
-	add_attr(&s, "url.scheme", q->scheme[0] ? q->scheme : c->tls ? "https" : "http");
+	if (!dbcall) {
+		add_attr(&s, "http.request.header.content-type", q->content_type);
+		if (r)
+			add_attr(&s, "http.response.header.content-type", r->content_type);
+		add_attr(&s, "url.scheme", q->scheme[0] ? q->scheme : c->tls ? "https" : "http");
+	}
 	add_attr(&s, "beyla.framing", flags);
 	if (incomplete)
 		add_attr(&s, "beyla.incomplete_reason", reason);
@@ -645,7 +643,10 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			s.status = grpc_error(gstatus, 0) ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		sp->n.client++;
 	}
-	if (s.status == BZ_STATUS_ERROR) {
+	if (dbcall) {
+		/* a database call: its name, attributes and status (span_db.h) */
+		bz_span_db_describe(&s, q, r, incomplete, &dbt);
+	} else if (s.status == BZ_STATUS_ERROR) {
 		/* error.type: the gRPC status's name, else the HTTP status code */
 		if (grpc && gstatus >= 0)
 			add_attr(&s, "error.type", gstatus < (int)(sizeof(grpc_codes) / sizeof(grpc_codes[0]))

@@ -612,6 +612,14 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 				"masked whole (not decodable)",
 				(unsigned long long)rs.h2_fields, (unsigned long long)rs.h2_blocks,
 				(unsigned long long)rs.h2_blocks_whole);
+		if (rs.db_conns_pgsql + rs.db_conns_mysql + rs.db_conns_redis)
+			fprintf(stderr, "; databases: %llu byte(s) masked on %llu PostgreSQL, %llu MySQL and "
+				"%llu Redis connection(s)", (unsigned long long)rs.db_bytes,
+				(unsigned long long)rs.db_conns_pgsql, (unsigned long long)rs.db_conns_mysql,
+				(unsigned long long)rs.db_conns_redis);
+		if (rs.db_unkept)
+			fprintf(stderr, "; %llu database payload(s) judged alone (connection table full)",
+				(unsigned long long)rs.db_unkept);
 		fputc('\n', stderr);
 	} else {
 		fprintf(stderr, "  redacted nothing (--no-redact: payloads are stored as captured)\n");

@@ -29,6 +29,7 @@
 #include "record/redact.h"
 #include "record/redact_echo.h"
 #include "record/redact_h2.h"
+#include "record/redact_wire.h"
 
 #define RD_METHOD_MAX 20        /* longest request method recognised */
 #define RD_HEX_MAX 16           /* hex digits of a chunk size */
@@ -160,6 +161,8 @@ struct bz_redact {
 	uint8_t dropped[RD_DROP_BITS / 8];
 	/* HTTP/2 connections: HPACK-aware masking (redact_h2.h) */
 	struct rd_h2 *h2;
+	/* database connections: their protocols' masking (redact_wire.h) */
+	struct rd_wire *wire;
 	uint8_t *url; /* BZ_REDACT_URL_MAX: a URL's copy, masked to see where */
 };
 
@@ -1357,7 +1360,9 @@ int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags)
 	r->url = malloc(BZ_REDACT_URL_MAX);
 	if (rd_h2_new(&r->h2, (flags & BZ_REDACT_F_HOLD) != 0))
 		r->h2 = NULL;
-	if (!r->slots || !r->scratch || !r->url || !r->h2 ||
+	if (rd_wire_new(&r->wire))
+		r->wire = NULL;
+	if (!r->slots || !r->scratch || !r->url || !r->h2 || !r->wire ||
 	    (!(flags & BZ_REDACT_F_NO_ECHO) && (!r->orig || !r->echo))) {
 		free(r->slots);
 		free(r->scratch);
@@ -1365,6 +1370,7 @@ int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags)
 		free(r->url);
 		rd_echo_free(&r->echo);
 		rd_h2_free(&r->h2);
+		rd_wire_free(&r->wire);
 		free(r);
 		return -ENOMEM;
 	}
@@ -1388,6 +1394,7 @@ void bz_redact_free(struct bz_redact **rp)
 	free(r->url);
 	rd_echo_free(&r->echo);
 	rd_h2_free(&r->h2);
+	rd_wire_free(&r->wire);
 	free(r);
 	*rp = NULL;
 }
@@ -1426,6 +1433,13 @@ size_t bz_redact_data(struct bz_redact *r, uint64_t conn_id, unsigned dir, uint8
 
 	if (!r || ret <= 0)
 		return 0;
+	/* a database connection: its protocol's masking, not HTTP's */
+	if (rd_wire_data(r->wire, conn_id, (dir & ~BZ_REDACT_PLAINTEXT) ? 1u : 0u, (dir & BZ_REDACT_PLAINTEXT) != 0,
+			 p, caplen, ret, &r->cur)) {
+		r->st.bytes += r->cur;
+		r->st.events += r->cur > 0;
+		return r->cur;
+	}
 	dir = (dir & BZ_REDACT_PLAINTEXT) | ((dir & ~BZ_REDACT_PLAINTEXT) ? 1u : 0u);
 	r->cur = 0;
 	i = rd_find(r, conn_id, dir);
@@ -1531,6 +1545,7 @@ void bz_redact_forget(struct bz_redact *r, uint64_t conn_id)
 		return;
 	rd_echo_forget(r->echo, conn_id);
 	rd_h2_forget(r->h2, conn_id);
+	rd_wire_forget(r->wire, conn_id);
 	for (unsigned dir = 0; dir < 4; dir++) {
 		uint32_t i = rd_find(r, conn_id, dir);
 		if (r->slots[i].st)
@@ -1571,8 +1586,10 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 		/* (a TCP record stops before the UNIX fields) */
 		struct bz_ev_conn_open o;
 		memcpy(&o, ev, BZ_CONN_OPEN_INET_SIZE);
-		if (o.role == BZ_ROLE_PREEXISTING)
+		if (o.role == BZ_ROLE_PREEXISTING) {
 			rd_h2_joined(r->h2, o.conn_id);
+			rd_wire_joined(r->wire, o.conn_id);
+		}
 		return;
 	}
 	if (h.kind == BZ_EV_CONN_CLOSE && size >= sizeof(c)) {
@@ -1644,6 +1661,7 @@ void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out)
 {
 	struct rd_echo_stats es;
 	struct rd_h2_stats hs;
+	struct rd_wire_stats ws;
 
 	if (!r) {
 		memset(out, 0, sizeof(*out));
@@ -1657,6 +1675,12 @@ void bz_redact_get_stats(const struct bz_redact *r, struct bz_redact_stats *out)
 	out->echo_hits = es.hits;
 	out->echo_settled = es.settled;
 	rd_h2_get_stats(r->h2, &hs);
+	rd_wire_get_stats(r->wire, &ws);
+	out->db_conns_pgsql = ws.conns[0];
+	out->db_conns_mysql = ws.conns[1];
+	out->db_conns_redis = ws.conns[2];
+	out->db_bytes = ws.bytes;
+	out->db_unkept = ws.unkept;
 	out->h2_blocks = hs.blocks;
 	out->h2_fields = hs.fields_masked;
 	out->h2_blocks_whole = hs.blocks_whole;

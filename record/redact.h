@@ -84,6 +84,11 @@
  * are frames: its HPACK tables went by unseen, so each of its header
  * blocks is masked whole.
  *
+ * Databases.  A connection whose first bytes are PostgreSQL's, MySQL's or
+ * Redis's wire protocol is masked by that protocol's rules instead
+ * (record/redact_wire.h: SQL literals, bound values, rows, passwords,
+ * command arguments).
+ *
  * Not handled: TLS ciphertext (passed untouched: the plaintext from the
  * TLS library probes is masked), multipart bodies, secrets in URL paths,
  * and events the kernel dropped inside a header line (the recorder
@@ -134,6 +139,10 @@ struct bz_redact_stats {
 	uint64_t h2_blocks_whole; /* ... blocks filled whole, not decodable */
 	uint64_t h2_data_bytes;   /* HTTP/2 DATA bytes masked (all but gRPC prefixes) */
 	uint64_t h2_values_unkept;/* HTTP/2 masked values not looked for again (limit) */
+	/* database connections (redact_wire.h) */
+	uint64_t db_conns_pgsql, db_conns_mysql, db_conns_redis; /* connections masked by their protocol */
+	uint64_t db_bytes;        /* bytes masked in them */
+	uint64_t db_unkept;       /* payloads of connections not remembered (table full) */
 };
 
 /* Creates a redactor with the default names.  max_streams: entries kept at

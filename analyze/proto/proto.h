@@ -79,8 +79,39 @@ enum bz_http_flag {
 	BZ_HTTP_F_H2C = 1u << 14,        /* a 101 with "Upgrade: h2c": HTTP/2 follows (RFC 7540 3.2) */
 };
 
-/* The protocol a message came in (spans tell HTTP/2 from HTTP/1 by it). */
-enum bz_proto_id { BZ_PROTO_HTTP1 = 1, BZ_PROTO_HTTP2 = 2 };
+/* The protocol a message came in (spans tell HTTP/2 from HTTP/1, and
+ * database calls from HTTP, by it). */
+enum bz_proto_id {
+	BZ_PROTO_HTTP1 = 1,
+	BZ_PROTO_HTTP2 = 2,
+	BZ_PROTO_PGSQL = 3, /* PostgreSQL frontend/backend protocol v3 */
+	BZ_PROTO_MYSQL = 4, /* MySQL / MariaDB client/server protocol */
+	BZ_PROTO_REDIS = 5, /* Redis RESP2 / RESP3 */
+};
+/* 1 for the database protocols: their messages carry a bz_db_call. */
+#define BZ_PROTO_IS_DB(id) ((id) >= BZ_PROTO_PGSQL && (id) <= BZ_PROTO_REDIS)
+
+#define BZ_DB_QUERY_MAX 512
+#define BZ_DB_NAME_MAX 64
+#define BZ_DB_OP_MAX 32
+
+/* A database call as its protocol showed it (the request half or the
+ * response half); spans.c makes the OpenTelemetry database attributes of
+ * it (docs/otlp.md).  Strings are NUL-terminated, "" when unknown. */
+struct bz_db_call {
+	char system[16];     /* db.system.name: "postgresql", "mysql", "mariadb", "redis" */
+	char operation[BZ_DB_OP_MAX];      /* request: db.operation.name (SELECT, GET, ...) */
+	char collection[BZ_DB_NAME_MAX];   /* request: db.collection.name, when the statement makes it plain */
+	char namespace_[BZ_DB_NAME_MAX];   /* db.namespace: the database the connection uses */
+	char query[BZ_DB_QUERY_MAX];       /* request: db.query.text, every literal a '?' (bz_sql_sanitize) */
+	char status[16];     /* response: db.response.status_code (SQLSTATE, MySQL error number,
+	                      * Redis error prefix), "" for success */
+	uint8_t error;       /* response: the call failed */
+	uint8_t batch;       /* request: several statements in one message (db.operation.batch.size) */
+	uint16_t _pad;
+	uint32_t batch_size; /* ... how many, when batch */
+	int64_t rows;        /* response: rows returned (a result set's), -1 unknown or none */
+};
 
 /* A message as known so far: an HTTP/1 message, or the request or response
  * half of an HTTP/2 stream.  Strings are NUL-terminated and may be cut
@@ -117,6 +148,9 @@ struct bz_http_msg {
 	int16_t grpc_status;
 	uint32_t grpc_messages;
 	uint64_t grpc_bytes;
+	/* database protocols (BZ_PROTO_IS_DB(proto)): the call; method,
+	 * target, host... stay empty */
+	struct bz_db_call db;
 };
 
 enum bz_http_event { BZ_HTTP_HEAD = 1, BZ_HTTP_END = 2 };
