@@ -36,6 +36,12 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          small HTTP/2 requests on one connection in record_go.sh),
 #          gnutls-bin (gnutls-cli: a TLS client on a library beyla does not
 #          probe, for record_tls.sh).
+# Databases: postgresql (server, psql, pgbench; a throwaway cluster made by
+#          initdb in the tests), mariadb-server mariadb-client
+#          (mariadb-install-db, mariadb, mariadb-slap), redis-server redis-tools
+#          (redis-cli, redis-benchmark): real servers and clients for the
+#          database protocols (issue 19).  No system instance is started
+#          (policy-rc.d below); the tests start their own as they need.
 # Docs:    groff-base man-db (render docs/beyla.1: tests/e2e/man_page.sh checks it
 #          renders without warnings and that `man` finds the installed page).
 # TLS:     libssl-dev and openssl (OpenSSL clients in the accuracy harness
@@ -47,7 +53,8 @@ PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libzstd-dev zstd libsqlite3-dev sqlite3 libcmocka-dev libcurl4-openssl-dev
       pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
       nginx wrk curl python3 python3-venv procps iproute2 golang-go nghttp2-client nghttp2-proxy
-      gnutls-bin groff-base man-db sudo libssl-dev openssl)
+      gnutls-bin groff-base man-db sudo libssl-dev openssl
+      postgresql mariadb-server mariadb-client redis-server redis-tools)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
@@ -116,11 +123,13 @@ VENV=$CACHE/venv
 # grpcio, grpcio-tools: a real gRPC stack (the C core) and protoc, for the gRPC test servers
 # and clients (tests/servers/grpc, scripts/build_grpc_servers.sh).
 # requests: a real HTTPS client over Python's ssl module (OpenSSL), for tests/e2e/record_openssl.sh.
-PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack grpcio grpcio-tools requests)
+# psycopg[binary] (PostgreSQL, simple, extended and pipeline modes), PyMySQL, redis (redis-py):
+# the database clients of the database tests.
+PY_PKGS=(gunicorn flask opentelemetry-proto protobuf hpack grpcio grpcio-tools requests "psycopg[binary]" PyMySQL redis)
 if [ ! -x "$VENV/bin/python" ]; then
 	/usr/bin/python3 -m venv "$VENV" || die "cannot create venv $VENV"
 fi
-if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack, grpc, grpc_tools.protoc, requests' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import gunicorn, flask, opentelemetry.proto.collector.trace.v1.trace_service_pb2, hpack, grpc, grpc_tools.protoc, requests, psycopg, pymysql, redis' >/dev/null 2>&1; then
 	log "pip install ${PY_PKGS[*]} into $VENV"
 	retry "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" \
 		|| die "pip install ${PY_PKGS[*]} failed"
