@@ -326,7 +326,8 @@ static int count_route(struct bz_db *db, const struct bz_span *s, int64_t rkey)
 {
 	if (s->incomplete)
 		return 0;
-	if (bz_route_stats_add(db->routes, rkey, s->service_name, span_kinds[s->kind], s->route, s->method,
+	if (bz_route_stats_add(db->routes, rkey, s->service_name, span_kinds[s->kind],
+			       s->route ? s->route : s->stats_route, s->method,
 			       s->status == BZ_STATUS_ERROR,
 			       (int64_t)((uint64_t)s->end_ns - (uint64_t)s->start_ns),
 			       s->queue_ns != BZ_DB_NULL, s->queue_ns)) {
@@ -346,7 +347,8 @@ int bz_db_run_spans(struct bz_db *db, const struct bz_span *s, unsigned n)
 		return -EINVAL;
 	for (unsigned k = 0; k < n; k++)
 		rkey[k] = s[k].kind == 0 || s[k].kind == 1
-				  ? route_key(s[k].service_name, span_kinds[s[k].kind], s[k].route, s[k].method)
+				  ? route_key(s[k].service_name, span_kinds[s[k].kind],
+					      s[k].route ? s[k].route : s[k].stats_route, s[k].method)
 				  : 0; /* bind_span refuses it */
 	if (n == BZ_DB_SPAN_BATCH) {
 		sqlite3_stmt *st = db->st[ST_SPAN_BATCH];

@@ -40,6 +40,9 @@ struct bz_span {
 	int64_t start_ns, end_ns;  /* Unix ns */
 	int64_t queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns;
 	const char *method, *url_path, *url_query, *route;
+	/* route_stats's route for a span without an http.route (a database
+	 * call: its name); NULL otherwise */
+	const char *stats_route;
 	int64_t status_code;
 	const char *server_address;
 	int64_t server_port;

@@ -53,7 +53,7 @@ struct bz_db_queue {
 	double cpu;                  /* the writer thread's CPU, when it ends */
 };
 
-#define SPAN_STRINGS 10 /* string fields of struct bz_span before its attributes */
+#define SPAN_STRINGS 11 /* string fields of struct bz_span before its attributes */
 
 /* Offsets of the string fields of a row struct, and the struct's size. */
 static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
@@ -69,6 +69,7 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
 		F(struct bz_span, url_path);
 		F(struct bz_span, url_query);
 		F(struct bz_span, route);
+		F(struct bz_span, stats_route);
 		F(struct bz_span, server_address);
 		F(struct bz_span, client_address);
 		F(struct bz_span, protocol_version);
@@ -136,7 +137,7 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
  * pointer the writer would follow after the caller's buffer is gone); these
  * fail the build until the size below is updated, as a reminder. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(struct bz_span) == 264 + 16 * BZ_SPAN_ATTRS_MAX, "bz_span changed: see string_fields()");
+_Static_assert(sizeof(struct bz_span) == 272 + 16 * BZ_SPAN_ATTRS_MAX, "bz_span changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_process) == 104, "bz_db_process changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_conn) == 224, "bz_db_conn changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_capture) == 208, "bz_db_capture changed: see string_fields()");

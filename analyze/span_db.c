@@ -35,7 +35,8 @@ void bz_span_db_describe(struct bz_span *s, const struct bz_http_msg *q, const s
 	else
 		snprintf(t->name, sizeof(t->name), "%s", d->operation[0] ? d->operation : sys);
 	s->name = t->name;
-	s->route = t->name;
+	s->route = NULL; /* (not an HTTP route: route_stats groups calls by name) */
+	s->stats_route = t->name;
 	s->method = s->url_path = s->url_query = NULL;
 	s->protocol_version = s->user_agent = NULL;
 	s->status_code = BZ_DB_NULL;

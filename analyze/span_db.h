@@ -22,9 +22,9 @@ struct bz_span_db_text {
 
 /* Names s and adds its database attributes, from request q and response r
  * (NULL: none seen), and sets its status: an error when the response says
- * so (error.type = db.response.status_code), unset when incomplete.  s's
- * route becomes its name (route_stats then groups calls by statement
- * kind and table). */
+ * so (error.type = db.response.status_code), unset when incomplete.  s
+ * has no http.route; route_stats groups calls by their name instead
+ * (statement kind and table). */
 void bz_span_db_describe(struct bz_span *s, const struct bz_http_msg *q, const struct bz_http_msg *r, int incomplete,
 			 struct bz_span_db_text *t);
 

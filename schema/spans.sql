@@ -218,7 +218,7 @@ CREATE TABLE route_stat_rows (
   route_key    INTEGER PRIMARY KEY, -- span_rows.route_key of the group
   service_name TEXT,
   kind         TEXT,
-  http_route   TEXT,
+  http_route   TEXT,               -- (a database call's group: its span name)
   http_method  TEXT,
   requests     INTEGER NOT NULL,   -- complete spans
   errors       INTEGER NOT NULL,   -- of them with status 'error'
