@@ -13,7 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx https h2 unix syscall exec redact go analyze otlp"; default all),
+#        BENCH_ONLY (some of "nginx https h2 unix syscall exec redact go db analyze otlp"; default all),
 #        H2_STREAMS (streams of the HTTP/2 analyzer captures, 200000).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
@@ -26,7 +26,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx https h2 unix syscall exec redact go analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx https h2 unix syscall exec redact go db analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -45,7 +45,9 @@ PROXY_PID=
 REC_PID=
 GO_PID=
 BPF_STATS_OLD=
+DB_BG=() # the database servers of the db section (process groups)
 cleanup() {
+	for p in "${DB_BG[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
 	[ -z "$BPF_STATS_OLD" ] || sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_OLD" || true
 	[ -z "$GO_PID" ] || kill -KILL "$GO_PID" 2>/dev/null || true
 	[ -z "$REC_PID" ] || kill -KILL "$REC_PID" 2>/dev/null || true
@@ -398,6 +400,49 @@ if want go; then
 			"socket reads $(per_request "$LAST_INFO" recv "$LAST_REQS"), writes $(per_request "$LAST_INFO" send "$LAST_REQS")"
 		echo
 	done
+fi
+
+# --- databases (issue 19): a saturated PostgreSQL and Redis, the server recorded ---
+if want db; then
+	# tests/db_servers.sh starts them (throwaway, with passwords); what it
+	# needs of tests/lib.sh, here
+	start_bg() { local n=$1; shift; setsid "$@" >"$T/$n.log" 2>&1 </dev/null & BG_PID=$!; disown "$BG_PID"; DB_BG+=("$BG_PID"); }
+	wait_for_port() { local i; for ((i = 0; i < ${2:-10} * 20; i++)); do [ -n "$(ss -Hltn "sport = :$1")" ] && return 0; sleep 0.05; done; return 1; }
+	bail() { die "$*"; }
+	# shellcheck source=tests/db_servers.sh
+	. "$ROOT/tests/db_servers.sh"
+	stop_db() { local p; for p in "${DB_BG[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done; sleep 0.5; }
+	for c in pgbench redis-benchmark; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
+	PGPORT_B=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	RDPORT_B=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	db_start_postgres "$T/pg" "$PGPORT_B"
+	export PGPASSWORD=$DB_PASSWORD
+	pgbench -i -q -s 1 -h 127.0.0.1 -p "$PGPORT_B" -U "$DB_USER" "$DB_NAME" >"$T/pgbench-init.log" 2>&1 ||
+		die "pgbench -i failed: $(tail -n 3 "$T/pgbench-init.log")"
+	echo
+	# the postmaster and its backends (forked per connection: adopted as its children)
+	REC_TARGET=(-p "$PG_PID")
+	BENCH_KEEP_CAP=$T/pg-last.bz.zst
+	for mode in simple extended; do
+		# select-only (-S): one SELECT by primary key per transaction; the
+		# simple query protocol, then the extended one (-M prepared: Bind/Execute)
+		LOADGEN=pgbench PGB_ARGS="-n -S -M $([ $mode = simple ] && echo simple || echo prepared) -h 127.0.0.1 -p $PGPORT_B -U $DB_USER $DB_NAME" \
+			CONNS=8 bench_rounds "beyla bench: PostgreSQL $(postgres --version 2>/dev/null | awk '{ print $3 }') under pgbench select-only, $mode protocol (the server recorded)"
+		echo
+		bench_analyze_capture "$BENCH_KEEP_CAP" "PostgreSQL ($mode)"
+		echo
+	done
+	db_start_redis "$T/rd" "$RDPORT_B"
+	REC_TARGET=(-p "$RD_PID")
+	for t in get set; do
+		LOADGEN=redis-benchmark RB_ARGS="-h 127.0.0.1 -p $RDPORT_B -a $DB_PASSWORD -t $t" CONNS=32 \
+			bench_rounds "beyla bench: redis-server $(redis-server --version | awk '{ print $3 }') under redis-benchmark -t $t (the server recorded)"
+		echo
+		bench_analyze_capture "$BENCH_KEEP_CAP" "Redis ($t)"
+		echo
+	done
+	unset BENCH_KEEP_CAP PGPASSWORD
+	stop_db
 fi
 
 # The analyzer's throughput and memory (issue 3) follow: scripts/bench_analyze.sh.

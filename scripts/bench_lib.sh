@@ -25,7 +25,25 @@
 # wrk, HTTP/2 with prior knowledge, CONNS connections of STREAMS (10)
 # concurrent streams each.  WRK_LIBS: a directory put first on wrk's
 # LD_LIBRARY_PATH (its own copy of libssl, which no probe sits on).
+# LOADGEN=pgbench: `pgbench PGB_ARGS -c CONNS -T SECONDS` (a transaction is
+# a request); LOADGEN=redis-benchmark: `redis-benchmark RB_ARGS -c CONNS`
+# for SECONDS x RB_RATE requests (it counts requests, not time).
 run_wrk() {
+	if [ "${LOADGEN:-wrk}" = pgbench ]; then
+		# shellcheck disable=SC2086 # PGB_ARGS: words
+		pgbench $PGB_ARGS -c "$CONNS" -j 1 -T "$1" >"$T/wrk.txt" 2>&1 || die "pgbench failed: $(tail -n 5 "$T/wrk.txt")"
+		RPS=$(awk '/^tps = / { printf "%d", $3 }' "$T/wrk.txt")
+		REQS=$(awk '/^number of transactions actually processed:/ { print $6 }' "$T/wrk.txt")
+		return 0
+	fi
+	if [ "${LOADGEN:-wrk}" = redis-benchmark ]; then
+		# shellcheck disable=SC2086 # RB_ARGS: words
+		redis-benchmark $RB_ARGS -c "$CONNS" -n $(($1 * ${RB_RATE:-30000})) --csv >"$T/wrk.txt" 2>&1 ||
+			die "redis-benchmark failed: $(tail -n 5 "$T/wrk.txt")"
+		RPS=$(awk -F'"' 'NR == 2 { printf "%d", $4 }' "$T/wrk.txt")
+		REQS=$(($1 * ${RB_RATE:-30000}))
+		return 0
+	fi
 	if [ "${LOADGEN:-wrk}" = h2load ]; then
 		h2load -c"$CONNS" -m"${STREAMS:-10}" -D"$1" "$URL" >"$T/wrk.txt" 2>&1 || die "h2load failed: $(tail -n 5 "$T/wrk.txt")"
 		RPS=$(awk '/^finished in/ { printf "%d", $4 }' "$T/wrk.txt")
@@ -40,7 +58,11 @@ run_wrk() {
 
 # loadgen_line: what run_wrk runs, for the headers.
 loadgen_line() {
-	if [ "${LOADGEN:-wrk}" = h2load ]; then
+	if [ "${LOADGEN:-wrk}" = pgbench ]; then
+		echo "pgbench $PGB_ARGS -c$CONNS -j1 -T$DURATION"
+	elif [ "${LOADGEN:-wrk}" = redis-benchmark ]; then
+		echo "redis-benchmark $RB_ARGS -c$CONNS -n$((DURATION * ${RB_RATE:-30000}))"
+	elif [ "${LOADGEN:-wrk}" = h2load ]; then
 		echo "h2load -c$CONNS -m${STREAMS:-10} -D$DURATION"
 	else
 		echo "wrk -t1 -c$CONNS -d${DURATION}s"
@@ -206,7 +228,9 @@ bench_rounds() {
 				[ -n "$events" ] || events=$("$BEYLA" info --dump "$cap" | grep -cEv '^(PROC|EXEC|FORK|EXIT) ' || true)
 				drops=$(info_drops "$T/info.txt")
 				size=$(stat -c %s "$cap")
-				rm -f "$cap"
+				# BENCH_KEEP_CAP: where the last round's capture is kept (the
+				# analyzer's throughput on it)
+				if [ -n "${BENCH_KEEP_CAP:-}" ]; then mv "$cap" "$BENCH_KEEP_CAP"; else rm -f "$cap"; fi
 				;;
 			esac
 		done
@@ -250,4 +274,21 @@ bench_rounds() {
 	echo
 	bpf_prog_times
 	LAST_INFO=$T/last-info.txt
+}
+
+# bench_analyze_capture CAPTURE LABEL: `beyla analyze` of a recorded round's
+# capture, timed: events and spans per second of the analyzer.
+bench_analyze_capture() {
+	local cap=$1 t0 t1 ev spans
+	[ -s "$cap" ] || { echo "$2: no capture kept"; return 0; }
+	ev=$("$BEYLA" info "$cap" 2>/dev/null | grep -Ei -m1 '^[[:space:]]*events[[:space:]]*:' | grep -Eo '[0-9]+' | head -n1)
+	t0=$(date +%s.%N)
+	"$BEYLA" analyze -q --force -o "$T/analyze.db" "$cap" >"$T/analyze.log" 2>&1 || die "beyla analyze failed: $(tail -n 3 "$T/analyze.log")"
+	t1=$(date +%s.%N)
+	spans=$(sqlite3 "$T/analyze.db" "SELECT count(*) FROM span_rows" 2>/dev/null || echo "?")
+	awk -v l="$2" -v e="${ev:-0}" -v s="$spans" -v a="$t0" -v b="$t1" 'BEGIN {
+		d = b - a; er = d > 0 ? e / d : 0; sr = (d > 0 && s ~ /^[0-9]+$/) ? s / d : 0
+		printf "analyzer on the last %s capture: %d events, %s spans in %.2f s: %.0f events/s, %.0f spans/s\n",
+		l, e, s, d, er, sr }'
+	rm -f "$T/analyze.db" "$cap"
 }
