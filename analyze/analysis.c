@@ -51,6 +51,7 @@ struct parse_totals {
 	uint64_t skipped, ignored, guessed_ends, cut_heads, resyncs, malformed, queue_overflows;
 	uint64_t upgraded, non_http, http, unparsed, requests, responses;
 	uint64_t http2, headers_lost;
+	uint64_t db; /* connections of a database protocol (of http: parsed) */
 };
 
 struct bz_analysis {
@@ -531,7 +532,9 @@ static int conn_end(struct bz_analysis *a, struct bz_conn *c, int closed)
 	a->pt.responses += st->responses;
 	/* one class each; TLS ones were counted by conn_protocol */
 	a->pt.headers_lost += st->headers_lost;
-	if (c->proto && !strcmp(proto, c->proto->name)) {
+	if (c->proto && !strcmp(proto, c->proto->name) && BZ_PROTO_IS_DB(c->proto->id)) {
+		a->pt.db++;
+	} else if (c->proto && !strcmp(proto, c->proto->name)) {
 		a->pt.http++;
 		a->pt.http2 += c->proto->id == BZ_PROTO_HTTP2;
 	}
@@ -1023,6 +1026,7 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "conns_unparsed", a->pt.unparsed },
 		{ "conns_upgraded", a->pt.upgraded },
 		{ "conns_http2", a->pt.http2 },
+		{ "conns_db", a->pt.db },
 		{ "http2_headers_lost", a->pt.headers_lost },
 		{ "requests", a->pt.requests },
 		{ "responses", a->pt.responses },
@@ -1201,6 +1205,7 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	out->spans = a->sp.n;
 	out->conns = a->conns_total;
 	out->conns_http = a->pt.http;
+	out->conns_db = a->pt.db;
 	out->conns_non_http = a->pt.non_http;
 	out->explain = a->explain;
 	out->processes = a->processes;

@@ -27,6 +27,7 @@ struct bz_analysis_summary {
 	struct bz_session_result session; /* read_status tells truncated/corrupt input */
 	struct bz_span_counts spans;
 	uint64_t conns, conns_http, conns_non_http;
+	uint64_t conns_db;                /* PostgreSQL, MySQL, Redis connections parsed */
 	uint64_t processes;
 	struct bz_explain explain;        /* connections no parser recognised, TLS without plaintext */
 	char err[256];                    /* when bz_analyze() fails */

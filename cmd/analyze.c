@@ -192,9 +192,11 @@ static int exit_for_read(int status)
 static void print_totals(const char *db_name, const struct bz_analysis_summary *s)
 {
 	printf("%s: %" PRIu64 " server and %" PRIu64 " client spans (%" PRIu64 " incomplete) from %" PRIu64
-	       " connections (%" PRIu64 " HTTP, %" PRIu64 " not HTTP",
-	       db_name, s->spans.server, s->spans.client, s->spans.incomplete, s->conns, s->conns_http,
-	       s->conns_non_http);
+	       " connections (%" PRIu64 " HTTP, ",
+	       db_name, s->spans.server, s->spans.client, s->spans.incomplete, s->conns, s->conns_http);
+	if (s->conns_db)
+		printf("%" PRIu64 " database, ", s->conns_db);
+	printf("%" PRIu64 " not HTTP", s->conns_non_http);
 	if (s->explain.tls_opaque)
 		printf(", %" PRIu64 " encrypted (TLS) with no plaintext recorded", s->explain.tls_opaque);
 	printf(")\n\n");
