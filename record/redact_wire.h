@@ -28,6 +28,11 @@
  * SSLRequest carries TLS records on the socket and the protocol in the
  * plaintext.
  *
+ * Values that come back: the HTTP rule (a value masked once is masked
+ * wherever it appears again on the connection, redact_echo.h) has no
+ * work here, because the maskers mask every value a database sends back
+ * (rows, replies, error details) as well as every literal sent to it.
+ *
  * Memory: one state per database connection (and a marker per connection
  * judged not to be one), freed at its close.  Past RD_WIRE_CONNS_MAX
  * entries a connection is not remembered: each of its payloads is judged
