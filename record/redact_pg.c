@@ -354,10 +354,19 @@ static size_t pg_data(void *stv, unsigned dir, uint8_t *p, size_t caplen, uint64
 	struct pgm_dir *d = &s->d[dir & 1];
 	unsigned side = side_of(s, dir & 1);
 	size_t i = 0, m = 0;
+	uint32_t code;
 
 	dir &= 1;
 	if (d->st == M_TLS)
 		return 0;
+	if (d->st == M_JOINED && bz_pg_startup(p, caplen, &code) == 2) {
+		/* taken for joined, but this is the connection's start (a
+		 * socket a forked server inherited shows as one open before) */
+		s->client = (uint8_t)dir;
+		s->d[!dir].st = M_MSG;
+		d->st = M_STARTUP;
+		side = BZ_PG_FRONT;
+	}
 	if (d->st == M_LOST || d->st == M_JOINED) {
 		unsigned ok = d->st == M_LOST ? bz_pg_complete(p, caplen == ret ? caplen : 0, side)
 					      : bz_pg_plausible(p, caplen, ret, side, BZ_PG_LEN_MAX);

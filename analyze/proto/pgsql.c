@@ -67,6 +67,7 @@ struct bz_pgsql {
 	struct bz_proto_cfg cfg;
 	int req_dir;
 	uint8_t flushed;
+	uint8_t synced;          /* a direction found messages (or the startup) once */
 	uint8_t srv_lost;        /* the server's framing was lost while calls were pending */
 	uint64_t lost_before;    /* ... calls numbered below this may have ended unseen */
 	struct bz_proto_stats st;
@@ -871,11 +872,14 @@ static void read_start(struct bz_pgsql *p, int dir, const uint8_t *s, size_t n, 
 	uint32_t code;
 	unsigned sides;
 
-	if (d->st == D_FIRST) {
+	/* (joined, but the connection's start after all: a socket a forked
+	 * server inherited shows as open before the recording) */
+	if (d->st == D_FIRST || (d->st == D_SYNC && !p->synced && p->req_dir != (int)!dir)) {
 		if (n && bz_pg_startup(s, n, &code) == 2) {
+			p->synced = 1;
 			p->req_dir = dir;
 			d->st = D_STARTUP;
-			if (p->d[!dir].st == D_FIRST)
+			if (p->d[!dir].st == D_FIRST || p->d[!dir].st == D_SYNC)
 				p->d[!dir].st = D_MSG;
 			return;
 		}
@@ -892,6 +896,7 @@ static void read_start(struct bz_pgsql *p, int dir, const uint8_t *s, size_t n, 
 		if (p->d[!dir].st == D_FIRST)
 			p->d[!dir].st = D_SYNC;
 	}
+	p->synced = 1;
 	d->st = D_MSG;
 }
 
@@ -921,6 +926,7 @@ static int pg_create(void **out, const struct bz_proto_cfg *cfg)
 		else
 			p->d[i].st = i == p->req_dir ? D_STARTUP : D_MSG;
 	}
+	p->synced = cfg->fresh && p->req_dir != BZ_HTTP_DIR_UNKNOWN;
 	*out = p;
 	return 0;
 }
