@@ -9,7 +9,9 @@
 # recorded
 #   A. as clients (beyla record -- the driver script);
 #   B. with the server too (-p the postmaster: its forked backends);
-#   C. a psycopg connection with sslmode=require (SSLRequest answered 'S').
+#   C. a psycopg connection with sslmode=require (SSLRequest answered 'S'),
+#      its plaintext from the OpenSSL probes;
+#   D. the same with --no-openssl: a TLS connection, nothing parsed.
 # Asserted with SQL on the analyzed database: every call exactly once, with
 # its db.* attributes, errors with their SQLSTATE, pipelined calls each a
 # span; the UNIX calls say network.transport=unix; no secret (literal,
@@ -220,6 +222,23 @@ if record_start "$T/tls.bz.zst" -q -- "$BEYLA_VENV/bin/python" "$T/client.py" "$
 	check_num "C: the capture holds no password" "$(zstdcat "$T/tls.bz.zst" | grep -a -c SECRETPW3)" -eq 0
 else
 	_not_ok "C: beyla record -- psycopg (TLS) starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
+fi
+
+# ---- D: TLS without its plaintext (--no-openssl) -----------------------------------
+DB=$T/opaque.db
+if record_start "$T/opaque.bz.zst" -q --no-openssl -- "$BEYLA_VENV/bin/python" "$T/client.py" "$port" require; then
+	record_wait 30
+	check_num "D: psycopg (sslmode=require) recorded with --no-openssl exits 0" "${REC_RC:-none}" -eq 0
+	"$BEYLA" analyze -q -o "$DB" "$T/opaque.bz.zst" >"$T/opaque.analyze.log" 2>&1
+	check_num "D: beyla analyze exits 0" $? -eq 0
+	# SSLRequest, 'S', then ciphertext: taken for TLS at its first record
+	check "D: the connection's protocol is tls" eval '[ "$(q "SELECT protocol FROM connections WHERE remote_port = $port")" = tls ]'
+	check_num "D: counted as a TLS connection without plaintext" \
+		"$(q "SELECT value FROM parse_stats WHERE name = 'tls_conns_opaque'")" -eq 1
+	check_num "D: no span, no byte skipped (nothing taken for PostgreSQL in the ciphertext)" \
+		"$(q "SELECT (SELECT count(*) FROM spans) + (SELECT coalesce(sum(skipped_bytes), 0) FROM connections)")" -eq 0
+else
+	_not_ok "D: beyla record --no-openssl starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
 fi
 
 stop_bg "$PGRUN"
