@@ -291,6 +291,15 @@ static uint64_t conn_fed(const struct bz_conn *c)
 	return st ? st->fed[0] + st->fed[1] : 0;
 }
 
+/* A database connection whose parser saw it switch to TLS (PostgreSQL's
+ * SSLRequest answered 'S'): its next records are TLS's, as a connection
+ * whose first bytes are. */
+static int conn_db_upgraded(const struct bz_conn *c)
+{
+	const struct bz_proto_stats *st = c->parser ? c->proto->stats(c->parser) : NULL;
+	return st && BZ_PROTO_IS_DB(c->proto->id) && st->upgraded;
+}
+
 static const char *role_name(uint8_t role)
 {
 	switch (role) {
@@ -773,7 +782,7 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 			c->bytes_out += (uint32_t)e->ret;
 			c->data_out += (uint32_t)e->ret;
 		}
-		if (!c->tls && !conn_fed(c) && bz_detect_tls_record(data, head_len)) {
+		if (!c->tls && (!conn_fed(c) || conn_db_upgraded(c)) && bz_detect_tls_record(data, head_len)) {
 			c->tls = 1;
 			note_tls(a, c);
 		}
