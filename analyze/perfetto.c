@@ -648,8 +648,10 @@ static int one_span(struct exporter *x, sqlite3_stmt *s, const int *col, const i
 	/* a client span: inside its server span's "processing" when it fits
 	 * there after the calls nested before it, else on its own thread */
 	struct lane *p = r.has_parent ? bz_u64map_get(&x->servers, r.parent_id) : NULL;
+	/* (a slice that starts where its parent ends is not inside it for a
+	 * viewer, which closes a slice at its end before opening the next) */
 	if (p && p->has_server && p->server_id == r.parent_id && p->th->pid == r.pid && r.start >= p->proc_start &&
-	    r.start >= p->last_child_end && r.end <= p->end) {
+	    r.start >= p->last_child_end && r.end <= p->end && r.start < p->end) {
 		l = p;
 		l->last_child_end = r.end;
 		x->st.nested_clients++;
