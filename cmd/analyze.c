@@ -279,9 +279,9 @@ static int perfetto_write(const struct analyze_opts *o, int fd, struct sqlite3 *
 	if (!o->quiet)
 		fprintf(stderr, "perfetto: wrote %" PRIu64 " slices (%" PRIu64 " server spans with their 2 parts, %" PRIu64
 				" client spans, %" PRIu64 " of them nested in their server span) and %" PRIu64
-				" flows on %" PRIu64 " thread tracks of %" PRIu64 " processes to %s: %.1f MB in %.2f s\n",
+				" flows on %" PRIu64 " thread tracks of %" PRIu64 " processes to %s: %.1f MB in %.2f s (%.2f s CPU)\n",
 			st.slices, st.server_spans, st.client_spans, st.nested_clients, st.flows, st.threads + st.lanes,
-			st.processes, o->perfetto, (double)st.bytes / 1e6, st.seconds);
+			st.processes, o->perfetto, (double)st.bytes / 1e6, st.seconds, st.cpu_seconds);
 	return 0;
 }
 
