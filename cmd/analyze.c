@@ -125,7 +125,7 @@ static const char analyze_doc[] =
 	"Examples:\n"
 	"  beyla analyze shop.bz.zst\n"
 	"  beyla analyze shop.bz.zst -o /tmp/x.db --force\n"
-	"  beyla analyze shop.bz.zst --perfetto shop.json   # a timeline for ui.perfetto.dev\n"
+	"  beyla analyze shop.bz.zst --perfetto shop.json   # for ui.perfetto.dev\n"
 	"  sqlite3 shop.db 'select * from route_stats'\n"
 	"\n"
 	"The schema is documented in schema/spans.sql and docs/analysis.md.\n"
