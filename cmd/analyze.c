@@ -9,7 +9,11 @@
  * Exit codes (cmd/commands.h): 0 complete; 1 usage, I/O or database error,
  * output exists; 2 not a capture; 3 newer format; 4 truncated and 5 corrupt,
  * both after writing the database from every complete part; 6 the OTLP
- * export failed (the database is written).
+ * or Perfetto export failed (the database is written).
+ *
+ * --perfetto OUT.json is written like the database: to a temporary file
+ * next to it, created before the analysis (an unwritable place fails at
+ * once, not after minutes of work), renamed into place at the end.
  */
 #include <argp.h>
 #include <errno.h>
@@ -27,12 +31,14 @@
 #include "analyze/db.h"
 #include "analyze/explain.h"
 #include "analyze/otlp_export.h"
+#include "analyze/perfetto.h"
 #include "analyze/report.h"
 #include "cmd/commands.h"
 
 struct analyze_opts {
 	const char *path;
 	const char *out;
+	const char *perfetto; /* --perfetto OUT.json, or NULL */
 	int force, quiet, dump, timings;
 	struct bz_otlp_opts otlp; /* --otlp, --otlp-file, --metrics-interval (docs/otlp.md) */
 };
@@ -48,6 +54,10 @@ static const struct argp_option analyze_options[] = {
 	  "(default: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318); see docs/otlp.md", 0 },
 	{ "otlp-file", 0x101, "FILE", 0, "Also write the OTLP/JSON export to FILE, one request per line", 0 },
 	{ "metrics-interval", 0x102, "DUR", 0, "Metrics aggregation interval (default 10s)", 0 },
+	{ "perfetto", 0x104, "OUT.json", 0, "Also write the spans as Chrome trace-event JSON to OUT.json, to open "
+	  "in ui.perfetto.dev or chrome://tracing: a track per thread (more where requests overlap), "
+	  "\"in queue\" and \"processing\" under each server span, client calls nested in it, arrows "
+	  "from a client call to the server span it reached; see docs/perfetto.md", 0 },
 	{ "timings", 0x103, NULL, 0, "At the end, say on stderr where the time went: loading (and the CPU "
 	  "of the analysis and writer threads), the indexes, the route and service stats", 0 },
 	{ 0 }
@@ -83,6 +93,11 @@ static error_t analyze_parse(int key, char *arg, struct argp_state *state)
 	case 0x103:
 		o->timings = 1;
 		return 0;
+	case 0x104:
+		if (!*arg)
+			argp_error(state, "--perfetto needs a file name");
+		o->perfetto = arg;
+		return 0;
 	case ARGP_KEY_ARG: /* `--otlp URL`: argp only attaches `--otlp=URL` */
 		if (o->otlp.enabled && !o->otlp.url && strstr(arg, "://")) {
 			o->otlp.url = arg;
@@ -110,24 +125,28 @@ static const char analyze_doc[] =
 	"Examples:\n"
 	"  beyla analyze shop.bz.zst\n"
 	"  beyla analyze shop.bz.zst -o /tmp/x.db --force\n"
+	"  beyla analyze shop.bz.zst --perfetto shop.json   # for ui.perfetto.dev\n"
 	"  sqlite3 shop.db 'select * from route_stats'\n"
 	"\n"
 	"The schema is documented in schema/spans.sql and docs/analysis.md.\n"
 	"\n"
 	"Exit status: 0 complete, 1 usage, I/O or database error (or DB exists), 2 not a beyla "
-	"capture, 3 written by a newer beyla, 4 truncated, 5 corrupt, 6 the OTLP export failed. "
+	"capture, 3 written by a newer beyla, 4 truncated, 5 corrupt, 6 the OTLP or Perfetto export failed. "
 	"With 4, 5 and 6 the database is still written (4, 5: from every complete part of the capture).";
 
 static const struct argp analyze_argp = { analyze_options, analyze_parse, "FILE", analyze_doc, NULL, NULL, NULL };
 
 /* ---- the temporary output ------------------------------------------------ */
 
-static char tmp_path[4096]; /* removed by the signal handler if set */
+static char tmp_path[4096];      /* removed by the signal handler if set */
+static char perfetto_tmp[4096];  /* the same for --perfetto's file */
 
 static void on_signal(int sig)
 {
 	if (tmp_path[0])
 		unlink(tmp_path);
+	if (perfetto_tmp[0])
+		unlink(perfetto_tmp);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -176,6 +195,96 @@ static void on_progress(void *u, uint64_t bytes)
 	fflush(stderr);
 }
 
+/* ---- --perfetto ------------------------------------------------------------ */
+
+/* Refuses what could only end badly, before the analysis: an existing file
+ * without --force, the capture or the database itself, a directory; then
+ * creates the temporary file next to OUT.  The descriptor, or -1. */
+static int perfetto_open(const struct analyze_opts *o, const char *db_out)
+{
+	struct stat sb, other;
+	int n, fd;
+
+	if (stat(o->perfetto, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "beyla analyze: --perfetto %s is a directory; give a file name\n", o->perfetto);
+			return -1;
+		}
+		if ((stat(o->path, &other) == 0 && other.st_dev == sb.st_dev && other.st_ino == sb.st_ino) ||
+		    (db_out && stat(db_out, &other) == 0 && other.st_dev == sb.st_dev && other.st_ino == sb.st_ino)) {
+			fprintf(stderr, "beyla analyze: --perfetto %s is the capture or the database; choose another\n",
+				o->perfetto);
+			return -1;
+		}
+		if (!o->force) {
+			fprintf(stderr, "beyla analyze: %s exists (use --force to replace it)\n", o->perfetto);
+			return -1;
+		}
+	} else if (db_out && !strcmp(db_out, o->perfetto)) {
+		fprintf(stderr, "beyla analyze: --perfetto %s is also the database (-o); choose another\n", o->perfetto);
+		return -1;
+	}
+	n = snprintf(perfetto_tmp, sizeof(perfetto_tmp), "%s.tmp.XXXXXX", o->perfetto);
+	if (n < 0 || (size_t)n >= sizeof(perfetto_tmp)) {
+		perfetto_tmp[0] = 0;
+		fprintf(stderr, "beyla analyze: --perfetto %s: path too long\n", o->perfetto);
+		return -1;
+	}
+	fd = mkstemp(perfetto_tmp);
+	if (fd < 0) {
+		fprintf(stderr, "beyla analyze: cannot write --perfetto %s: %s\n", o->perfetto, strerror(errno));
+		perfetto_tmp[0] = 0;
+	}
+	return fd;
+}
+
+/* mkstemp makes the file 0600; the JSON gets what any new file gets (0666
+ * less the umask), as a browser or a web server may need to read it. */
+static mode_t current_umask(void)
+{
+	mode_t m = umask(0);
+	umask(m);
+	return m;
+}
+
+/* Writes the JSON from the open database db or the one at db_path into fd
+ * (closed here), then renames it into place and says what it wrote (unless
+ * quiet).  0, or -1 after one line on stderr. */
+static int perfetto_write(const struct analyze_opts *o, int fd, struct sqlite3 *db, const char *db_path)
+{
+	struct bz_perfetto_stats st;
+	char err[1024];
+	FILE *f = fdopen(fd, "w");
+
+	if (!f) {
+		fprintf(stderr, "beyla analyze: --perfetto %s: %s\n", o->perfetto, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	fchmod(fd, 0666 & ~current_umask());
+	int rc = bz_perfetto_export(db, db_path, f, &st, err, sizeof(err));
+	if (fclose(f) && !rc) {
+		snprintf(err, sizeof(err), "Perfetto export: writing %s: %s", o->perfetto, strerror(errno));
+		rc = -1;
+	}
+	if (!rc && rename(perfetto_tmp, o->perfetto)) {
+		snprintf(err, sizeof(err), "cannot rename %s to %s: %s", perfetto_tmp, o->perfetto, strerror(errno));
+		rc = -1;
+	}
+	if (rc) {
+		fprintf(stderr, "beyla analyze: %s\n", err);
+		return -1;
+	}
+	perfetto_tmp[0] = 0;
+	if (!o->quiet)
+		fprintf(stderr, "perfetto: wrote %" PRIu64 " slices (%" PRIu64 " server spans with their 2 parts, %" PRIu64
+				" client spans, %" PRIu64 " of them nested in their server span) and %" PRIu64
+				" flows on %" PRIu64 " thread tracks of %" PRIu64 " processes to %s: %.1f MB in %.2f s (%.2f s CPU)\n",
+			st.slices, st.server_spans, st.client_spans, st.nested_clients, st.flows, st.threads + st.lanes,
+			st.processes, o->perfetto, (double)st.bytes / 1e6, st.seconds, st.cpu_seconds);
+	return 0;
+}
+
 /* ---- the command --------------------------------------------------------- */
 
 static int exit_for_read(int status)
@@ -221,7 +330,7 @@ int cmd_analyze(int argc, char **argv)
 	struct stat sb;
 	char *out = NULL, err[512];
 	const char *db_path;
-	int ret = BZ_EXIT_USAGE, rc, in_memory, tty;
+	int ret = BZ_EXIT_USAGE, rc, in_memory, tty, perfetto_fd = -1;
 	char *argv0 = argc > 0 ? argv[0] : NULL;
 
 	if (argc > 0)
@@ -252,6 +361,8 @@ int cmd_analyze(int argc, char **argv)
 			}
 		}
 	}
+	if (o.perfetto && (perfetto_fd = perfetto_open(&o, out)) < 0)
+		goto done;
 	rc = bz_reader_open_file(&r, o.path);
 	if (rc) {
 		fprintf(stderr, "beyla analyze: %s: %s\n", o.path, strerror(-rc));
@@ -322,6 +433,12 @@ int cmd_analyze(int argc, char **argv)
 
 	if ((o.otlp.enabled || o.otlp.file) && in_memory && bz_otlp_run(&o.otlp, bz_db_handle(db), NULL))
 		ret = BZ_EXIT_EXPORT;
+	if (o.perfetto && in_memory) {
+		int fd = perfetto_fd;
+		perfetto_fd = -1;
+		if (perfetto_write(&o, fd, bz_db_handle(db), NULL))
+			ret = BZ_EXIT_EXPORT;
+	}
 	if (o.dump) {
 		/* the summary too: golden tests then hold what a user reads */
 		if (bz_report_dump_spans(bz_db_handle(db), stdout) || fputc('\n', stdout) == EOF ||
@@ -350,6 +467,12 @@ int cmd_analyze(int argc, char **argv)
 			ret = BZ_EXIT_USAGE;
 		} else {
 			tmp_path[0] = 0;
+			if (o.perfetto) {
+				int fd = perfetto_fd;
+				perfetto_fd = -1;
+				if (perfetto_write(&o, fd, NULL, out))
+					ret = BZ_EXIT_EXPORT;
+			}
 			if ((o.otlp.enabled || o.otlp.file) && bz_otlp_run(&o.otlp, NULL, out))
 				ret = BZ_EXIT_EXPORT;
 		}
@@ -361,6 +484,12 @@ done:
 	if (tmp_path[0]) {
 		unlink(tmp_path);
 		tmp_path[0] = 0;
+	}
+	if (perfetto_fd >= 0)
+		close(perfetto_fd);
+	if (perfetto_tmp[0]) {
+		unlink(perfetto_tmp);
+		perfetto_tmp[0] = 0;
 	}
 	free(out);
 	return ret;
