@@ -1,5 +1,6 @@
 /* sql_text.c - db.query.text, db.operation.name and db.collection.name of
  * an SQL statement (sql_text.h). */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -169,6 +170,7 @@ struct tok {
 };
 
 #define TOKS_MAX 256
+#define BZ_SQL_STMT_MAX 1024
 
 static size_t tokenize(const char *q, struct tok *t, size_t max)
 {
@@ -276,24 +278,13 @@ static void select_table(const struct tok *t, size_t k, size_t i, int depth, cha
 	}
 }
 
-void bz_sql_summary(const char *q, char *op, size_t opcap, char *table, size_t tcap, uint32_t *nstmts)
+/* One statement's operation and table (bz_sql_summary's rules). */
+static void one_summary(const char *q, char *op, size_t opcap, char *table, size_t tcap)
 {
 	struct tok t[TOKS_MAX];
 	size_t k = tokenize(q, t, TOKS_MAX), i = 0, used;
-	uint32_t stmts = 0;
-	int text = 0;
 
 	op[0] = table[0] = 0;
-	for (const char *s = q; *s; s++) {
-		/* (q is sanitised: a ';' can only be in a quoted identifier) */
-		if (*s == ';') {
-			stmts += text;
-			text = 0;
-		} else if (*s != ' ') {
-			text = 1;
-		}
-	}
-	*nstmts = stmts + text;
 	if (!k || !t[0].word)
 		return;
 	if (kw(&t[0], "WITH")) {
@@ -347,5 +338,49 @@ void bz_sql_summary(const char *q, char *op, size_t opcap, char *table, size_t t
 				j++;
 			table_at(t, k, j, table, tcap, &used);
 		}
+	}
+}
+
+void bz_sql_summary(const char *q, char *op, size_t opcap, char *table, size_t tcap, uint32_t *nstmts)
+{
+	char stmt[BZ_SQL_STMT_MAX], sop[64], stable[128];
+	uint32_t n = 0;
+	int same_op = 1, same_table = 1;
+	const char *s = q;
+
+	op[0] = table[0] = 0;
+	/* statements, separated by ';' (q is sanitised: no literal holds one;
+	 * a quoted identifier could, and only splits its statement's name) */
+	while (*s) {
+		const char *e = strchr(s, ';');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		size_t keep = len < sizeof(stmt) - 1 ? len : sizeof(stmt) - 1;
+		memcpy(stmt, s, keep);
+		stmt[keep] = 0;
+		s += len + (e != NULL);
+		one_summary(stmt, sop, sizeof(sop), stable, sizeof(stable));
+		if (strspn(stmt, " ") == strlen(stmt))
+			continue; /* empty: "a; ;" */
+		if (n++ == 0) {
+			snprintf(op, opcap, "%s", sop);
+			snprintf(table, tcap, "%s", stable);
+			continue;
+		}
+		same_op &= !strcmp(op, sop);
+		same_table &= !strcmp(table, stable);
+	}
+	*nstmts = n;
+	if (n > 1) {
+		/* a batch (the conventions: "BATCH {operation}" when all are
+		 * one operation, "BATCH" otherwise; a table only when all
+		 * name the same) */
+		char first[64];
+		snprintf(first, sizeof(first), "%s", op);
+		if (same_op && first[0])
+			snprintf(op, opcap, "BATCH %s", first);
+		else
+			snprintf(op, opcap, "BATCH");
+		if (!same_table)
+			table[0] = 0;
 	}
 }

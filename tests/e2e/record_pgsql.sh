@@ -111,7 +111,7 @@ call_checks() {
 		"$(q "SELECT count(*) FROM spans WHERE kind = '$kind' AND incomplete = 0")" -eq 12
 	check_num "$ph: no incomplete $kind span" "$(q "SELECT count(*) FROM spans WHERE kind = '$kind' AND incomplete = 1")" -eq 0
 	check "$ph: $kind spans by name: each call once" eval '[ "$(q "SELECT name || '"'='"' || count(*) FROM spans
-		WHERE kind = '"'$kind'"' GROUP BY name ORDER BY name" | tr "\n" " ")" = "ALTER appdb=1 CREATE items=1 INSERT items=6 SELEC appdb=1 SELECT items=3 " ]'
+		WHERE kind = '"'$kind'"' GROUP BY name ORDER BY name" | tr "\n" " ")" = "ALTER appdb=1 BATCH SELECT appdb=1 CREATE items=1 INSERT items=6 SELEC appdb=1 SELECT items=2 " ]'
 	check_num "$ph: every $kind span says db.system.name=postgresql and db.namespace=appdb" \
 		"$(q "SELECT count(*) FROM spans s WHERE kind = '$kind' AND $(attr s db.system.name) = 'postgresql'
 			AND $(attr s db.namespace) = 'appdb'")" -eq 12
@@ -129,12 +129,13 @@ call_checks() {
 		"$(q "SELECT count(*) FROM spans s WHERE kind = '$kind' AND status = 'error' AND
 			$(attr s error.type) = '42601' AND $(attr s db.query.text) = 'selec ?'")" -eq 1
 	check_num "$ph: only those two are errors" "$(q "SELECT count(*) FROM spans WHERE kind = '$kind' AND status = 'error'")" -eq 2
-	check_num "$ph: the two-statement query: db.operation.batch.size 2" \
+	check_num "$ph: the two-statement query: db.operation.batch.size 2, operation BATCH SELECT" \
 		"$(q "SELECT count(*) FROM spans s WHERE kind = '$kind' AND $(attr s db.operation.batch.size) = '2'
+			AND $(attr s db.operation.name) = 'BATCH SELECT'
 			AND $(attr s db.query.text) = 'SELECT count(*) FROM items ; SELECT ?;'")" -eq 1
 	check "$ph: rows returned: psql's SELECT 1, the batch 2 (a row per statement), psycopg's 1" eval \
 		'[ "$(q "SELECT group_concat($(attr s db.response.returned_rows), '"' '"') FROM (SELECT * FROM spans
-			WHERE kind = '"'$kind'"' AND name = '"'SELECT items'"' ORDER BY start_ns) s")" = "1 2 1" ]' 
+			WHERE kind = '"'$kind'"' AND (name = '"'SELECT items'"' OR name LIKE '"'BATCH SELECT%'"') ORDER BY start_ns) s")" = "1 2 1" ]' 
 	check_num "$ph: the three pipelined INSERTs: three spans on one connection, overlapping" \
 		"$(q "SELECT count(*) FROM spans a JOIN spans b ON a.conn_id = b.conn_id AND a.span_id < b.span_id
 			WHERE a.kind = '$kind' AND b.kind = '$kind' AND a.name = 'INSERT items' AND b.name = 'INSERT items'

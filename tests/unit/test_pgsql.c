@@ -221,7 +221,7 @@ static void test_psql(void **state)
 	assert_int_equal(g.c[1].batch, 0);
 	/* two statements in one Query: a batch; rows of both result sets */
 	/* (sql_text takes the table of the batch's second statement) */
-	check_call(&g.c[2], "SELECT", "w", "select ? as x, ?; select count(*) from w", 0, "", 2);
+	check_call(&g.c[2], "BATCH SELECT", "", "select ? as x, ?; select count(*) from w", 0, "", 2);
 	assert_int_equal(g.c[2].batch, 2);
 	check_call(&g.c[3], "COPY", "w", "COPY w TO STDOUT", 0, "", 2);
 	/* SSLRequest refused ('N'): startup goes on in the clear */

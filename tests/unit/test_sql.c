@@ -130,7 +130,10 @@ static void test_summary(void **state)
 	check_summary("COPY pgbench_accounts FROM stdin", "COPY", "pgbench_accounts", 1);
 	check_summary("WITH x AS (SELECT ? FROM a) SELECT * FROM x", "SELECT", "x", 1);
 	check_summary("BEGIN", "BEGIN", "", 1);
-	check_summary("BEGIN; SELECT ?; COMMIT;", "BEGIN", "", 3);
+	check_summary("BEGIN; SELECT ?; COMMIT;", "BATCH", "", 3);
+	check_summary("SELECT ?; SELECT * FROM w", "BATCH SELECT", "", 2);
+	check_summary("INSERT INTO a VALUES (?); INSERT INTO a VALUES (?);", "BATCH INSERT", "a", 2);
+	check_summary("SELECT ? ; ;", "SELECT", "", 1);
 	check_summary("", "", "", 0);
 	check_summary("(SELECT 1)", "", "", 1);
 }
