@@ -304,7 +304,8 @@ static int body(sqlite3 *h, FILE *out, const struct bz_html_opts *o, char *err, 
 	fputs("</header>\n", out);
 	sqlite3_finalize(cap);
 
-	if ((rc = bz_rstats_load(h, &st, err, errlen))) {
+	unsigned slowest = o->slowest ? o->slowest : BZ_HTML_SLOWEST;
+	if ((rc = bz_rstats_load(h, &st, slowest, err, errlen))) {
 		bz_rstats_free(&st);
 		return rc;
 	}
@@ -312,16 +313,19 @@ static int body(sqlite3 *h, FILE *out, const struct bz_html_opts *o, char *err, 
 	bz_section_routes(out, &st, o->max_routes ? o->max_routes : BZ_HTML_ROUTES);
 	bz_section_histograms(out, &st, o->max_hists ? o->max_hists : BZ_HTML_HISTS);
 	bz_section_series(out, &st);
-	bz_rstats_free(&st);
 
-	unsigned slowest = o->slowest ? o->slowest : BZ_HTML_SLOWEST;
 	fprintf(out, "<section id=\"slowest\"><h2>Slowest requests</h2>\n"
 		"<p class=\"note legend\">The %u slowest complete server spans, each with the calls made under it "
 		"(children by <code>parent_id</code> in the same trace, across the recorded processes) on one time axis: "
 		"<span><i class=\"q\"></i>in queue</span><span><i class=\"p\"></i>processing</span>"
 		"<span><i class=\"c\"></i>client call</span> (outlined red: an error; dashed: incomplete). "
 		"Hover a row for its attributes; click it to show them below.</p>\n", slowest);
-	rc = bz_report_waterfalls(h, out, slowest, err, errlen);
+	int64_t ids[500];
+	size_t nids = 0;
+	for (; nids < st.nslow && nids < sizeof(ids) / sizeof(ids[0]); nids++)
+		ids[nids] = st.slow[nids].span_id;
+	bz_rstats_free(&st);
+	rc = bz_report_waterfalls(h, out, ids, nids, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)

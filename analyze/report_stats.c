@@ -103,6 +103,7 @@ void bz_rstats_free(struct bz_rstats *st)
 		group_free(&st->services[i]);
 	free(st->routes);
 	free(st->services);
+	free(st->slow);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -236,12 +237,38 @@ static void add_busy(struct bz_rstats *st, int64_t start, int64_t end)
 
 /* ---- the scan ---------------------------------------------------------------- */
 
-static int scan(sqlite3 *h, struct bz_rstats *st, struct bz_u64map *by_key, struct sample **out, size_t *nout,
-		char *err, size_t errlen)
+/* Keeps span (dur, id) if it is among the `cap` slowest so far: the array
+ * is sorted slowest first, and once full a span only goes in when it beats
+ * the last, which after the first few thousand spans is rare. */
+static void keep_slow(struct bz_rstats *st, size_t cap, int64_t dur, int64_t id)
+{
+	size_t i;
+
+	if (!cap)
+		return;
+	if (st->nslow == cap) {
+		const struct bz_slow *last = &st->slow[cap - 1];
+		if (dur < last->dur || (dur == last->dur && id > last->span_id))
+			return;
+		st->nslow--;
+	}
+	for (i = st->nslow; i > 0; i--) {
+		const struct bz_slow *p = &st->slow[i - 1];
+		if (p->dur > dur || (p->dur == dur && p->span_id < id))
+			break;
+		st->slow[i] = *p;
+	}
+	st->slow[i].dur = dur;
+	st->slow[i].span_id = id;
+	st->nslow++;
+}
+
+static int scan(sqlite3 *h, struct bz_rstats *st, struct bz_u64map *by_key, unsigned slowest, struct sample **out,
+		size_t *nout, char *err, size_t errlen)
 {
 	static const char sql[] =
 		"SELECT route_key, kind = 'server', status = 'error', start_ns, duration_ns, queue_ns,"
-		" accept_queue_ns, recv_queue_ns FROM span_rows WHERE incomplete = 0";
+		" accept_queue_ns, recv_queue_ns, span_id FROM span_rows WHERE incomplete = 0";
 	sqlite3_stmt *q = NULL;
 	struct sample *sm = NULL;
 	size_t n = 0, cap = 0;
@@ -257,6 +284,8 @@ static int scan(sqlite3 *h, struct bz_rstats *st, struct bz_u64map *by_key, stru
 		int has_queue = sqlite3_column_type(q, 5) != SQLITE_NULL;
 		int64_t queue = has_queue ? sqlite3_column_int64(q, 5) : -1;
 
+		if (server)
+			keep_slow(st, slowest, dur, sqlite3_column_int64(q, 8));
 		if (!gi)
 			continue; /* route_stat_rows has every complete span's group */
 		if (n == cap) {
@@ -420,7 +449,7 @@ static void drop_empty(struct bz_rstats *st)
 	st->nroutes = k;
 }
 
-int bz_rstats_load(sqlite3 *h, struct bz_rstats *st, char *err, size_t errlen)
+int bz_rstats_load(sqlite3 *h, struct bz_rstats *st, unsigned slowest, char *err, size_t errlen)
 {
 	struct bz_u64map by_key = { 0 };
 	struct sample *sm = NULL;
@@ -428,8 +457,10 @@ int bz_rstats_load(sqlite3 *h, struct bz_rstats *st, char *err, size_t errlen)
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	if (slowest && !(st->slow = calloc(slowest, sizeof(*st->slow))))
+		return -ENOMEM;
 	if ((rc = load_groups(h, st, &by_key, err, errlen)) || (rc = series_range(h, st, err, errlen)) ||
-	    (rc = scan(h, st, &by_key, &sm, &n, err, errlen)))
+	    (rc = scan(h, st, &by_key, slowest, &sm, &n, err, errlen)))
 		goto out;
 	/* The samples point at groups by index: percentiles first, in the
 	 * load order, then the groups are sorted for display with their

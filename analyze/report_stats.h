@@ -12,7 +12,8 @@
  * in-queue share (spans counted in the bucket they start in) and the mean
  * concurrency (requests in flight: the time spans overlap the bucket, over
  * its width).  The series is of server spans, or of client spans when the
- * capture has no server span.
+ * capture has no server span.  And the slowest complete server spans (for
+ * the waterfalls), found in the same pass rather than by a second one.
  *
  * Memory: 24 bytes per complete span while loading (the durations are
  * sorted to get exact percentiles), then a fixed amount per group.
@@ -63,11 +64,15 @@ struct bz_rstats {
 	int64_t t0_ns, width_ns;    /* first bucket's start (Unix ns), bucket width */
 	unsigned nbuckets;
 	struct bz_rbucket buckets[BZ_SERIES_MAX];
+	/* the slowest complete server spans: duration descending, then span_id */
+	struct bz_slow { int64_t dur, span_id; } *slow;
+	size_t nslow;
 };
 
-/* Fills st from the database h.  0, or a negative errno (-EIO: SQLite,
- * message in err; -ENOMEM).  st is freed with bz_rstats_free in any case. */
-int bz_rstats_load(struct sqlite3 *h, struct bz_rstats *st, char *err, size_t errlen);
+/* Fills st from the database h, keeping the `slowest` slowest server
+ * spans.  0, or a negative errno (-EIO: SQLite, message in err; -ENOMEM).
+ * st is freed with bz_rstats_free in any case. */
+int bz_rstats_load(struct sqlite3 *h, struct bz_rstats *st, unsigned slowest, char *err, size_t errlen);
 void bz_rstats_free(struct bz_rstats *st);
 
 /* The upper edge of histogram bucket i in ns (INT64_MAX for the last). */

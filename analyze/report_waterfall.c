@@ -10,15 +10,16 @@
 #include "report_svg.h"
 #include "report_waterfall.h"
 
-/* A request and what it called: depth first would need a path column;
- * start order with each row indented by its depth reads the same for
- * nested calls, and keeps the query simple. */
+/* A request and what it called, depth first: each row's path is its
+ * parent's with its own start time and id appended, so sorting by path puts
+ * every call right under its caller, calls in start order. */
 static const char tree_sql[] =
-	"WITH RECURSIVE tree(id, depth) AS ("
-	"  VALUES (?1, 0)"
+	"WITH RECURSIVE tree(id, depth, path) AS ("
+	"  VALUES (?1, 0, '')"
 	"  UNION ALL"
-	"  SELECT s.span_id, t.depth + 1 FROM span_rows s JOIN tree t ON s.parent_id = t.id"
-	"  WHERE t.depth < ?3 AND s.trace_id = ?2)"
+	"  SELECT s.span_id, t.depth + 1, t.path || printf('%019d%016x/', s.start_ns, s.span_id)"
+	"  FROM span_rows s JOIN tree t ON s.parent_id = t.id"
+	"  WHERE t.depth < ?3 AND s.trace_id = (SELECT trace_id FROM span_rows WHERE span_id = ?1))"
 	" SELECT t.depth, s.kind, s.name, s.start_ns, s.end_ns, s.duration_ns, s.queue_ns,"
 	"  s.accept_queue_ns, s.recv_queue_ns, s.processing_ns, s.connect_ns, s.status, s.incomplete,"
 	"  s.http_method, s.url_path, s.url_query, s.http_status_code, s.error_type,"
@@ -27,7 +28,7 @@ static const char tree_sql[] =
 	"  s.request_content_type, s.response_content_type, s.service_name, s.pid, s.tid, s.conn_id,"
 	"  s.request_index, lower(hex(s.trace_id)), printf('%016x', s.span_id), s.span_id"
 	" FROM tree t JOIN span_rows s ON s.span_id = t.id"
-	" ORDER BY t.depth = 0 DESC, s.start_ns, t.depth LIMIT ?4";
+	" ORDER BY t.path LIMIT ?4";
 
 enum {
 	C_DEPTH, C_KIND, C_NAME, C_START, C_END, C_DUR, C_QUEUE, C_ACCEPT, C_RECV, C_PROC, C_CONNECT, C_STATUS,
@@ -241,7 +242,7 @@ static void time_axis(FILE *out, int64_t t0, int64_t range, int height)
 
 /* One request's figure. */
 static int waterfall(sqlite3 *h, FILE *out, sqlite3_stmt *tree, sqlite3_stmt *attrs, sqlite3_stmt *count,
-		     sqlite3_int64 span_id, const void *trace, int trace_len, unsigned n)
+		     sqlite3_int64 span_id, unsigned n)
 {
 	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
 	unsigned rows = 0, total = 0;
@@ -249,7 +250,6 @@ static int waterfall(sqlite3 *h, FILE *out, sqlite3_stmt *tree, sqlite3_stmt *at
 
 	sqlite3_reset(tree);
 	sqlite3_bind_int64(tree, 1, span_id);
-	sqlite3_bind_blob(tree, 2, trace, trace_len, SQLITE_TRANSIENT);
 	sqlite3_bind_int(tree, 3, BZ_WATERFALL_DEPTH);
 	sqlite3_bind_int(tree, 4, BZ_WATERFALL_ROWS);
 	while ((s = sqlite3_step(tree)) == SQLITE_ROW) {
@@ -265,7 +265,6 @@ static int waterfall(sqlite3 *h, FILE *out, sqlite3_stmt *tree, sqlite3_stmt *at
 	/* how many spans are under it in all (the drawing stops at BZ_WATERFALL_ROWS) */
 	sqlite3_reset(count);
 	sqlite3_bind_int64(count, 1, span_id);
-	sqlite3_bind_blob(count, 2, trace, trace_len, SQLITE_TRANSIENT);
 	sqlite3_bind_int(count, 3, BZ_WATERFALL_DEPTH);
 	total = sqlite3_step(count) == SQLITE_ROW ? (unsigned)sqlite3_column_int(count, 0) : rows;
 
@@ -286,42 +285,33 @@ static int waterfall(sqlite3 *h, FILE *out, sqlite3_stmt *tree, sqlite3_stmt *at
 	return s == SQLITE_DONE ? 0 : -EIO;
 }
 
-int bz_report_waterfalls(sqlite3 *h, FILE *out, unsigned limit, char *err, size_t errlen)
+int bz_report_waterfalls(sqlite3 *h, FILE *out, const int64_t *span_ids, size_t n, char *err, size_t errlen)
 {
-	static const char slow_sql[] =
-		"SELECT span_id, trace_id FROM span_rows WHERE kind = 'server' AND incomplete = 0"
-		" ORDER BY duration_ns DESC, span_id LIMIT ?1";
 	static const char count_sql[] =
 		"WITH RECURSIVE tree(id, depth) AS (VALUES (?1, 0) UNION ALL"
 		" SELECT s.span_id, t.depth + 1 FROM span_rows s JOIN tree t ON s.parent_id = t.id"
-		" WHERE t.depth < ?3 AND s.trace_id = ?2) SELECT count(*) FROM tree";
+		" WHERE t.depth < ?3 AND s.trace_id = (SELECT trace_id FROM span_rows WHERE span_id = ?1))"
+		" SELECT count(*) FROM tree";
 	static const char attrs_sql[] =
 		"SELECT key, value FROM span_attribute_rows WHERE span_id = ?1 ORDER BY key LIMIT 40";
-	sqlite3_stmt *slow = NULL, *tree = NULL, *attrs = NULL, *count = NULL;
-	int rc = 0, s, n = 0;
+	sqlite3_stmt *tree = NULL, *attrs = NULL, *count = NULL;
+	int rc = 0;
+	size_t i;
 
-	if (sqlite3_prepare_v2(h, slow_sql, -1, &slow, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(h, tree_sql, -1, &tree, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(h, tree_sql, -1, &tree, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h, count_sql, -1, &count, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h, attrs_sql, -1, &attrs, NULL) != SQLITE_OK) {
 		rc = -EIO;
 		goto out;
 	}
-	sqlite3_bind_int(slow, 1, (int)limit);
-	while ((s = sqlite3_step(slow)) == SQLITE_ROW) {
-		if ((rc = waterfall(h, out, tree, attrs, count, sqlite3_column_int64(slow, 0), sqlite3_column_blob(slow, 1),
-				    sqlite3_column_bytes(slow, 1), (unsigned)n + 1)))
+	for (i = 0; i < n; i++)
+		if ((rc = waterfall(h, out, tree, attrs, count, span_ids[i], (unsigned)i + 1)))
 			goto out;
-		n++;
-	}
-	if (s != SQLITE_DONE)
-		rc = -EIO;
 out:
 	if (rc)
 		snprintf(err, errlen, "report: the slowest requests: %s", sqlite3_errmsg(h));
-	sqlite3_finalize(slow);
 	sqlite3_finalize(tree);
 	sqlite3_finalize(count);
 	sqlite3_finalize(attrs);
-	return rc ? rc : n;
+	return rc ? rc : (int)n;
 }

@@ -9,6 +9,7 @@
 #define BEYLA_REPORT_WATERFALL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct sqlite3;
@@ -16,8 +17,9 @@ struct sqlite3;
 #define BZ_WATERFALL_ROWS 60  /* spans drawn per request, the request included */
 #define BZ_WATERFALL_DEPTH 8  /* levels of children followed */
 
-/* Writes the `limit` slowest complete server spans as <figure>s.  Returns
- * the number written (>= 0), or -EIO with a message in err. */
-int bz_report_waterfalls(struct sqlite3 *h, FILE *out, unsigned limit, char *err, size_t errlen);
+/* Writes the server spans span_ids[0..n) (the slowest: bz_rstats) as
+ * <figure>s.  Returns the number written (>= 0), or -EIO with a message in
+ * err. */
+int bz_report_waterfalls(struct sqlite3 *h, FILE *out, const int64_t *span_ids, size_t n, char *err, size_t errlen);
 
 #endif
