@@ -72,6 +72,8 @@ void bz_svg_series(FILE *out, const struct bz_series_chart *c)
 		c->label);
 	y_axis(out, top, c->unit, SW, SH);
 	for (unsigned i = 0; i < c->n; i += every) {
+		if (ML + i * bw > SW - MR - 40)
+			break; /* a label there would run off the chart */
 		bz_rfmt_ns(when, sizeof(when), (double)i * (double)c->width_ns);
 		fprintf(out, "<text class=\"ax\" x=\"%.1f\" y=\"%d\">+%s</text>", ML + i * bw, SH - 8, when);
 	}
