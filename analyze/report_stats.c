@@ -40,12 +40,12 @@ int64_t bz_series_width(int64_t span_ns)
 	if (span_ns <= 0)
 		return w;
 	for (int64_t dec = 1000000; dec <= 10000000000LL; dec *= 10)
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 3 && dec * steps[k] <= 20000000000LL; k++) {
 			w = dec * steps[k];
 			if (span_ns / w < BZ_SERIES_MAX)
 				return w;
 		}
-	/* beyond 50 s: whole minutes (1, 2, 5, 10, 15, 30, 60, ... minutes) */
+	/* beyond 20 s: whole minutes (1, 2, 5, 10, 15, 30, 60, ... minutes) */
 	static const int64_t minutes[] = { 1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440 };
 	for (size_t k = 0; k < sizeof(minutes) / sizeof(minutes[0]); k++) {
 		w = minutes[k] * 60000000000LL;

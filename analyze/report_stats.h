@@ -79,7 +79,7 @@ void bz_rstats_free(struct bz_rstats *st);
 int64_t bz_hist_edge(unsigned i);
 /* The bucket of a duration: the first whose upper edge is >= d. */
 unsigned bz_hist_bucket(int64_t d);
-/* A round bucket width (1-2-5 steps, then minutes) giving at most
+/* A round bucket width (1-2-5 steps from 1 ms to 20 s, then minutes) giving at most
  * BZ_SERIES_MAX buckets over span_ns. */
 int64_t bz_series_width(int64_t span_ns);
 /* Nearest-rank rank (1-based) of p among n, as route_stats: ceil(p * n). */
