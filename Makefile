@@ -28,8 +28,9 @@ BPF_SRC    := bpf/beyla.bpf.c
 BPF_HDRS   := $(wildcard bpf/*.h)
 LIB_SRC    := $(wildcard record/*.c analyze/*.c analyze/proto/*.c) $(filter-out cmd/main.c,$(wildcard cmd/*.c))
 # Sources made at build time from a file of the tree (one source of truth):
-# schema/spans.sql embedded as a string (scripts/embed_text.sh).
-GEN_SRC    := $(BUILD)/gen/schema_sql.c
+# schema/spans.sql and the HTML report's page (analyze/report_page.html)
+# embedded as strings (scripts/embed_text.sh).
+GEN_SRC    := $(BUILD)/gen/schema_sql.c $(BUILD)/gen/report_page.c
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:%.c=%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -57,6 +58,10 @@ $(BUILD)/%.o: %.c $(HDRS) $(BUILD)/beyla.skel.h
 $(BUILD)/gen/schema_sql.c: schema/spans.sql scripts/embed_text.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed_text.sh bz_schema_sql $< analyze/schema_sql.h > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/report_page.c: analyze/report_page.html scripts/embed_text.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_text.sh bz_report_page $< analyze/report_html.h > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(HDRS)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -112,7 +117,8 @@ FUZZ_FLAGS   := -g -O1 -std=c11 -D_GNU_SOURCE -DBEYLA_VERSION='"$(VERSION)"' -I$
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_SRC := $(filter analyze/%.c record/redact%.c record/goelf%.c \
                 record/go_offsets_table.c record/tlslibs.c record/capture_writer.c,$(LIB_SRC))
-FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/gen/schema_sql.o
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/gen/schema_sql.o \
+                $(BUILD)/fuzz/obj/gen/report_page.o
 
 $(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c $(HDRS)
 	@mkdir -p $(dir $@)

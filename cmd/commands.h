@@ -7,8 +7,9 @@
 int cmd_record(int argc, char **argv);  /* record/record_main.c */
 int cmd_info(int argc, char **argv);    /* cmd/info.c */
 int cmd_analyze(int argc, char **argv); /* cmd/analyze.c */
+int cmd_report(int argc, char **argv);  /* cmd/report.c */
 
-/* Exit codes shared by info and analyze, so scripts can tell failures apart. */
+/* Exit codes shared by info, analyze and report, so scripts can tell failures apart. */
 enum bz_exit {
 	BZ_EXIT_OK = 0,
 	BZ_EXIT_USAGE = 1,       /* bad arguments, I/O error, output exists */

@@ -42,6 +42,9 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 #          (redis-cli, redis-benchmark): real servers and clients for the
 #          database protocols (issue 19).  No system instance is started
 #          (policy-rc.d below); the tests start their own as they need.
+# Report:  chromium (headless: tests/e2e/report_html.sh opens the page `beyla
+#          report` writes from disk, reads the DOM it renders, its net log and
+#          screenshots in light and dark mode).
 # Docs:    groff-base man-db (render docs/beyla.1: tests/e2e/man_page.sh checks it
 #          renders without warnings and that `man` finds the installed page).
 # TLS:     libssl-dev and openssl (OpenSSL clients in the accuracy harness
@@ -54,7 +57,7 @@ PKGS=(build-essential clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       pkg-config libclang-rt-14-dev libcapstone-dev libdw-dev
       nginx wrk curl python3 python3-venv procps iproute2 golang-go nghttp2-client nghttp2-proxy
       gnutls-bin groff-base man-db sudo libssl-dev openssl
-      postgresql mariadb-server mariadb-client redis-server redis-tools)
+      postgresql mariadb-server mariadb-client redis-server redis-tools chromium)
 # Node.js is on the machine image (not always from Debian); bring Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

@@ -3,7 +3,8 @@
 # side changes:
 #   * every option each command's --help shows (long form, and its short
 #     form when it has one) is a .TP entry of that command's subsection of
-#     COMMANDS (.SS "beyla record" / "beyla info" / "beyla analyze"), and
+#     COMMANDS (.SS "beyla record" / "beyla info" / "beyla analyze" /
+#     "beyla report"), and
 #     every long option documented there exists in that --help;
 #   * the commands `beyla --help` lists are the page's COMMANDS subsections;
 #   * every exit code of cmd/commands.h's enum bz_exit is in EXIT STATUS,
@@ -45,7 +46,7 @@ tags() { awk -F'\t' -v sh="$1" -v ss="$2" '$1 == sh && $2 == ss { print $3 }' "$
 longs() { grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
 
 # --- options: each command's --help against its section ------------------------------
-for cmd in record info analyze; do
+for cmd in record info analyze report; do
 	sect="beyla $cmd"
 	"$BEYLA" "$cmd" --help >"$T/$cmd.help" 2>&1
 	check_num "$sect --help exits 0" $? -eq 0
