@@ -13,13 +13,13 @@
 #define BZ_S_IFSOCK 0140000
 
 /* The TCP socket behind a file descriptor of the current process, or NULL. */
-static __always_inline struct sock *fd_to_sock(int fd)
+/* The socket file of descriptor fd of the current process, or NULL. */
+static __always_inline struct file *fd_to_sock_file(int fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds;
 	struct file *f = NULL;
-	struct socket *so;
 	__u16 mode;
 
 	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
@@ -30,8 +30,30 @@ static __always_inline struct sock *fd_to_sock(int fd)
 	mode = BPF_CORE_READ(f, f_inode, i_mode);
 	if ((mode & BZ_S_IFMT) != BZ_S_IFSOCK)
 		return NULL;
-	so = BPF_CORE_READ(f, private_data);
-	return BPF_CORE_READ(so, sk);
+	return f;
+}
+
+static __always_inline struct sock *file_sock(struct file *f)
+{
+	struct socket *so = f ? BPF_CORE_READ(f, private_data) : NULL;
+	return so ? BPF_CORE_READ(so, sk) : NULL;
+}
+
+static __always_inline struct sock *fd_to_sock(int fd) { return file_sock(fd_to_sock_file(fd)); }
+
+/* Kernels before 6.13 count a file's references in f_count. */
+struct file___old {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+/* References to file f: descriptors in every process's table (a fork
+ * copies them) and calls in progress on it.  file_ref_t (6.13) stores
+ * one reference as 0. */
+static __always_inline long file_refs(struct file *f)
+{
+	if (bpf_core_field_exists(f->f_ref))
+		return BPF_CORE_READ(f, f_ref.refcnt.counter) + 1;
+	return BPF_CORE_READ((struct file___old *)f, f_count.counter);
 }
 
 static __always_inline __u16 sock_local_port(struct sock *sk)
@@ -550,12 +572,14 @@ int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* close() of a tracked UNIX socket ends its record: such sockets have no
- * state tracepoint.  A descriptor duplicated (dup, fork) and closed in one
- * place ends the record while the socket lives on; a socket its process
- * leaves open is closed at that process's exit (bz_exit), or, passed to
- * another process, with the next accept or connect that reuses its
- * address. */
+/* close() of a tracked UNIX socket's last descriptor ends its record:
+ * such sockets have no state tracepoint.  A descriptor duplicated (dup,
+ * fork: a forking server's parent closes its copy of each accepted socket,
+ * PostgreSQL's postmaster does) leaves the record open while another
+ * reference lives; the process that uses the socket next owns it
+ * (data.bpf.h).  A socket its process leaves open is closed at that
+ * process's exit (bz_exit), or, passed to another process, with the next
+ * accept or connect that reuses its address. */
 SEC("tracepoint/syscalls/sys_enter_close")
 int bz_close_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -565,15 +589,20 @@ int bz_close_enter(struct trace_event_raw_sys_enter *ctx)
 	struct sock *sk;
 	__u64 key;
 
+	struct file *f;
+
 	if (!is_target(pid_tgid >> 32))
 		return 0;
-	sk = fd_to_sock((int)ctx->args[0]);
+	f = fd_to_sock_file((int)ctx->args[0]);
+	sk = file_sock(f);
 	if (!sk)
 		return 0;
 	key = (__u64)sk;
 	st = bpf_map_lookup_elem(&socks, &key);
 	if (!st || !(st->flags & SOCK_UNIX))
 		return 0;
+	if (file_refs(f) > 1)
+		return 0; /* another descriptor (a forked child's) keeps it open */
 	fill_hdr(&ev.h, BZ_EV_CONN_CLOSE, sizeof(ev), (__u64)st->pid << 32);
 	ev.conn_id = st->conn_id;
 	ev.bytes_in = st->bytes_in;

@@ -236,6 +236,10 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 		if (!st)
 			return 0;
 	}
+	/* a UNIX socket handed to a forked child (its parent closed its copy)
+	 * belongs to the process using it: its exit closes the record */
+	if ((st->flags & SOCK_UNIX) && st->pid != tgid)
+		st->pid = tgid;
 	if (cfg_ssl)
 		ssl_note_sock(tgid, tid, skey, st, dir);
 	ev = scratch_buf();
