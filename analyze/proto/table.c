@@ -4,10 +4,12 @@
 #include <stddef.h>
 #include "http1.h"
 #include "http2.h"
+#include "mysql.h"
 #include "proto.h"
 
 const struct bz_proto_ops *const bz_protocols[] = {
 	&bz_proto_http2,
+	&bz_proto_mysql,
 	&bz_proto_http1, /* the fallback: takes what no detector claims */
 	NULL,
 };
