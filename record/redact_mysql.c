@@ -72,6 +72,7 @@ enum { RL_SYNCED = 0, RL_LOST, RL_JOINED };
 struct rm_dir {
 	uint8_t hdr[MY_HDR];
 	uint8_t hn, cont, seq, lost, cmd_since_lost;
+	uint8_t lost_data;   /* server side: bytes went by unread since the last command */
 	uint8_t mode, kind, field, step, rec, lneed, ln, npre;
 	uint8_t started;     /* the logical packet's first payload byte was seen */
 	uint8_t pre[MY_PRE_KEEP];
@@ -438,8 +439,11 @@ static void client_packet_ends(struct rm_state *s, struct rm_dir *d)
 	if (d->seq != 0 || !d->npre)
 		return;
 	if (sd->lost) {
-		/* the answers to what came before were in what was lost */
-		pend_clear(s);
+		/* the answers to what came before were in what was lost (if
+		 * anything went by since: else they are still to come) */
+		if (sd->lost_data)
+			pend_clear(s);
+		sd->lost_data = 0;
 		sd->cmd_since_lost = 1;
 	}
 	if (!my_cmd_answered(t) || s->qn >= RM_PENDING_MAX)
@@ -580,6 +584,7 @@ static void header_done(struct rm_state *s, unsigned dir, struct rm_dir *d)
 static size_t lose(struct rm_dir *d, uint8_t *p, size_t n)
 {
 	d->lost = RL_LOST;
+	d->lost_data = 1;
 	d->cmd_since_lost = 0;
 	d->hn = d->cont = 0;
 	return rd_wire_fill(p, n);
@@ -602,8 +607,10 @@ static size_t my_data(void *sv, unsigned dir, uint8_t *p, size_t caplen, uint64_
 		int back = dir == s->client_dir
 				   ? d->lost == RL_JOINED && my_is_command(p, caplen, ret)
 				   : d->cmd_since_lost && s->qn && my_is_response_start(p, caplen, ret);
-		if (!back)
+		if (!back) {
+			d->lost_data = 1;
 			return rd_wire_fill(p, caplen);
+		}
 		d->lost = RL_SYNCED;
 		d->hn = d->cont = 0;
 		s->resp_active = 0;

@@ -54,6 +54,7 @@ struct my_dir {
 	uint8_t lost;       /* framing lost: waiting for a point to take it up */
 	uint8_t resynced;   /* the next message was found after a loss */
 	uint8_t cmd_since_lost; /* server side: the client sent a command since the loss */
+	uint8_t lost_data;  /* server side: bytes went by unread since the last command */
 	uint32_t plen0;     /* the first packet's payload length */
 	uint32_t rem;       /* payload bytes of the current packet still to come */
 	uint64_t bytes;     /* bytes of the logical packet so far, headers included */
@@ -224,8 +225,8 @@ static void on_hs_response(struct bz_mysql *p, const struct my_dir *d)
 /* ---- requests ------------------------------------------------------------------- */
 
 /* The SQL text of a COM_QUERY / COM_STMT_PREPARE payload b[0..n) (the
- * command byte first) into m->db. */
-static void sql_call(struct bz_mysql *p, const uint8_t *b, size_t n, struct bz_http_msg *m)
+ * command byte first; cut: the rest not captured) into m->db. */
+static void sql_call(struct bz_mysql *p, const uint8_t *b, size_t n, int cut, struct bz_http_msg *m)
 {
 	size_t i = 1;
 	uint32_t nstmts = 0;
@@ -245,6 +246,11 @@ static void sql_call(struct bz_mysql *p, const uint8_t *b, size_t n, struct bz_h
 	bz_sql_sanitize((const char *)b + i, n - i, BZ_SQL_MYSQL, m->db.query, sizeof(m->db.query));
 	bz_sql_summary(m->db.query, m->db.operation, sizeof(m->db.operation), m->db.collection,
 		       sizeof(m->db.collection), &nstmts);
+	if (!m->db.operation[0] || (cut && !strchr(m->db.query, ' '))) {
+		/* its text not captured, or cut inside its first word */
+		copy_str(m->db.operation, sizeof(m->db.operation), my_cmd_name(b[0]));
+		m->db.collection[0] = 0;
+	}
 	if (nstmts > 1) {
 		m->db.batch = 1;
 		m->db.batch_size = nstmts;
@@ -301,8 +307,11 @@ static void on_command(struct bz_mysql *p, int dir, struct my_dir *d)
 	}
 	cmd = b[0];
 	if (sd >= 0 && p->d[sd].lost) {
-		/* the answers to what came before were in what was lost */
-		answer_guessed(p);
+		/* the answers to what came before were in what was lost (if
+		 * anything went by since: else they are still to come, pipelined) */
+		if (p->d[sd].lost_data)
+			answer_guessed(p);
+		p->d[sd].lost_data = 0;
 		p->d[sd].cmd_since_lost = 1;
 	}
 	if (!my_cmd_answered(cmd)) {
@@ -322,12 +331,12 @@ static void on_command(struct bz_mysql *p, int dir, struct my_dir *d)
 	}
 	switch (cmd) {
 	case MY_COM_QUERY:
-		sql_call(p, b, n, &m);
+		sql_call(p, b, n, d->cut, &m);
 		if (!strcmp(m.db.operation, "USE"))
 			copy_str(m.db.namespace_, sizeof(m.db.namespace_), p->ns);
 		break;
 	case MY_COM_STMT_PREPARE:
-		sql_call(p, b, n, &m);
+		sql_call(p, b, n, d->cut, &m);
 		prep = calloc(1, sizeof(*prep));
 		if (prep) {
 			copy_str(prep->operation, sizeof(prep->operation), m.db.operation);
@@ -538,6 +547,7 @@ static void lose(struct bz_mysql *p, int dir, uint64_t n)
 	d->hn = d->cont = d->inpkt = 0;
 	d->bytes = d->blen = 0;
 	d->lost = 1;
+	d->lost_data = 1;
 	d->cmd_since_lost = 0;
 }
 
@@ -731,6 +741,7 @@ static void my_feed(void *pv, int dir, const struct bz_http_read *rd)
 	if (d->lost && p->phase != PH_TLS && p->phase != PH_DEAD) {
 		if (!resync_point(p, dir, rd)) {
 			p->st.skipped[dir] += rd->len;
+			d->lost_data = 1;
 			return;
 		}
 		d->lost = 0;

@@ -121,7 +121,7 @@ int my_is_command(const uint8_t *p, size_t n, uint64_t len)
 	if (!plen || (len && end > len))
 		/* (a text larger than the write could be: too rare joined to guess) */
 		return 0;
-	if ((len && end < len) || (!len && end < n)) {
+	if (plen != MY_MAX_PAYLOAD && ((len && end < len) || (!len && end < n))) {
 		/* another command after it in the same write: its header too */
 		if (n < end + MY_HDR + 1 || p[end + 3] != 0 || !my_cmd_name(p[end + 4]))
 			return 0;
