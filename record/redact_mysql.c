@@ -466,7 +466,8 @@ static void server_packet_ends(struct rm_state *s, struct rm_dir *d)
 	case RP_HSRESP:
 	case RP_AUTH:
 		if (d->npre && t == 0x00)
-			s->phase = RP_CMD;
+			/* compressed packets from here on: masked whole */
+			s->phase = s->caps.flags & MY_CLIENT_COMPRESS ? RP_DEAD : RP_CMD;
 		else if (d->npre && t == 0xff)
 			s->phase = RP_DEAD;
 		return;

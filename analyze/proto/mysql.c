@@ -588,7 +588,8 @@ static void on_packet(struct bz_mysql *p, int dir, struct my_dir *d)
 	case PH_AUTH:
 		p->st.ignored[dir] += d->bytes;
 		if (dir != p->req_dir && n && b[0] == 0x00)
-			p->phase = PH_CMD;
+			/* (compressed packets from here on: not read) */
+			p->phase = p->caps.flags & MY_CLIENT_COMPRESS ? PH_DEAD : PH_CMD;
 		else if (dir != p->req_dir && n && b[0] == 0xff)
 			p->phase = PH_DEAD;
 		return;

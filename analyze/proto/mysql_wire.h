@@ -23,6 +23,7 @@
 
 /* Capability flags (the ones that change the framing or what is read) */
 #define MY_CLIENT_CONNECT_WITH_DB 0x00000008u
+#define MY_CLIENT_COMPRESS 0x00000020u
 #define MY_CLIENT_PROTOCOL_41 0x00000200u
 #define MY_CLIENT_SSL 0x00000800u
 #define MY_CLIENT_SECURE_CONNECTION 0x00008000u
