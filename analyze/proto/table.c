@@ -4,12 +4,14 @@
 #include <stddef.h>
 #include "http1.h"
 #include "http2.h"
+#include "mysql.h"
 #include "pgsql.h"
 #include "proto.h"
 
 const struct bz_proto_ops *const bz_protocols[] = {
 	&bz_proto_http2,
 	&bz_proto_pgsql,
+	&bz_proto_mysql,
 	&bz_proto_http1, /* the fallback: takes what no detector claims */
 	NULL,
 };
