@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """accuracy.py - join the load client's records with beyla's server spans.
 
-  accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS [http|https] >> results.jsonl
+  accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS [http|https] [--proxied] >> results.jsonl
   accuracy.py table results.jsonl [--md]      # text (or markdown) table
   accuracy.py tsv results.jsonl               # server load ok spans lost matched med_err client_errors
                                               # med_abs_us wrong (= wrong_port + wrong_scheme) non_2xx
+                                              # nesting (0 but for a proxied server's backend row)
 
 Join: a client connection (loadgen: slot, conn_seq, local port, connect time) is the
 accepted connection in the database with that remote port whose established_ns is
@@ -22,6 +23,38 @@ the client has it, else the return of its read (the *_user columns always use th
 latter: it adds the client thread's own scheduling delay);
 error = |client time - span duration| / client time;
 expected queue = client time - handler cost (what the client saw beyond the handler).
+The client's spans are the server spans on TCP connections (a proxied server's
+backend serves on a UNIX socket).
+
+--proxied (gunicorn-unix: nginx in front of a backend on a UNIX socket, both
+recorded) prints a second row, SERVER:backend, for the backend as its client,
+nginx, saw it.  The first row is unchanged: the load client against nginx's
+server span (whose processing includes the whole upstream call, so its "proc"
+and "queue" say where nginx spent the time, not the backend).  Backend join,
+for every client request joined to an nginx span: nginx's server span -> its
+child client span on a UNIX connection (parent_id; the first by start if
+several) -> that client span's child server span in the backend (parent_id).
+No such span (or an incomplete one) leaves the request lost: ok = requests
+joined in the first row, matched = backend spans reached, lost = ok - matched,
+spans = the backend's server spans in the database (unlinked = spans -
+matched: spans no client request leads to).
+Backend client time = what nginx saw, at its own syscalls: the upstream client
+span's end (return of nginx's read of the response's last byte) minus, for
+request_index 0 (nginx without upstream keepalive opens a connection per
+request), the entry of its connect() (connections.syscall_start_ns of the
+client connection, else the client span's start), else minus the client
+span's start.  A UNIX connect() queues the backend's end on its listener
+inside the call, which is where the backend span of a first request starts,
+so that span should lie within [connect(), read return]; one that does not
+counts in "nesting" (a miss).  nginx's time is the reference because it is
+the backend's only client: as the load client's for nginx, it holds every
+wait the backend caused (its accept queue included) and, beyond that, only
+nginx's own delays (its wake-up to read the response; a write after
+connect() that came after the backend's accept: the backend span then starts
+at the request's arrival) -- med_before_us / med_after_us show those two
+gaps.  non_2xx is the backend spans' status code, wrong_scheme their
+url.scheme (http), wrong_port 0, client_errors upstream calls nginx saw no
+complete response to.
 """
 import csv, json, sqlite3, statistics, sys
 from collections import defaultdict
@@ -208,6 +241,7 @@ def backend_row(db, server, load, cost_ms, fronts, drops):
     m = []  # matched: (nginx's time of the upstream call, backend span, None)
     why = defaultdict(int)
     nesting = non_2xx = wrong_scheme = client_errors = extra_calls = 0
+    before, after = [], []  # nginx's call start -> backend span start, backend span end -> call end
     for f in fronts:
         us = ups.get(f[9], [])
         if not us:
@@ -228,6 +262,8 @@ def backend_row(db, server, load, cost_ms, fronts, drops):
         # that connect().
         start = u[6] if u[4] == 0 else u[2]
         nesting += b[7] < start or b[8] > u[3]
+        before.append(b[7] - start)
+        after.append(u[3] - b[8])
         non_2xx += not (b[9] is not None and 200 <= b[9] < 300)
         wrong_scheme += b[10] != "http"
         m.append((u[3] - start, b, None))
@@ -237,6 +273,8 @@ def backend_row(db, server, load, cost_ms, fronts, drops):
         "spans": nspans, "incomplete": nincomplete, "matched": len(m), "unmatched": dict(why),
         "lost": len(fronts) - len(m), "drops": drops,
         "unlinked": nspans - len(m), "nesting": nesting, "extra_upstream_calls": extra_calls,
+        "med_before_us": med([x / 1e3 for x in before]), "p95_before_us": pct([x / 1e3 for x in before], 95),
+        "med_after_us": med([x / 1e3 for x in after]), "p95_after_us": pct([x / 1e3 for x in after], 95),
     }
     timing, miss = summary(m, cost, load)
     out.update(timing)
@@ -311,7 +349,8 @@ def tsv(path):
         print("\t".join(str(x) for x in (r["server"], r["load"], r["ok"], r["spans"], r["lost"], r["matched"],
                                          "nan" if e is None else "%.4f" % e, r["client_errors"],
                                          "nan" if r.get("med_abs_us") is None else "%d" % round(r["med_abs_us"]),
-                                         r.get("wrong_scheme", 0) + r.get("wrong_port", 0), r.get("non_2xx", 0))))
+                                         r.get("wrong_scheme", 0) + r.get("wrong_port", 0), r.get("non_2xx", 0),
+                                         r.get("nesting", 0))))
 
 
 if __name__ == "__main__":
