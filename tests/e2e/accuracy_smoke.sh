@@ -14,6 +14,9 @@
 # status 2xx lying within nginx's upstream call, and every backend span must be
 # reached so.  The full table is `sudo make accuracy`.
 # Knobs: ACC_SERVERS (default: all ten), ACC_DURATION, ACC_NOLOAD_DURATION.
+# Twenty recordings take 120-150 s on the 2-vCPU test VM, more with the
+# sanitized build (tests/run.sh's default limit is 120 s):
+# e2e-timeout: 360
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
