@@ -614,6 +614,8 @@ static int an_conn_open(void *u, const struct bz_ev_conn_open *e)
 	memcpy(c->local_addr, e->local_addr, 16);
 	memcpy(c->remote_addr, e->remote_addr, 16);
 	bz_procs_touch(&a->procs, e->h.pid, e->h.ts_ns);
+	if (e->role == BZ_ROLE_CONNECTED)
+		bz_spanner_connected(&a->sp, c, e->h.pid, e->h.tid);
 	if (e->family == BZ_AF_UNIX)
 		return unix_open(a, c, e);
 	if (c->remote_port && bz_u64map_put(&a->by_remote, remote_key(c->pid, c->remote_port), c))
@@ -840,6 +842,7 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	if (c->h2c_switch && !h2c_switch(c, e->dir == BZ_DIR_IN ? BZ_HTTP_IN : BZ_HTTP_OUT, &rd,
 					 has_ranges ? ranges : NULL, nranges, data))
 		return fail(a, -ENOMEM);
+	bz_spanner_io(&a->sp, c, e->h.pid, e->h.tid, e->dir, e->h.ts_ns);
 	return a->sp.err ? fail(a, a->sp.err) : 0;
 }
 
@@ -1054,6 +1057,8 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "spans_incomplete", n->incomplete },
 		{ "parent_links", n->parent_links },
 		{ "parent_ambiguous", n->parent_ambiguous },
+		{ "parent_by_connect", n->parent_by_connect },
+		{ "parent_by_last_read", n->parent_by_last_read },
 		{ "peer_links", n->peer_links },
 		{ "processes", a->processes },
 		{ "conns_lost_events", a->conns_lost },

@@ -82,6 +82,10 @@ struct bz_conn {
 	uint64_t h2c_index;
 	struct bz_proto_stats h1_stats;
 	struct bz_pending *head, *tail; /* in request order */
+	/* a client connection its thread connected right after reading a
+	 * server request of another connection: that request's span id (0:
+	 * none), spans.c's proxy parent rule */
+	uint64_t opened_for;
 };
 
 /* Formats an address of the connection ("10.0.0.1", "::1"); "" if unknown. */

@@ -61,11 +61,19 @@ static struct bz_trace_id root_trace(const struct bz_spanner *sp, uint64_t span_
 struct active {
 	uint64_t conn_id, index, span_id;
 	struct bz_trace_id trace;
+	const struct bz_pending *p; /* the request (unregistered before it is freed) */
 };
 
+/* A thread's server requests in progress, and its last reads and writes
+ * since it has had any (bz_spanner_io): the connection of the last one,
+ * its direction and when the run of reads and writes on that connection
+ * began (run_ts), and the last one on another connection before that run
+ * (has_prev: there was one). */
 struct thread_active {
 	unsigned n, cap;
 	struct active *v;
+	uint64_t io_conn, prev_conn, run_ts;
+	uint8_t has_io, io_dir, has_prev, prev_dir;
 };
 
 void bz_spanner_init(struct bz_spanner *sp, struct bz_db *db, struct bz_procs *procs)
@@ -113,7 +121,7 @@ static void thread_register(struct bz_spanner *sp, const struct bz_conn *c, stru
 		t->v = v;
 		t->cap = cap;
 	}
-	t->v[t->n++] = (struct active){ c->id, p->index, p->span_id, p->trace };
+	t->v[t->n++] = (struct active){ c->id, p->index, p->span_id, p->trace, p };
 	p->registered = 1;
 }
 
@@ -154,20 +162,120 @@ static void thread_retrace(struct bz_spanner *sp, const struct bz_pending *p)
 
 /* The server span the thread is working on: the only one in progress, or
  * the oldest if all are pipelined on one connection. NULL if none or
- * ambiguous. */
-static const struct active *thread_current(struct bz_spanner *sp, uint32_t pid, uint32_t tid)
+ * ambiguous (*ambiguous set: requests of several connections). */
+static const struct active *thread_current(struct bz_spanner *sp, uint32_t pid, uint32_t tid, int *ambiguous)
 {
 	struct thread_active *t = bz_u64map_get(&sp->threads, thread_key(pid, tid));
 
+	*ambiguous = 0;
 	if (!t || !t->n)
 		return NULL;
 	for (unsigned i = 1; i < t->n; i++) {
 		if (t->v[i].conn_id != t->v[0].conn_id) {
-			sp->n.parent_ambiguous++;
+			*ambiguous = 1;
 			return NULL;
 		}
 	}
 	return &t->v[0];
+}
+
+/* The oldest server request of t in progress on connection conn_id. */
+static const struct active *active_on(const struct thread_active *t, uint64_t conn_id)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->v[i].conn_id == conn_id)
+			return &t->v[i];
+	return NULL;
+}
+
+void bz_spanner_io(struct bz_spanner *sp, const struct bz_conn *c, uint32_t pid, uint32_t tid, int dir,
+		   uint64_t ts)
+{
+	struct thread_active *t = bz_u64map_get(&sp->threads, thread_key(pid, tid));
+
+	if (!t)
+		return;
+	if (t->has_io && t->io_conn != c->id) {
+		t->prev_conn = t->io_conn;
+		t->prev_dir = t->io_dir;
+		t->has_prev = 1;
+	}
+	if (!t->has_io || t->io_conn != c->id)
+		t->run_ts = ts;
+	t->io_conn = c->id;
+	t->io_dir = (uint8_t)dir;
+	t->has_io = 1;
+}
+
+void bz_spanner_connected(struct bz_spanner *sp, struct bz_conn *c, uint32_t pid, uint32_t tid)
+{
+	struct thread_active *t = bz_u64map_get(&sp->threads, thread_key(pid, tid));
+	const struct active *a;
+
+	c->opened_for = 0;
+	if (t && t->has_io && t->io_dir == BZ_DIR_IN && t->io_conn != c->id && (a = active_on(t, t->io_conn)))
+		c->opened_for = a->span_id;
+}
+
+/* Does client request m forward server request q, as a proxy does: the
+ * same method, and m's path q's or a tail of it that begins with '/'
+ * (nginx's proxy_pass without a URI passes the path on; with one, the
+ * location's prefix is replaced, /app/users/1 -> /users/1)? */
+static int forwards(const struct bz_http_msg *q, const struct bz_http_msg *m)
+{
+	char qpath[BZ_HTTP_TARGET_MAX], mpath[BZ_HTTP_TARGET_MAX], query[2];
+	size_t ql, ml;
+
+	if (strcmp(q->method, m->method))
+		return 0;
+	bz_url_split(q->target, qpath, sizeof(qpath), query, sizeof(query));
+	bz_url_split(m->target, mpath, sizeof(mpath), query, sizeof(query));
+	ql = strlen(qpath);
+	ml = strlen(mpath);
+	return ml && mpath[0] == '/' && ml <= ql && !memcmp(qpath + ql - ml, mpath, ml);
+}
+
+/* Client request m on c, written by a thread with server requests of
+ * several connections in progress (an event loop: a proxy such as nginx
+ * reads a request, connects to its upstream and writes the request there
+ * in one go, while other requests wait for their upstreams): the request
+ * whose read came just before c's connect() (c->opened_for; that holds
+ * when the connect completes later, as a TCP one does), else the one whose
+ * read came just before m's write (a connection kept from an earlier
+ * call) -- if m forwards it.  NULL if none; *how: 1 by the connect, 2 by
+ * the read before the write. */
+static const struct active *proxy_parent(struct bz_spanner *sp, const struct bz_conn *c,
+					 const struct bz_http_msg *m, int *how)
+{
+	struct thread_active *t = bz_u64map_get(&sp->threads, thread_key(m->first.pid, m->first.tid));
+	const struct active *a = NULL;
+
+	*how = 0;
+	if (!t)
+		return NULL;
+	if (c->opened_for) {
+		for (unsigned i = 0; i < t->n && !a; i++)
+			if (t->v[i].span_id == c->opened_for)
+				a = &t->v[i];
+		*how = 1;
+	}
+	if (!a && t->has_io) {
+		/* the thread's last read or write before this one; a head
+		 * written in several writes: the last before the first of them
+		 * (and not one before earlier traffic on c) */
+		int last = t->io_conn != c->id;
+		uint64_t conn = last ? t->io_conn : t->prev_conn;
+		uint8_t dir = last ? t->io_dir : t->prev_dir;
+
+		if ((last || (t->has_prev && t->run_ts >= m->first.ts_ns)) && dir == BZ_DIR_IN)
+			a = active_on(t, conn);
+		*how = 2;
+	}
+	if (!a || !forwards(&a->p->req, m)) {
+		*how = 0;
+		return NULL;
+	}
+	return a;
 }
 
 /* ---- pending requests ------------------------------------------------- */
@@ -321,8 +429,17 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 			by = sp->client_parent(sp->client_parent_user, m->first.pid, m->method, path,
 					       m->first.ts_ns, &p->parent_id, &p->trace);
 		}
-		if (by == 0)
-			parent = thread_current(sp, m->first.pid, m->first.tid);
+		if (by == 0) {
+			int ambiguous, how;
+
+			parent = thread_current(sp, m->first.pid, m->first.tid, &ambiguous);
+			if (!parent && ambiguous) {
+				parent = proxy_parent(sp, c, m, &how);
+				sp->n.parent_by_connect += how == 1;
+				sp->n.parent_by_last_read += how == 2;
+				sp->n.parent_ambiguous += !parent;
+			}
+		}
 		if (by == 1) {
 			sp->n.parent_links++;
 		} else if (parent) {

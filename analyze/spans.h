@@ -27,7 +27,13 @@
  *               A client span is the child of the server span its thread
  *               is working on (registered when the thread read that
  *               request), if that is unambiguous.  In Go processes, by
- *               goroutine instead (client_parent).
+ *               goroutine instead (client_parent).  An event loop with
+ *               several server requests in progress (a proxy): the request
+ *               whose read the thread made just before it connected the
+ *               client's connection (bz_spanner_connected), else just
+ *               before the client request's first write, if the client
+ *               request forwards it (same method, its path the server
+ *               request's or a tail of it from a '/').
  */
 #ifndef BEYLA_SPANS_H
 #define BEYLA_SPANS_H
@@ -42,6 +48,9 @@
 struct bz_span_counts {
 	uint64_t server, client, internal, incomplete;
 	uint64_t parent_links, parent_ambiguous;
+	/* of parent_links, the event-loop proxy rule's: by the read before the
+	 * connection's connect(), by the read before the request's write */
+	uint64_t parent_by_connect, parent_by_last_read;
 	uint64_t peer_links;         /* server spans parented by a recorded client span */
 	uint64_t orphan_responses;   /* responses to requests never seen */
 	uint64_t interim;            /* 1xx responses */
@@ -100,6 +109,16 @@ void bz_spanner_init(struct bz_spanner *sp, struct bz_db *db, struct bz_procs *p
 /* The HTTP parser callback's work; c is the message's connection. */
 void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event ev,
 		    const struct bz_http_msg *m);
+/* Thread (pid, tid) moved bytes on c (dir: enum bz_data_dir) in a read or
+ * write that returned at ts (monotonic): called after it was fed to c's
+ * parser.  Kept only for a thread with server requests in progress: what
+ * the proxy parent rule looks at. */
+void bz_spanner_io(struct bz_spanner *sp, const struct bz_conn *c, uint32_t pid, uint32_t tid, int dir,
+		   uint64_t ts);
+/* Thread (pid, tid) connected c: if its last read or write was a read of a
+ * connection on which it has a server request in progress, c is noted as
+ * opened for that request (the oldest there). */
+void bz_spanner_connected(struct bz_spanner *sp, struct bz_conn *c, uint32_t pid, uint32_t tid);
 /* After the connection's parser was flushed: every request still pending
  * becomes an incomplete span and is freed. */
 void bz_spanner_conn_end(struct bz_spanner *sp, struct bz_conn *c, int closed);

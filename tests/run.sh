@@ -18,7 +18,9 @@
 # on, while the logs and everything else stay the user's.  Without sudo the
 # e2e scripts fail (they never skip).
 # Per-test time limit: UNIT_TIMEOUT (default 60 s), E2E_TIMEOUT (default 120 s),
-# FUZZ_TIMEOUT (default 300 s, building the fuzzers included).
+# FUZZ_TIMEOUT (default 300 s, building the fuzzers included).  An e2e script
+# that needs longer says so in a line "# e2e-timeout: SECONDS" (the larger of
+# the two applies).
 # TEST_BUILD: where the unit test binaries are (default build; `make sanitize`
 # uses build-san).  The fuzz group counts one check per fuzz target.
 # Exit status: 0 if nothing failed, 1 otherwise (also when no test was found).
@@ -172,7 +174,9 @@ if [ "$kind" = all ] || [ "$kind" = e2e ]; then
 	for script in "${e2e_scripts[@]}"; do
 		name=e2e/$(basename "$script" .sh)
 		log=$LOGDIR/e2e-$(basename "$script" .sh).log
-		run_one "$log" "$E2E_TIMEOUT" bash "$script"
+		limit=$(sed -n 's/^# e2e-timeout: *\([0-9][0-9]*\) *$/\1/p' "$script" | head -n 1)
+		[ -n "$limit" ] && [ "$limit" -gt "$E2E_TIMEOUT" ] || limit=$E2E_TIMEOUT
+		run_one "$log" "$limit" bash "$script"
 		np=$(grep -c '^ok - ' "$log")
 		nf=$(grep -c '^not ok - ' "$log")
 		tally "$name" "$np" "$nf" "$log"

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """accuracy.py - join the load client's records with beyla's server spans.
 
-  accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS [http|https] >> results.jsonl
+  accuracy.py row CLIENT.csv SPANS.db SERVER LOAD COST_MS [http|https] [--proxied] >> results.jsonl
   accuracy.py table results.jsonl [--md]      # text (or markdown) table
   accuracy.py tsv results.jsonl               # server load ok spans lost matched med_err client_errors
                                               # med_abs_us wrong (= wrong_port + wrong_scheme) non_2xx
+                                              # nesting (0 but for a proxied server's backend row)
 
 Join: a client connection (loadgen: slot, conn_seq, local port, connect time) is the
 accepted connection in the database with that remote port whose established_ns is
@@ -22,6 +23,38 @@ the client has it, else the return of its read (the *_user columns always use th
 latter: it adds the client thread's own scheduling delay);
 error = |client time - span duration| / client time;
 expected queue = client time - handler cost (what the client saw beyond the handler).
+The client's spans are the server spans on TCP connections (a proxied server's
+backend serves on a UNIX socket).
+
+--proxied (gunicorn-unix: nginx in front of a backend on a UNIX socket, both
+recorded) prints a second row, SERVER:backend, for the backend as its client,
+nginx, saw it.  The first row is unchanged: the load client against nginx's
+server span (whose processing includes the whole upstream call, so its "proc"
+and "queue" say where nginx spent the time, not the backend).  Backend join,
+for every client request joined to an nginx span: nginx's server span -> its
+child client span on a UNIX connection (parent_id; the first by start if
+several) -> that client span's child server span in the backend (parent_id).
+No such span (or an incomplete one) leaves the request lost: ok = requests
+joined in the first row, matched = backend spans reached, lost = ok - matched,
+spans = the backend's server spans in the database (unlinked = spans -
+matched: spans no client request leads to).
+Backend client time = what nginx saw, at its own syscalls: the upstream client
+span's end (return of nginx's read of the response's last byte) minus, for
+request_index 0 (nginx without upstream keepalive opens a connection per
+request), the entry of its connect() (connections.syscall_start_ns of the
+client connection, else the client span's start), else minus the client
+span's start.  A UNIX connect() queues the backend's end on its listener
+inside the call, which is where the backend span of a first request starts,
+so that span should lie within [connect(), read return]; one that does not
+counts in "nesting" (a miss).  nginx's time is the reference because it is
+the backend's only client: as the load client's for nginx, it holds every
+wait the backend caused (its accept queue included) and, beyond that, only
+nginx's own delays (its wake-up to read the response; a write after
+connect() that came after the backend's accept: the backend span then starts
+at the request's arrival) -- med_before_us / med_after_us show those two
+gaps.  non_2xx is the backend spans' status code, wrong_scheme their
+url.scheme (http), wrong_port 0, client_errors upstream calls nginx saw no
+complete response to.
 """
 import csv, json, sqlite3, statistics, sys
 from collections import defaultdict
@@ -39,7 +72,56 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
-def row(csv_path, db_path, server, load, cost_ms, scheme="http"):
+def summary(m, cost, load):
+    """The timing columns of a row and its timing targets.  m: one (client_ns,
+    span, user_client_ns) per matched request, span = (duration, queue, accept
+    queue, recv queue, processing, incomplete, tid, ...), user_client_ns the
+    client time with the client's read-return time (None: the same as client_ns)."""
+    errs = [abs(c - s[0]) / c for c, s, _ in m if c > 0]
+    uerrs = []  # the same with the client's user-space read-return time
+    for c, s, cu in m:
+        cu = c if cu is None else cu
+        if cu > 0:
+            uerrs.append(abs(cu - s[0]) / cu)
+    signed = [(s[0] - c) / c for c, s, _ in m if c > 0]
+    procs = [s[4] for _, s, _ in m]
+    qshare = [s[1] / s[0] for _, s, _ in m if s[0] > 0]
+    exp_share = [max(0.0, c - cost) / c for c, _, _ in m if c > 0]
+    qdiff = [s[1] - max(0.0, c - cost) for c, s, _ in m]
+    out = {
+        "med_err": med(errs), "p95_err": pct(errs, 95),
+        "med_abs_us": med([abs(c - s[0]) / 1e3 for c, s, _ in m]),
+        "med_err_user": med(uerrs), "p95_err_user": pct(uerrs, 95), "med_signed_err": med(signed),
+        "med_client_ms": med([c / 1e6 for c, _, _ in m]),
+        "med_total_ms": med([s[0] / 1e6 for _, s, _ in m]),
+        "med_proc_ms": med([p / 1e6 for p in procs]),
+        "proc_err": (med(procs) - cost) / cost if procs and cost > 0 else None,
+        "med_queue_ms": med([s[1] / 1e6 for _, s, _ in m]),
+        "med_accept_ms": med([s[2] / 1e6 for _, s, _ in m]),
+        "med_recv_ms": med([s[3] / 1e6 for _, s, _ in m]),
+        "queue_share": med(qshare), "sum_queue_share": (sum(s[1] for _, s, _ in m) / sum(s[0] for _, s, _ in m)) if m else None,
+        "expected_share": med(exp_share),
+        "med_beyond_ms": med([max(0.0, c - cost) / 1e6 for c, _, _ in m]),
+        "med_qdiff_ms": med([d / 1e6 for d in qdiff]),
+        "threads": len({s[6] for _, s, _ in m}),
+    }
+    # Targets (issue 4).  Processing and queue-share targets need a handler cost.
+    miss = []
+    if out["med_err"] is None or out["med_err"] > 0.05:
+        miss.append("med")
+    if out["p95_err"] is None or out["p95_err"] > 0.10:
+        miss.append("p95")
+    if out["proc_err"] is not None and abs(out["proc_err"]) > 0.10:
+        miss.append("proc")
+    if load != "noload" and cost > 0 and out["queue_share"] is not None and \
+            abs(out["queue_share"] - out["expected_share"]) > 0.10:
+        miss.append("queue")
+    if load == "noload" and cost > 0 and out["queue_share"] is not None and out["queue_share"] > 0.10:
+        miss.append("queue")
+    return out, miss
+
+
+def row(csv_path, db_path, server, load, cost_ms, scheme="http", proxied=False):
     cost = float(cost_ms) * 1e6
     reqs = []
     conns = defaultdict(list)
@@ -59,14 +141,17 @@ def row(csv_path, db_path, server, load, cost_ms, scheme="http"):
     db = sqlite3.connect(db_path)
     spans = {}
     nspans = nincomplete = 0
-    for (cid, idx, dur, q, aq, rq, proc, inc, tid, cport, sch) in db.execute(
+    # The client's server spans: those on TCP connections (a proxied server's
+    # backend serves on a UNIX socket: its spans are the second row's).
+    for (cid, idx, dur, q, aq, rq, proc, inc, tid, cport, sch, sid) in db.execute(
             "select s.conn_id, s.request_index, s.duration_ns, s.queue_ns, s.accept_queue_ns, s.recv_queue_ns, "
-            "s.processing_ns, s.incomplete, s.tid, s.client_port, a.value from spans s "
+            "s.processing_ns, s.incomplete, s.tid, s.client_port, a.value, s.span_id from spans s "
             "left join span_attributes a on a.span_id = s.span_id and a.key = 'url.scheme' "
-            "where s.kind = 'server'"):
+            "left join connections c on c.conn_id = s.conn_id "
+            "where s.kind = 'server' and c.family is not 'unix'"):
         nspans += 1
         nincomplete += inc
-        spans[(cid, idx)] = (dur, q, aq, rq, proc, inc, tid, cport, sch)
+        spans[(cid, idx)] = (dur, q, aq, rq, proc, inc, tid, cport, sch, sid)
     by_port = defaultdict(list)
     for cid, port, est, opened, closed in db.execute(
             "select conn_id, remote_port, established_ns, opened_ns, closed_ns from connections where role = 'accepted'"):
@@ -102,61 +187,106 @@ def row(csv_path, db_path, server, load, cost_ms, scheme="http"):
             wrong_scheme += s[8] != scheme
             start = r["connect_ns"] if r["req_index"] == 0 else r["send_ns"]
             m.append((r["done_ns"] - start, s, r))
-    errs = [abs(c - s[0]) / c for c, s, _ in m if c > 0]
-    uerrs = []  # the same with the client's user-space read-return time
-    for c, s, r in m:
-        cu = c + r["done_user_ns"] - r["done_ns"]
-        if cu > 0:
-            uerrs.append(abs(cu - s[0]) / cu)
-    signed = [(s[0] - c) / c for c, s, _ in m if c > 0]
-    procs = [s[4] for _, s, _ in m]
-    qshare = [s[1] / s[0] for _, s, _ in m if s[0] > 0]
-    exp_share = [max(0.0, c - cost) / c for c, _, _ in m if c > 0]
-    qdiff = [s[1] - max(0.0, c - cost) for c, s, _ in m]
     out = {
         "server": server, "load": load, "cost_ms": float(cost_ms),
         "sent": len(reqs), "ok": len(ok), "client_errors": len(reqs) - len(ok),
         "non_2xx": sum(1 for r in ok if not 200 <= r["status"] < 300),
         "spans": nspans, "incomplete": nincomplete, "matched": len(m), "unmatched": dict(why),
         "lost": len(ok) - nspans, "drops": drops,
-        "med_err": med(errs), "p95_err": pct(errs, 95),
-        "med_abs_us": med([abs(c - s[0]) / 1e3 for c, s, _ in m]),
-        "med_err_user": med(uerrs), "p95_err_user": pct(uerrs, 95), "med_signed_err": med(signed),
-        "med_client_ms": med([c / 1e6 for c, _, _ in m]),
-        "med_total_ms": med([s[0] / 1e6 for _, s, _ in m]),
-        "med_proc_ms": med([p / 1e6 for p in procs]),
-        "proc_err": (med(procs) - cost) / cost if procs and cost > 0 else None,
-        "med_queue_ms": med([s[1] / 1e6 for _, s, _ in m]),
-        "med_accept_ms": med([s[2] / 1e6 for _, s, _ in m]),
-        "med_recv_ms": med([s[3] / 1e6 for _, s, _ in m]),
-        "queue_share": med(qshare), "sum_queue_share": (sum(s[1] for _, s, _ in m) / sum(s[0] for _, s, _ in m)) if m else None,
-        "expected_share": med(exp_share),
-        "med_beyond_ms": med([max(0.0, c - cost) / 1e6 for c, _, _ in m]),
-        "med_qdiff_ms": med([d / 1e6 for d in qdiff]),
-        "threads": len({s[6] for _, s, _ in m}),
+    }
+    timing, miss = summary([(c, s, c + r["done_user_ns"] - r["done_ns"]) for c, s, r in m], cost, load)
+    out.update(timing)
+    out.update({
         "scheme": scheme, "wrong_port": wrong_port, "wrong_scheme": wrong_scheme,
         "med_tls_ms": med([int(r.get("tls_ns") or 0) / 1e6 for rs in conns.values() for r in rs[:1]
                            if int(r.get("tls_ns") or 0) > 0]),
-    }
-    # Targets (issue 4).  Processing and queue-share targets need a handler cost.
-    miss = []
-    if out["med_err"] is None or out["med_err"] > 0.05:
-        miss.append("med")
-    if out["p95_err"] is None or out["p95_err"] > 0.10:
-        miss.append("p95")
-    if out["proc_err"] is not None and abs(out["proc_err"]) > 0.10:
-        miss.append("proc")
-    if load != "noload" and cost > 0 and out["queue_share"] is not None and \
-            abs(out["queue_share"] - out["expected_share"]) > 0.10:
-        miss.append("queue")
-    if load == "noload" and cost > 0 and out["queue_share"] is not None and out["queue_share"] > 0.10:
-        miss.append("queue")
+    })
     if out["lost"] != 0 or out["matched"] != out["ok"]:
         miss.append("lost")
     if out["non_2xx"]:
         miss.append("status")  # the server did not do the work asked (GET /work answers 200)
     if wrong_port:
         miss.append("port")
+    if wrong_scheme:
+        miss.append("scheme")
+    out["misses"] = miss
+    print(json.dumps(out))
+    if proxied:
+        backend_row(db, server + ":backend", load, cost_ms, [s for _, s, _ in m], drops)
+
+
+def backend_row(db, server, load, cost_ms, fronts, drops):
+    """The backend of a proxied server, as its client (the proxy) saw it: from
+    each matched front span (span tuple, span_id last) to its client span on a
+    UNIX connection, and from that to the backend's server span."""
+    cost = float(cost_ms) * 1e6
+    ups = defaultdict(list)  # front span_id -> its upstream client spans
+    for row_ in db.execute(
+            "select u.span_id, u.parent_id, u.start_ns, u.end_ns, u.request_index, u.incomplete, "
+            "coalesce(uc.syscall_start_ns, u.start_ns) from span_rows u "
+            "join connections uc on uc.conn_id = u.conn_id "
+            "where u.kind = 'client' and uc.family = 'unix' and u.parent_id is not null order by u.start_ns"):
+        ups[row_[1]].append(row_)
+    backs = {}  # upstream client span_id -> the backend's server span
+    nspans = nincomplete = 0
+    for (sid, parent, st, en, dur, q, aq, rq, proc, inc, tid, code, sch) in db.execute(
+            "select s.span_id, s.parent_id, s.start_ns, s.end_ns, s.duration_ns, s.queue_ns, s.accept_queue_ns, "
+            "s.recv_queue_ns, s.processing_ns, s.incomplete, s.tid, s.http_status_code, s.url_scheme "
+            "from span_rows s join connections c on c.conn_id = s.conn_id "
+            "where s.kind = 'server' and c.family = 'unix'"):
+        nspans += 1
+        nincomplete += inc
+        if parent is not None:
+            backs[parent] = (dur, q, aq, rq, proc, inc, tid, st, en, code, sch)
+    m = []  # matched: (nginx's time of the upstream call, backend span, None)
+    why = defaultdict(int)
+    nesting = non_2xx = wrong_scheme = client_errors = extra_calls = 0
+    before, after = [], []  # nginx's call start -> backend span start, backend span end -> call end
+    for f in fronts:
+        us = ups.get(f[9], [])
+        if not us:
+            why["no_upstream_span"] += 1
+            continue
+        extra_calls += len(us) - 1
+        u = us[0]
+        if u[5]:
+            why["incomplete_upstream_span"] += 1
+            client_errors += 1  # nginx saw no complete response
+            continue
+        b = backs.get(u[0])
+        if b is None or b[5]:
+            why["no_backend_span" if b is None else "incomplete_backend_span"] += 1
+            continue
+        # A first request's call starts at nginx's connect(): the backend's
+        # span starts when the connection was queued on its listener, inside
+        # that connect().
+        start = u[6] if u[4] == 0 else u[2]
+        nesting += b[7] < start or b[8] > u[3]
+        before.append(b[7] - start)
+        after.append(u[3] - b[8])
+        non_2xx += not (b[9] is not None and 200 <= b[9] < 300)
+        wrong_scheme += b[10] != "http"
+        m.append((u[3] - start, b, None))
+    out = {
+        "server": server, "load": load, "cost_ms": float(cost_ms),
+        "sent": len(fronts), "ok": len(fronts), "client_errors": client_errors, "non_2xx": non_2xx,
+        "spans": nspans, "incomplete": nincomplete, "matched": len(m), "unmatched": dict(why),
+        "lost": len(fronts) - len(m), "drops": drops,
+        "unlinked": nspans - len(m), "nesting": nesting, "extra_upstream_calls": extra_calls,
+        "med_before_us": med([x / 1e3 for x in before]), "p95_before_us": pct([x / 1e3 for x in before], 95),
+        "med_after_us": med([x / 1e3 for x in after]), "p95_after_us": pct([x / 1e3 for x in after], 95),
+    }
+    timing, miss = summary(m, cost, load)
+    out.update(timing)
+    out.update({"scheme": "http", "wrong_port": 0, "wrong_scheme": wrong_scheme, "med_tls_ms": None})
+    if out["lost"] != 0 or out["matched"] != out["ok"]:
+        miss.append("lost")
+    if out["unlinked"]:
+        miss.append("unlinked")  # backend spans no client request leads to
+    if nesting:
+        miss.append("nesting")  # a backend span outside the upstream call that caused it
+    if non_2xx:
+        miss.append("status")
     if wrong_scheme:
         miss.append("scheme")
     out["misses"] = miss
@@ -219,13 +349,17 @@ def tsv(path):
         print("\t".join(str(x) for x in (r["server"], r["load"], r["ok"], r["spans"], r["lost"], r["matched"],
                                          "nan" if e is None else "%.4f" % e, r["client_errors"],
                                          "nan" if r.get("med_abs_us") is None else "%d" % round(r["med_abs_us"]),
-                                         r.get("wrong_scheme", 0) + r.get("wrong_port", 0), r.get("non_2xx", 0))))
+                                         r.get("wrong_scheme", 0) + r.get("wrong_port", 0), r.get("non_2xx", 0),
+                                         r.get("nesting", 0))))
 
 
 if __name__ == "__main__":
     a = sys.argv[1:]
+    proxied = "--proxied" in a
+    if proxied:
+        a.remove("--proxied")
     if a and a[0] == "row" and len(a) in (6, 7):
-        row(*a[1:])
+        row(*a[1:], proxied=proxied)
     elif a and a[0] == "table" and len(a) in (2, 3):
         table(a[1], len(a) == 3 and a[2] == "--md")
     elif a and a[0] == "tsv" and len(a) == 2:

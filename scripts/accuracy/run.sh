@@ -5,7 +5,9 @@
 # For each server (handler of known cost on GET /work), two runs on loopback, each
 # with `beyla record -p PID...` attached (the *-tls servers serve HTTPS through
 # OpenSSL, with a throwaway self-signed certificate made here, and the client
-# speaks TLS: loadgen -s):
+# speaks TLS: loadgen -s; gunicorn-unix is gunicorn behind nginx over a UNIX
+# socket, both recorded, and gives a second row, gunicorn-unix:backend, for the
+# backend's spans as nginx saw them):
 #   noload     1 keep-alive connection, sequential requests;
 #   saturated  ACC_SAT_ARGS of scripts/accuracy/loadgen (default 12 keep-alive
 #              connections of 3 requests each + 10 new-connection-per-request
@@ -16,7 +18,7 @@
 #
 # Knobs (environment):
 #   ACC_SERVERS     servers to run (default: python threading gunicorn express nginx go java
-#                   nginx-tls python-tls)
+#                   nginx-tls python-tls gunicorn-unix)
 #   ACC_LOADS       loads to run (default: noload saturated)
 #   ACC_DURATION    seconds of load per saturated run (default 3)
 #   ACC_NOLOAD_DURATION  seconds per no-load run (default 2)
@@ -37,7 +39,7 @@ ROOT=$(cd "$ACC_DIR/../.." && pwd)
 require_recording_env
 need ss nginx go javac java node cc openssl
 
-ALL_SERVERS="python threading gunicorn express nginx go java nginx-tls python-tls"
+ALL_SERVERS="python threading gunicorn express nginx go java nginx-tls python-tls gunicorn-unix"
 SERVERS=${ACC_SERVERS:-$ALL_SERVERS}
 LOADS=${ACC_LOADS:-noload saturated}
 DURATION=${ACC_DURATION:-3}
@@ -79,19 +81,35 @@ fi
 if [[ " $SERVERS " == *" java "* ]]; then
 	javac -d "$BIN/java" "$ACC_DIR/servers/Server.java" || bail "java server builds"
 fi
-if [[ " $SERVERS " == *" gunicorn "* ]]; then
+if [[ " $SERVERS " == *" gunicorn "* || " $SERVERS " == *" gunicorn-unix "* ]]; then
 	[ -x "$BEYLA_VENV/bin/gunicorn" ] || bail "gunicorn installed" "run: sudo bash scripts/setup.sh"
 fi
 if [[ " $SERVERS " == *" express "* ]]; then
 	[ -d "$BEYLA_NODE_MODULES/express" ] || bail "express installed" "run: sudo bash scripts/setup.sh"
 fi
 
-# start_server NAME PORT: starts it, waits for the port; sets SRV_PID, SRV_COST and
-# SRV_TLS (loadgen's -s, or empty).
+# wait_sock PATH MASTER WORKERS [SECONDS]: the UNIX socket PATH exists and MASTER
+# has WORKERS children (gunicorn listens in the master, then forks its workers).
+wait_sock() {
+	local i secs=${4:-20}
+	for ((i = 0; i < secs * 20; i++)); do
+		[ -S "$1" ] && [ "$(pgrep -P "$2" | wc -l)" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	log "no $1 with $3 workers of $2 after ${secs}s"
+	return 1
+}
+
+# start_server NAME PORT: starts it, waits for the port; sets SRV_PIDS (every
+# process to record and stop: for gunicorn-unix its backend and nginx), SRV_COST, SRV_TLS (loadgen's -s, or
+# empty) and SRV_PROXIED (1: nginx in front of a recorded backend, whose spans
+# get a row of their own).
 start_server() {
-	local name=$1 port=$2 d ssl= tls=
+	local name=$1 port=$2 d ssl='' tls='' sock
 	SRV_COST=$COST_MS
 	SRV_TLS=
+	SRV_PROXIED=
+	SRV_PIDS=()
 	case $name in
 	python) start_bg "srv-$name" "$PYTHON" "$ACC_DIR/servers/py_http.py" single "$port" "$COST_MS" "$HANDLER" ;;
 	python-tls)
@@ -118,10 +136,30 @@ start_server() {
 		sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" -e "s|@SSL@|$ssl|g" -e "s|@TLS@|$tls|g" \
 			"$ACC_DIR/servers/nginx.conf" >"$d/nginx.conf"
 		start_bg "srv-$name" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" ;;
+	gunicorn-unix)
+		# the same gunicorn as above on a UNIX socket, nginx in front of it
+		SRV_PROXIED=1
+		d=$T/proxy-$port
+		sock=$d/gunicorn.sock
+		mkdir -p "$d"
+		start_bg "srv-$name-backend" env ACC_COST_MS="$COST_MS" ACC_HANDLER="$HANDLER" \
+			"$BEYLA_VENV/bin/python" "$BEYLA_VENV/bin/gunicorn" -k sync -w 2 -b "unix:$sock" \
+			--backlog 128 --chdir "$ACC_DIR/servers" --log-level warning flask_app:app
+		SRV_PIDS+=("$BG_PID")
+		wait_sock "$sock" "$BG_PID" 2 || return 1
+		sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" -e "s|@SOCK@|$sock|g" \
+			"$ACC_DIR/servers/nginx-proxy.conf" >"$d/nginx.conf"
+		start_bg "srv-$name" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" ;;
 	*) bail "known server $name" ;;
 	esac
-	SRV_PID=$BG_PID
+	SRV_PIDS+=("$BG_PID")
 	wait_for_port "$port" 20
+}
+
+# stop_servers: stops every process start_server started.
+stop_servers() {
+	local p
+	for p in "${SRV_PIDS[@]}"; do stop_bg "$p"; done
 }
 
 # target_pids PID: PID and its children (gunicorn's and nginx's workers).
@@ -131,22 +169,25 @@ target_pids() {
 	for p in $(pgrep -P "$1"); do target_pids "$p"; done
 }
 
-# run_one SERVER LOAD: one row in $RESULTS.
+# run_one SERVER LOAD: one row in $RESULTS (two for a proxied server).
 run_one() {
-	local name=$1 load=$2 port cap csv db args pids=() p
+	local name=$1 load=$2 port cap csv db args pids=() p s nrows
 	port=$(free_port)
 	if ! start_server "$name" "$port"; then
-		_not_ok "$name listens on $port" "$(tail -n 3 "$T/srv-$name.log")"
+		_not_ok "$name listens on $port" "$(tail -n 3 "$T/srv-$name"*.log)"
+		stop_servers
 		return 1
 	fi
 	# Warm-up outside the recording (JIT, imports, worker spawn), then settle.
 	"$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work -c 4 -d 0.5 -o /dev/null 2>/dev/null
 	sleep 0.3
-	for p in $(target_pids "$SRV_PID"); do pids+=(-p "$p"); done
+	for s in "${SRV_PIDS[@]}"; do
+		for p in $(target_pids "$s"); do pids+=(-p "$p"); done
+	done
 	cap=$T/$name-$load.bz.zst csv=$T/$name-$load.csv db=$T/$name-$load.db
 	if ! record_start "$cap" -q "${REC_EXTRA[@]}" "${pids[@]}"; then
 		_not_ok "$name/$load: beyla record starts"
-		stop_bg "$SRV_PID"
+		stop_servers
 		return 1
 	fi
 	if [ "$load" = noload ]; then
@@ -158,15 +199,21 @@ run_one() {
 	"$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work "${args[@]}" -o "$csv" 2>"$T/$name-$load.loadgen.log"
 	sleep 0.3 # let the last responses and closes reach the recorder
 	record_stop INT
-	stop_bg "$SRV_PID"
+	stop_servers
 	"$BEYLA" analyze -q --force -o "$db" "$cap" 2>"$T/$name-$load.analyze.log" ||
 		log "$name/$load: beyla analyze exited $? (see $T/$name-$load.analyze.log)"
+	nrows=1
+	[ -z "$SRV_PROXIED" ] || nrows=2
 	if ! "$PYTHON" "$ACC_DIR/accuracy.py" row "$csv" "$db" "$name" "$load" "$SRV_COST" \
-		"$([ -n "$SRV_TLS" ] && echo https || echo http)" >>"$RESULTS"; then
+		"$([ -n "$SRV_TLS" ] && echo https || echo http)" ${SRV_PROXIED:+--proxied} >>"$RESULTS"; then
 		_not_ok "$name/$load: joined"
 		return 1
 	fi
-	log "$name/$load: $(tail -n 1 "$RESULTS" | "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin); print("sent %d matched %d lost %d med err %s misses %s unmatched %s drops %s" % (r["ok"], r["matched"], r["lost"], r["med_err"], r["misses"], r["unmatched"], r["drops"]))')"
+	tail -n "$nrows" "$RESULTS" | "$PYTHON" -c 'import json,sys
+for l in sys.stdin:
+    r = json.loads(l)
+    print("# %s/%s: sent %d matched %d lost %d med err %s misses %s unmatched %s drops %s" % (r["server"], r["load"],
+          r["ok"], r["matched"], r["lost"], r["med_err"], r["misses"], r["unmatched"], r["drops"]))'
 }
 
 failed=0

@@ -1717,6 +1717,72 @@ static void test_ambiguous_parent(void **state)
 	unlink(c.path);
 }
 
+/* An nginx-like event loop (pid 500, one thread) with requests of several
+ * connections in progress: each upstream call is the child of the request
+ * read just before its connection's connect() (also when the connect
+ * completes later, as a TCP one does, and other requests are read in
+ * between), or, on a connection kept from an earlier call, of the request
+ * read just before its write -- when the call forwards that request (same
+ * method, the same path or a tail of it).  A call that forwards nothing
+ * stays without a parent. */
+static void test_proxy_parent(void **state)
+{
+	static const char path[] = "/run/app.sock";
+	const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct cap c;
+	struct bz_analysis_summary sum;
+	char sql[320];
+
+	cap_open(&c);
+	cap_proc(&c, 500, "/usr/sbin/nginx", "nginx");
+	for (int i = 0; i < 5; i++)
+		ev_open(&c, 40 + i, BZ_ROLE_ACCEPTED, T(1 + 0.01 * i), T(0.9), 0, 80, (uint16_t)(1000 + i), 500);
+	/* alone on the thread: the thread rule, a prefix rewritten away */
+	ev_data(&c, 41, BZ_DIR_IN, T(1.5), T(1.5), T(1.5), 500, 500, "GET /app/items/1 HTTP/1.1\r\n\r\n");
+	ev_open_unix(&c, 51, BZ_ROLE_CONNECTED, T(1.51), T(1.51), 500, 7051, 0, 600, path, sizeof(path));
+	ev_data(&c, 51, BZ_DIR_OUT, T(1.52), 0, 0, 500, 500, "GET /items/1 HTTP/1.0\r\n\r\n");
+	/* 41 still in progress: by the read before the connect() */
+	ev_data(&c, 40, BZ_DIR_IN, T(2), T(2), T(2), 500, 500, "GET /work HTTP/1.1\r\n\r\n");
+	ev_open_unix(&c, 50, BZ_ROLE_CONNECTED, T(2.01), T(2.01), 500, 7050, 0, 600, path, sizeof(path));
+	ev_data(&c, 50, BZ_DIR_OUT, T(2.02), 0, 0, 500, 500, "GET /work HTTP/1.0\r\n\r\n");
+	/* two TCP connects in progress, written later in the other order */
+	ev_data(&c, 42, BZ_DIR_IN, T(3), T(3), T(3), 500, 500, "GET /work HTTP/1.1\r\n\r\n");
+	ev_open(&c, 52, BZ_ROLE_CONNECTED, T(3.01), 0, T(3.005), 2052, 8000, 500);
+	ev_data(&c, 43, BZ_DIR_IN, T(3.1), T(3.1), T(3.1), 500, 500, "GET /work HTTP/1.1\r\n\r\n");
+	ev_open(&c, 53, BZ_ROLE_CONNECTED, T(3.11), 0, T(3.105), 2053, 8000, 500);
+	ev_data(&c, 52, BZ_DIR_OUT, T(3.2), 0, 0, 500, 500, "GET /work HTTP/1.1\r\n\r\n");
+	ev_data(&c, 53, BZ_DIR_OUT, T(3.21), 0, 0, 500, 500, "GET /work HTTP/1.1\r\n\r\n");
+	/* 52 answers, 42 is answered and asks again: 52 is kept for it */
+	ev_data(&c, 52, BZ_DIR_IN, T(4), T(3.9), T(3.95), 500, 500, ok);
+	ev_data(&c, 42, BZ_DIR_OUT, T(4.1), T(4.05), 0, 500, 500, ok);
+	ev_data(&c, 42, BZ_DIR_IN, T(6), T(6), T(6), 500, 500, "GET /work HTTP/1.1\r\n\r\n");
+	ev_data(&c, 52, BZ_DIR_OUT, T(6.1), 0, 0, 500, 500, "GET /work HTTP/1.1\r\n\r\n");
+	/* a call that forwards nothing: no parent */
+	ev_data(&c, 44, BZ_DIR_IN, T(7), T(7), T(7), 500, 500, "GET /a HTTP/1.1\r\n\r\n");
+	ev_open(&c, 54, BZ_ROLE_CONNECTED, T(7.01), 0, T(7.005), 2054, 8000, 500);
+	ev_data(&c, 54, BZ_DIR_OUT, T(7.02), 0, 0, 500, 500, "GET /other HTTP/1.1\r\n\r\n");
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+#define PARENT_OF(conn, idx) (snprintf(sql, sizeof(sql), \
+	"select s.conn_id * 10 + s.request_index from spans u join spans s on s.span_id = u.parent_id " \
+	"and s.trace_id = u.trace_id and s.kind = 'server' where u.kind = 'client' and u.conn_id = %d " \
+	"and u.request_index = %d", conn, idx), sql)
+	assert_int_equal(q_int(db, PARENT_OF(51, 0)), 410);
+	assert_int_equal(q_int(db, PARENT_OF(50, 0)), 400);
+	assert_int_equal(q_int(db, PARENT_OF(52, 0)), 420);
+	assert_int_equal(q_int(db, PARENT_OF(53, 0)), 430);
+	assert_int_equal(q_int(db, PARENT_OF(52, 1)), 421);
+#undef PARENT_OF
+	assert_null(q_text(db, "select parent_id from spans where kind='client' and conn_id=54"));
+	assert_int_equal(sum.spans.parent_links, 5);
+	assert_int_equal(sum.spans.parent_by_connect, 3);
+	assert_int_equal(sum.spans.parent_by_last_read, 1);
+	assert_int_equal(sum.spans.parent_ambiguous, 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='parent_by_connect'"), 3);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 /* service.name through PROC, FORK and EXEC; process rows at exit. */
 static void test_process_events(void **state)
 {
@@ -2154,6 +2220,7 @@ int main(void)
 		cmocka_unit_test(test_writer_thread_huge_row),
 		cmocka_unit_test(test_late_request_and_pipelining),
 		cmocka_unit_test(test_ambiguous_parent),
+		cmocka_unit_test(test_proxy_parent),
 		cmocka_unit_test(test_golden_dump),
 		cmocka_unit_test(test_process_events),
 		cmocka_unit_test(test_schema_matches_file),
