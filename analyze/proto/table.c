@@ -5,9 +5,11 @@
 #include "http1.h"
 #include "http2.h"
 #include "proto.h"
+#include "redis.h"
 
 const struct bz_proto_ops *const bz_protocols[] = {
 	&bz_proto_http2,
+	&bz_proto_redis,
 	&bz_proto_http1, /* the fallback: takes what no detector claims */
 	NULL,
 };
