@@ -436,7 +436,8 @@ static void on_piece(void *u, const struct bz_resp *r, enum bz_resp_piece k, con
 	struct ctx *c = u;
 	struct rdir *d = &c->p->d[c->dir];
 
-	if (k == BZ_RESP_P_LINE && r->depth == 0) {
+	/* (lengths and counts are the walker's) */
+	if (k == BZ_RESP_P_LINE && r->depth == 0 && (r->type == BZ_RESP_INLINE || r->type == '+' || r->type == '-')) {
 		keep(d->line, sizeof(d->line), &d->line_len, &d->line_cut, s, n);
 		return;
 	}

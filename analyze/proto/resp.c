@@ -142,9 +142,11 @@ static void line_content(struct bz_resp *r, const uint8_t *s, size_t n)
 			r->neg = 1;
 		} else if (c == '+' && r->type == ':' && !r->ndig && r->line == 0 && i == 0) {
 			/* (an integer may carry its sign) */
-		} else if (c >= '0' && c <= '9' && r->ndig < 19) {
+		} else if (c >= '0' && c <= '9' && r->ndig < 18) {
 			r->num = r->num * 10 + (c - '0');
 			r->ndig++;
+		} else if (c >= '0' && c <= '9' && r->type == ':') {
+			/* (a 64-bit integer's last digits: its value is not needed) */
 		} else {
 			r->bad = 1; /* (RESP3 streamed '?' lengths are not followed) */
 		}

@@ -32,7 +32,7 @@ out["incr"] = r.incr("counter:1")
 pipe = r.pipeline(transaction=False)
 for i in range(20):
     pipe.incr("pipe:%02d" % i)
-out["pipeline"] = sum(pipe.execute())
+out["pipeline"] = len(pipe.execute())
 
 # MULTI, 2 commands (QUEUED), EXEC
 tx = r.pipeline(transaction=True)
