@@ -8,7 +8,7 @@
  * container's subcommand, or SELECT's database index): every other
  * argument is masked whole (AUTH's and HELLO's credentials, SET's value,
  * CONFIG SET's value...).  Of an inline command, the first word, and the
- * second on the same terms.  Of a reply: bulk strings, verbatim strings
+ * second on the same terms when the command is known.  Of a reply: bulk strings, verbatim strings
  * and every element of aggregates are masked; simple strings keep only the
  * status words (OK, QUEUED, PONG, a TYPE's answer); errors keep their
  * first word (ERR, WRONGTYPE, MOVED: db.response.status_code); integers,
@@ -146,7 +146,8 @@ static void inline_line(struct mctx *m, const uint8_t *s, size_t n)
 		if (!d->in_word) {
 			d->in_word = 1;
 			if (++d->word == 2)
-				name_done(d);
+				d->cls = d->name_over ? BZ_REDIS_NOKEY
+						      : (uint8_t)bz_redis_inline_class(d->name, d->name_len);
 		}
 		if (d->word == 1)
 			name_add(d, s + i, 1);

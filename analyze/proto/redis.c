@@ -285,7 +285,10 @@ static void request_done(struct bz_redis *p, int dir, uint64_t head, uint64_t by
 		skip(p, dir, bytes);
 		return;
 	}
-	cls = w.name_len ? bz_redis_class_of(w.name, w.name_len, NULL) : BZ_REDIS_KEY;
+	/* (as the masker: an unknown inline command's arguments are masked) */
+	cls = !w.name_len ? BZ_REDIS_KEY
+	      : d->top_type == BZ_RESP_INLINE ? bz_redis_inline_class(w.name, w.name_len)
+					      : bz_redis_class_of(w.name, w.name_len, NULL);
 	for (size_t i = 0; i < w.name_len && ol + 1 < sizeof(op); i++)
 		op[ol++] = upper(w.name[i]);
 	op[ol] = 0;

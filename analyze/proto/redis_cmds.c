@@ -126,6 +126,16 @@ static const char *const http_methods[] = {
 	"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "PURGE", NULL,
 };
 
+/* Commands people type by hand (telnet, nc): the only first words of an
+ * inline line a detector takes.  Libraries send RESP arrays; a word such
+ * as HELLO begins English text as often as a Redis connection. */
+static const char *const typed[] = {
+	"PING", "INFO", "AUTH", "SELECT", "ECHO", "DBSIZE", "MONITOR", "SUBSCRIBE", "PSUBSCRIBE", "PUBLISH",
+	"KEYS", "SET", "SETEX", "MGET", "MSET", "EXISTS", "DEL", "INCR", "DECR", "TTL", "EXPIRE", "LPUSH",
+	"RPUSH", "LRANGE", "HGET", "HSET", "HGETALL", "SADD", "SMEMBERS", "ZADD", "ZRANGE", "SCAN", "FLUSHALL",
+	"FLUSHDB", "CONFIG", "CLIENT", "QUIT", NULL,
+};
+
 int bz_redis_inline_command(const uint8_t *p, size_t n)
 {
 	const uint8_t *nl = p ? memchr(p, '\n', n) : NULL;
@@ -149,8 +159,18 @@ int bz_redis_inline_command(const uint8_t *p, size_t n)
 	for (size_t i = w; i < len; i++)
 		if ((p[i] < 0x20 && p[i] != '\t' && !(p[i] == '\r' && i + 1 == len)) || p[i] == 0x7f)
 			return 0;
-	bz_redis_class_of((const char *)p, w, &known);
+	for (int i = 0; typed[i]; i++)
+		if (strlen(typed[i]) == w && !strncasecmp(typed[i], (const char *)p, w))
+			known = 1;
 	return known;
+}
+
+enum bz_redis_class bz_redis_inline_class(const char *name, size_t n)
+{
+	int known = 0;
+	enum bz_redis_class c = bz_redis_class_of(name, n, &known);
+
+	return known ? c : BZ_REDIS_NOKEY;
 }
 
 int bz_redis_push_start(const uint8_t *p, size_t n)

@@ -29,8 +29,13 @@ int bz_redis_sub_kind(const char *name, size_t n);
  * "sunsubscribe" */
 extern const char *const bz_redis_sub_words[6];
 
+/* The class of an inline command: an unknown name's arguments are all
+ * masked (text that is no command keeps nothing but its first word). */
+enum bz_redis_class bz_redis_inline_class(const char *name, size_t n);
+
 /* p[0..n) begins with a whole inline command line (up to its LF) whose
- * first word is a known command, no HTTP method, and no "HTTP/" in it. */
+ * first word is a command people type by hand, no HTTP method, and no
+ * "HTTP/" in it. */
 int bz_redis_inline_command(const uint8_t *p, size_t n);
 /* p[0..n) begins with a RESP2 pub/sub message ("message", "pmessage",
  * "smessage"): what a joined subscriber's server sends, not a command. */

@@ -409,6 +409,9 @@ static void test_detect(void **state)
 	assert_int_equal(D("*0\r\n", 1), BZ_PROTO_NO);
 	assert_int_equal(D("*1\r\n$4\r\n1234\r\n", 1), BZ_PROTO_NO);
 	assert_int_equal(D("PINGX\r\n", 1), BZ_PROTO_NO);
+	/* text that begins with a command's name is not taken for one typed by hand */
+	assert_int_equal(D("hello folded continuation\r\n", 1), BZ_PROTO_NO);
+	assert_int_equal(D("Set-Cookie: a\r\n", 1), BZ_PROTO_NO);
 	assert_int_equal(D("+OK\r\n", 1), BZ_PROTO_NO);
 	assert_int_equal(D("+OK\r\n", 0), BZ_PROTO_MAYBE);
 	assert_int_equal(D(":12\r\n", 0), BZ_PROTO_MAYBE);
@@ -497,6 +500,8 @@ static void test_mask_commands(void **state)
 		       "*3\r\n$4\r\nEVAL\r\n$8\r\n********\r\n$1\r\n*\r\n");
 	/* inline commands */
 	check_mask_dir(OUT, "AUTH SECRETPASS\r\nset k value\r\nPING\r\n", "AUTH **********\r\nset k *****\r\nPING\r\n");
+	/* an unknown inline command keeps nothing after its first word */
+	check_mask_dir(OUT, "NOSUCH secret 123\r\nCookie: abc\r\n", "NOSUCH ****** ***\r\nCookie: ***\r\n");
 	/* pipelined, with lowercase names */
 	check_mask_dir(OUT, "*3\r\n$3\r\nset\r\n$1\r\na\r\n$2\r\nv1\r\n*3\r\n$7\r\npublish\r\n$2\r\nch\r\n$3\r\nmsg\r\n",
 		       "*3\r\n$3\r\nset\r\n$1\r\na\r\n$2\r\n**\r\n*3\r\n$7\r\npublish\r\n$2\r\nch\r\n$3\r\n***\r\n");
