@@ -1,6 +1,8 @@
 /* redact_wire.c - picks the database masker of a connection and keeps its
  * state (redact_wire.h). */
 #include <errno.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +21,9 @@ static const struct rd_wire_ops *const rd_wire_table[] = {
 /* A judged connection: its masker and state, or (proto < 0) none. */
 struct wconn {
 	int proto;
-	uint8_t state[]; /* rd_wire_table[proto]->state_size bytes */
+	/* rd_wire_table[proto]->state_size bytes, aligned for any member a
+	 * masker's state has (after an int it would be only 4-byte aligned) */
+	alignas(max_align_t) uint8_t state[];
 };
 
 struct rd_wire {

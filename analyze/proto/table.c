@@ -7,11 +7,13 @@
 #include "mysql.h"
 #include "pgsql.h"
 #include "proto.h"
+#include "redis.h"
 
 const struct bz_proto_ops *const bz_protocols[] = {
 	&bz_proto_http2,
 	&bz_proto_pgsql,
 	&bz_proto_mysql,
+	&bz_proto_redis,
 	&bz_proto_http1, /* the fallback: takes what no detector claims */
 	NULL,
 };

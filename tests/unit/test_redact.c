@@ -398,9 +398,10 @@ static void test_obs_fold_and_odd_lines(void **state)
 	snprintf(in, sizeof(in), "GET / HTTP/1.1\r\nX-%s: v\r\n\r\n", name);
 	snprintf(want, sizeof(want), "GET / HTTP/1.1\r\nX-%s: *\r\n\r\n", name);
 	expect(in, BZ_DIR_IN, want);
-	/* not HTTP: untouched */
-	const char *redis = "*3\r\n$3\r\nSET\r\n$5\r\ntoken\r\n$6\r\nsecret\r\n";
-	expect(redis, BZ_DIR_IN, redis);
+	/* not HTTP: Redis has its own masker (record/redact_redis.c): the key
+	 * stays, the value goes */
+	expect("*3\r\n$3\r\nSET\r\n$5\r\ntoken\r\n$6\r\nsecret\r\n", BZ_DIR_IN,
+	       "*3\r\n$3\r\nSET\r\n$5\r\ntoken\r\n$6\r\n******\r\n");
 	const char *smtp = "EHLO mail.example.com\r\nMAIL FROM:<a@b>\r\n";
 	expect(smtp, BZ_DIR_IN, smtp);
 }
