@@ -11,10 +11,11 @@ GET /order/N makes, on connections opened once per worker (a pool of one):
   MariaDB (PyMySQL over TCP): SELECT name FROM items WHERE id = N (PyMySQL
       interpolates: a COM_QUERY);
   Redis (redis-py): GET item:N, SET seen:N VALUE_SECRET, and a pipeline of
-      INCR hits:N + EXPIRE hits:N 60 (one write, two replies).
+      INCRBY hits:N 1 + EXPIRE hits:N 60 (one write, two replies: redis-py's
+      incr() is INCRBY).
 So each request is 2 + 1 + 4 database calls, all made by the thread that
 read the request.  GET /fail runs a statement PostgreSQL refuses (42P01)
-and a Redis command on the wrong type (WRONGTYPE).
+and a Redis command on the wrong type (HGET of a list: WRONGTYPE).
 """
 import os
 
@@ -69,7 +70,7 @@ def fail():
         pass
     rd.rpush("alist", "x")
     try:
-        rd.incr("alist")
+        rd.hget("alist", "field")
     except redis.ResponseError:
         pass
     return Response("failed as asked\n", 200, mimetype="text/plain")
