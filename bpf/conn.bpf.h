@@ -163,15 +163,22 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 	__u64 *seq;
 
 	stp = bpf_map_lookup_elem(&socks, &key);
-	if (stp && (stp->flags & SOCK_UNIX) && (role == BZ_ROLE_ACCEPTED || role == BZ_ROLE_CONNECTED)) {
-		/* a UNIX socket closed without close() (its process exited, or
-		 * passed it on): this address is a new socket now */
+	if (stp && (role == BZ_ROLE_ACCEPTED || (role == BZ_ROLE_CONNECTED && (stp->flags & SOCK_UNIX)))) {
+		/* A socket accepted now (or a UNIX one connected: its connect()
+		 * is done in one call, never repeated) is new: an entry at its
+		 * address is an old socket's whose end was missed, and it ends
+		 * here.  A UNIX socket closed without close() (its process
+		 * exited, or passed it on); a TCP socket tracked again by a last
+		 * write that raced its close on another CPU (a TLS close_notify
+		 * as the peer resets: the state read said open, the entry went
+		 * in after the close removed it).  Without this the new
+		 * connection's bytes would land on the old one. */
 		struct bz_ev_conn_close cl = {};
 		fill_hdr(&cl.h, BZ_EV_CONN_CLOSE, sizeof(cl), (__u64)stp->pid << 32);
 		cl.conn_id = stp->conn_id;
 		cl.bytes_in = stp->bytes_in;
 		cl.bytes_out = stp->bytes_out;
-		emit(BZ_P_UNIX_CLOSE, &cl, sizeof(cl));
+		emit((stp->flags & SOCK_UNIX) ? BZ_P_UNIX_CLOSE : BZ_P_STATE, &cl, sizeof(cl));
 		bpf_map_delete_elem(&socks, &key);
 		stp = NULL;
 	}
@@ -190,6 +197,14 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 	st.flags = family == BZ_AF_UNIX ? SOCK_UNIX : 0;
 	if (bpf_map_update_elem(&socks, &key, &st, BPF_NOEXIST)) {
 		count_missed(probe);
+		return NULL;
+	}
+	/* ... nor one whose close ran on another CPU between that read and
+	 * the insert (the state tracepoint fires before the state is stored:
+	 * by now it says closed), which would leave the entry for good */
+	if (role == BZ_ROLE_PREEXISTING && family != BZ_AF_UNIX &&
+	    BPF_CORE_READ(sk, __sk_common.skc_state) == BZ_TCP_CLOSE) {
+		bpf_map_delete_elem(&socks, &key);
 		return NULL;
 	}
 	if (family == BZ_AF_UNIX && !have_unix_socks)

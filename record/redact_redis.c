@@ -20,15 +20,22 @@
  * Every decision is made byte by byte from what came before it, so a
  * payload cut anywhere is masked as if whole.  Bytes that moved uncaptured
  * are skipped by count inside a bulk string; anywhere else the framing is
- * lost and every later byte of that direction is masked whole.  A
- * connection joined mid-way is followed in a direction only from a payload
- * that begins with a plausible element: its first one there.
+ * lost and the bytes of that direction are masked whole until it can
+ * restart: commands at a payload that begins with one (clients write a
+ * command, or a pipeline, from its first byte: a pipeline longer than the
+ * snap length loses the rest of its write, not the connection); replies
+ * at a payload that begins with one once the client has written since
+ * (a reply's middle could look like the start of one, a reply to a new
+ * command begins its payload).  A connection joined mid-way is followed
+ * in a direction only from a payload that begins with a plausible
+ * element: its first one there.
  */
 #include <string.h>
 
 #include "analyze/proto/redis_cmds.h"
 #include "analyze/proto/resp.h"
 #include "record/redact.h"
+#include "record/redact_redis.h"
 #include "record/redact_wire.h"
 
 #define WORD_MAX 16
@@ -36,8 +43,11 @@
 /* One direction of a connection. */
 struct rs_dir {
 	struct bz_resp w;
-	uint8_t lost;    /* every later byte is masked */
+	uint8_t lost;    /* masked whole until a payload the framing can restart at */
 	uint8_t started; /* its first payload was seen */
+	uint32_t payloads;   /* captured payloads seen */
+	uint32_t lost_other; /* the other direction's payloads when this one was lost */
+	uint32_t losses;     /* times the framing was lost */
 	uint8_t client;  /* it carries commands */
 	uint8_t cls;     /* the current command's enum bz_redis_class, once its name is known */
 	uint8_t name_len, name_over;
@@ -321,6 +331,13 @@ static int plausible_start(const struct rs_dir *d, const uint8_t *p, size_t n)
 	return bz_resp_reply_start(p, n);
 }
 
+static void lose(const struct rs_state *s, struct rs_dir *d)
+{
+	d->losses += !d->lost;
+	d->lost = 1;
+	d->lost_other = s->d[d == &s->d[0]].payloads;
+}
+
 static size_t rs_data(void *st, unsigned dir, uint8_t *p, size_t caplen, uint64_t ret)
 {
 	struct rs_state *s = st;
@@ -328,21 +345,34 @@ static size_t rs_data(void *st, unsigned dir, uint8_t *p, size_t caplen, uint64_
 	struct mctx m = { d, 0 };
 	size_t k;
 
+	const struct rs_dir *o = &s->d[!(dir & 1)];
+
 	if (!d->started) {
 		d->started = 1;
 		if (s->joined && !plausible_start(d, p, caplen))
-			d->lost = 1;
+			lose(s, d);
+	}
+	if (caplen)
+		d->payloads++;
+	if (d->lost && caplen && (d->client || o->payloads != d->lost_other) && plausible_start(d, p, caplen)) {
+		/* the framing restarts here (see the top of the file) */
+		bz_resp_init(&d->w, d->client);
+		d->lost = 0;
+		d->cls = d->name_len = d->name_over = 0;
+		d->word = d->in_word = d->wlen = d->wdead = d->past_word = 0;
 	}
 	if (d->lost)
 		return rd_wire_fill(p, caplen);
 	k = bz_resp_feed(&d->w, p, caplen, &mask_cb, &m);
 	if (k < caplen) {
-		d->lost = 1;
+		lose(s, d);
 		return m.masked + rd_wire_fill(p + k, caplen - k);
 	}
 	if (ret > caplen && bz_resp_unknown(&d->w, ret - caplen, &mask_cb, &m) < ret - caplen)
-		d->lost = 1;
+		lose(s, d);
 	return m.masked;
 }
+
+uint32_t rd_redis_losses(const void *st, unsigned dir) { return ((const struct rs_state *)st)->d[dir & 1].losses; }
 
 const struct rd_wire_ops rd_wire_redis = { "redis", rs_detect, sizeof(struct rs_state), rs_init, rs_data };

@@ -178,7 +178,7 @@ else
 	_not_ok "B: beyla record -p redis-server starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
 fi
 
-# ---- C: a pipeline larger than the default snap length ----------------------------
+# ---- C: a pipeline larger than the default snap length, then a GET ---------------
 DB=$T/c.db
 # (a file: a command line is recorded, and this one names the values)
 cat >"$T/big.py" <<'EOF'
@@ -203,6 +203,11 @@ if PORT=$port record_start "$T/c.bz.zst" -q -- "$PY" "$T/big.py"; then
 		"$(q "SELECT count(DISTINCT value) FROM span_attributes WHERE key = 'db.query.text' AND value GLOB 'SET big:* ?'")" -eq "$n"
 	check_num "C: ... and the bytes past them are counted as skipped" \
 		"$(q "SELECT count(*) FROM connections WHERE protocol = 'redis' AND skipped_bytes > 0")" -ge 1
+	# the framing lost in the pipeline's write restarts at the next command
+	check_num "C: the GET after the pipeline is a span again, its reply paired" \
+		"$(q "SELECT count(*) FROM spans s JOIN span_attributes a ON a.span_id = s.span_id AND
+			a.key = 'db.query.text' AND a.value = 'GET big:99' WHERE s.kind = 'client' AND s.incomplete = 0
+			AND s.status = 'ok'")" -eq 1
 fi
 
 stop_bg "$REDIS"

@@ -30,6 +30,7 @@
 
 #include "analyze/proto/proto.h"
 #include "analyze/proto/redis.h"
+#include "record/redact_redis.h"
 #include "record/redact_wire.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
@@ -85,6 +86,8 @@ static void on_msg(void *u, enum bz_http_event ev, const struct bz_http_msg *m)
 
 /* Masks every record of buf (a copy of the payloads back to back, guarded)
  * with a fresh masker. */
+static uint32_t split_losses[2]; /* of the last mask_all, per direction */
+
 static void mask_all(uint8_t *buf, const struct rec *r, int n, const size_t *at, int joined, unsigned client_dir)
 {
 	void *st = calloc(1, rd_wire_redis.state_size);
@@ -95,6 +98,8 @@ static void mask_all(uint8_t *buf, const struct rec *r, int n, const size_t *at,
 		size_t k = rd_wire_redis.data(st, r[i].dir, buf + at[i], r[i].caplen, r[i].len);
 		CHECK(k <= r[i].caplen);
 	}
+	split_losses[0] = rd_redis_losses(st, 0);
+	split_losses[1] = rd_redis_losses(st, 1);
 	free(st);
 }
 
@@ -153,8 +158,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(buf[at[i] + r[i].caplen + g] == 0xA5);
 		}
 	}
-	/* idempotent */
-	memcpy(again, buf, total + 1);
+	/* deterministic: the same bytes masked again from a fresh state give
+	 * the same result.  (Not idempotent: masking changes what a later
+	 * payload's first bytes look like, e.g. a command cut mid-header and
+	 * masked whole, so masking the masked stream may mask more.) */
+	memset(again, 0xA5, total + 1);
+	for (int i = 0; i < n; i++)
+		memcpy(again + at[i], data + r[i].off, r[i].caplen);
 	mask_all(again, r, n, at, joined, client_dir);
 	CHECK(!memcmp(again, buf, total + 1));
 	/* record boundaries do not matter when everything was captured */
@@ -188,7 +198,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				rd_wire_redis.data(st, d, one, sum, sum);
 			}
+			/* (a stream that lost its framing restarts at payload
+			 * starts: there its cuts matter) */
+			int compare = !split_losses[d] && !rd_redis_losses(st, d);
 			free(st);
+			if (!compare) {
+				free(one);
+				continue;
+			}
 			k = 0;
 			for (int i = 0; i < n; i++)
 				if (r[i].dir == d) {

@@ -529,7 +529,9 @@ static void test_mask_replies(void **state)
 }
 
 /* Bytes not captured: skipped by count in a bulk string; elsewhere the
- * framing is lost and the rest of the direction is masked whole. */
+ * framing is lost and the direction is masked whole until a payload
+ * begins a command (commands), or a reply after the client wrote
+ * (replies). */
 static void test_mask_lost(void **state)
 {
 	struct masker m;
@@ -543,21 +545,39 @@ static void test_mask_lost(void **state)
 	strcpy(b, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
 	rd_wire_redis.data(m.st, OUT, (uint8_t *)b, strlen(b), strlen(b));
 	assert_string_equal(b, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-	/* a command cut in its header line: the framing is lost */
+	/* a command cut in its header line (a pipeline past the snap
+	 * length): the framing is lost; a payload that does not begin a
+	 * command is masked whole ... */
 	strcpy(a, "*2\r\n$3\r\nGET\r\n$1");
 	rd_wire_redis.data(m.st, OUT, (uint8_t *)a, strlen(a), strlen(a) + 5);
-	strcpy(b, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	strcpy(b, "\r\nk\r\n*1\r\n$4\r\nPING\r\n");
 	assert_int_equal(rd_wire_redis.data(m.st, OUT, (uint8_t *)b, strlen(b), strlen(b)), strlen(b));
 	for (size_t i = 0; i < strlen(b); i++)
 		assert_int_equal(b[i], '*');
+	/* ... and the next that begins one restarts the framing */
+	strcpy(b, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$6\r\nSECRET\r\n");
+	rd_wire_redis.data(m.st, OUT, (uint8_t *)b, strlen(b), strlen(b));
+	assert_string_equal(b, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$6\r\n******\r\n");
 	/* the other direction goes on */
 	strcpy(a, "$1\r\nv\r\n");
 	rd_wire_redis.data(m.st, IN, (uint8_t *)a, strlen(a), strlen(a));
 	assert_string_equal(a, "$1\r\n*\r\n");
-	/* not RESP where an element should begin: the rest is masked */
+	/* not RESP where an element should begin: the rest is masked ... */
 	strcpy(a, "+OK\r\n?junk SECRET\r\n");
 	rd_wire_redis.data(m.st, IN, (uint8_t *)a, strlen(a), strlen(a));
 	assert_string_equal(a, "+OK\r\n**************");
+	/* ... even a payload that looks like a reply, until the client has
+	 * written again (a reply's middle may look like one) ... */
+	strcpy(a, ":1\r\n$6\r\nSECRET\r\n");
+	rd_wire_redis.data(m.st, IN, (uint8_t *)a, strlen(a), strlen(a));
+	for (size_t i = 0; i < strlen(a); i++)
+		assert_int_equal(a[i], '*');
+	strcpy(b, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	rd_wire_redis.data(m.st, OUT, (uint8_t *)b, strlen(b), strlen(b));
+	/* ... then the reply to it is followed */
+	strcpy(a, "$6\r\nSECRET\r\n");
+	rd_wire_redis.data(m.st, IN, (uint8_t *)a, strlen(a), strlen(a));
+	assert_string_equal(a, "$6\r\n******\r\n");
 	masker_free(&m);
 
 	/* joined mid-way: a direction is followed from a payload that starts
