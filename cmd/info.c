@@ -354,21 +354,36 @@ static void info_probe_set(struct info_probe *ip, const struct bz_probe_value *p
 	bz_tlv_text(ip->detail, sizeof(ip->detail), p->detail, p->detail_len);
 }
 
+/* The next probe of block b: 1 with *v and *p, 0 at its end.  Values too
+ * short and an option overrunning the block are noted as malformed; other
+ * options only update it->place. */
+static int next_probe(struct info *in, const struct bz_block *b, struct bz_probe_iter *it,
+		      struct bz_probe_value *v, struct info_probe *p)
+{
+	uint16_t code;
+	int rc;
+
+	while ((rc = bz_probe_iter_next(it, &code, v)) > 0) {
+		if (rc == BZ_PI_BAD) {
+			note_malformed(in, b->offset);
+		} else if (rc == BZ_PI_PROBE) {
+			info_probe_set(p, v);
+			return 1;
+		}
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
+	return 0;
+}
+
 static void on_probes(struct info *in, const struct bz_block *b)
 {
 	struct bz_probe_iter it;
 	struct bz_probe_value v;
-	uint16_t code;
-	int rc;
+	struct info_probe p;
 	in->nprobes = in->probes_more = 0; /* a later report replaces an earlier one */
 	bz_probe_iter_init(&it, b);
-	while ((rc = bz_probe_iter_next(&it, &code, &v)) > 0) {
-		if (rc == BZ_PI_BAD)
-			note_malformed(in, b->offset);
-		if (rc != BZ_PI_PROBE)
-			continue;
-		struct info_probe p;
-		info_probe_set(&p, &v);
+	while (next_probe(in, b, &it, &v, &p)) {
 		if (in->nprobes < INFO_PROBE_MAX)
 			in->probes[in->nprobes++] = p;
 		else
@@ -382,8 +397,6 @@ static void on_probes(struct info *in, const struct bz_block *b)
 			printf("\"\n");
 		}
 	}
-	if (rc < 0)
-		note_malformed(in, b->offset);
 }
 
 /* A capture is untrusted: no terminal control bytes from it reach stdout. */
@@ -476,18 +489,12 @@ static void on_tls_library(struct info *in, const struct bz_block *b)
 	struct bz_probe_iter it;
 	struct bz_probe_value v;
 	struct bz_probe_place *pl = &it.place;
-	uint16_t code;
-	int rc, shown = 0;
+	struct info_probe p;
+	int shown = 0;
 
 	in->ntls++;
 	bz_probe_iter_init(&it, b);
-	while ((rc = bz_probe_iter_next(&it, &code, &v)) > 0) {
-		if (rc == BZ_PI_BAD)
-			note_malformed(in, b->offset);
-		if (rc != BZ_PI_PROBE)
-			continue;
-		struct info_probe p;
-		info_probe_set(&p, &v);
+	while (next_probe(in, b, &it, &v, &p)) {
 		printable(p.name);
 		printable(p.detail);
 		if (!shown++) {
@@ -502,8 +509,6 @@ static void on_tls_library(struct info *in, const struct bz_block *b)
 			printf("TLS_PROBE name=%s status=%s detail=\"%s\"\n", p.name, bz_probe_status_name(p.status),
 			       p.detail);
 	}
-	if (rc < 0)
-		note_malformed(in, b->offset);
 }
 
 static const char *tls_source_name(unsigned s)
