@@ -14,6 +14,8 @@
  *                client's address), round trips and goroutine creation
  *                (go_runtime.c) for client span parents
  *   stats/end    drop counters and totals, written at the end
+ *   probe        the probe report (PROBES, GO_BINARY, TLS_LIBRARY blocks),
+ *                kept and written at the end as the table probes
  *
  * TLS served or called by Go: the socket's bytes are ciphertext and only
  * give times and sizes; the parser is fed the plaintext the crypto/tls
@@ -42,6 +44,7 @@
 #include "unix_addr.h"
 
 #define PROBES_MAX 64
+#define PROBE_ROWS_MAX 4096 /* probe report rows kept; more are counted */
 
 #ifndef BEYLA_VERSION
 #define BEYLA_VERSION "unknown"
@@ -71,6 +74,9 @@ struct bz_analysis {
 	int have_meta, have_end;
 	struct bz_probe_stat probes[PROBES_MAX];
 	unsigned nprobes;
+	struct bz_probe_row *report; /* the probe report, in capture order */
+	size_t nreport, report_cap;
+	uint64_t report_dropped;     /* rows past PROBE_ROWS_MAX */
 	uint64_t first_ts, last_ts;
 	uint64_t conns_total, processes;
 	uint64_t data_errors, data_unknown_conn, empty_reads, bad_ranges;
@@ -948,6 +954,34 @@ static int an_stats(void *u, const struct bz_probe_stat *s)
 	return 0;
 }
 
+static int an_probe(void *u, const struct bz_probe_row *p)
+{
+	struct bz_analysis *a = u;
+
+	if (p->block == BZ_BLK_PROBES && p->first) {
+		/* a later PROBES block replaces the kernel probes of an earlier one */
+		size_t k = 0;
+		for (size_t i = 0; i < a->nreport; i++)
+			if (a->report[i].block != BZ_BLK_PROBES)
+				a->report[k++] = a->report[i];
+		a->nreport = k;
+	}
+	if (a->nreport == PROBE_ROWS_MAX) {
+		a->report_dropped++;
+		return 0;
+	}
+	if (a->nreport == a->report_cap) {
+		size_t cap = a->report_cap ? 2 * a->report_cap : 64;
+		struct bz_probe_row *r = realloc(a->report, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		a->report = r;
+		a->report_cap = cap;
+	}
+	a->report[a->nreport++] = *p;
+	return 0;
+}
+
 static int an_end(void *u, const struct bz_end_meta *m)
 {
 	struct bz_analysis *a = u;
@@ -975,6 +1009,7 @@ static const struct bz_session_ops analysis_ops = {
 	.data = an_data,
 	.go = an_go,
 	.stats = an_stats,
+	.probe = an_probe,
 	.end = an_end,
 	.progress = an_progress,
 };
@@ -1082,6 +1117,8 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "go_round_trips_parented", a->go.n.round_trips_parented },
 		{ "go_spawns_kept", a->go.n.spawns_kept },
 		{ "go_spawns_forgotten", a->go.n.spawns_forgotten },
+		{ "probes_bad", res->bad_probes },
+		{ "probes_not_kept", a->report_dropped },
 	};
 	int rc;
 
@@ -1099,6 +1136,31 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		if ((rc = bz_db_drop(a->db, a->probes[i].name, a->probes[i].emitted, a->probes[i].lost,
 				     a->probes[i].missed)))
 			return rc;
+	return 0;
+}
+
+/* The table probes: the report as the capture gave it. */
+static int write_probes(struct bz_analysis *a)
+{
+	int rc;
+
+	for (size_t i = 0; i < a->nreport; i++) {
+		const struct bz_probe_row *p = &a->report[i];
+		int uprobe = p->block != BZ_BLK_PROBES;
+		struct bz_db_probe row = {
+			.id = (int64_t)i + 1,
+			.name = p->name[0] ? p->name : "?",
+			.kind = p->kind,
+			.category = p->category,
+			.required = p->required,
+			.status = bz_probe_status_name(p->status),
+			.reason = p->detail,
+			.path = uprobe ? p->path : NULL,
+			.pid = uprobe && p->has_pid ? (int64_t)p->pid : BZ_DB_NULL,
+		};
+		if ((rc = bz_db_probe(a->db, &row)))
+			return rc;
+	}
 	return 0;
 }
 
@@ -1208,6 +1270,8 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	if (!rc)
 		rc = a->sp.err;
 	if (!rc)
+		rc = write_probes(a);
+	if (!rc)
 		rc = write_stats(a, &out->session);
 	if (!rc)
 		rc = write_capture(a, &out->session);
@@ -1224,6 +1288,7 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	out->explain = a->explain;
 	out->processes = a->processes;
 	cleanup(a);
+	free(a->report);
 	free(a);
 	return rc;
 }

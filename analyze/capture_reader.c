@@ -406,6 +406,17 @@ int bz_tlv_next(struct bz_tlv_iter *it, uint16_t *code, const uint8_t **val, uin
 	return 1;
 }
 
+void bz_tlv_text(char *dst, size_t cap, const uint8_t *v, uint32_t n)
+{
+	size_t k = n < cap - 1 ? n : cap - 1;
+
+	for (size_t i = 0; i < k; i++)
+		dst[i] = v[i] ? (char)v[i] : ' ';
+	while (k && dst[k - 1] == ' ')
+		k--;
+	dst[k] = 0;
+}
+
 /* ---- EVENTS records ----------------------------------------------------- */
 
 int bz_ev_iter_init(struct bz_ev_iter *it, const struct bz_block *b)

@@ -53,6 +53,10 @@ void bz_reader_free(struct bz_reader **rp);
 struct bz_tlv_iter { const uint8_t *p, *end; };
 void bz_tlv_init(struct bz_tlv_iter *it, const void *p, size_t len);
 int bz_tlv_next(struct bz_tlv_iter *it, uint16_t *code, const uint8_t **val, uint32_t *len);
+/* Copies an option value into dst (cap >= 1 bytes) as a C string: NULs
+ * become spaces (argv lists), trailing spaces are dropped, the rest is cut
+ * to fit.  Other bytes are kept as they are. */
+void bz_tlv_text(char *dst, size_t cap, const uint8_t *v, uint32_t n);
 
 /* Iteration over the records of an EVENTS block. Returns 1 with *hdr pointing
  * at a record of at least sizeof(struct bz_ev_hdr) bytes that lies inside the

@@ -61,6 +61,8 @@ static const char *const stmt_sql[ST_MAX] = {
 		       " VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_DROP] = "INSERT OR REPLACE INTO drops (probe, emitted, lost, missed) VALUES (?,?,?,?)",
 	[ST_STAT] = "INSERT OR REPLACE INTO parse_stats (name, value) VALUES (?,?)",
+	[ST_PROBE] = "INSERT INTO probes (id, name, kind, category, required, status, reason, path, pid)"
+		     " VALUES (?,?,?,?,?,?,?,?,?)",
 };
 
 void bz_span_init(struct bz_span *s)
@@ -484,6 +486,23 @@ static int db_stat_now(struct bz_db *db, const char *name, int64_t value)
 	return step_reset(db, st, "insert parse_stats");
 }
 
+static int db_probe_now(struct bz_db *db, const struct bz_db_probe *p)
+{
+	sqlite3_stmt *st = db->st[ST_PROBE];
+	int i = 1;
+
+	b_int(st, i++, p->id);
+	b_text(st, i++, p->name);
+	b_text(st, i++, p->kind);
+	b_text(st, i++, p->category);
+	b_int(st, i++, p->required);
+	b_text(st, i++, p->status);
+	b_text(st, i++, p->reason);
+	b_text(st, i++, p->path);
+	b_int(st, i++, p->pid);
+	return step_reset(db, st, "insert probes");
+}
+
 int bz_db_run_op(struct bz_db *db, enum bz_db_op op, const void *rec)
 {
 	const struct bz_db_drop_row *d = rec;
@@ -496,6 +515,7 @@ int bz_db_run_op(struct bz_db *db, enum bz_db_op op, const void *rec)
 	case OP_CAPTURE: return db_capture_now(db, rec);
 	case OP_DROP: return db_drop_now(db, d->probe, d->emitted, d->lost, d->missed);
 	case OP_STAT: return db_stat_now(db, t->name, t->value);
+	case OP_PROBE: return db_probe_now(db, rec);
 	default: return -EINVAL;
 	}
 }
@@ -531,6 +551,8 @@ int bz_db_stat(struct bz_db *db, const char *name, int64_t value)
 	struct bz_db_stat_row t = { name, value };
 	return db_op(db, OP_STAT, &t);
 }
+
+int bz_db_probe(struct bz_db *db, const struct bz_db_probe *p) { return db_op(db, OP_PROBE, p); }
 
 int bz_db_finish(struct bz_db *db)
 {

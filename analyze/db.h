@@ -97,6 +97,13 @@ struct bz_db_conn {
 	int64_t local_inode, peer_inode, peer_pid; /* UNIX: BZ_DB_NULL unknown */
 };
 
+/* One row of the table probes (the capture's probe report). */
+struct bz_db_probe {
+	int64_t id;          /* order in the capture, from 1 */
+	const char *name, *kind, *category, *status, *reason, *path;
+	int64_t required, pid; /* pid: BZ_DB_NULL for kernel probes */
+};
+
 struct bz_db;
 
 /* Creates the database at path (which must not exist or be empty; ":memory:"
@@ -137,6 +144,7 @@ int bz_db_conn(struct bz_db *db, const struct bz_db_conn *c);
 int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c);
 int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t lost, uint64_t missed);
 int bz_db_stat(struct bz_db *db, const char *name, int64_t value);
+int bz_db_probe(struct bz_db *db, const struct bz_db_probe *p);
 /* Commits, then creates indexes and views. */
 int bz_db_finish(struct bz_db *db);
 /* Rows of the view spans handed in so far (a server span counts 3). */

@@ -124,6 +124,15 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
 		*size = sizeof(struct bz_db_stat_row);
 		F(struct bz_db_stat_row, name);
 		break;
+	case OP_PROBE:
+		*size = sizeof(struct bz_db_probe);
+		F(struct bz_db_probe, name);
+		F(struct bz_db_probe, kind);
+		F(struct bz_db_probe, category);
+		F(struct bz_db_probe, status);
+		F(struct bz_db_probe, reason);
+		F(struct bz_db_probe, path);
+		break;
 	default:
 		*size = 0;
 	}
@@ -141,6 +150,7 @@ _Static_assert(sizeof(struct bz_span) == 272 + 16 * BZ_SPAN_ATTRS_MAX, "bz_span 
 _Static_assert(sizeof(struct bz_db_process) == 104, "bz_db_process changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_conn) == 224, "bz_db_conn changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_capture) == 208, "bz_db_capture changed: see string_fields()");
+_Static_assert(sizeof(struct bz_db_probe) == 72, "bz_db_probe changed: see string_fields()");
 #endif
 
 /* Copies the row of the record at rec (op, string fields) into out, its
@@ -174,6 +184,7 @@ static int run_batch(struct bz_db *db, struct batch *b)
 		struct bz_db_capture capture;
 		struct bz_db_drop_row drop;
 		struct bz_db_stat_row stat;
+		struct bz_db_probe probe;
 	} row;
 	struct bz_span spans[BZ_DB_SPAN_BATCH];
 	unsigned nspans = 0;

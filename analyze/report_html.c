@@ -47,6 +47,98 @@ static int64_t stat_of(sqlite3 *h, const char *name)
 	return v;
 }
 
+static const char *col_text(sqlite3_stmt *q, int c)
+{
+	return (const char *)sqlite3_column_text(q, c);
+}
+
+/* ---- the probe report (table probes, schema version 7) ---------------------- */
+
+/* 1 if the database has the table probes (an older one does not). */
+static int has_probes(sqlite3 *h)
+{
+	return int_of(h, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'probes'", 0) > 0;
+}
+
+/* The probes a WHERE clause picks (probes refused, of a category...):
+ * their count, and up to 6 of them written escaped to out as "name (path):
+ * reason" items separated by sep (with_reason 0: the names alone).  out
+ * may be NULL (the count only). */
+static int64_t probe_list(sqlite3 *h, FILE *out, const char *where, const char *sep, int with_reason)
+{
+	char sql[320];
+	sqlite3_stmt *q = NULL;
+	int64_t n = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT name, path, reason, required FROM probes WHERE %s ORDER BY id", where);
+	if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (out && n < 6) {
+			fputs(n ? sep : "", out);
+			fputs("<code>", out);
+			bz_html_escape(out, col_text(q, 0) ? col_text(q, 0) : "?", (size_t)sqlite3_column_bytes(q, 0), 120);
+			fputs("</code>", out);
+			if (with_reason) {
+				fputs(sqlite3_column_int(q, 3) ? " (required" : " (optional", out);
+				if (col_text(q, 1)) {
+					fputs(", in ", out);
+					bz_html_escape(out, col_text(q, 1), (size_t)sqlite3_column_bytes(q, 1), 160);
+				}
+				fputs("): ", out);
+				if (col_text(q, 2))
+					bz_html_escape(out, col_text(q, 2), (size_t)sqlite3_column_bytes(q, 2), 200);
+				else
+					fputs("no reason given", out);
+			}
+		} else if (out && n == 6) {
+			fputs(sep, out);
+			fputs("…", out);
+		}
+		n++;
+	}
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* The header's probes line: how many attached, were refused, skipped, and
+ * the refused ones by name with the recorder's reason. */
+static void probes_fact(sqlite3 *h, FILE *out)
+{
+	static const struct { const char *status, *id; } st[] = {
+		{ "attached", "probes-attached" }, { "refused", "probes-refused" }, { "skipped", "probes-skipped" },
+	};
+	char sql[160];
+
+	fputs("<dt>probes</dt><dd>", out);
+	if (!has_probes(h)) {
+		fputs("this database is from an older beyla (schema version 6 or less) and does not hold them: "
+		      "<code>beyla info CAPTURE</code> lists them, or analyse the capture again; what the attached ones lost is under "
+		      "<a href=\"#counters\">Drops</a>", out);
+	} else {
+		for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM probes WHERE status = '%s'", st[i].status);
+			int64_t n = int_of(h, sql, 0);
+			fprintf(out, "%s<span id=\"%s\" data-v=\"%" PRId64 "\">%" PRId64 "</span> %s", i ? ", " : "", st[i].id,
+				n, n, st[i].status);
+		}
+		int64_t other = int_of(h, "SELECT count(*) FROM probes WHERE status NOT IN ('attached', 'refused', 'skipped')", 0);
+		if (other)
+			fprintf(out, ", %" PRId64 " of a status this beyla does not know", other);
+		fprintf(out, " (%" PRId64 " kernel, %" PRId64 " Go, %" PRId64 " TLS library)",
+			int_of(h, "SELECT count(*) FROM probes WHERE category = 'kernel'", 0),
+			int_of(h, "SELECT count(*) FROM probes WHERE category = 'go'", 0),
+			int_of(h, "SELECT count(*) FROM probes WHERE category NOT IN ('kernel', 'go')", 0));
+		fputs("; what the attached ones lost is under <a href=\"#counters\">Drops</a>", out);
+		if (probe_list(h, NULL, "status = 'refused'", "", 0)) {
+			fputs("<ul class=\"refused\" id=\"probes-refused-list\"><li>", out);
+			probe_list(h, out, "status = 'refused'", "</li><li>", 1);
+			fputs("</li></ul>", out);
+		}
+	}
+	fputs("</dd>\n", out);
+}
+
 /* ---- the header ------------------------------------------------------------ */
 
 enum {
@@ -69,11 +161,6 @@ static void fact(FILE *out, const char *key, const char *text)
 	else
 		fputs("-", out);
 	fputs("</dd>\n", out);
-}
-
-static const char *col_text(sqlite3_stmt *q, int c)
-{
-	return (const char *)sqlite3_column_text(q, c);
 }
 
 static void facts(sqlite3 *h, FILE *out, sqlite3_stmt *cap)
@@ -133,9 +220,8 @@ static void facts(sqlite3 *h, FILE *out, sqlite3_stmt *cap)
 	snprintf(line, sizeof(line), "recorder %s, analyzer %s", col_text(cap, K_BEYLA) ? col_text(cap, K_BEYLA) : "-",
 		 col_text(cap, K_ANALYZER) ? col_text(cap, K_ANALYZER) : "-");
 	fact(out, "beyla", line);
-	fputs("<dt>probes</dt><dd>which probes attached or were refused is not in the database: "
-	      "<code>beyla info CAPTURE</code> lists them; what the attached ones lost is under "
-	      "<a href=\"#counters\">Drops</a></dd>\n</dl>\n", out);
+	probes_fact(h, out);
+	fputs("</dl>\n", out);
 }
 
 /* A warning line: cls "bad" (data is missing or wrong), "" (read with
@@ -168,6 +254,36 @@ static void lost_by_probe(sqlite3 *h, char *buf, size_t cap)
 				      (int64_t)sqlite3_column_int64(q, 1));
 	}
 	sqlite3_finalize(q);
+}
+
+/* Refused probes whose loss matters: a required one, the Go probes, the
+ * OpenSSL probes.  Returns how many warnings it wrote. */
+static int probe_warnings(sqlite3 *h, FILE *out)
+{
+	static const struct { const char *where, *id, *what, *loss; } w[] = {
+		{ "status = 'refused' AND required", "probes-required", "required probes were refused",
+		  "what they record is missing from this capture, and spans built from it may be wrong" },
+		{ "status = 'refused' AND NOT required AND category = 'go'", "probes-go", "Go probes were refused",
+		  "for the Go programs they were placed in, handler times, HTTPS plaintext (Go crypto/tls) and the "
+		  "parents of client calls may be missing" },
+		{ "status = 'refused' AND NOT required AND category IN ('openssl', 'boringssl')", "probes-openssl",
+		  "OpenSSL probes were refused", "HTTPS through that library stays encrypted: its requests are not "
+		  "in this report" },
+	};
+	int n = 0;
+
+	if (!has_probes(h))
+		return 0;
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		int64_t k = probe_list(h, NULL, w[i].where, "", 0);
+		if (!k)
+			continue;
+		fprintf(out, "<li class=\"bad\" id=\"warn-%s\"><b>%" PRId64 " %s</b> (", w[i].id, k, w[i].what);
+		probe_list(h, out, w[i].where, ", ", 0);
+		fprintf(out, "): %s. The header lists why.</li>\n", w[i].loss);
+		n++;
+	}
+	return n;
 }
 
 static void warnings(sqlite3 *h, FILE *out, sqlite3_stmt *cap)
@@ -208,6 +324,7 @@ static void warnings(sqlite3 *h, FILE *out, sqlite3_stmt *cap)
 		     "cleanly): the last moments may be missing.");
 		serious++;
 	}
+	serious += probe_warnings(h, out);
 	if (stat_of(h, "bad_records")) {
 		snprintf(t, sizeof(t), "<b>%" PRId64 " malformed records</b> were skipped while reading the capture.",
 			 stat_of(h, "bad_records"));

@@ -1,6 +1,6 @@
 /* session.c - replays a capture through a table of handlers (session.h).
  * Decodes HEADER, PROC, STATS and END bodies (TLV options, unknown codes
- * skipped) and EVENTS records (copied out aligned, too-short records
+ * skipped), the probe report (probe_report.h) and EVENTS records (copied out aligned, too-short records
  * counted and skipped), and dispatches them in file order. */
 #include <errno.h>
 #include <stdio.h>
@@ -155,6 +155,33 @@ static void decode_end(const struct bz_block *b, struct bz_end_meta *m)
 		default: break;
 		}
 	}
+}
+
+/* The probes of a PROBES, GO_BINARY or TLS_LIBRARY block, one call each. */
+static int run_probes(const struct bz_block *b, const struct bz_session_ops *ops, void *u,
+		      struct bz_session_result *res)
+{
+	struct bz_probe_iter it;
+	struct bz_probe_value v;
+	struct bz_probe_row row;
+	uint16_t code;
+	int rc, first = 1;
+
+	bz_probe_iter_init(&it, b);
+	while ((rc = bz_probe_iter_next(&it, &code, &v)) > 0) {
+		if (rc == BZ_PI_BAD)
+			res->bad_probes++;
+		if (rc != BZ_PI_PROBE || !ops->probe)
+			continue;
+		bz_probe_row_fill(&row, &it, &v);
+		row.first = first;
+		first = 0;
+		if ((rc = ops->probe(u, &row)))
+			return rc;
+	}
+	if (rc < 0)
+		res->bad_probes++;
+	return 0;
 }
 
 /* Minimum record sizes: the fields a handler relies on. */
@@ -364,6 +391,7 @@ int bz_session_run(struct bz_reader *r, const struct bz_session_ops *ops, void *
 		case BZ_BLK_PROBES:
 		case BZ_BLK_GO_BINARY:
 		case BZ_BLK_TLS_LIBRARY:
+			rc = run_probes(&b, ops, u, res);
 			break;
 		default:
 			res->unknown_blocks++;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "capture_reader.h"
+#include "probe_report.h"
 #include "tls_libs.h"
 #include "../bpf/beyla_events.h"
 
@@ -91,6 +92,9 @@ struct bz_session_ops {
 	int (*data)(void *u, const struct bz_ev_data *e, const uint8_t *payload);
 	int (*go)(void *u, const struct bz_go_event *e);
 	int (*stats)(void *u, const struct bz_probe_stat *s);
+	/* one probe of the probe report (PROBES, GO_BINARY, TLS_LIBRARY blocks;
+	 * probe_report.h), in file order */
+	int (*probe)(void *u, const struct bz_probe_row *p);
 	int (*end)(void *u, const struct bz_end_meta *m);
 	/* called every few blocks with the compressed bytes consumed so far */
 	void (*progress)(void *u, uint64_t compressed_bytes);
@@ -102,6 +106,7 @@ struct bz_session_result {
 	uint64_t blocks;
 	uint64_t events;      /* records handed to handlers */
 	uint64_t bad_records; /* records too short for their kind, or bad sizes */
+	uint64_t bad_probes;  /* probe report values too short, or options overrunning their block */
 	uint64_t unknown_blocks, unknown_events;
 	int saw_header, saw_end;
 };

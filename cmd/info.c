@@ -35,6 +35,7 @@
 #include "analyze/capture_reader.h"
 #include "analyze/proto/detect.h"
 #include "analyze/explain.h"
+#include "analyze/probe_report.h"
 #include "analyze/tls_libs.h"
 #include "analyze/u64map.h"
 #include "analyze/unix_addr.h"
@@ -174,18 +175,6 @@ static void put_str(FILE *f, const char *s)
 		put_esc(f, (const uint8_t *)s, strlen(s), 0);
 }
 
-/* Copies an option value into dst as a C string: NULs become spaces (argv
- * lists), trailing spaces are dropped, the rest is cut to fit. */
-static void copy_str(char *dst, size_t cap, const uint8_t *v, uint32_t n)
-{
-	size_t k = n < cap - 1 ? n : cap - 1;
-	for (size_t i = 0; i < k; i++)
-		dst[i] = v[i] ? (char)v[i] : ' ';
-	while (k && dst[k - 1] == ' ')
-		k--;
-	dst[k] = 0;
-}
-
 static int opt_u64(const uint8_t *v, uint32_t n, uint64_t *out)
 {
 	if (n < 8)
@@ -225,16 +214,6 @@ static void fmt_wall(const struct info *in, uint64_t mono, char *out, size_t cap
 		return;
 	}
 	snprintf(out, cap, "%s.%06u UTC", day, (unsigned)(wall % 1000000000u / 1000u));
-}
-
-static const char *probe_status_name(unsigned s)
-{
-	switch (s) {
-	case BZ_PROBE_ATTACHED: return "attached";
-	case BZ_PROBE_REFUSED: return "refused";
-	case BZ_PROBE_SKIPPED: return "skipped";
-	default: return "unknown";
-	}
 }
 
 static const char *role_name(unsigned r)
@@ -339,13 +318,13 @@ static void on_header(struct info *in, const struct bz_block *b)
 	bz_tlv_init(&it, b->body + 16, b->len - 16);
 	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
 		switch (code) {
-		case BZ_HO_BEYLA_VERSION: copy_str(in->version, sizeof(in->version), v, n); break;
-		case BZ_HO_ARGV: copy_str(in->argv, sizeof(in->argv), v, n); break;
-		case BZ_HO_HOSTNAME: copy_str(in->hostname, sizeof(in->hostname), v, n); break;
-		case BZ_HO_KERNEL: copy_str(in->kernel, sizeof(in->kernel), v, n); break;
-		case BZ_HO_ARCH: copy_str(in->arch, sizeof(in->arch), v, n); break;
-		case BZ_HO_BOOT_ID: copy_str(in->boot_id, sizeof(in->boot_id), v, n); break;
-		case BZ_HO_TARGET: copy_str(in->target, sizeof(in->target), v, n); break;
+		case BZ_HO_BEYLA_VERSION: bz_tlv_text(in->version, sizeof(in->version), v, n); break;
+		case BZ_HO_ARGV: bz_tlv_text(in->argv, sizeof(in->argv), v, n); break;
+		case BZ_HO_HOSTNAME: bz_tlv_text(in->hostname, sizeof(in->hostname), v, n); break;
+		case BZ_HO_KERNEL: bz_tlv_text(in->kernel, sizeof(in->kernel), v, n); break;
+		case BZ_HO_ARCH: bz_tlv_text(in->arch, sizeof(in->arch), v, n); break;
+		case BZ_HO_BOOT_ID: bz_tlv_text(in->boot_id, sizeof(in->boot_id), v, n); break;
+		case BZ_HO_TARGET: bz_tlv_text(in->target, sizeof(in->target), v, n); break;
 		case BZ_HO_NCPUS: in->have_ncpus = opt_u32(v, n, &in->ncpus); break;
 		case BZ_HO_SNAPLEN: in->have_snaplen = opt_u32(v, n, &in->snaplen); break;
 		case BZ_HO_RING_BYTES: in->have_ring = opt_u32(v, n, &in->ring_bytes); break;
@@ -365,44 +344,46 @@ static void on_header(struct info *in, const struct bz_block *b)
 	}
 }
 
-/* A probe report value (PROBES' PROBE, GO_BINARY's PROBE): status,
- * required, 2 reserved bytes, name NUL, detail.  -1 if too short. */
-static int probe_value(const uint8_t *v, uint32_t n, struct info_probe *p, const uint8_t **detail,
-		       uint32_t *detail_len)
+/* A probe of the report as the summary keeps it. */
+static void info_probe_set(struct info_probe *ip, const struct bz_probe_value *p)
 {
-	if (n < 4)
-		return -1;
-	const uint8_t *name = v + 4, *nul = memchr(name, 0, n - 4);
-	uint32_t name_len = nul ? (uint32_t)(nul - name) : n - 4;
-	*detail = nul ? nul + 1 : v + n;
-	*detail_len = (uint32_t)(v + n - *detail);
-	memset(p, 0, sizeof(*p));
-	p->status = v[0];
-	p->required = v[1];
-	copy_str(p->name, sizeof(p->name), name, name_len);
-	copy_str(p->detail, sizeof(p->detail), *detail, *detail_len);
+	memset(ip, 0, sizeof(*ip));
+	ip->status = p->status;
+	ip->required = p->required;
+	bz_tlv_text(ip->name, sizeof(ip->name), p->name, p->name_len);
+	bz_tlv_text(ip->detail, sizeof(ip->detail), p->detail, p->detail_len);
+}
+
+/* The next probe of block b: 1 with *v and *p, 0 at its end.  Values too
+ * short and an option overrunning the block are noted as malformed; other
+ * options only update it->place. */
+static int next_probe(struct info *in, const struct bz_block *b, struct bz_probe_iter *it,
+		      struct bz_probe_value *v, struct info_probe *p)
+{
+	uint16_t code;
+	int rc;
+
+	while ((rc = bz_probe_iter_next(it, &code, v)) > 0) {
+		if (rc == BZ_PI_BAD) {
+			note_malformed(in, b->offset);
+		} else if (rc == BZ_PI_PROBE) {
+			info_probe_set(p, v);
+			return 1;
+		}
+	}
+	if (rc < 0)
+		note_malformed(in, b->offset);
 	return 0;
 }
 
 static void on_probes(struct info *in, const struct bz_block *b)
 {
-	struct bz_tlv_iter it;
-	uint16_t code;
-	const uint8_t *v;
-	uint32_t n;
-	int rc;
+	struct bz_probe_iter it;
+	struct bz_probe_value v;
+	struct info_probe p;
 	in->nprobes = in->probes_more = 0; /* a later report replaces an earlier one */
-	bz_tlv_init(&it, b->body, b->len);
-	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
-		if (code != BZ_PO_PROBE)
-			continue;
-		struct info_probe p;
-		const uint8_t *detail;
-		uint32_t detail_len;
-		if (probe_value(v, n, &p, &detail, &detail_len)) {
-			note_malformed(in, b->offset);
-			continue;
-		}
+	bz_probe_iter_init(&it, b);
+	while (next_probe(in, b, &it, &v, &p)) {
 		if (in->nprobes < INFO_PROBE_MAX)
 			in->probes[in->nprobes++] = p;
 		else
@@ -410,14 +391,12 @@ static void on_probes(struct info *in, const struct bz_block *b)
 		if (in->o->dump) {
 			printf("PROBE name=");
 			put_str(stdout, p.name);
-			printf(" status=%s required=%s detail=\"", probe_status_name(p.status),
+			printf(" status=%s required=%s detail=\"", bz_probe_status_name(p.status),
 			       p.required ? "yes" : "no");
-			put_esc(stdout, detail, detail_len, 1);
+			put_esc(stdout, v.detail, v.detail_len, 1);
 			printf("\"\n");
 		}
 	}
-	if (rc < 0)
-		note_malformed(in, b->offset);
 }
 
 /* A capture is untrusted: no terminal control bytes from it reach stdout. */
@@ -463,53 +442,40 @@ static void tls_text(struct info *in, const char *fmt, ...)
 
 static void on_go_binary(struct info *in, const struct bz_block *b)
 {
-	struct bz_tlv_iter it;
+	struct bz_probe_iter it;
+	struct bz_probe_value v;
+	struct bz_probe_place *pl = &it.place;
 	uint16_t code;
-	const uint8_t *v;
-	uint32_t n, flags = 0, pid = 0;
-	char path[256] = "", ver[48] = "", mod[160] = "";
 	int rc;
 
 	in->ngo++;
-	bz_tlv_init(&it, b->body, b->len);
-	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
-		switch (code) {
-		case BZ_GB_PATH: copy_str(path, sizeof(path), v, n); break;
-		case BZ_GB_VERSION: copy_str(ver, sizeof(ver), v, n); break;
-		case BZ_GB_MODULE: copy_str(mod, sizeof(mod), v, n); break;
-		case BZ_GB_FLAGS: if (n == 4) flags = bz_le32(v); break;
-		case BZ_GB_PID: if (n == 4) pid = bz_le32(v); break;
-		case BZ_GB_PROBE: {
+	bz_probe_iter_init(&it, b);
+	while ((rc = bz_probe_iter_next(&it, &code, &v)) > 0) {
+		if (rc == BZ_PI_BAD) {
+			note_malformed(in, b->offset);
+		} else if (rc == BZ_PI_PROBE) {
 			struct info_probe p;
-			const uint8_t *detail;
-			uint32_t detail_len;
-			if (probe_value(v, n, &p, &detail, &detail_len)) {
-				note_malformed(in, b->offset);
-				break;
-			}
-			char *nm = p.name, *dt = p.detail;
-			printable(nm);
-			printable(dt);
-			if (!path[0] && !ver[0])
-				break;
-			go_text(in, "    %-34s %-9s %s\n", nm, probe_status_name(v[0]), dt);
+			info_probe_set(&p, &v);
+			printable(p.name);
+			printable(p.detail);
+			if (!pl->path[0] && !pl->version[0])
+				continue;
+			go_text(in, "    %-34s %-9s %s\n", p.name, bz_probe_status_name(p.status), p.detail);
 			if (in->o->dump)
-				printf("GO_PROBE name=%s status=%s detail=\"%s\"\n", nm, probe_status_name(v[0]), dt);
-			break;
-		}
-		default: break;
-		}
-		if (code == BZ_GB_PID) {
-			printable(path);
-			printable(ver);
-			printable(mod);
-			go_text(in, "  %s (%s, module %s, pid %u%s%s%s)\n", path, ver[0] ? ver : "version unknown",
-				mod[0] ? mod : "none", pid, flags & BZ_GB_FLAG_STRIPPED ? ", stripped" : "",
-				flags & BZ_GB_FLAG_DWARF ? ", offsets from DWARF" : "",
-				flags & BZ_GB_FLAG_OFFS_TABLE ? ", offsets from the version table" : "");
+				printf("GO_PROBE name=%s status=%s detail=\"%s\"\n", p.name, bz_probe_status_name(p.status),
+				       p.detail);
+		} else if (code == BZ_GB_PID) {
+			printable(pl->path);
+			printable(pl->version);
+			printable(pl->module);
+			go_text(in, "  %s (%s, module %s, pid %u%s%s%s)\n", pl->path,
+				pl->version[0] ? pl->version : "version unknown", pl->module[0] ? pl->module : "none",
+				pl->pid, pl->flags & BZ_GB_FLAG_STRIPPED ? ", stripped" : "",
+				pl->flags & BZ_GB_FLAG_DWARF ? ", offsets from DWARF" : "",
+				pl->flags & BZ_GB_FLAG_OFFS_TABLE ? ", offsets from the version table" : "");
 			if (in->o->dump)
-				printf("GO_BINARY path=%s version=%s module=%s pid=%u flags=0x%x\n", path, ver, mod,
-				       pid, flags);
+				printf("GO_BINARY path=%s version=%s module=%s pid=%u flags=0x%x\n", pl->path,
+				       pl->version, pl->module, pl->pid, pl->flags);
 		}
 	}
 	if (rc < 0)
@@ -520,48 +486,29 @@ static void on_go_binary(struct info *in, const struct bz_block *b)
  * the path, library and pid came (they come first), then one per probe. */
 static void on_tls_library(struct info *in, const struct bz_block *b)
 {
-	struct bz_tlv_iter it;
-	uint16_t code;
-	const uint8_t *v;
-	uint32_t n, lib = 0, pid = 0;
-	char path[256] = "";
-	int rc, shown = 0;
+	struct bz_probe_iter it;
+	struct bz_probe_value v;
+	struct bz_probe_place *pl = &it.place;
+	struct info_probe p;
+	int shown = 0;
 
 	in->ntls++;
-	bz_tlv_init(&it, b->body, b->len);
-	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
-		switch (code) {
-		case BZ_TL_PATH: copy_str(path, sizeof(path), v, n); break;
-		case BZ_TL_LIB: if (n == 4) lib = bz_le32(v); break;
-		case BZ_TL_PID: if (n == 4) pid = bz_le32(v); break;
-		case BZ_TL_PROBE: {
-			struct info_probe p;
-			const uint8_t *detail;
-			uint32_t detail_len;
-			if (probe_value(v, n, &p, &detail, &detail_len)) {
-				note_malformed(in, b->offset);
-				break;
-			}
-			printable(p.name);
-			printable(p.detail);
-			if (!shown++) {
-				printable(path);
-				tls_text(in, "  %s (%s, %s)\n", path, bz_tls_lib_name(lib),
-					 pid ? "found in a target" : "the system's, probed at start");
-				if (in->o->dump)
-					printf("TLS_LIBRARY path=%s lib=%s pid=%u\n", path, bz_tls_lib_name(lib), pid);
-			}
-			tls_text(in, "    %-34s %-9s %s\n", p.name, probe_status_name(v[0]), p.detail);
+	bz_probe_iter_init(&it, b);
+	while (next_probe(in, b, &it, &v, &p)) {
+		printable(p.name);
+		printable(p.detail);
+		if (!shown++) {
+			printable(pl->path);
+			tls_text(in, "  %s (%s, %s)\n", pl->path, bz_tls_lib_name(pl->lib),
+				 pl->pid ? "found in a target" : "the system's, probed at start");
 			if (in->o->dump)
-				printf("TLS_PROBE name=%s status=%s detail=\"%s\"\n", p.name, probe_status_name(v[0]),
-				       p.detail);
-			break;
+				printf("TLS_LIBRARY path=%s lib=%s pid=%u\n", pl->path, bz_tls_lib_name(pl->lib), pl->pid);
 		}
-		default: break;
-		}
+		tls_text(in, "    %-34s %-9s %s\n", p.name, bz_probe_status_name(p.status), p.detail);
+		if (in->o->dump)
+			printf("TLS_PROBE name=%s status=%s detail=\"%s\"\n", p.name, bz_probe_status_name(p.status),
+			       p.detail);
 	}
-	if (rc < 0)
-		note_malformed(in, b->offset);
 }
 
 static const char *tls_source_name(unsigned s)
@@ -616,10 +563,10 @@ static void on_proc(struct info *in, const struct bz_block *b)
 	bz_tlv_init(&it, b->body + BZ_PROC_FIXED, b->len - BZ_PROC_FIXED);
 	while ((rc = bz_tlv_next(&it, &code, &v, &n)) == 1) {
 		switch (code) {
-		case BZ_PR_EXE: copy_str(p->exe, sizeof(p->exe), v, n); break;
-		case BZ_PR_SERVICE_NAME: copy_str(p->service, sizeof(p->service), v, n); break;
+		case BZ_PR_EXE: bz_tlv_text(p->exe, sizeof(p->exe), v, n); break;
+		case BZ_PR_SERVICE_NAME: bz_tlv_text(p->service, sizeof(p->service), v, n); break;
 		case BZ_PR_CMDLINE:
-			copy_str(p->cmdline, sizeof(p->cmdline), v, n);
+			bz_tlv_text(p->cmdline, sizeof(p->cmdline), v, n);
 			cmd = v;
 			cmd_len = n;
 			break;
@@ -677,7 +624,7 @@ static void on_stats(struct info *in, const struct bz_block *b)
 		}
 		struct info_stat s = { .emitted = bz_le64(v), .lost = bz_le64(v + 8),
 				       .missed = bz_le64(v + 16) };
-		copy_str(s.name, sizeof(s.name), v + 24, n - 24);
+		bz_tlv_text(s.name, sizeof(s.name), v + 24, n - 24);
 		te += s.emitted;
 		tl += s.lost;
 		tm += s.missed;
@@ -708,7 +655,7 @@ static void on_end(struct info *in, const struct bz_block *b)
 		case BZ_EO_EVENTS: in->have_end_events = opt_u64(v, n, &in->end_events); break;
 		case BZ_EO_DROPS: in->have_end_drops = opt_u64(v, n, &in->end_drops); break;
 		case BZ_EO_USER_DROPS: in->have_user_drops = opt_u64(v, n, &in->end_user_drops); break;
-		case BZ_EO_STOP_REASON: copy_str(in->stop_reason, sizeof(in->stop_reason), v, n); break;
+		case BZ_EO_STOP_REASON: bz_tlv_text(in->stop_reason, sizeof(in->stop_reason), v, n); break;
 		default: break;
 		}
 	}
@@ -1131,7 +1078,7 @@ static void print_summary(struct info *in, uint64_t compressed)
 	printf("\nprobes: %u\n", in->nprobes + in->probes_more);
 	for (unsigned i = 0; i < in->nprobes; i++) {
 		const struct info_probe *p = &in->probes[i];
-		printf("  %-20s %-9s %-9s %s\n", p->name, probe_status_name(p->status),
+		printf("  %-20s %-9s %-9s %s\n", p->name, bz_probe_status_name(p->status),
 		       p->required ? "required" : "optional", p->detail);
 	}
 	if (in->probes_more)

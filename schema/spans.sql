@@ -1,6 +1,6 @@
 -- spans.sql - the database `beyla analyze` writes from a capture.
 --
--- Version 6 (PRAGMA user_version).  A reader checks user_version before
+-- Version 7 (PRAGMA user_version).  A reader checks user_version before
 -- trusting a column; columns are only added (new version) or documented as
 -- deprecated, never changed in meaning.  docs/analysis.md explains how spans
 -- are built from the capture; this file says what every column holds.
@@ -28,7 +28,7 @@
 -- and kept up to date while loading, which costs little; an index on keys
 -- that arrive in random order is cheaper to build at the end, in one sort.
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 -- One row: the capture this database was made from.
 CREATE TABLE capture (
@@ -276,6 +276,34 @@ CREATE TABLE drops (
   emitted INTEGER,  -- events handed to the ring buffer
   lost    INTEGER,  -- events dropped: ring buffer full
   missed  INTEGER   -- bookkeeping lost: a map was full
+);
+
+-- (version 7) The capture's probe report: one row per probe the recorder
+-- attached or tried to, in capture order (what `beyla info` lists).  From
+-- the PROBES block (the kernel's tracepoints; a later PROBES block
+-- replaces an earlier one), each GO_BINARY block (the Go probes placed in
+-- one Go executable) and each TLS_LIBRARY block (the OpenSSL probes placed
+-- in one library file).  A probe that was refused or skipped means what it
+-- records is missing: required ones stop `beyla record`, so a capture
+-- seldom has one refused.
+CREATE TABLE probes (
+  id       INTEGER PRIMARY KEY, -- order in the capture, from 1
+  name     TEXT NOT NULL,  -- kernel: "raw:sock_recv_length", "sched:sched_process_exit",
+                           -- "syscalls:sys_enter_accept"; Go: the function,
+                           -- "crypto/tls.(*Conn).Read"; TLS library: "SSL_read"
+  kind     TEXT NOT NULL,  -- 'raw_tracepoint', 'tracepoint' or 'uprobe' (Go and TLS
+                           -- library probes; some have uretprobes too, see reason)
+  category TEXT NOT NULL,  -- 'kernel' (PROBES), 'go' (GO_BINARY), or the TLS library
+                           -- (TLS_LIBRARY): 'openssl', 'boringssl'
+  required INTEGER NOT NULL, -- 1: recording cannot work without it; 0: optional
+  status   TEXT NOT NULL,  -- 'attached', 'refused' (the kernel said no), 'skipped' (not
+                           -- tried: not requested, not needed, or its hook is missing),
+                           -- 'unknown' (a status this beyla does not know)
+  reason   TEXT,           -- the recorder's detail: why it was refused or skipped (the
+                           -- error text), or for an attached one what it is for / how
+  path     TEXT,           -- uprobes: the executable or library file; NULL for kernel probes
+  pid      INTEGER         -- uprobes: the process it was found in (0: a library probed at
+                           -- start); NULL for kernel probes or when the capture does not say
 );
 
 -- Analyzer counters: name -> value (see docs/analysis.md for the list).

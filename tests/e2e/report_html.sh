@@ -188,6 +188,16 @@ crow = [e for e in E if e["tag"] == "tr" and "tbody" in "".join(e["parents"]) an
 ok("a connection row per connection (%d)" % conns, len(crow) == min(conns, 500), "%d rows" % len(crow))
 drows = [e for e in E if e["tag"] == "tr" and "drop-table" in "".join(e["parents"]) and "tbody" in "".join(e["parents"])]
 ok("a drop row per probe counter", len(drows) == db.execute("select count(*) from drops").fetchone()[0])
+def by_id(i):
+    m = [e for e in E if e["attrs"].get("id") == i]
+    return m[0] if m else None
+want = dict(db.execute("select status, count(*) from probes group by status").fetchall())
+got = {s: int(by_id("probes-" + s)["attrs"]["data-v"]) if by_id("probes-" + s) else None for s in ("attached", "refused", "skipped")}
+ok("the header's probe counts are the table probes' (%s)" % sorted(want.items()),
+   all(got[s] == want.get(s, 0) for s in got) and sum(want.values()) > 0, "page %s, SQL %s" % (got, want))
+ok("the header shows them as text", all(str(want.get(s, 0)) + " " + s in by_id("probes-" + s)["text"] + " " + s for s in got))
+ok("no refused-probe list or warning when none was refused", want.get("refused", 0) > 0 or
+   (by_id("probes-refused-list") is None and not any(e["attrs"].get("id", "").startswith("warn-probes") for e in E)))
 dur = [e for e in E if e["attrs"].get("id") == "duration"][0]
 ok("the header's duration is the capture's", int(dur["attrs"]["data-v"]) == db.execute("select end_ns - start_ns from capture").fetchone()[0])
 
@@ -313,6 +323,43 @@ PY
 printf '%s\n' "$out"
 CHECKS_PASSED=$((CHECKS_PASSED + $(grep -c '^ok - ' <<<"$out")))
 CHECKS_FAILED=$((CHECKS_FAILED + $(grep -c '^not ok - ' <<<"$out")))
+
+# --- refused probes ----------------------------------------------------------------------
+# go-https-call's database with probes made refused: a required kernel one, a
+# Go one, an OpenSSL one (added, with a hostile name); the header counts and
+# lists them, each kind gets its warning, and the name renders as text.
+cp "$T/go-https-call.db" "$T/refused.db"
+sqlite3 "$T/refused.db" <<'SQL' >"$T/refused.sql.log" 2>&1
+UPDATE probes SET status = 'refused', reason = 'attach failed: Operation not permitted'
+  WHERE id = (SELECT min(id) FROM probes WHERE required = 1)
+     OR id = (SELECT min(id) FROM probes WHERE category = 'go');
+INSERT INTO probes (id, name, kind, category, required, status, reason, path, pid)
+  VALUES ((SELECT max(id) + 1 FROM probes), 'SSL_read<img src=x onerror="document.body.setAttribute(''data-pwned'',9)">',
+          'uprobe', 'openssl', 0, 'refused', 'uprobe refused: Permission denied', '/usr/lib/libssl.so.3', 0);
+SQL
+check "the database with refused probes is made" test ! -s "$T/refused.sql.log"
+"$BEYLA" report -q -o "$T/refused.html" "$T/refused.db" >"$T/refused.out" 2>&1
+check_num "beyla report of it exits 0" $? -eq 0
+for s in attached refused skipped; do
+	n=$(sqlite3 "$T/refused.db" "SELECT count(*) FROM probes WHERE status = '$s'")
+	check_grep "the header says $n $s (as SELECT count(*) FROM probes)" "id=\"probes-$s\" data-v=\"$n\">$n</span> $s" "$T/refused.html"
+done
+check_num "... 3 of them refused" "$(sqlite3 "$T/refused.db" "SELECT count(*) FROM probes WHERE status = 'refused'")" -eq 3
+check_grep "the refused probes are listed with their reason" 'id="probes-refused-list".*attach failed: Operation not permitted' "$T/refused.html"
+check_grep "... with the file an OpenSSL probe was placed in" '\(optional, in /usr/lib/libssl\.so\.3\): uprobe refused' "$T/refused.html"
+check_grep "a warning for the required probe" 'id="warn-probes-required"><b>1 required probes were refused' "$T/refused.html"
+check_grep "a warning for the Go probe" 'id="warn-probes-go"><b>1 Go probes were refused' "$T/refused.html"
+check_grep "a warning for the OpenSSL probe" 'id="warn-probes-openssl"><b>1 OpenSSL probes were refused' "$T/refused.html"
+check_grep "the hostile probe name is escaped" 'SSL_read&lt;img src=x onerror=' "$T/refused.html"
+check_no_grep "... and never markup" '<img src=x' "$T/refused.html"
+check_no_grep "the header no longer sends the reader to beyla info" 'is not in the database' "$T/refused.html"
+check_no_grep "go-https-call (nothing refused) has no probe warning" 'id="warn-probes' "$T/go-https-call.html"
+# A database of schema version 6 has no table probes: the header says so.
+cp "$T/nginx-mix.db" "$T/v6.db"
+sqlite3 "$T/v6.db" 'DROP TABLE probes; PRAGMA user_version = 6'
+"$BEYLA" report -q -o "$T/v6.html" "$T/v6.db" >"$T/v6.out" 2>&1
+check_num "beyla report of a version 6 database exits 0" $? -eq 0
+check_grep "... and its header says the probes are not in it" 'from an older beyla \(schema version 6 or less\)' "$T/v6.html"
 
 # --- a large capture ------------------------------------------------------------------------
 gen=$T/gen_capture

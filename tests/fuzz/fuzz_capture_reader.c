@@ -1,6 +1,7 @@
 /* fuzz_capture_reader.c - libFuzzer target for the capture reader
- * (analyze/capture_reader.c) and the TLV and event iterators that every
- * consumer of a capture uses.  fuzz-seeds: captures
+ * (analyze/capture_reader.c), the TLV and event iterators that every
+ * consumer of a capture uses, and the probe report's parser
+ * (analyze/probe_report.c) that `beyla info` and the analyzer share.  fuzz-seeds: captures
  *
  * Input: if it begins with the zstd magic (28 b5 2f fd) it is a capture file
  * as written to disk, fed as is (the captures in samples/ seed it).  Otherwise byte 0
@@ -17,6 +18,10 @@
  *  - the first block is a HEADER with the magic and a known major version;
  *  - TLV values and event records lie inside their block; no more records
  *    than the block's count; every record is at least a bz_ev_hdr;
+ *  - PROBES, GO_BINARY and TLS_LIBRARY blocks: every probe's name and
+ *    detail lie inside the block, its row's strings are NUL-terminated
+ *    within their buffers, a bad value never ends the iteration, and the
+ *    iteration ends for good (0 or -1);
  *  - a status is one of enum bz_read_status, sticky, with a message.
  */
 #include <stddef.h>
@@ -26,6 +31,7 @@
 #include <zstd.h>
 
 #include "analyze/capture_reader.h"
+#include "analyze/probe_report.h"
 #include "bpf/beyla_events.h"
 #include "record/capture_format.h"
 
@@ -109,6 +115,33 @@ static void check_events(const struct bz_block *b)
 	CHECK(rc == 0 || rc == -1);
 }
 
+static void check_probes(const struct bz_block *b)
+{
+	struct bz_probe_iter it;
+	struct bz_probe_value v;
+	struct bz_probe_row row;
+	uint16_t code;
+	int rc;
+
+	CHECK(bz_probe_iter_init(&it, b) == 0);
+	while ((rc = bz_probe_iter_next(&it, &code, &v)) > 0) {
+		CHECK(rc == BZ_PI_OPTION || rc == BZ_PI_PROBE || rc == BZ_PI_BAD);
+		if (rc != BZ_PI_PROBE)
+			continue;
+		CHECK(v.name >= b->body && v.name_len <= (size_t)(b->body + b->len - v.name));
+		CHECK(v.detail >= v.name + v.name_len && v.detail_len <= (size_t)(b->body + b->len - v.detail));
+		touch(v.name, v.name_len);
+		touch(v.detail, v.detail_len);
+		bz_probe_row_fill(&row, &it, &v);
+		CHECK(memchr(row.name, 0, sizeof(row.name)) && memchr(row.detail, 0, sizeof(row.detail)));
+		CHECK(memchr(row.path, 0, sizeof(row.path)) && row.kind && row.category);
+		CHECK(strlen(row.name) <= v.name_len && strlen(row.detail) <= v.detail_len);
+		touch((const uint8_t *)bz_probe_status_name(row.status), 1);
+	}
+	CHECK(rc == 0 || rc == -1);
+	CHECK(bz_probe_iter_next(&it, &code, &v) == 0); /* stays at the end */
+}
+
 static int read_all(const uint8_t *data, size_t size)
 {
 	struct bz_reader *r = NULL;
@@ -135,6 +168,8 @@ static int read_all(const uint8_t *data, size_t size)
 			check_tlv(&b, (size_t)from);
 		if (b.type == BZ_BLK_EVENTS)
 			check_events(&b);
+		if (b.type == BZ_BLK_PROBES || b.type == BZ_BLK_GO_BINARY || b.type == BZ_BLK_TLS_LIBRARY)
+			check_probes(&b);
 	}
 	CHECK(rc <= 0 && rc >= BZ_READ_NOMEM);
 	if (rc < 0) {

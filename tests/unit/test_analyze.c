@@ -1847,6 +1847,78 @@ static void test_golden_dump(void **state)
 
 /* ---- pieces ------------------------------------------------------------ */
 
+/* The probe report as the table probes: the PROBES block's kernel probes
+ * (a later block replacing them), a GO_BINARY's and a TLS_LIBRARY's
+ * uprobes with their path and pid, a value too short counted and skipped
+ * (the parser is the one `beyla info` uses: test_probe_report.c). */
+static void cap_probe(struct bz_buf *b, uint16_t code, uint8_t status, uint8_t required, const char *name,
+		      const char *detail)
+{
+	struct bz_buf v = { 0 };
+	uint8_t st[4] = { status, required, 0, 0 };
+	bz_buf_put(&v, st, 4);
+	bz_buf_put(&v, name, strlen(name) + 1);
+	bz_buf_put(&v, detail, strlen(detail));
+	bz_buf_opt(b, code, v.data, (uint32_t)v.len);
+	bz_buf_free(&v);
+}
+
+static void test_probes_table(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	struct bz_buf b = { 0 };
+
+	cap_open(&c);
+	/* a first report, replaced by the second */
+	cap_probe(&b, BZ_PO_PROBE, BZ_PROBE_ATTACHED, 1, "raw:stale", "from the first block");
+	assert_int_equal(bz_writer_block(c.w, BZ_BLK_PROBES, b.data, b.len), 0);
+	bz_buf_reset(&b);
+	cap_probe(&b, BZ_PO_PROBE, BZ_PROBE_ATTACHED, 1, "raw:sock_recv_length", "socket reads");
+	cap_probe(&b, BZ_PO_PROBE, BZ_PROBE_REFUSED, 0, "sched:sched_process_exec", "attach failed: Permission denied");
+	cap_probe(&b, BZ_PO_PROBE, BZ_PROBE_SKIPPED, 0, "syscalls:sys_enter_read", "not requested (--syscall-start)");
+	bz_buf_opt(&b, BZ_PO_PROBE, "\x01", 1); /* too short: skipped, counted */
+	assert_int_equal(bz_writer_block(c.w, BZ_BLK_PROBES, b.data, b.len), 0);
+	bz_buf_reset(&b);
+	bz_buf_opt_str(&b, BZ_GB_PATH, "/srv/app");
+	bz_buf_opt_str(&b, BZ_GB_VERSION, "go1.26.8");
+	bz_buf_opt_u32(&b, BZ_GB_PID, 100);
+	cap_probe(&b, BZ_GB_PROBE, BZ_PROBE_ATTACHED, 0, "net/http.serverHandler.ServeHTTP", "entry");
+	cap_probe(&b, BZ_GB_PROBE, BZ_PROBE_REFUSED, 0, "crypto/tls.(*Conn).Read", "uprobe refused: EPERM");
+	assert_int_equal(bz_writer_block(c.w, BZ_BLK_GO_BINARY, b.data, b.len), 0);
+	bz_buf_reset(&b);
+	bz_buf_opt_str(&b, BZ_TL_PATH, "/usr/lib/libssl.so.3");
+	bz_buf_opt_u32(&b, BZ_TL_LIB, BZ_TLS_OPENSSL);
+	bz_buf_opt_u32(&b, BZ_TL_PID, 0);
+	cap_probe(&b, BZ_TL_PROBE, BZ_PROBE_ATTACHED, 0, "SSL_read", "entry + return: HTTPS reads");
+	assert_int_equal(bz_writer_block(c.w, BZ_BLK_TLS_LIBRARY, b.data, b.len), 0);
+	bz_buf_free(&b);
+	cap_proc(&c, 100, "/srv/app", "app");
+	cap_close(&c, 1);
+
+	struct bz_db *db = analyse(c.path, &sum);
+	assert_int_equal(q_int(db, "pragma user_version"), 7);
+	assert_int_equal(q_int(db, "select count(*) from probes"), 6);
+	assert_int_equal(q_int(db, "select count(*) from probes where name = 'raw:stale'"), 0);
+	assert_int_equal(q_int(db, "select count(*) from probes where status = 'attached'"), 3);
+	assert_int_equal(q_int(db, "select count(*) from probes where status = 'refused'"), 2);
+	assert_int_equal(q_int(db, "select count(*) from probes where status = 'skipped'"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name = 'probes_bad'"), 1);
+	assert_text(db, "select group_concat(id || ' ' || name || ' ' || kind || ' ' || category || ' ' || required"
+			" || ' ' || status || ' ' || coalesce(path, '-') || ' ' || coalesce(pid, '-'), '; ')"
+			" from (select * from probes order by id)",
+		    "1 raw:sock_recv_length raw_tracepoint kernel 1 attached - -; "
+		    "2 sched:sched_process_exec tracepoint kernel 0 refused - -; "
+		    "3 syscalls:sys_enter_read tracepoint kernel 0 skipped - -; "
+		    "4 net/http.serverHandler.ServeHTTP uprobe go 0 attached /srv/app 100; "
+		    "5 crypto/tls.(*Conn).Read uprobe go 0 refused /srv/app 100; "
+		    "6 SSL_read uprobe openssl 0 attached /usr/lib/libssl.so.3 0");
+	assert_text(db, "select reason from probes where id = 2", "attach failed: Permission denied");
+	assert_text(db, "select reason from probes where id = 5", "uprobe refused: EPERM");
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 static void test_schema_matches_file(void **state)
 {
 	FILE *f = fopen("schema/spans.sql", "rb");
@@ -2224,6 +2296,7 @@ int main(void)
 		cmocka_unit_test(test_golden_dump),
 		cmocka_unit_test(test_process_events),
 		cmocka_unit_test(test_schema_matches_file),
+		cmocka_unit_test(test_probes_table),
 		cmocka_unit_test(test_u64map_churn),
 		cmocka_unit_test(test_conn_addr_text),
 		cmocka_unit_test(test_route_stats_walk_mismatch),
