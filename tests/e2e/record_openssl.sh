@@ -206,9 +206,11 @@ check_requests() {
 HTTPS="SELECT span_id FROM span_attributes WHERE key='url.scheme' AND value='https'"
 # lib_probes INFO ERE: "NAME STATUS" of each probe `beyla info` lists under
 # the TLS library whose line matches ERE ("  PATH (LIB, ...)").
+# (the regex reaches awk through the environment: -v would take its
+# backslashes as escapes, which gawk, unlike mawk, drops from "\(")
 lib_probes() {
-	awk -v re="$2" '/^tls libraries probed:/ { on = 1; next } on && /^$/ { on = 0 }
-		on && /^  [^ ]/ { mine = ($0 ~ "^  " re) } on && mine && /^    [^ ]/ { print $1, $2 }' "$1"
+	RE=$2 awk '/^tls libraries probed:/ { on = 1; next } on && /^$/ { on = 0 }
+		on && /^  [^ ]/ { mine = ($0 ~ ("^  " ENVIRON["RE"])) } on && mine && /^    [^ ]/ { print $1, $2 }' "$1"
 }
 esc() { printf '%s' "$1" | sed -e 's/[][\.*^$()+?{}|]/\\&/g'; }
 
