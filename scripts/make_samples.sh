@@ -13,7 +13,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
 require_recording_env
-need nginx node curl ss openssl h2load
+need nginx node curl ss openssl h2load psql mariadb redis-server
 
 SAMPLES=$E2E_ROOT/samples
 SERVERS=$E2E_ROOT/tests/servers
@@ -271,7 +271,42 @@ PY
 	check "corrupt-flipped-bytes: written" test -s corrupt-flipped-bytes.bz.zst
 }
 
-ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https grpc-python-unary-stream node-h2c h2c-mid-connection"
+# tests/servers/db_app.py under gunicorn, its PostgreSQL, MariaDB and Redis
+# (throwaway, tests/db_servers.sh) opened by its first request: 3 orders and
+# a failing request, each with its database calls as client spans.
+sample_db_app_calls() {
+	# shellcheck source=tests/db_servers.sh
+	. "$E2E_ROOT/tests/db_servers.sh"
+	local pg my rd port
+	pg=$(free_port) my=$(free_port) rd=$(free_port) port=$(free_port)
+	db_start_postgres "$T/pg" "$pg"
+	db_start_mariadb "$T/my" "$my"
+	db_start_redis "$T/rd" "$rd"
+	PGPASSWORD=$DB_PASSWORD psql -h "$PG_SOCKDIR" -p "$pg" -U "$DB_USER" -d "$DB_NAME" -q \
+		-c "CREATE TABLE items (id int PRIMARY KEY, name text)" -c "CREATE TABLE audit (who text, token text, note text)" \
+		-c "INSERT INTO items VALUES (1, 'one'), (2, 'two')" >/dev/null || bail "db-app-calls: postgres tables"
+	mariadb --no-defaults -S "$MY_SOCK" -u "$DB_USER" "-p$DB_PASSWORD" "$DB_NAME" \
+		-e "CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items VALUES (1, 'one');" ||
+		bail "db-app-calls: mariadb table"
+	start_bg db_app env "DB_PG=postgresql://$DB_USER:$DB_PASSWORD@127.0.0.1:$pg/$DB_NAME" DB_MY_PORT="$my" \
+		DB_REDIS_PORT="$rd" DB_USER="$DB_USER" DB_PASSWORD="$DB_PASSWORD" DB_NAME="$DB_NAME" \
+		"$BEYLA_VENV/bin/python" "$BEYLA_VENV/bin/gunicorn" -k sync -w 1 -b "127.0.0.1:$port" \
+		--chdir "$SERVERS" --log-level warning db_app:app
+	local app=$BG_PID
+	wait_for_port "$port" 30 || bail "db-app-calls: gunicorn listens"
+	local pids=() p
+	for p in $app $(pgrep -P "$app"); do pids+=(-p "$p"); done
+	rec db-app-calls "${pids[@]}"
+	for p in 1 2 3; do curl -sf -o /dev/null "http://127.0.0.1:$port/order/$p" || bail "db-app-calls: GET /order/$p"; done
+	curl -sf -o /dev/null "http://127.0.0.1:$port/fail" || bail "db-app-calls: GET /fail"
+	stop db-app-calls
+	stop_bg "$app"
+	stop_bg "$PG_PID"
+	stop_bg "$MY_PID"
+	stop_bg "$RD_PID"
+}
+
+ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https grpc-python-unary-stream node-h2c h2c-mid-connection db-app-calls"
 names=("$@")
 [ $# -gt 0 ] || read -ra names <<<"$ALL"
 for name in "${names[@]}"; do

@@ -183,7 +183,8 @@ ATTR_COLS = [("http_method", "http.request.method"), ("url_path", "url.path"),
              ("request_index", "beyla.request_index")]
 # span_attributes rows the export sends as int (analyze/otlp_export.c, int_keys)
 INT_KEYS = {"rpc.grpc.status_code", "beyla.grpc.request.messages", "beyla.grpc.request.message_bytes",
-            "beyla.grpc.response.messages", "beyla.grpc.response.message_bytes"}
+            "beyla.grpc.response.messages", "beyla.grpc.response.message_bytes",
+            "db.operation.batch.size", "db.response.returned_rows"}
 KINDS = {"server": 2, "client": 3, "internal": 1, 0: 2, 1: 3, 2: 1}
 STATUS = {"unset": 0, "ok": 1, "error": 2, 0: 0, 1: 1, 2: 2}
 
@@ -334,6 +335,21 @@ def check(db, jsonl, pbdir, traces_only=False):
                     r.append((k, v))
             vals = [("rpc.server.call.duration" if d["kind"] == 2 else "rpc.client.call.duration",
                      d["duration"], tuple(sorted(r)))]
+        if d["attrs"].get("db.system.name") is not None:
+            # a database call: its client histogram (database conventions
+            # v1.37), with the database attributes; a database server's
+            # own spans feed no histogram
+            if d["kind"] == 2:
+                continue
+            r = []
+            for k in ("db.system.name", "db.operation.name", "db.collection.name", "db.response.status_code"):
+                v = d["attrs"].get(k)
+                if v is not None:
+                    r.append((k, v))
+            for k, v in (("server.address", d["saddr"]), ("server.port", d["sport"])):
+                if v is not None:
+                    r.append((k, v))
+            vals = [("db.client.operation.duration", d["duration"], tuple(sorted(r)))]
         if d["kind"] == 2 and d["queue"] is not None:
             vals.append(("beyla.server.queue.duration", d["queue"], a))
         for name, ns, a in vals:

@@ -60,7 +60,7 @@ INSERT items|INSERT INTO items (id, name, secret) VALUES (?, ?, ?)|ok
 SELECT items|SELECT id, name FROM items WHERE id = ?|ok
 INSERT items|INSERT INTO items (id, name, secret) VALUES (?, ?, ?)|error
 SELEC shop|SELEC ?|error
-SELECT items|SELECT ?; SELECT name FROM items|ok
+BATCH SELECT shop|SELECT ?; SELECT name FROM items|ok
 PREPARE items|SELECT name FROM items WHERE id = ?|ok
 SELECT items|SELECT name FROM items WHERE id = ?|ok
 PREPARE items|INSERT INTO items (id, name, secret) VALUES (?, ?, ?)|ok

@@ -124,7 +124,7 @@ static const char PY_CALLS[] =
 	"SELECT|items|SELECT id, name FROM items WHERE id = ?|shop|mariadb|0 -> |0|1\n"
 	"INSERT|items|INSERT INTO items (id, name, secret) VALUES (?, ?, ?)|shop|mariadb|0 -> 1062|1|-1\n"
 	"SELEC||SELEC ?|shop|mariadb|0 -> 1064|1|-1\n"
-	"SELECT|items|SELECT ?; SELECT name FROM items|shop|mariadb|2 -> |0|2\n"
+	"BATCH SELECT||SELECT ?; SELECT name FROM items|shop|mariadb|2 -> |0|2\n"
 	"PREPARE|items|SELECT name FROM items WHERE id = ?|shop|mariadb|0 -> |0|-1\n"
 	"SELECT|items|SELECT name FROM items WHERE id = ?|shop|mariadb|0 -> |0|1\n"
 	"PREPARE|items|INSERT INTO items (id, name, secret) VALUES (?, ?, ?)|shop|mariadb|0 -> |0|-1\n"
