@@ -197,6 +197,15 @@ if record_start "$T/both.bz.zst" -q -p "$PM" -- "$T/driver.sh"; then
 	check_num "B: each server span lies within its client span" \
 		"$(q "SELECT count(*) FROM spans s JOIN spans c ON c.span_id = s.parent_id WHERE s.kind = 'server'
 			AND (s.start_ns < c.start_ns - 1000000 OR s.end_ns > c.end_ns)")" -eq 0
+	# the postmaster accepts and forks, then closes its copy: the backend's
+	# reads stay on the accepted connection (not a second, preexisting one)
+	check_num "B: the server's UNIX connections are the accepted ones: none seen again as preexisting" \
+		"$(q "SELECT count(*) FROM connections c JOIN processes p USING (pid) WHERE c.family = 'unix' AND
+			c.role = 'preexisting' AND (p.pid = $PM OR p.ppid = $PM OR p.forked_from = $PM)")" -eq 0
+	# (its accept-queue start is unknown: psql connected before the
+	# postmaster's first accept() in the recording named its listener)
+	check_num "B: ... and it carries psql's 5 calls" \
+		"$(q "SELECT sum(requests) FROM connections WHERE family = 'unix' AND role = 'accepted'")" -eq 5
 else
 	_not_ok "B: beyla record -p postmaster starts" "$(tail -n 5 "$REC_LOG" 2>/dev/null)"
 fi
