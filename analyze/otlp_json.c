@@ -3,6 +3,7 @@
  * ids as lowercase hex (not base64), 64-bit integers as decimal strings,
  * enums as integers, default values left out. */
 #include "otlp_export.h"
+#include "json_writer.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,47 +15,13 @@ static void lit(struct bz_pb *b, const char *s)
 	bz_pb_raw(b, s, strlen(s));
 }
 
+/* s[0..n) as a JSON string (json_writer.h's escaping: at most 6 bytes per
+ * input byte, and the quotes). */
 static void jstr(struct bz_pb *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-
 	if (bz_pb_reserve(b, n * 6 + 2))
 		return;
-	uint8_t *o = b->p + b->len;
-	*o++ = '"';
-	while (i < n) {
-		unsigned c = u[i];
-		if (c >= 0x80) {
-			size_t k = bz_utf8_seq(u + i, n - i);
-			if (k) {
-				memcpy(o, u + i, k);
-				o += k, i += k;
-			} else { /* U+FFFD: 3 bytes, fits in the 6 reserved for this byte */
-				*o++ = 0xEF, *o++ = 0xBF, *o++ = 0xBD;
-				i++;
-			}
-			continue;
-		}
-		i++;
-		if (c == '"' || c == '\\') {
-			*o++ = '\\', *o++ = (uint8_t)c;
-		} else if (c >= 0x20) {
-			*o++ = (uint8_t)c;
-		} else if (c == '\n') {
-			*o++ = '\\', *o++ = 'n';
-		} else if (c == '\t') {
-			*o++ = '\\', *o++ = 't';
-		} else if (c == '\r') {
-			*o++ = '\\', *o++ = 'r';
-		} else {
-			*o++ = '\\', *o++ = 'u', *o++ = '0', *o++ = '0';
-			*o++ = (uint8_t)hex[c >> 4], *o++ = (uint8_t)hex[c & 15];
-		}
-	}
-	*o++ = '"';
-	b->len = (size_t)(o - b->p);
+	b->len += bz_json_escape((char *)b->p + b->len, s, n);
 }
 
 static void jcstr(struct bz_pb *b, const char *s)

@@ -302,6 +302,10 @@ static void test_utf8_every_byte(void **state)
 			e += (size_t)sprintf(exp + e, "\\t");
 		else if (i == '\r')
 			e += (size_t)sprintf(exp + e, "\\r");
+		else if (i == '\b')
+			e += (size_t)sprintf(exp + e, "\\b");
+		else if (i == '\f')
+			e += (size_t)sprintf(exp + e, "\\f");
 		else if (i < 0x20)
 			e += (size_t)sprintf(exp + e, "\\u%04x", i);
 		else
