@@ -62,13 +62,14 @@ static char *dup_or_null(sqlite3_stmt *st, int col, int *oom)
 	return d;
 }
 
-/* NULL first, like SQLite's ORDER BY. */
-static int cmp_text(const char *a, const char *b)
+int bz_report_cmp_text(const char *a, const char *b)
 {
 	if (!a || !b)
 		return !a && !b ? 0 : !a ? -1 : 1;
 	return strcmp(a, b);
 }
+
+static int cmp_text(const char *a, const char *b) { return bz_report_cmp_text(a, b); }
 
 /* The summary's order: service, kind DESC (server first), requests DESC,
  * route, method. */

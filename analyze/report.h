@@ -23,4 +23,8 @@ int bz_report_summary(struct sqlite3 *h, FILE *out);
  * (on one line; fields that are NULL print as "-"). */
 int bz_report_dump_spans(struct sqlite3 *h, FILE *out);
 
+/* Texts in SQLite's ORDER BY order, NULL first (the summary's and the
+ * HTML report's orders of routes). */
+int bz_report_cmp_text(const char *a, const char *b);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "report_stats.h"
+#include "report.h"
 #include "u64map.h"
 
 int64_t bz_hist_edge(unsigned i)
@@ -109,13 +110,7 @@ void bz_rstats_free(struct bz_rstats *st)
 
 /* ---- the groups ---------------------------------------------------------- */
 
-/* NULL first, like SQLite's ORDER BY. */
-static int cmp_text(const char *a, const char *b)
-{
-	if (!a || !b)
-		return !a && !b ? 0 : !a ? -1 : 1;
-	return strcmp(a, b);
-}
+static int cmp_text(const char *a, const char *b) { return bz_report_cmp_text(a, b); }
 
 /* The summary's order (report.c's): service, server before client, the
  * most requested first, then route and method. */
