@@ -1360,9 +1360,9 @@ int bz_redact_new(struct bz_redact **out, uint32_t max_streams, unsigned flags)
 	r->url = malloc(BZ_REDACT_URL_MAX);
 	if (rd_h2_new(&r->h2, (flags & BZ_REDACT_F_HOLD) != 0))
 		r->h2 = NULL;
-	if (rd_wire_new(&r->wire))
+	if (!(flags & BZ_REDACT_F_HTTP_ONLY) && rd_wire_new(&r->wire))
 		r->wire = NULL;
-	if (!r->slots || !r->scratch || !r->url || !r->h2 || !r->wire ||
+	if (!r->slots || !r->scratch || !r->url || !r->h2 || (!(flags & BZ_REDACT_F_HTTP_ONLY) && !r->wire) ||
 	    (!(flags & BZ_REDACT_F_NO_ECHO) && (!r->orig || !r->echo))) {
 		free(r->slots);
 		free(r->scratch);

@@ -118,6 +118,10 @@
  * compare a stream cut into reads with the same stream in one read, which
  * values learned from the other direction would tell apart */
 #define BZ_REDACT_F_NO_ECHO 0x8u
+/* HTTP's rules only, no database masker (redact_wire.h): for the tests
+ * and the fuzzer of the HTTP rules, whose made-up streams may begin as a
+ * database's do */
+#define BZ_REDACT_F_HTTP_ONLY 0x10u
 
 struct bz_redact;
 
