@@ -74,6 +74,16 @@ void bz_span_init(struct bz_span *s)
 	s->start_ns = s->end_ns = 0;
 }
 
+int bz_db_column(sqlite3_stmt *st, const char *name)
+{
+	int found = -1, n = sqlite3_column_count(st);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(sqlite3_column_name(st, i), name))
+			found = i;
+	return found;
+}
+
 void bz_span_add_attr(struct bz_span *s, const char *k, const char *v)
 {
 	if (v && *v && s->nattrs < BZ_SPAN_ATTRS_MAX) {

@@ -154,6 +154,11 @@ uint64_t bz_db_span_count(const struct bz_db *db);
 const char *bz_db_errmsg(struct bz_db *db);
 /* The SQLite handle, for reports over a finished database. */
 struct sqlite3 *bz_db_handle(struct bz_db *db);
+/* The index of statement st's result column called name (the last of
+ * that name), -1 if none: the readers of a finished database find
+ * columns by name, so they follow schema changes. */
+struct sqlite3_stmt;
+int bz_db_column(struct sqlite3_stmt *st, const char *name);
 /* Closes (rolling back an unfinished transaction); accepts NULL, clears *dbp. */
 void bz_db_close(struct bz_db **dbp);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db.h"
 #include "u64map.h"
 
 const double bz_otlp_bounds[OTLP_NBOUNDS] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
@@ -1121,19 +1122,10 @@ static int export_spans(struct exporter *x)
 		free(batch);
 		return db_fail(x, "spans");
 	}
-	int ncol = sqlite3_column_count(s);
-	for (int c = 0; c < C_NCOLS; c++) {
-		col[c] = -1;
-		for (int i = 0; i < ncol; i++)
-			if (!strcmp(sqlite3_column_name(s, i), core_cols[c]))
-				col[c] = i;
-	}
-	for (size_t c = 0; c < N_ATTR_COLS; c++) {
-		acol[c] = -1;
-		for (int i = 0; i < ncol; i++)
-			if (!strcmp(sqlite3_column_name(s, i), attr_cols[c].col))
-				acol[c] = i;
-	}
+	for (int c = 0; c < C_NCOLS; c++)
+		col[c] = bz_db_column(s, core_cols[c]);
+	for (size_t c = 0; c < N_ATTR_COLS; c++)
+		acol[c] = bz_db_column(s, attr_cols[c].col);
 	if (col[C_SPAN_ID] < 0 || col[C_TRACE_ID] < 0) {
 		sqlite3_finalize(s);
 		free(batch);

@@ -19,6 +19,7 @@
 
 #include "json_writer.h"
 #include "perfetto_lanes.h"
+#include "db.h"
 #include "u64map.h"
 
 #ifndef BEYLA_VERSION
@@ -715,19 +716,10 @@ static int write_spans(struct exporter *x)
 
 	if (sqlite3_prepare_v2(x->db, SPANS_SQL, -1, &s, NULL) != SQLITE_OK)
 		return fail(x, "span_rows");
-	int ncol = sqlite3_column_count(s);
-	for (int c = 0; c < C_NCOLS; c++) {
-		col[c] = -1;
-		for (int i = 0; i < ncol; i++)
-			if (!strcmp(sqlite3_column_name(s, i), core_cols[c]))
-				col[c] = i;
-	}
-	for (size_t c = 0; c < N_ARG_COLS; c++) {
-		acol[c] = -1;
-		for (int i = 0; i < ncol; i++)
-			if (!strcmp(sqlite3_column_name(s, i), arg_cols[c].col))
-				acol[c] = i;
-	}
+	for (int c = 0; c < C_NCOLS; c++)
+		col[c] = bz_db_column(s, core_cols[c]);
+	for (size_t c = 0; c < N_ARG_COLS; c++)
+		acol[c] = bz_db_column(s, arg_cols[c].col);
 	if (col[C_SPAN_ID] < 0 || col[C_KIND] < 0 || col[C_START] < 0) {
 		sqlite3_finalize(s);
 		snprintf(x->err, x->errlen, "Perfetto export: span_rows has no span_id, kind or start_ns");
