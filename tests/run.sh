@@ -57,8 +57,15 @@ selected() { # selected NAME: no filter, or NAME contains one of the filters
 	return 1
 }
 
-# show_failure NAME LOG: the end of the log of a failed test.
+# show_failure NAME LOG: the failed checks of a failed test (with the
+# diagnostic lines under each), whatever their place in the log, then the
+# end of the log: a CI report may keep only part of the output, and the
+# check that failed is what it must keep.
 show_failure() {
+	if grep -q '^not ok' "$2"; then
+		printf -- '---- failed checks in %s ----\n' "${2#"$ROOT"/}"
+		awk '/^not ok/ { on = 1; n = 0; print; next } on && /^#/ && n < 6 { n++; print; next } { on = 0 }' "$2" | head -n 60
+	fi
 	printf -- '---- last %d lines of %s ----\n' "$TAIL_LINES" "${2#"$ROOT"/}"
 	tail -n "$TAIL_LINES" "$2"
 	printf -- '----\n'
