@@ -22,19 +22,20 @@ static const char *const attr_columns[] = {
 	"network.peer.port",
 };
 #define N_ATTR_COLUMNS (sizeof(attr_columns) / sizeof(attr_columns[0]))
-#define ATTR_BIND0 34 /* bind position of the first attribute column */
+#define ATTR_BIND0 39 /* bind position of the first attribute column */
 #define ROUTE_KEY_BIND (ATTR_BIND0 + (int)N_ATTR_COLUMNS) /* after the attribute columns */
 #define SPAN_NCOLS ROUTE_KEY_BIND
 #define SPAN_INSERT \
 	"INSERT INTO span_rows (span_id, trace_id, parent_id, kind, name, start_ns, end_ns," \
 	" duration_ns, queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns," \
+	" rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns," \
 	" status, incomplete, http_method, url_path, url_query, http_route," \
 	" http_status_code, server_address, server_port, client_address, client_port," \
 	" protocol_version, user_agent, request_body_size, response_body_size," \
 	" service_name, pid, tid, conn_id, request_index," \
 	" url_scheme, request_content_type, response_content_type, error_type," \
 	" peer_address, peer_port, route_key) VALUES "
-#define SPAN_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define SPAN_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _Static_assert(BZ_DB_SPAN_BATCH == 8, "ST_SPAN_BATCH lists 8 rows");
 
 static const char *const stmt_sql[ST_MAX] = {
@@ -69,6 +70,8 @@ void bz_span_init(struct bz_span *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->queue_ns = s->accept_queue_ns = s->recv_queue_ns = s->processing_ns = BZ_DB_NULL;
+	for (int k = 0; k < BZ_PART_MAX; k++)
+		s->part_ns[k] = BZ_DB_NULL;
 	s->connect_ns = s->status_code = s->server_port = s->client_port = BZ_DB_NULL;
 	s->req_body = s->resp_body = s->pid = s->tid = s->conn_id = s->request_index = BZ_DB_NULL;
 	s->start_ns = s->end_ns = 0;
@@ -282,6 +285,8 @@ static int bind_span(sqlite3_stmt *st, int base, const struct bz_span *s, int64_
 	b_int(st, i++, s->recv_queue_ns);
 	b_int(st, i++, s->processing_ns);
 	b_int(st, i++, s->connect_ns);
+	for (int k = 0; k < BZ_PART_MAX; k++) /* in span_parts.h's order, as in SPAN_INSERT */
+		b_int(st, i++, s->part_ns[k]);
 	sqlite3_bind_text(st, i++, statuses[s->status], -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, i++, !!s->incomplete);
 	b_text(st, i++, s->method);
@@ -342,7 +347,7 @@ static int count_route(struct bz_db *db, const struct bz_span *s, int64_t rkey)
 			       s->route ? s->route : s->stats_route, s->method,
 			       s->status == BZ_STATUS_ERROR,
 			       (int64_t)((uint64_t)s->end_ns - (uint64_t)s->start_ns),
-			       s->queue_ns != BZ_DB_NULL, s->queue_ns)) {
+			       s->queue_ns != BZ_DB_NULL, s->queue_ns, s->part_ns)) {
 		snprintf(db->err, sizeof(db->err), "out of memory");
 		return -ENOMEM;
 	}

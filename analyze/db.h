@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "span_ids.h"
+#include "span_parts.h"
 
 #define BZ_DB_NULL INT64_MIN /* an integer column's NULL */
 #define BZ_SPAN_ATTRS_MAX 24
@@ -39,6 +40,8 @@ struct bz_span {
 	const char *name;
 	int64_t start_ns, end_ns;  /* Unix ns */
 	int64_t queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns;
+	/* enum bz_span_part (span_parts.h); BZ_DB_NULL: unknown */
+	int64_t part_ns[BZ_PART_MAX];
 	const char *method, *url_path, *url_query, *route;
 	/* route_stats's route for a span without an http.route (a database
 	 * call: its name); NULL otherwise */

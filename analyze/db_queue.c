@@ -146,7 +146,7 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
  * pointer the writer would follow after the caller's buffer is gone); these
  * fail the build until the size below is updated, as a reminder. */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(struct bz_span) == 272 + 16 * BZ_SPAN_ATTRS_MAX, "bz_span changed: see string_fields()");
+_Static_assert(sizeof(struct bz_span) == 312 + 16 * BZ_SPAN_ATTRS_MAX, "bz_span changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_process) == 104, "bz_db_process changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_conn) == 224, "bz_db_conn changed: see string_fields()");
 _Static_assert(sizeof(struct bz_db_capture) == 208, "bz_db_capture changed: see string_fields()");

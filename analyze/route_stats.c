@@ -18,6 +18,8 @@ struct stat_sums {
 	int64_t requests, errors;
 	int64_t dur_sum, queue_sum;
 	int queue_known;       /* some span had a queue_ns: else queue_share is NULL */
+	int64_t part_sum[BZ_PART_MAX]; /* sums of the spans' part_ns (span_parts.h) ... */
+	unsigned part_known;   /* ... bit k: some span had part k, else its column is NULL */
 	int64_t seen;          /* spans met by the ordered walk */
 	int64_t pct[3];
 };
@@ -157,7 +159,7 @@ fail:
 
 int bz_route_stats_add(struct bz_route_stats *rs, int64_t key, const char *service, const char *kind,
 		       const char *route, const char *method, int error, int64_t duration_ns,
-		       int queue_known, int64_t queue_ns)
+		       int queue_known, int64_t queue_ns, const int64_t part_ns[BZ_PART_MAX])
 {
 	struct route_group *g = bz_u64map_get(&rs->by_key, (uint64_t)key);
 
@@ -173,6 +175,11 @@ int bz_route_stats_add(struct bz_route_stats *rs, int64_t key, const char *servi
 		g->st.queue_sum = add_sat(g->st.queue_sum, queue_ns);
 		g->st.queue_known = 1;
 	}
+	for (int k = 0; part_ns && k < BZ_PART_MAX; k++)
+		if (part_ns[k] != INT64_MIN) {
+			g->st.part_sum[k] = add_sat(g->st.part_sum[k], part_ns[k]);
+			g->st.part_known |= 1u << k;
+		}
 	if (!rs->walk)
 		keep_duration(rs, g, duration_ns);
 	return 0;
@@ -226,6 +233,9 @@ static int make_services(struct bz_route_stats *rs)
 		t->dur_sum = add_sat(t->dur_sum, g->st.dur_sum);
 		t->queue_sum = add_sat(t->queue_sum, g->st.queue_sum);
 		t->queue_known |= g->st.queue_known;
+		for (int p = 0; p < BZ_PART_MAX; p++)
+			t->part_sum[p] = add_sat(t->part_sum[p], g->st.part_sum[p]);
+		t->part_known |= g->st.part_known;
 		rs->svcs[k].n++;
 		svc_of[i] = k;
 	}
@@ -376,20 +386,27 @@ static void bind_sums(sqlite3_stmt *st, int i, const struct stat_sums *t)
 	else
 		sqlite3_bind_null(st, i + 5);
 	sqlite3_bind_int64(st, i + 6, t->dur_sum);
+	for (int k = 0; k < BZ_PART_MAX; k++)
+		if (t->part_known & (1u << k))
+			sqlite3_bind_int64(st, i + 7 + k, t->part_sum[k]);
+		else
+			sqlite3_bind_null(st, i + 7 + k);
 }
 
 static int insert_rows(struct bz_route_stats *rs, sqlite3 *h, char *err, size_t errlen)
 {
 	static const char route_sql[] =
 		"INSERT INTO route_stat_rows (route_key, service_name, kind, http_route, http_method,"
-		" requests, errors, error_rate, p50_ns, p95_ns, p99_ns, queue_share)"
+		" requests, errors, error_rate, p50_ns, p95_ns, p99_ns, queue_share,"
+		" rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ROUND(1.0 * ?7 / ?6, 4), ?8, ?9, ?10,"
-		" ROUND(1.0 * ?11 / NULLIF(?12, 0), 4))";
+		" ROUND(1.0 * ?11 / NULLIF(?12, 0), 4), ?13, ?14, ?15, ?16, ?17)";
 	static const char svc_sql[] =
 		"INSERT INTO service_stat_rows (service_name, kind,"
-		" requests, errors, error_rate, p50_ns, p95_ns, p99_ns, queue_share)"
+		" requests, errors, error_rate, p50_ns, p95_ns, p99_ns, queue_share,"
+		" rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns)"
 		" VALUES (?1, ?2, ?3, ?4, ROUND(1.0 * ?4 / ?3, 4), ?5, ?6, ?7,"
-		" ROUND(1.0 * ?8 / NULLIF(?9, 0), 4))";
+		" ROUND(1.0 * ?8 / NULLIF(?9, 0), 4), ?10, ?11, ?12, ?13, ?14)";
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 

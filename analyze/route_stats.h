@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "span_parts.h"
+
 struct sqlite3;
 struct bz_route_stats;
 
@@ -31,10 +33,11 @@ void bz_route_stats_free(struct bz_route_stats **rs);
 
 /* One complete span of the group `key` (span_rows.route_key; the texts are
  * kept from the first span of the key, NULL or "" as NULL); queue_known:
- * its queue_ns is not NULL.  0 or -ENOMEM. */
+ * its queue_ns is not NULL; part_ns: its span_parts.h parts (INT64_MIN:
+ * unknown; NULL: none known), summed per group.  0 or -ENOMEM. */
 int bz_route_stats_add(struct bz_route_stats *rs, int64_t key, const char *service, const char *kind,
 		       const char *route, const char *method, int error, int64_t duration_ns,
-		       int queue_known, int64_t queue_ns);
+		       int queue_known, int64_t queue_ns, const int64_t part_ns[BZ_PART_MAX]);
 
 /* The percentiles (from the kept durations, else from a walk of
  * span_rows's complete spans in duration order); then one route_stat_rows

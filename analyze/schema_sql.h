@@ -3,7 +3,7 @@
 #ifndef BEYLA_SCHEMA_SQL_H
 #define BEYLA_SCHEMA_SQL_H
 
-#define BZ_SCHEMA_VERSION 7 /* PRAGMA user_version written by the schema */
+#define BZ_SCHEMA_VERSION 8 /* PRAGMA user_version written by the schema */
 /* Statements after this line run once all rows are inserted. */
 #define BZ_SCHEMA_AFTER_LOAD "\n-- @after-load\n" /* a line of its own */
 

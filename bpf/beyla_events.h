@@ -46,6 +46,12 @@ enum bz_ev_kind {
 	BZ_EV_GO_SPAWN = 10, /* Go: a goroutine was created (runtimes without g.parentGoid) */
 	BZ_EV_PROC_ADOPT = 11, /* a process became a target by using a --port port: its
 	                        * identity as the kernel saw it (struct bz_ev_proc_exec) */
+	/* Format 1.6: the kernel's waits around a socket (docs/accuracy.md) */
+	BZ_EV_RX_ARRIVAL = 12, /* a request's bytes reached a tracked socket: when they entered the host */
+	BZ_EV_PEER_RX = 13,    /* the other end, on this host, has every byte a tracked socket wrote */
+	/* Format 1.6, `beyla record --sched`: target threads on and off CPU */
+	BZ_EV_SCHED_SWITCH = 14,
+	BZ_EV_SCHED_WAKEUP = 15,
 	BZ_EV_KIND_MAX
 };
 
@@ -317,6 +323,9 @@ enum bz_probe_id {
 	/* reads and writes of a target on a datagram or seqpacket UNIX socket:
 	 * counted in `missed`, never recorded (not parsed, by design) */
 	BZ_P_UNIX_OTHER,
+	BZ_P_RX_ARRIVAL,  /* BZ_EV_RX_ARRIVAL */
+	BZ_P_PEER_RX,     /* BZ_EV_PEER_RX; missed: the peer table was full */
+	BZ_P_SCHED_SWITCH, BZ_P_SCHED_WAKEUP, /* --sched */
 	BZ_P_MAX
 };
 

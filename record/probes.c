@@ -65,6 +65,8 @@ static const char *const counter_names[BZ_P_MAX] = {
 	[BZ_P_SYSENTER] = "sys_enter", [BZ_P_GO_HANDLER] = "go_handler", [BZ_P_GO_TLS] = "go_tls",
 	[BZ_P_GO_CLIENT] = "go_client", [BZ_P_GO_SPAWN] = "go_spawn", [BZ_P_ADOPT] = "adopt",
 	[BZ_P_SSL] = "ssl", [BZ_P_UNIX_CLOSE] = "unix_close", [BZ_P_UNIX_OTHER] = "unix_nonstream",
+	[BZ_P_RX_ARRIVAL] = "rx_arrival", [BZ_P_PEER_RX] = "peer_rx",
+	[BZ_P_SCHED_SWITCH] = "sched_switch", [BZ_P_SCHED_WAKEUP] = "sched_wakeup",
 };
 
 int probes_count(void) { return NPROBES; }

@@ -1,6 +1,6 @@
 -- spans.sql - the database `beyla analyze` writes from a capture.
 --
--- Version 7 (PRAGMA user_version).  A reader checks user_version before
+-- Version 8 (PRAGMA user_version).  A reader checks user_version before
 -- trusting a column; columns are only added (new version) or documented as
 -- deprecated, never changed in meaning.  docs/analysis.md explains how spans
 -- are built from the capture; this file says what every column holds.
@@ -28,7 +28,7 @@
 -- and kept up to date while loading, which costs little; an index on keys
 -- that arrive in random order is cheaper to build at the end, in one sort.
 
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 
 -- One row: the capture this database was made from.
 CREATE TABLE capture (
@@ -131,9 +131,14 @@ CREATE TABLE connections (
 -- adds the two children of kind 'internal' of every server span, "in
 -- queue" and "processing", computed from their parent's columns (they
 -- hold nothing else: storing them tripled the rows to write and index).
--- They tile the server span: [start_ns, start_ns + queue_ns) and
--- [start_ns + queue_ns, end_ns), so queue_ns + processing_ns = duration_ns.
--- Their span ids are the parent's with the low two bits 01 and 10 (a
+-- They tile the server span with a third child, "in send queue", when
+-- the response waited in the kernel after the server's last write
+-- (tx_queue_ns > 0): [start_ns, start_ns + queue_ns),
+-- [start_ns + queue_ns, end_ns - tx_queue_ns) and [end_ns - tx_queue_ns,
+-- end_ns), so queue_ns + processing_ns + tx_queue_ns = duration_ns
+-- (tx_queue_ns NULL counts as 0; before version 8 there was no
+-- tx_queue_ns: queue_ns + processing_ns = duration_ns).
+-- Their span ids are the parent's with the low two bits 01, 10 and 11 (a
 -- server or client span's id ends in 00).
 CREATE TABLE span_rows (
   span_id            INTEGER PRIMARY KEY, -- 64-bit span id (see Conventions)
@@ -148,9 +153,20 @@ CREATE TABLE span_rows (
   queue_ns           INTEGER,  -- server: waiting before the process worked on it
   accept_queue_ns    INTEGER,  -- server: part of queue_ns in the accept queue
   recv_queue_ns      INTEGER,  -- server: part of queue_ns with the request in the receive queue
-  processing_ns      INTEGER,  -- server: duration_ns - queue_ns
+  processing_ns      INTEGER,  -- server: duration_ns - queue_ns - tx_queue_ns
   connect_ns         INTEGER,  -- client: connect() entered -> established, for the
                                -- first request of a connection opened for it
+  -- Since version 8: the kernel's own waits (docs/accuracy.md, "Kernel
+  -- waits") and, with `beyla record --sched`, where processing went.
+  rx_backlog_ns      INTEGER,  -- server: part of queue_ns before the socket was told: the
+                               -- request's bytes entered the host (skb timestamp) and
+                               -- waited for the kernel's receive path (softirq, socket lock)
+  tx_queue_ns        INTEGER,  -- server: after the last write of the response until its
+                               -- last byte reached the peer's socket (a peer on this host)
+  on_cpu_ns          INTEGER,  -- server, --sched: part of processing_ns its threads ran on a CPU
+  runq_ns            INTEGER,  -- server, --sched: ... runnable, waiting for a CPU
+  blocked_ns         INTEGER,  -- server, --sched: ... blocked (I/O, locks, sleep, calls);
+                               -- on_cpu_ns + runq_ns + blocked_ns = processing_ns
   status             TEXT NOT NULL  -- 'ok', 'error' or 'unset'
                      CHECK (status = 'ok' OR status = 'error' OR status = 'unset'),
   incomplete         INTEGER NOT NULL DEFAULT 0, -- 1: no (complete) response was seen
@@ -192,22 +208,34 @@ SELECT span_id, trace_id, parent_id, kind, name, start_ns, end_ns, duration_ns,
        queue_ns, accept_queue_ns, recv_queue_ns, processing_ns, connect_ns, status, incomplete,
        http_method, url_path, url_query, http_route, http_status_code, server_address,
        server_port, client_address, client_port, protocol_version, user_agent,
-       request_body_size, response_body_size, service_name, pid, tid, conn_id, request_index
+       request_body_size, response_body_size, service_name, pid, tid, conn_id, request_index,
+       rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns
 FROM span_rows
 UNION ALL
 SELECT span_id | 1, trace_id, span_id, 'internal', 'in queue', start_ns, start_ns + queue_ns,
        queue_ns, NULL, NULL, NULL, NULL, NULL,
        CASE WHEN incomplete THEN 'unset' ELSE 'ok' END, incomplete,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       service_name, pid, tid, conn_id, request_index
+       service_name, pid, tid, conn_id, request_index,
+       rx_backlog_ns, NULL, NULL, NULL, NULL
 FROM span_rows WHERE kind = 'server'
 UNION ALL
-SELECT span_id | 2, trace_id, span_id, 'internal', 'processing', start_ns + queue_ns, end_ns,
+SELECT span_id | 2, trace_id, span_id, 'internal', 'processing', start_ns + queue_ns,
+       end_ns - coalesce(tx_queue_ns, 0),
        processing_ns, NULL, NULL, NULL, NULL, NULL,
        CASE WHEN incomplete THEN 'unset' ELSE 'ok' END, incomplete,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       service_name, pid, tid, conn_id, request_index
-FROM span_rows WHERE kind = 'server';
+       service_name, pid, tid, conn_id, request_index,
+       NULL, NULL, on_cpu_ns, runq_ns, blocked_ns
+FROM span_rows WHERE kind = 'server'
+UNION ALL
+SELECT span_id | 3, trace_id, span_id, 'internal', 'in send queue', end_ns - tx_queue_ns, end_ns,
+       tx_queue_ns, NULL, NULL, NULL, NULL, NULL,
+       CASE WHEN incomplete THEN 'unset' ELSE 'ok' END, incomplete,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       service_name, pid, tid, conn_id, request_index,
+       NULL, tx_queue_ns, NULL, NULL, NULL
+FROM span_rows WHERE kind = 'server' AND tx_queue_ns > 0;
 
 -- The rows of the view route_stats, written by the analyzer once every span
 -- is in (analyze/route_stats.c; since version 4: route_stats was a window
@@ -226,8 +254,15 @@ CREATE TABLE route_stat_rows (
   p50_ns       INTEGER,            -- nearest-rank percentiles of duration_ns:
   p95_ns       INTEGER,            -- the duration of the first span, in
   p99_ns       INTEGER,            -- ascending order, at rank >= p * requests
-  queue_share  REAL                -- sum(queue_ns) / sum(duration_ns), 4 decimals;
+  queue_share  REAL,               -- sum(queue_ns) / sum(duration_ns), 4 decimals;
                                    -- NULL if no span has a queue_ns (client spans)
+  -- Since version 8: sums over the group's complete spans of the spans'
+  -- columns of the same names; NULL if no span of the group has one.
+  rx_backlog_ns INTEGER,
+  tx_queue_ns   INTEGER,
+  on_cpu_ns     INTEGER,
+  runq_ns       INTEGER,
+  blocked_ns    INTEGER
 );
 
 -- The rows of the view service_stats, written with route_stat_rows: one
@@ -241,7 +276,12 @@ CREATE TABLE service_stat_rows (
   p50_ns       INTEGER,
   p95_ns       INTEGER,
   p99_ns       INTEGER,
-  queue_share  REAL
+  queue_share  REAL,
+  rx_backlog_ns INTEGER,           -- since version 8, as in route_stat_rows
+  tx_queue_ns   INTEGER,
+  on_cpu_ns     INTEGER,
+  runq_ns       INTEGER,
+  blocked_ns    INTEGER
 );
 
 -- Attributes that are not columns of spans, as stored: the rarer ones.
@@ -347,7 +387,8 @@ SELECT service_name AS service,
        p50_ns,
        p95_ns,
        p99_ns,
-       queue_share
+       queue_share,
+       rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns
 FROM route_stat_rows
 ORDER BY service, kind, route, method;
 
@@ -362,7 +403,8 @@ SELECT service_name AS service,
        p50_ns,
        p95_ns,
        p99_ns,
-       queue_share
+       queue_share,
+       rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns
 FROM service_stat_rows
 ORDER BY service, kind;
 
@@ -376,6 +418,11 @@ SELECT printf('%016x', span_id) AS span_id, lower(hex(trace_id)) AS trace_id,
        accept_queue_ns / 1e6 AS accept_queue_ms,
        recv_queue_ns / 1e6 AS recv_queue_ms,
        processing_ns / 1e6 AS processing_ms,
+       rx_backlog_ns / 1e6 AS rx_backlog_ms,
+       tx_queue_ns / 1e6 AS tx_queue_ms,
+       on_cpu_ns / 1e6 AS on_cpu_ms,
+       runq_ns / 1e6 AS runq_ms,
+       blocked_ns / 1e6 AS blocked_ms,
        status, incomplete, pid, tid, conn_id, request_index
 FROM span_rows
 WHERE kind = 'server'

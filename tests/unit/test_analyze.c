@@ -1311,6 +1311,7 @@ static char *query_text(sqlite3 *h, const char *sql)
 static const char route_stats_oracle[] =
 	"WITH ranked AS ("
 	"  SELECT route_key, service_name, kind, http_route, http_method, status, duration_ns, queue_ns,"
+	"         rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns,"
 	"         ROW_NUMBER() OVER w AS rn, COUNT(*) OVER (PARTITION BY route_key) AS n"
 	"  FROM span_rows WHERE incomplete = 0"
 	"  WINDOW w AS (PARTITION BY route_key ORDER BY duration_ns))"
@@ -1320,13 +1321,16 @@ static const char route_stats_oracle[] =
 	"  MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,"
 	"  MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,"
 	"  MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,"
-	"  ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share"
+	"  ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share,"
+	"  SUM(rx_backlog_ns) AS rx_backlog_ns, SUM(tx_queue_ns) AS tx_queue_ns, SUM(on_cpu_ns) AS on_cpu_ns,"
+	"  SUM(runq_ns) AS runq_ns, SUM(blocked_ns) AS blocked_ns"
 	" FROM ranked GROUP BY route_key ORDER BY service, kind, route, method";
 
 /* service_stats up to schema version 3, likewise. */
 static const char service_stats_oracle[] =
 	"WITH ranked AS ("
 	"  SELECT service_name, kind, status, duration_ns, queue_ns,"
+	"         rx_backlog_ns, tx_queue_ns, on_cpu_ns, runq_ns, blocked_ns,"
 	"         ROW_NUMBER() OVER (PARTITION BY service_name, kind ORDER BY duration_ns) AS rn,"
 	"         COUNT(*) OVER (PARTITION BY service_name, kind) AS n"
 	"  FROM span_rows WHERE incomplete = 0)"
@@ -1335,7 +1339,9 @@ static const char service_stats_oracle[] =
 	"  MIN(CASE WHEN rn >= 0.50 * n THEN duration_ns END) AS p50_ns,"
 	"  MIN(CASE WHEN rn >= 0.95 * n THEN duration_ns END) AS p95_ns,"
 	"  MIN(CASE WHEN rn >= 0.99 * n THEN duration_ns END) AS p99_ns,"
-	"  ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share"
+	"  ROUND(1.0 * SUM(queue_ns) / NULLIF(SUM(duration_ns), 0), 4) AS queue_share,"
+	"  SUM(rx_backlog_ns) AS rx_backlog_ns, SUM(tx_queue_ns) AS tx_queue_ns, SUM(on_cpu_ns) AS on_cpu_ns,"
+	"  SUM(runq_ns) AS runq_ns, SUM(blocked_ns) AS blocked_ns"
 	" FROM ranked GROUP BY service_name, kind ORDER BY service, kind";
 
 static void assert_rows_match(sqlite3 *h, const char *sql, const char *oracle, int rows)
@@ -1897,7 +1903,7 @@ static void test_probes_table(void **state)
 	cap_close(&c, 1);
 
 	struct bz_db *db = analyse(c.path, &sum);
-	assert_int_equal(q_int(db, "pragma user_version"), 7);
+	assert_int_equal(q_int(db, "pragma user_version"), BZ_SCHEMA_VERSION);
 	assert_int_equal(q_int(db, "select count(*) from probes"), 6);
 	assert_int_equal(q_int(db, "select count(*) from probes where name = 'raw:stale'"), 0);
 	assert_int_equal(q_int(db, "select count(*) from probes where status = 'attached'"), 3);

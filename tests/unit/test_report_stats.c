@@ -39,7 +39,9 @@ static sqlite3 *make_db(void)
 	snprintf(sql, sizeof(sql), "INSERT INTO capture (id, source, hostname, start_ns, end_ns, complete, redacted)"
 		 " VALUES (1, 'x.bz.zst', 'h<o>st', %lld, %lld, 1, 1)", T0, T0 + 1000 * MS);
 	exec(h, sql);
-	exec(h, "INSERT INTO route_stat_rows VALUES (1, 'shop', 'server', '/a/<b>', 'GET', 10, 1, 0.1, 0, 0, 0, 0.1),"
+	exec(h, "INSERT INTO route_stat_rows (route_key, service_name, kind, http_route, http_method, requests,"
+		" errors, error_rate, p50_ns, p95_ns, p99_ns, queue_share)"
+		" VALUES (1, 'shop', 'server', '/a/<b>', 'GET', 10, 1, 0.1, 0, 0, 0, 0.1),"
 		" (2, 'shop', 'client', '/b', 'POST', 2, 0, 0, 0, 0, 0, NULL)");
 	for (int i = 1; i <= 10; i++) {
 		long long d = i * MS, q = d / 10;
