@@ -619,6 +619,7 @@ static int an_conn_open(void *u, const struct bz_ev_conn_open *e)
 	c->fd = e->fd;
 	memcpy(c->local_addr, e->local_addr, 16);
 	memcpy(c->remote_addr, e->remote_addr, 16);
+	c->kw_peer = e->family != BZ_AF_UNIX && (e->flags & BZ_CONN_F_PEER_LOCAL);
 	bz_procs_touch(&a->procs, e->h.pid, e->h.ts_ns);
 	if (e->role == BZ_ROLE_CONNECTED)
 		bz_spanner_connected(&a->sp, c, e->h.pid, e->h.tid);
@@ -639,6 +640,36 @@ static int an_conn_est(void *u, const struct bz_ev_conn_est *e)
 	see_ts(a, e->h.ts_ns);
 	if (c && !c->established_ns)
 		c->established_ns = e->h.ts_ns;
+	return 0;
+}
+
+/* The kernel's waits (kwait.bpf.h): a request's arrival at the host, kept
+ * for the span of the read whose arrival_ns it names ... */
+static int an_rx_arrival(void *u, const struct bz_ev_rx_arrival *e)
+{
+	struct bz_analysis *a = u;
+	struct bz_conn *c = bz_u64map_get(&a->conns, e->conn_id);
+
+	see_ts(a, e->h.ts_ns);
+	if (!c || e->host_ns > e->h.ts_ns)
+		return 0;
+	c->kw_rx[c->kw_rx_n % BZ_KW_RING] = (struct bz_kw_rx){ .ready_ns = e->h.ts_ns, .host_ns = e->host_ns };
+	c->kw_rx_n++;
+	return 0;
+}
+
+/* ... and a delivery to the peer's socket, which may end held spans. */
+static int an_peer_rx(void *u, const struct bz_ev_peer_rx *e)
+{
+	struct bz_analysis *a = u;
+	struct bz_conn *c = bz_u64map_get(&a->conns, e->conn_id);
+
+	see_ts(a, e->h.ts_ns);
+	if (c && c->kw_peer) {
+		bz_spanner_peer_rx(&a->sp, c, e->bytes_out, e->h.ts_ns);
+		if (a->sp.err)
+			return fail(a, a->sp.err);
+	}
 	return 0;
 }
 
@@ -1008,6 +1039,8 @@ static const struct bz_session_ops analysis_ops = {
 	.conn_close = an_conn_close,
 	.data = an_data,
 	.go = an_go,
+	.rx_arrival = an_rx_arrival,
+	.peer_rx = an_peer_rx,
 	.stats = an_stats,
 	.probe = an_probe,
 	.end = an_end,
@@ -1095,6 +1128,9 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "parent_by_connect", n->parent_by_connect },
 		{ "parent_by_last_read", n->parent_by_last_read },
 		{ "peer_links", n->peer_links },
+		{ "kw_rx_found", n->kw_rx_found },
+		{ "kw_tx_found", n->kw_tx_found },
+		{ "kw_tx_unknown", n->kw_tx_unknown },
 		{ "processes", a->processes },
 		{ "conns_lost_events", a->conns_lost },
 		{ "tls_conns_plaintext", a->tls_conns },

@@ -15,6 +15,16 @@
 
 #define BZ_SERVICE_MAX 128
 
+/* The kernel's waits (BZ_EV_RX_ARRIVAL, BZ_EV_PEER_RX): the latest few of
+ * each kind per connection, enough for the requests in flight on it. */
+#define BZ_KW_RING 8
+struct bz_kw_rx {
+	uint64_t ready_ns, host_ns; /* data_ready (a read's arrival_ns) -> entered the host */
+};
+struct bz_kw_tx {
+	uint64_t bytes, ts_ns;      /* the peer had the first `bytes` written, at ts_ns */
+};
+
 /* One request on a connection, from its head to its span. */
 struct bz_pending {
 	struct bz_pending *next;
@@ -27,6 +37,11 @@ struct bz_pending {
 	uint64_t go_start, go_end; /* monotonic: the Go handler's run, 0 unknown */
 	uint32_t interim;          /* 1xx responses seen */
 	uint64_t prev_resp_end;    /* end of the previous response on the conn at emit time */
+	/* The response's last byte is the tx_bytes-th the socket wrote (its
+	 * data_out then); a server span waits (held, off its thread) until a
+	 * PEER_RX says the peer's socket had it, at tx_done_ns (kwait). */
+	uint64_t tx_bytes, tx_done_ns;
+	uint8_t held;
 	uint64_t span_id, parent_id;
 	struct bz_trace_id trace;
 	char service[BZ_SERVICE_MAX];
@@ -82,6 +97,13 @@ struct bz_conn {
 	uint64_t h2c_index;
 	struct bz_proto_stats h1_stats;
 	struct bz_pending *head, *tail; /* in request order */
+	/* the kernel's waits: kw_peer says the peer is a socket of this host
+	 * and the recorder reported its deliveries (PEER_RX); the rings hold
+	 * the latest records, kw_*_n how many were ever added */
+	uint8_t kw_peer;
+	struct bz_kw_rx kw_rx[BZ_KW_RING];
+	struct bz_kw_tx kw_tx[BZ_KW_RING];
+	uint32_t kw_rx_n, kw_tx_n;
 	/* a client connection its thread connected right after reading a
 	 * server request of another connection: that request's span id (0:
 	 * none), spans.c's proxy parent rule */

@@ -198,6 +198,8 @@ static size_t min_size(unsigned kind)
 	case BZ_EV_GO_HANDLER: return sizeof(struct bz_ev_go_handler);
 	case BZ_EV_GO_CLIENT: return sizeof(struct bz_ev_go_client);
 	case BZ_EV_GO_SPAWN: return sizeof(struct bz_ev_go_spawn);
+	case BZ_EV_RX_ARRIVAL: return sizeof(struct bz_ev_rx_arrival);
+	case BZ_EV_PEER_RX: return sizeof(struct bz_ev_peer_rx);
 	default: return sizeof(struct bz_ev_hdr);
 	}
 }
@@ -275,6 +277,8 @@ static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *o
 		struct bz_ev_conn_est est;
 		struct bz_ev_conn_close close;
 		struct bz_ev_data data;
+		struct bz_ev_rx_arrival rx;
+		struct bz_ev_peer_rx peer;
 	} e;
 
 	if (kind == 0 || kind >= BZ_EV_KIND_MAX) {
@@ -334,6 +338,16 @@ static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *o
 	case BZ_EV_GO_CLIENT:
 	case BZ_EV_GO_SPAWN:
 		return ops->go ? run_go(raw, size, kind, ops, u) : 0;
+	case BZ_EV_RX_ARRIVAL:
+		if (!ops->rx_arrival)
+			return 0;
+		bz_ev_copy(&e.rx, sizeof(e.rx), rec);
+		return ops->rx_arrival(u, &e.rx);
+	case BZ_EV_PEER_RX:
+		if (!ops->peer_rx)
+			return 0;
+		bz_ev_copy(&e.peer, sizeof(e.peer), rec);
+		return ops->peer_rx(u, &e.peer);
 	}
 	return 0;
 }

@@ -91,6 +91,9 @@ struct bz_session_ops {
 	/* payload: e->caplen bytes, already clamped to what the record holds */
 	int (*data)(void *u, const struct bz_ev_data *e, const uint8_t *payload);
 	int (*go)(void *u, const struct bz_go_event *e);
+	/* the kernel's waits around a socket (format 1.6; kwait.bpf.h) */
+	int (*rx_arrival)(void *u, const struct bz_ev_rx_arrival *e);
+	int (*peer_rx)(void *u, const struct bz_ev_peer_rx *e);
 	int (*stats)(void *u, const struct bz_probe_stat *s);
 	/* one probe of the probe report (PROBES, GO_BINARY, TLS_LIBRARY blocks;
 	 * probe_report.h), in file order */

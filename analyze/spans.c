@@ -385,11 +385,23 @@ static void unlink_pending(struct bz_conn *c, struct bz_pending *p)
 		c->tail = prev;
 }
 
+static void release_undelivered(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p);
+
 static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct bz_http_msg *m)
 {
-	struct bz_pending *p = malloc(sizeof(*p)), *peer;
+	struct bz_pending *p, *peer;
 	const struct bz_proc *proc;
 
+	/* HTTP/1: a client asks again only once it has the answer, so a span
+	 * still waiting for its delivery will not hear of it (lost, or the
+	 * peer's socket was not seen) */
+	if (m->dir == BZ_HTTP_IN && !(c->proto && c->proto->multiplexed))
+		for (struct bz_pending *o = c->head, *next; o; o = next) {
+			next = o->next;
+			if (o->held)
+				release_undelivered(sp, c, o);
+		}
+	p = malloc(sizeof(*p));
 	if (!p) {
 		sp->err = sp->err ? sp->err : -ENOMEM;
 		return;
@@ -406,6 +418,8 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 	p->go_handled = 0;
 	p->peer_linked = 0;
 	p->go_start = p->go_end = 0;
+	p->tx_bytes = p->tx_done_ns = 0;
+	p->held = 0;
 	proc = bz_procs_touch(sp->procs, m->first.pid, m->first.ts_ns);
 	copy_text(p->service, sizeof(p->service), proc ? proc->service : "unknown_service");
 	p->span_id = span_id_of(sp, ++sp->seq, ROLE_SPAN);
@@ -575,6 +589,35 @@ static void write_span(struct bz_spanner *sp, const struct bz_span *s)
 		sp->err = rc;
 }
 
+/* The kernel's waits (conn.h: kw_*).  When the request whose first bytes
+ * the socket was told of at ready (a read's arrival_ns) entered the host,
+ * or 0 if no RX_ARRIVAL said. */
+static uint64_t kw_host_arrival(const struct bz_conn *c, uint64_t ready)
+{
+	uint32_t n = c->kw_rx_n < BZ_KW_RING ? c->kw_rx_n : BZ_KW_RING;
+
+	for (uint32_t i = 0; ready && i < n; i++)
+		if (c->kw_rx[i].ready_ns == ready)
+			return c->kw_rx[i].host_ns;
+	return 0;
+}
+
+/* When c's peer had its first `bytes` bytes: the earliest delivery in the
+ * ring that covers them (the ring is in delivery order, bytes growing), or
+ * 0 if none does yet. */
+static uint64_t kw_delivered(const struct bz_conn *c, uint64_t bytes)
+{
+	uint32_t n = c->kw_tx_n < BZ_KW_RING ? c->kw_tx_n : BZ_KW_RING;
+	uint32_t first = c->kw_tx_n - n;
+
+	for (uint32_t k = first; k < c->kw_tx_n; k++) {
+		const struct bz_kw_tx *t = &c->kw_tx[k % BZ_KW_RING];
+		if (t->bytes >= bytes)
+			return t->ts_ns;
+	}
+	return 0;
+}
+
 /* Emits the span(s) of p; incomplete: no (complete) final response. */
 static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p, int incomplete,
 		 const char *reason)
@@ -592,7 +635,7 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	int dbcall = BZ_PROTO_IS_DB(q->proto);
 	struct bz_span_db_text dbt;
 	struct bz_span s;
-	uint64_t start, end, proc_start;
+	uint64_t start, end, proc_start, proc_end;
 
 	bz_url_split(q->target, path, sizeof(path), query, sizeof(query));
 	bz_url_redact_query(query, rquery, sizeof(rquery));
@@ -692,13 +735,22 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		add_attr(&s, "beyla.interim_responses", interim);
 	}
 
-	/* End: the last byte of the response, else the last byte seen. */
+	/* End: the last byte of the response, else the last byte seen; a
+	 * server span on to when the peer's socket had that byte (kwait). */
 	end = incomplete || !r ? u64max(q->last.ts_ns, r ? r->last.ts_ns : 0) : r->last.ts_ns;
+	proc_end = end;
+	if (p->server && p->tx_done_ns) {
+		s.part_ns[BZ_PART_TX_QUEUE] = 0;
+		if (p->tx_done_ns > end)
+			end = p->tx_done_ns;
+		sp->n.kw_tx_found++;
+	}
 
 	if (p->server) {
 		const struct bz_http_point *f = &q->first;
 		uint64_t arrival = f->arrival_ns ? f->arrival_ns : f->ts_ns;
 		uint64_t entered = f->start_ns ? f->start_ns : f->ts_ns;
+		uint64_t host_in = kw_host_arrival(c, f->arrival_ns);
 		int first_of_conn = c->role == BZ_ROLE_ACCEPTED && c->opened &&
 				    c->established_ns && p->index == 0 && !(q->flags & BZ_HTTP_F_RESYNC);
 		/* The first request may have waited in the accept queue since
@@ -708,12 +760,26 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		if (first_of_conn && f->arrival_ns && c->open_ts && f->arrival_ns >= c->open_ts)
 			first_of_conn = 0;
 		start = first_of_conn && c->established_ns < arrival ? c->established_ns : arrival;
+		/* the request entered the host before its socket was told: it
+		 * waited in the kernel's receive path (part of queue_ns) */
+		if (host_in && !first_of_conn) {
+			s.part_ns[BZ_PART_RX_BACKLOG] = 0;
+			if (host_in < start) {
+				s.part_ns[BZ_PART_RX_BACKLOG] = to_unix(sp, start) - to_unix(sp, host_in);
+				start = host_in;
+			}
+			sp->n.kw_rx_found++;
+		}
 		if (end < start)
 			end = start;
-		proc_start = clamp(u64max(u64max(arrival, entered), p->prev_resp_end), start, end);
+		if (proc_end < start)
+			proc_end = start;
+		if (proc_end > end)
+			proc_end = end;
+		proc_start = clamp(u64max(u64max(arrival, entered), p->prev_resp_end), start, proc_end);
 		/* Go: processing is the handler's run */
 		if (p->go_start)
-			proc_start = clamp(p->go_start, start, end);
+			proc_start = clamp(p->go_start, start, proc_end);
 		uint64_t accept_end = first_of_conn ? clamp(c->open_ts, start, proc_start) : start;
 		/* Waiting in the receive queue began when the bytes arrived, or, when
 		 * they came before the accept (arrival unknown), when it returned. */
@@ -723,7 +789,9 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		/* differences of the Unix times, as stored: they then tile the span
 		 * even where a hostile capture's times had to be clamped */
 		s.queue_ns = to_unix(sp, proc_start) - to_unix(sp, start);
-		s.processing_ns = to_unix(sp, end) - to_unix(sp, proc_start);
+		s.processing_ns = to_unix(sp, proc_end) - to_unix(sp, proc_start);
+		if (s.part_ns[BZ_PART_TX_QUEUE] != BZ_DB_NULL)
+			s.part_ns[BZ_PART_TX_QUEUE] = to_unix(sp, end) - to_unix(sp, proc_end);
 		s.accept_queue_ns = to_unix(sp, accept_end) - to_unix(sp, start);
 		s.recv_queue_ns = to_unix(sp, proc_start) - to_unix(sp, recv_from);
 		s.server_address = host[0] ? host : laddr;
@@ -776,13 +844,34 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.start_ns = to_unix(sp, start);
 	s.end_ns = to_unix(sp, end);
 	sp->n.incomplete += !!incomplete;
-	/* A server span's two children, "in queue" [start, proc_start) and
-	 * "processing" [proc_start, end), are derived from its start_ns and
-	 * queue_ns by the database's view (ids: span_id | 1, span_id | 2). */
+	/* A server span's children, "in queue" [start, proc_start),
+	 * "processing" [proc_start, proc_end) and, when the response waited
+	 * in the kernel, "in send queue" [proc_end, end), are derived from its
+	 * start_ns, queue_ns and tx_queue_ns by the database's view (ids:
+	 * span_id | 1, | 2, | 3). */
 	write_span(sp, &s);
 	if (p->server)
-		sp->n.internal += 2;
+		sp->n.internal += 2 + (s.part_ns[BZ_PART_TX_QUEUE] != BZ_DB_NULL && s.part_ns[BZ_PART_TX_QUEUE] > 0);
 }
+
+/* Writes p's span(s) and frees it. */
+static void release_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
+			    int incomplete, const char *reason)
+{
+	emit(sp, c, p, incomplete, reason);
+	unlink_pending(c, p);
+	free(p);
+}
+
+/* A held server span whose delivery no PEER_RX reported: written as it
+ * is (tx_queue_ns unknown). */
+static void release_undelivered(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p)
+{
+	sp->n.kw_tx_unknown++;
+	release_pending(sp, c, p, 0, NULL);
+}
+
+#define BZ_KW_HELD_MAX 64 /* held server spans per connection, at most */
 
 static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			  int incomplete, const char *reason)
@@ -793,7 +882,6 @@ static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pe
 	 * this one before it answered the last.  Streams of a multiplexed
 	 * connection (HTTP/2) overlap: no such bound. */
 	p->prev_resp_end = c->proto && c->proto->multiplexed ? 0 : c->last_resp_end;
-	emit(sp, c, p, incomplete, reason);
 	if (p->has_resp && !incomplete) {
 		end = p->resp.last.ts_ns;
 		if (end > c->last_resp_end)
@@ -801,8 +889,39 @@ static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pe
 	}
 	if (p->server)
 		thread_unregister(sp, c, p);
-	unlink_pending(c, p);
-	free(p);
+	/* A complete response to a peer on this host: its span ends when the
+	 * peer's socket had its last byte (kwait), which may be now, in the
+	 * ring, or later: then the pending waits, done with on its thread. */
+	if (p->server && c->kw_peer && p->has_resp && !incomplete) {
+		unsigned held = 0;
+		p->tx_bytes = c->data_out;
+		p->tx_done_ns = kw_delivered(c, p->tx_bytes);
+		if (!p->tx_done_ns) {
+			for (struct bz_pending *o = c->head; o; o = o->next)
+				held += o->held;
+			if (held < BZ_KW_HELD_MAX) {
+				p->held = 1;
+				return;
+			}
+			sp->n.kw_tx_unknown++;
+		}
+	}
+	release_pending(sp, c, p, incomplete, reason);
+}
+
+void bz_spanner_peer_rx(struct bz_spanner *sp, struct bz_conn *c, uint64_t bytes, uint64_t ts)
+{
+	struct bz_pending *p, *next;
+
+	c->kw_tx[c->kw_tx_n % BZ_KW_RING] = (struct bz_kw_tx){ .bytes = bytes, .ts_ns = ts };
+	c->kw_tx_n++;
+	for (p = c->head; p; p = next) {
+		next = p->next;
+		if (p->held && p->tx_bytes <= bytes) {
+			p->tx_done_ns = ts;
+			release_pending(sp, c, p, 0, NULL);
+		}
+	}
 }
 
 void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event ev,
@@ -846,7 +965,11 @@ void bz_spanner_msg(struct bz_spanner *sp, struct bz_conn *c, enum bz_http_event
 
 void bz_spanner_conn_end(struct bz_spanner *sp, struct bz_conn *c, int closed)
 {
-	while (c->head)
-		close_pending(sp, c, c->head, 1,
-			      closed ? "connection closed without a response" : "capture ended");
+	while (c->head) {
+		if (c->head->held)
+			release_undelivered(sp, c, c->head);
+		else
+			close_pending(sp, c, c->head, 1,
+				      closed ? "connection closed without a response" : "capture ended");
+	}
 }

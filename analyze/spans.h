@@ -54,6 +54,10 @@ struct bz_span_counts {
 	uint64_t peer_links;         /* server spans parented by a recorded client span */
 	uint64_t orphan_responses;   /* responses to requests never seen */
 	uint64_t interim;            /* 1xx responses */
+	/* the kernel's waits: server spans that found their request's host
+	 * arrival (rx_backlog_ns) / their response's delivery to a peer on
+	 * this host (tx_queue_ns), or waited for a delivery never reported */
+	uint64_t kw_rx_found, kw_tx_found, kw_tx_unknown;
 };
 
 /* Who parents a client span other than by thread (Go: by goroutine).
@@ -120,8 +124,13 @@ void bz_spanner_io(struct bz_spanner *sp, const struct bz_conn *c, uint32_t pid,
  * opened for that request (the oldest there). */
 void bz_spanner_connected(struct bz_spanner *sp, struct bz_conn *c, uint32_t pid, uint32_t tid);
 /* After the connection's parser was flushed: every request still pending
- * becomes an incomplete span and is freed. */
+ * becomes an incomplete span and is freed (a server span held for its
+ * response's delivery is written complete, its tx_queue_ns unknown). */
 void bz_spanner_conn_end(struct bz_spanner *sp, struct bz_conn *c, int closed);
+/* A PEER_RX of c (c->kw_peer): its peer had the first `bytes` bytes c wrote
+ * at ts.  Noted in c's ring; the server spans held for those bytes are
+ * written. */
+void bz_spanner_peer_rx(struct bz_spanner *sp, struct bz_conn *c, uint64_t bytes, uint64_t ts);
 void bz_spanner_free(struct bz_spanner *sp);
 /* How a Go handler start was paired with its request. */
 enum bz_go_pairing {

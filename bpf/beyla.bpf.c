@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* beyla.bpf.c - every BPF program of the recorder, one compilation unit.
  * Each hook family lives in its own header: proc (exec/fork/exit), conn
- * (accept/connect/state/data_ready), data (socket reads and writes), tls
+ * (accept/connect/state/data_ready), kwait (the kernel's waits around a
+ * socket, from data_ready), data (socket reads and writes), tls
  * (plaintext from a TLS library), go (Go runtime uprobes), ssl (OpenSSL
  * uprobes).
  * Configuration is load-time rodata (maps.bpf.h); nothing here is chosen
@@ -14,6 +15,7 @@
 #include "beyla_events.h"
 #include "maps.bpf.h"
 #include "proc.bpf.h"
+#include "kwait.bpf.h"
 #include "conn.bpf.h"
 #include "h2.bpf.h"
 #include "data.bpf.h"

@@ -135,7 +135,7 @@ struct bz_ev_conn_open {
 	__u16 local_port;   /* host byte order */
 	__u16 remote_port;  /* host byte order */
 	__u8 role;          /* enum bz_conn_role */
-	__u8 _pad0;
+	__u8 flags;         /* BZ_CONN_F_* (format 1.6; 0 before) */
 	__s32 fd;           /* -1 if unknown */
 	__u32 _pad1;
 	__u8 local_addr[16];  /* IPv4 in the first 4 bytes */
@@ -158,6 +158,10 @@ struct bz_ev_conn_open {
 	__u32 _pad2;
 };
 #define BZ_CONN_OPEN_INET_SIZE 96 /* a TCP record: the fields before local_ino */
+/* The other end is a socket of this host and its deliveries of this
+ * socket's bytes are reported (BZ_EV_PEER_RX), counted from this record
+ * on: a server span on it ends at its response's delivery. */
+#define BZ_CONN_F_PEER_LOCAL 0x1
 
 /* EST and CLOSE happen in softirq or another task's context: their header
  * pid is the target that owns the connection, and tid is 0. */
@@ -234,6 +238,39 @@ struct bz_ev_data {
 	__u8 dir;         /* enum bz_data_dir */
 	__u8 syscall;     /* enum bz_syscall */
 	__u8 payload[];   /* first caplen bytes moved */
+};
+
+/* BZ_EV_RX_ARRIVAL (format 1.6): h.ts_ns is the first data_ready on a
+ * tracked TCP socket since its last read (the arrival_ns of the next read's
+ * DATA record); host_ns is when those bytes entered the host: the receive
+ * timestamp the kernel put on the socket's newest skb (net_timestamp_check,
+ * on when any socket asked for SO_TIMESTAMP: the recorder does), which on
+ * loopback is the sender's transmit and on a NIC the driver's receive or
+ * its NAPI poll.  The difference is the request's wait in the kernel's
+ * receive path (softirq backlog, socket lock) before the socket was told.
+ * Written only when host_ns is known, after the socket's previous
+ * data_ready and not after h.ts_ns.  Header pid: the socket's target; tid 0. */
+struct bz_ev_rx_arrival {
+	struct bz_ev_hdr h;
+	__u64 conn_id;
+	__u64 host_ns; /* CLOCK_MONOTONIC, like every ts_ns */
+};
+
+/* BZ_EV_PEER_RX (format 1.6): the other end of a tracked TCP connection is
+ * a socket of this host (loopback, or this host's own address), and at
+ * h.ts_ns, its data_ready, it had every byte the tracked socket had written
+ * (its rcv_nxt reached our write_seq).  bytes_out: how many bytes that is,
+ * counted from when the socket was tracked, like the bytes of its DATA
+ * writes: a response whose last byte is the Nth written reached the peer's
+ * socket at the first PEER_RX with bytes_out >= N.  On loopback that is
+ * often inside the write itself (h.ts_ns before the write returned); on a
+ * saturated CPU, or behind Nagle's algorithm and a delayed ACK, it can be
+ * milliseconds after.  One record per catch-up.  Header pid: the tracked
+ * socket's target; tid 0. */
+struct bz_ev_peer_rx {
+	struct bz_ev_hdr h;
+	__u64 conn_id;
+	__u64 bytes_out;
 };
 
 /* Go runtime events (uprobes).  goid is the goroutine id (runtime.g.goid of
@@ -339,6 +376,25 @@ struct bz_probe_counts {
  * OpenSSL. */
 #define BZ_SYS_IS_PLAINTEXT(s) ((s) == BZ_SYS_GO_TLS || (s) == BZ_SYS_SSL)
 
+#ifndef __VMLINUX_H__
+/* User space: a kind's name, as the recorder's summary and `beyla info`
+ * print it ("unknown" for one this build does not know). */
+static inline const char *bz_ev_kind_name(unsigned kind)
+{
+	static const char *const names[BZ_EV_KIND_MAX] = {
+		[0] = "unknown", [BZ_EV_PROC_EXEC] = "exec", [BZ_EV_PROC_FORK] = "fork",
+		[BZ_EV_PROC_EXIT] = "exit", [BZ_EV_CONN_OPEN] = "conn_open",
+		[BZ_EV_CONN_EST] = "conn_est", [BZ_EV_CONN_CLOSE] = "conn_close",
+		[BZ_EV_DATA] = "data", [BZ_EV_GO_HANDLER] = "go_handler",
+		[BZ_EV_GO_CLIENT] = "go_client", [BZ_EV_GO_SPAWN] = "go_spawn",
+		[BZ_EV_PROC_ADOPT] = "adopt", [BZ_EV_RX_ARRIVAL] = "rx_arrival",
+		[BZ_EV_PEER_RX] = "peer_rx", [BZ_EV_SCHED_SWITCH] = "sched_switch",
+		[BZ_EV_SCHED_WAKEUP] = "sched_wakeup",
+	};
+	return kind < BZ_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
+}
+#endif
+
 #ifndef __cplusplus
 _Static_assert(sizeof(struct bz_ev_hdr) == 24, "bz_ev_hdr layout");
 _Static_assert(sizeof(struct bz_ev_data) == 56, "bz_ev_data layout");
@@ -348,6 +404,8 @@ _Static_assert(__builtin_offsetof(struct bz_ev_conn_open, local_ino) == BZ_CONN_
 	       "the UNIX fields follow the TCP ones");
 _Static_assert(__builtin_offsetof(struct bz_ev_conn_open, path) == 120, "conn_open path");
 _Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout");
+_Static_assert(sizeof(struct bz_ev_rx_arrival) == 40, "bz_ev_rx_arrival layout");
+_Static_assert(sizeof(struct bz_ev_peer_rx) == 40, "bz_ev_peer_rx layout");
 _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
 _Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");
 _Static_assert(sizeof(struct bz_ev_go_spawn) == 40, "go spawn layout");

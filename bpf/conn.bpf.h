@@ -7,8 +7,6 @@
 #define BZ_TCP_ESTABLISHED 1
 #define BZ_TCP_SYN_SENT 2
 #define BZ_TCP_SYN_RECV 3
-#define BZ_TCP_CLOSE 7
-#define BZ_IPPROTO_TCP 6
 #define BZ_S_IFMT 00170000
 #define BZ_S_IFSOCK 0140000
 
@@ -159,7 +157,10 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 	struct bz_ev_conn_open *ev;
 	struct estab_info *es;
 	__u16 family;
-	__u32 zero = 0;
+	__u32 zero = 0, local_peer = 0;
+	/* accepted or connected now: no byte written yet (kw_track counts
+	 * the bytes written from here) */
+	int fresh = role == BZ_ROLE_ACCEPTED || role == BZ_ROLE_CONNECTED;
 	__u64 *seq;
 
 	stp = bpf_map_lookup_elem(&socks, &key);
@@ -246,11 +247,15 @@ static __always_inline struct sock_state *track_sock(struct sock *sk, __u8 role,
 		BPF_CORE_READ_INTO(&ev->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO(&ev->remote_addr, sk, __sk_common.skc_v6_daddr);
 	}
+	if (fresh && (local_peer = kw_track(sk, st.conn_id, st.pid)))
+		ev->flags |= BZ_CONN_F_PEER_LOCAL;
 	emit(probe, ev, BZ_CONN_OPEN_INET_SIZE);
 out:
 	stp = bpf_map_lookup_elem(&socks, &key);
 	if (stp && role == BZ_ROLE_PREEXISTING)
 		stp->flags |= SOCK_JOINED;
+	if (stp)
+		stp->flags |= local_peer;
 	return stp;
 }
 
@@ -529,6 +534,8 @@ int bz_state(struct bpf_raw_tracepoint_args *ctx)
 		ev.bytes_out = st->bytes_out;
 		emit(BZ_P_STATE, &ev, sizeof(ev));
 	}
+	if (st->flags & SOCK_LOCAL_PEER)
+		kw_untrack(sk);
 	bpf_map_delete_elem(&socks, &key);
 	return 0;
 }
@@ -578,12 +585,21 @@ int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 	if (!st) {
 		if (have_unix_listen)
 			unix_queued(key);
+		/* the other end of a tracked loopback connection? */
+		if (have_peers)
+			kw_peer_ready((struct sock *)key);
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
-	if (!st->first_ready_ns)
+	if (!st->first_ready_ns) {
 		st->first_ready_ns = now;
+		if (cfg_kwaits && !(st->flags & SOCK_UNIX))
+			kw_rx_arrival((struct sock *)key, st->conn_id, st->pid, now, st->last_ready_ns);
+	}
 	st->last_ready_ns = now;
+	/* both ends tracked (a proxy and its backend): this one is a peer too */
+	if (st->flags & SOCK_LOCAL_PEER)
+		kw_peer_ready((struct sock *)key);
 	return 0;
 }
 

@@ -142,6 +142,11 @@ struct {
 #define SOCK_H2C 32
 /* An AF_UNIX stream socket: no TCP state to read; closed by close(). */
 #define SOCK_UNIX 64
+/* Its other end is a socket of this host (kwait.bpf.h): its peer's
+ * data_ready looks for it in peers. */
+#define SOCK_LOCAL_PEER 128
+#define BZ_TCP_CLOSE 7
+#define BZ_IPPROTO_TCP 6
 /* Set once a UNIX socket is in socks: a target's exit then looks for its
  * UNIX sockets there (proc.bpf.h); without any it need not. */
 __u8 have_unix_socks;

@@ -854,6 +854,21 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 		       (uint64_t)e.h.ts_ns, e.h.pid, (uint64_t)e.parent_goid, (uint64_t)e.goid);
 		break;
 	}
+	case BZ_EV_RX_ARRIVAL: {
+		struct bz_ev_rx_arrival e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("RX_ARRIVAL ts=%" PRIu64 " pid=%u conn=%" PRIu64 " host=%" PRIu64 " backlog_ns=%" PRId64 "\n",
+		       (uint64_t)e.h.ts_ns, e.h.pid, (uint64_t)e.conn_id, (uint64_t)e.host_ns,
+		       (int64_t)(e.h.ts_ns - e.host_ns));
+		break;
+	}
+	case BZ_EV_PEER_RX: {
+		struct bz_ev_peer_rx e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("PEER_RX ts=%" PRIu64 " pid=%u conn=%" PRIu64 " bytes_out=%" PRIu64 "\n", (uint64_t)e.h.ts_ns,
+		       e.h.pid, (uint64_t)e.conn_id, (uint64_t)e.bytes_out);
+		break;
+	}
 	default:
 		printf("UNKNOWN kind=%u size=%zu\n", kind, size);
 		break;
@@ -1140,14 +1155,6 @@ static void print_summary(struct info *in, uint64_t compressed)
 			printf("  (%" PRIu64 " more connections on other paths)\n", in->unix_more);
 	}
 
-	static const char *const kind_names[BZ_EV_KIND_MAX] = {
-		[0] = "unknown", [BZ_EV_PROC_EXEC] = "exec", [BZ_EV_PROC_FORK] = "fork",
-		[BZ_EV_PROC_EXIT] = "exit", [BZ_EV_CONN_OPEN] = "conn_open",
-		[BZ_EV_CONN_EST] = "conn_est", [BZ_EV_CONN_CLOSE] = "conn_close",
-		[BZ_EV_DATA] = "data", [BZ_EV_GO_HANDLER] = "go_handler",
-		[BZ_EV_GO_CLIENT] = "go_client", [BZ_EV_GO_SPAWN] = "go_spawn",
-		[BZ_EV_PROC_ADOPT] = "adopt",
-	};
 	printf("\nevents: %" PRIu64 "\n", in->events);
 	for (unsigned k = 1; k <= BZ_EV_KIND_MAX; k++) {
 		unsigned i = k % BZ_EV_KIND_MAX; /* unknown last */
@@ -1155,7 +1162,7 @@ static void print_summary(struct info *in, uint64_t compressed)
 		if (i >= BZ_EV_GO_HANDLER && !in->kinds[i])
 			continue;
 		if (i || in->kinds[0])
-			printf("  %-11s %12" PRIu64 "\n", kind_names[i], in->kinds[i]);
+			printf("  %-11s %12" PRIu64 "\n", bz_ev_kind_name(i), in->kinds[i]);
 	}
 
 	uint64_t lost = 0;

@@ -45,6 +45,10 @@ enum bz_block_type {
 
 /* HEADER body: magic[8] | u16 major | u16 minor | u32 flags | TLV options */
 #define BZ_HDR_FLAG_NO_REDACT 0x1u /* payload redaction was turned off */
+/* the kernel's waits were recorded (minor >= 6; bpf/kwait.bpf.h): RX_ARRIVAL
+ * and PEER_RX records may follow, so a server span on a connection whose
+ * peer is on this host waits for its PEER_RX (docs/analysis.md) */
+#define BZ_HDR_FLAG_KWAITS 0x2u
 
 enum bz_hdr_opt {
 	BZ_HO_BEYLA_VERSION = 1,  /* str */

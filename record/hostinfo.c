@@ -95,7 +95,7 @@ void hostinfo_encode_header(struct bz_buf *b, const struct record_opts *o, uint6
 	bz_buf_put(b, BZ_MAGIC, 8);
 	bz_buf_put_u16(b, BZ_FORMAT_MAJOR);
 	bz_buf_put_u16(b, BZ_FORMAT_MINOR);
-	bz_buf_put_u32(b, o->no_redact ? BZ_HDR_FLAG_NO_REDACT : 0);
+	bz_buf_put_u32(b, (o->no_redact ? BZ_HDR_FLAG_NO_REDACT : 0) | (o->no_kernel_waits ? 0 : BZ_HDR_FLAG_KWAITS));
 	bz_buf_opt_str(b, BZ_HO_BEYLA_VERSION, BEYLA_VERSION);
 	bz_buf_put(&argvb, "beyla", 6); /* argv[0] is the subcommand */
 	for (int i = 0; i < o->argc; i++)

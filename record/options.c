@@ -174,7 +174,7 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 }
 
 enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
-       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_NO_OPENSSL, OPT_EMPTY_HOOKS,
+       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_NO_OPENSSL, OPT_NO_KWAITS, OPT_EMPTY_HOOKS,
        OPT_UNIX };
 
 static const struct argp_option record_options[] = {
@@ -213,6 +213,13 @@ static const struct argp_option record_options[] = {
 	  "No OpenSSL uprobes: connections encrypted by OpenSSL (nginx, curl, Python, Node...) are "
 	  "recorded as ciphertext, their sizes and times only (the probes sit on the library file: "
 	  "processes that are not targets pay their traps too)", 3 },
+	{ "no-kernel-waits", OPT_NO_KWAITS, 0, 0,
+	  "Do not record the kernel's own waits around a request: the receive path before the "
+	  "socket is told (the request's bytes are timestamped as they enter the host: the recorder "
+	  "turns on the kernel's receive timestamps) and, when the client is on this host, the "
+	  "delivery of the response to its socket after the last write (a saturated CPU defers it "
+	  "by milliseconds).  Spans then begin when the socket was told and end at the last write; "
+	  "saves an event per request and a lookup per data arrival of the machine's sockets", 3 },
 	{ "zstd-level", OPT_LEVEL, "N", 0,
 	  "zstd compression level 1-19 (default 1, the cheapest while recording; 3 saves ~10 % of "
 	  "the file for ~15 % more of the recorder's CPU)", 3 },
@@ -318,6 +325,9 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_OPENSSL:
 		o->no_openssl = true;
+		break;
+	case OPT_NO_KWAITS:
+		o->no_kernel_waits = true;
 		break;
 	case OPT_EMPTY_HOOKS:
 		o->empty_hooks = true;

@@ -26,6 +26,7 @@
 #include "record/capture_format.h"
 #include "record/capture_writer.h"
 #include "record/hostinfo.h"
+#include "record/kwaits.h"
 #include "record/options.h"
 #include "record/probes.h"
 #include "analyze/u64map.h"
@@ -86,6 +87,7 @@ struct recorder {
 	enum stop_reason stop;
 	char out_path[4096];
 	int status_line; /* a status line is on screen */
+	int tstamp_fd;   /* keeps the kernel's receive timestamps on (kwaits.h); -1: none */
 };
 
 static uint64_t now_mono(void)
@@ -549,13 +551,6 @@ static void status_line(struct recorder *r, uint64_t now, const struct bz_probe_
 
 static void print_summary(struct recorder *r, const struct bz_probe_counts *c, uint64_t end_ns)
 {
-	static const char *const kind_names[BZ_EV_KIND_MAX] = {
-		[BZ_EV_PROC_EXEC] = "exec", [BZ_EV_PROC_FORK] = "fork", [BZ_EV_PROC_EXIT] = "exit",
-		[BZ_EV_CONN_OPEN] = "conn_open", [BZ_EV_CONN_EST] = "conn_est",
-		[BZ_EV_CONN_CLOSE] = "conn_close", [BZ_EV_DATA] = "data",
-		[BZ_EV_GO_HANDLER] = "go_handler", [BZ_EV_GO_CLIENT] = "go_client",
-		[BZ_EV_GO_SPAWN] = "go_spawn", [BZ_EV_PROC_ADOPT] = "adopt",
-	};
 	char d[32], fb[32], rb[32];
 	uint64_t file = bz_writer_file_bytes(r->w), raw = bz_writer_raw_bytes(r->w);
 	uint64_t lost = total_lost(c), missed = 0;
@@ -572,7 +567,7 @@ static void print_summary(struct recorder *r, const struct bz_probe_counts *c, u
 	for (int k = 1; k < BZ_EV_KIND_MAX; k++) {
 		if (!r->by_kind[k])
 			continue;
-		fprintf(stderr, "%s%s %llu", first ? "" : ", ", kind_names[k], (unsigned long long)r->by_kind[k]);
+		fprintf(stderr, "%s%s %llu", first ? "" : ", ", bz_ev_kind_name(k), (unsigned long long)r->by_kind[k]);
 		first = 0;
 	}
 	fprintf(stderr, "%s)\n", first ? "none" : "");
@@ -883,6 +878,8 @@ static int open_and_load(struct recorder *r, bool with_go, bool with_ssl, char *
 	r->skel->rodata->cfg_ring_bytes = o->ring_bytes;
 	bpf_map__set_max_entries(r->skel->maps.events, o->ring_bytes);
 	r->skel->rodata->cfg_ssl = with_ssl;
+	r->skel->rodata->cfg_kwaits = !o->no_kernel_waits;
+	r->skel->rodata->cfg_real_minus_mono_ns = kwaits_real_minus_mono();
 	if ((rc = probes_prepare(r->skel, r->probes,
 				 (o->syscall_start ? PROBES_ONLY_SYSCALL_START : 0) | (with_ssl ? PROBES_ONLY_SSL : 0),
 				 err, errlen)))
@@ -976,6 +973,7 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	r.o = &o;
 	r.launch.go_fd = r.launch.err_fd = -1;
+	r.tstamp_fd = -1;
 	libbpf_set_print(libbpf_print);
 	if (preflight(&r))
 		goto out;
@@ -1021,6 +1019,18 @@ int cmd_record(int argc, char **argv)
 	if (probes_attach(r.skel, r.probes, err, sizeof(err))) {
 		die_line("%s", err);
 		goto out;
+	}
+	if (!o.no_kernel_waits) {
+		/* the request's arrival at the host needs the kernel's receive
+		 * timestamps: without them the spans start at data_ready */
+		r.tstamp_fd = kwaits_timestamps_on();
+		if (r.tstamp_fd < 0 && !o.quiet)
+			fprintf(stderr, "beyla record: warning: cannot turn on receive timestamps (%s): "
+				"no rx_backlog_ns (a request's wait before its socket was told)\n",
+				strerror(-r.tstamp_fd));
+		if (kwaits_prequeue() == 0 && !o.quiet)
+			fprintf(stderr, "beyla record: warning: net.core.netdev_tstamp_prequeue is 0: packets are "
+				"timestamped after the receive backlog, so rx_backlog_ns misses that wait\n");
 	}
 	for (int i = 0; i < probes_count(); i++)
 		if (r.probes[i].status != BZ_PROBE_ATTACHED && !o.quiet &&
@@ -1107,6 +1117,8 @@ out:
 	go_probes_free(r.go);
 	ssl_probes_free(r.ssl);
 	beyla_bpf__destroy(r.skel);
+	if (r.tstamp_fd >= 0)
+		close(r.tstamp_fd);
 	if (r.launched && !r.child_exited && exit_code)
 		stop_command(&r);
 	rc = bz_writer_close(&r.w);
