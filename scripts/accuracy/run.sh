@@ -19,7 +19,9 @@
 # (default 10, ACC_HANDLER does not apply) and reports the CPU it used in each
 # response (X-Handler-Cpu-Ns, loadgen's handler_cpu_ns), and "saturated" is
 # ACC_CPU_SAT_ARGS (default 8 keep-alive clients, -c 8 -r 0):
-#   fork-cpu       http.server with socketserver.ForkingMixIn, a process per connection;
+#   fork-cpu       http.server with socketserver.ForkingMixIn, a process per connection,
+#                  with http.server's defaults, Nagle on (ACC_FORK_NAGLE=0: TCP_NODELAY),
+#                  as issue 20's server: its response is two writes (head, body);
 #   pool-cpu       servers/py_pool.py: a selectors loop reads every request and hands it
 #                  to a ThreadPoolExecutor of 4 threads, which handle and write;
 #   gunicorn4-cpu  gunicorn, 4 sync workers, the Flask app (ACC_HANDLER=cpu).
@@ -39,6 +41,7 @@
 #   ACC_CPU_SAT_ARGS     the same for the *-cpu servers (default "-c 8 -r 0")
 #   ACC_CPU_COST_MS      CPU time of the *-cpu servers' handler in ms (default 10)
 #   ACC_SERVER_CPU, ACC_CLIENT_CPU  CPUs of the *-cpu servers and of their clients (0, 1)
+#   ACC_FORK_NAGLE  1 (default): fork-cpu leaves Nagle on; 0: it sets TCP_NODELAY
 #   ACC_RECORD_ARGS extra `beyla record` options (e.g. --syscall-start)
 #   ACC_RESULTS     results file, one JSON object per row (default: a scratch file)
 #   ACC_DOC         markdown file whose generated section is rewritten (default
@@ -65,6 +68,7 @@ CPU_SAT_ARGS=${ACC_CPU_SAT_ARGS:--c 8 -r 0}
 CPU_COST_MS=${ACC_CPU_COST_MS:-10}
 SERVER_CPU=${ACC_SERVER_CPU:-0}
 CLIENT_CPU=${ACC_CLIENT_CPU:-1}
+FORK_NAGLE=${ACC_FORK_NAGLE:-1}
 read -r -a REC_EXTRA <<<"${ACC_RECORD_ARGS:-}"
 RESULTS=${ACC_RESULTS:-$T/results.jsonl}
 if [ -z "${ACC_DOC+x}" ] && [ "$SERVERS" = "$ALL_SERVERS" ] && [ "$LOADS" = "noload saturated" ]; then
@@ -143,7 +147,9 @@ start_server() {
 		CLI=(taskset -c "$CLIENT_CPU")
 	fi
 	case $name in
-	fork-cpu) start_bg "srv-$name" "${pin[@]}" "$PYTHON" "$ACC_DIR/servers/py_http.py" fork "$port" "$CPU_COST_MS" cpu ;;
+	fork-cpu)
+		start_bg "srv-$name" "${pin[@]}" env ACC_NAGLE="$FORK_NAGLE" \
+			"$PYTHON" "$ACC_DIR/servers/py_http.py" fork "$port" "$CPU_COST_MS" cpu ;;
 	pool-cpu) start_bg "srv-$name" "${pin[@]}" "$PYTHON" "$ACC_DIR/servers/py_pool.py" "$port" "$CPU_COST_MS" cpu 4 ;;
 	gunicorn4-cpu)
 		start_bg "srv-$name" "${pin[@]}" env ACC_COST_MS="$CPU_COST_MS" ACC_HANDLER=cpu \
@@ -282,7 +288,7 @@ if [ -n "$DOC" ]; then
 		echo "Command: \`sudo make accuracy\` (= \`scripts/accuracy/run.sh\`), handler \`$HANDLER\` of ${COST_MS} ms," \
 			"no-load ${NOLOAD_DURATION} s (\`loadgen -c 1\`), saturated ${DURATION} s (\`loadgen $SAT_ARGS\`;" \
 			"the \`*-cpu\` servers: handler \`cpu\` of ${CPU_COST_MS} ms of CPU, server on CPU $SERVER_CPU," \
-			"clients on CPU $CLIENT_CPU, \`loadgen $CPU_SAT_ARGS\`)," \
+			"clients on CPU $CLIENT_CPU, \`loadgen $CPU_SAT_ARGS\`, fork-cpu with Nagle $([ "$FORK_NAGLE" = 1 ] && echo on || echo off))," \
 			"recorder options: \`${ACC_RECORD_ARGS:-(default)}\`."
 		echo
 		"$PYTHON" "$ACC_DIR/accuracy.py" table "$RESULTS" --md

@@ -6,11 +6,15 @@ a busy loop until the thread has used COST_MS of CPU time, time.thread_time,
 however long it waits for a CPU), answers "ok\n" with Content-Length over
 HTTP/1.1 keep-alive.  With cpu the response carries X-Handler-Cpu-Ns: the CPU
 time the handler's thread used in do_GET up to the response head (the busy
-loop and the loop's clock reads), which loadgen writes to its CSV.  With CERT and KEY (PEM files) it
-serves HTTPS: the listening socket is wrapped with an ssl.SSLContext, so each
-accept() also makes the TLS handshake, in the serving thread, before the
-request is read (OpenSSL through Python's ssl module: SSL_read_ex/SSL_write_ex)."""
-import socketserver, ssl, sys, time
+loop and the loop's clock reads), which loadgen writes to its CSV.  With CERT
+and KEY (PEM files) it serves HTTPS: the listening socket is wrapped with an
+ssl.SSLContext, so each accept() also makes the TLS handshake, in the serving
+thread, before the request is read (OpenSSL through Python's ssl module:
+SSL_read_ex/SSL_write_ex).  TCP_NODELAY is set unless ACC_NAGLE=1 (the head
+and the body are two writes: with Nagle the body waits in the send queue, after
+its write returned, for the client's ACK of the head, which the client's
+delayed-ACK timer holds up to 40 ms)."""
+import os, socketserver, ssl, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 mode, port, cost, kind = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) / 1000, sys.argv[4]
@@ -34,7 +38,9 @@ class H(BaseHTTPRequestHandler):
     # Head and body go out in two writes: with Nagle the body waits for the
     # client's delayed ACK (40 ms) after write() returned, which no server-side
     # timestamp can see.  Production servers set TCP_NODELAY; so does this one.
-    disable_nagle_algorithm = True
+    # ACC_NAGLE=1 leaves Nagle on, as a stock http.server does (issue 20's
+    # reproduction: a forking http.server with its defaults).
+    disable_nagle_algorithm = os.environ.get("ACC_NAGLE", "0") != "1"
 
     def do_GET(self):
         t0 = time.thread_time_ns()
