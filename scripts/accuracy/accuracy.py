@@ -373,6 +373,8 @@ def fmt(v, kind):
         return "%+.1f%%" % (100 * v)
     if kind == "ms":
         return "%.2f" % v
+    if kind == "ms3":
+        return "%.3f" % v
     return str(v)
 
 
@@ -399,8 +401,8 @@ def met(r, name, known=True):
 KCOLS = [("server", lambda r: r["server"]), ("load", lambda r: r["load"]),
          ("med err", lambda r: fmt(r.get("med_err"), "pct")), ("med <= 5%", lambda r: met(r, "med")),
          ("p95 err", lambda r: fmt(r.get("p95_err"), "pct")), ("p95 <= 10%", lambda r: met(r, "p95")),
-         ("rx backlog ms (mean)", lambda r: fmt(r.get("mean_rx_backlog_ms"), "ms")),
-         ("tx queue ms (mean)", lambda r: fmt(r.get("mean_tx_queue_ms"), "ms")),
+         ("rx backlog ms (mean)", lambda r: fmt(r.get("mean_rx_backlog_ms"), "ms3")),
+         ("tx queue ms (mean)", lambda r: fmt(r.get("mean_tx_queue_ms"), "ms3")),
          ("tx queue share", lambda r: fmt(r.get("tx_queue_share"), "pct")),
          ("handler CPU ms", lambda r: fmt(r.get("handler_cpu_ms"), "ms")),
          ("on-CPU ms", lambda r: fmt(r.get("med_on_cpu_ms"), "ms")),
