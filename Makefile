@@ -105,7 +105,8 @@ test: beyla unit
 bench: beyla
 	bash scripts/bench.sh
 
-# Server spans against what real clients saw (issue 4); rewrites docs/accuracy.md's table.
+# Server spans against what real clients saw (issue 4; the CPU-bound cases of issue 20 pin the
+# server to CPU 0 and the clients to CPU 1: two CPUs needed); rewrites docs/accuracy.md's table.
 accuracy: beyla
 	bash scripts/accuracy/run.sh
 

@@ -13,7 +13,7 @@
  *          no session resumption).
  * Every request is one CSV line on stdout (or -o FILE):
  *   slot,mode,conn_seq,local_port,req_index,connect_ns,send_ns,done_ns,
- *   send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns,tls_ns
+ *   send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns,tls_ns,handler_cpu_ns
  * connect_ns: CLOCK_REALTIME just before connect() (same value on every request of
  * the connection); send_ns: just before the write of the request's first byte;
  * done_ns: just after the read that returned the response's last byte.  The
@@ -24,6 +24,9 @@
  * thread's scheduling delay between arrival and read (0 if unavailable).
  * tls_ns: how long the TLS handshake (SSL_connect) of the connection took, 0
  * without -s.
+ * handler_cpu_ns: the value of the response's X-Handler-Cpu-Ns header (the CPU
+ * time the server's handler says it used: the harness's CPU-bound servers set
+ * it), 0 without one.
  *
  * With -s the clocks are taken at the same places, around the TLS calls that
  * stand for the syscalls: connect_ns just before the TCP connect() (the TLS
@@ -64,7 +67,7 @@
 
 struct rec {
 	int conn_seq, port, idx, status, bytes;
-	int64_t connect_ns, send_ns, done_ns, send_mono, done_mono, done_rx, tls_ns;
+	int64_t connect_ns, send_ns, done_ns, send_mono, done_mono, done_rx, tls_ns, handler_cpu;
 };
 
 /* One connection: the socket, and with -s its TLS session.  rx is the kernel
@@ -170,7 +173,7 @@ static int conn_write(struct conn *c, const void *src, int len)
  * beyond the response are not expected (no pipelining).  The head must fit in
  * the buffer; body bytes past it are counted, not kept. */
 static int read_response(struct conn *c, int *bytes, int64_t *done_real, int64_t *done_mono, int64_t *done_rx,
-			 int *conn_close)
+			 int *conn_close, int64_t *handler_cpu)
 {
 	char buf[65536];
 	size_t have = 0;   /* bytes kept in buf (until the head is parsed) */
@@ -205,6 +208,7 @@ static int read_response(struct conn *c, int *bytes, int64_t *done_real, int64_t
 				char *nl = memchr(p, '\n', (size_t)(e + 2 - p));
 				if (!nl) break;
 				if (!strncasecmp(p, "content-length:", 15)) clen = strtol(p + 15, NULL, 10);
+				if (!strncasecmp(p, "x-handler-cpu-ns:", 17)) *handler_cpu = strtoll(p + 17, NULL, 10);
 				if (!strncasecmp(p, "connection:", 11) && memmem(p, (size_t)(nl - p), "close", 5))
 					*conn_close = 1;
 				p = nl + 1;
@@ -277,7 +281,8 @@ static void *run(void *arg)
 			r.send_ns = now(CLOCK_REALTIME); /* before write(), or SSL_write() with -s */
 			if (conn_write(&c, req, rl) != rl) { r.status = -1; r.done_ns = r.send_ns; push(s, &r); done++; break; }
 			int cc = 0;
-			r.status = read_response(&c, &r.bytes, &r.done_ns, &r.done_mono, &r.done_rx, &cc);
+			r.handler_cpu = 0;
+			r.status = read_response(&c, &r.bytes, &r.done_ns, &r.done_mono, &r.done_rx, &cc, &r.handler_cpu);
 			push(s, &r); done++;
 			if (r.status < 0 || cc) break; /* "Connection: close": reconnect, like any client */
 		}
@@ -343,15 +348,16 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) pthread_join(sl[i].th, NULL);
 	FILE *f = out ? fopen(out, "w") : stdout;
 	if (!f) { perror(out); return 1; }
-	fprintf(f, "slot,mode,conn_seq,local_port,req_index,connect_ns,send_ns,done_ns,send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns,tls_ns\n");
+	fprintf(f, "slot,mode,conn_seq,local_port,req_index,connect_ns,send_ns,done_ns,send_mono_ns,done_mono_ns,status,resp_bytes,done_rx_ns,tls_ns,handler_cpu_ns\n");
 	long total = 0, bad = 0;
 	for (int i = 0; i < n; i++)
 		for (size_t j = 0; j < sl[i].n; j++) {
 			struct rec *r = &sl[i].recs[j];
-			fprintf(f, "%d,%s,%d,%d,%d,%lld,%lld,%lld,%lld,%lld,%d,%d,%lld,%lld\n", i, sl[i].keepalive ? "ka" : "new",
+			fprintf(f, "%d,%s,%d,%d,%d,%lld,%lld,%lld,%lld,%lld,%d,%d,%lld,%lld,%lld\n", i,
+				sl[i].keepalive ? "ka" : "new",
 				r->conn_seq, r->port, r->idx, (long long)r->connect_ns, (long long)r->send_ns,
 				(long long)r->done_ns, (long long)r->send_mono, (long long)r->done_mono, r->status, r->bytes,
-				(long long)r->done_rx, (long long)r->tls_ns);
+				(long long)r->done_rx, (long long)r->tls_ns, (long long)r->handler_cpu);
 			total++;
 			bad += r->status < 0;
 		}

@@ -12,19 +12,36 @@
 #   saturated  ACC_SAT_ARGS of scripts/accuracy/loadgen (default 12 keep-alive
 #              connections of 3 requests each + 10 new-connection-per-request
 #              clients = 16 concurrent clients).
+# The CPU-bound servers (issue 20: *-cpu) run on one CPU (taskset -c
+# ACC_SERVER_CPU, default 0: the server and every process it forks) and their
+# clients, warm-up included, on another (taskset -c ACC_CLIENT_CPU, default 1);
+# their handler busy-loops until its thread has used ACC_CPU_COST_MS of CPU
+# (default 10, ACC_HANDLER does not apply) and reports the CPU it used in each
+# response (X-Handler-Cpu-Ns, loadgen's handler_cpu_ns), and "saturated" is
+# ACC_CPU_SAT_ARGS (default 8 keep-alive clients, -c 8 -r 0):
+#   fork-cpu       http.server with socketserver.ForkingMixIn, a process per connection,
+#                  with http.server's defaults, Nagle on (ACC_FORK_NAGLE=0: TCP_NODELAY),
+#                  as issue 20's server: its response is two writes (head, body);
+#   pool-cpu       servers/py_pool.py: a selectors loop reads every request and hands it
+#                  to a ThreadPoolExecutor of 4 threads, which handle and write;
+#   gunicorn4-cpu  gunicorn, 4 sync workers, the Flask app (ACC_HANDLER=cpu).
 # Then `beyla analyze`, and scripts/accuracy/accuracy.py joins every client request
 # to its server span (client port + connection time, then order on the connection)
 # and prints one row per server and load (see docs/accuracy.md for the columns).
 #
 # Knobs (environment):
 #   ACC_SERVERS     servers to run (default: python threading gunicorn express nginx go java
-#                   nginx-tls python-tls gunicorn-unix)
+#                   nginx-tls python-tls gunicorn-unix fork-cpu pool-cpu gunicorn4-cpu)
 #   ACC_LOADS       loads to run (default: noload saturated)
 #   ACC_DURATION    seconds of load per saturated run (default 3)
 #   ACC_NOLOAD_DURATION  seconds per no-load run (default 2)
 #   ACC_COST_MS     handler cost in ms (default 5; nginx serves a static file, cost 0)
 #   ACC_HANDLER     sleep (default; I/O-bound handler) or spin (CPU-bound busy loop)
 #   ACC_SAT_ARGS    loadgen options of the saturated run (default "-c 6 -r 3 -n 10")
+#   ACC_CPU_SAT_ARGS     the same for the *-cpu servers (default "-c 8 -r 0")
+#   ACC_CPU_COST_MS      CPU time of the *-cpu servers' handler in ms (default 10)
+#   ACC_SERVER_CPU, ACC_CLIENT_CPU  CPUs of the *-cpu servers and of their clients (0, 1)
+#   ACC_FORK_NAGLE  1 (default): fork-cpu leaves Nagle on; 0: it sets TCP_NODELAY
 #   ACC_RECORD_ARGS extra `beyla record` options (e.g. --syscall-start)
 #   ACC_RESULTS     results file, one JSON object per row (default: a scratch file)
 #   ACC_DOC         markdown file whose generated section is rewritten (default
@@ -37,9 +54,9 @@ ROOT=$(cd "$ACC_DIR/../.." && pwd)
 # shellcheck source=tests/lib.sh
 . "$ROOT/tests/lib.sh"
 require_recording_env
-need ss nginx go javac java node cc openssl
+need ss nginx go javac java node cc openssl taskset
 
-ALL_SERVERS="python threading gunicorn express nginx go java nginx-tls python-tls gunicorn-unix"
+ALL_SERVERS="python threading gunicorn express nginx go java nginx-tls python-tls gunicorn-unix fork-cpu pool-cpu gunicorn4-cpu"
 SERVERS=${ACC_SERVERS:-$ALL_SERVERS}
 LOADS=${ACC_LOADS:-noload saturated}
 DURATION=${ACC_DURATION:-3}
@@ -47,6 +64,11 @@ NOLOAD_DURATION=${ACC_NOLOAD_DURATION:-2}
 COST_MS=${ACC_COST_MS:-5}
 HANDLER=${ACC_HANDLER:-sleep}
 SAT_ARGS=${ACC_SAT_ARGS:--c 6 -r 3 -n 10}
+CPU_SAT_ARGS=${ACC_CPU_SAT_ARGS:--c 8 -r 0}
+CPU_COST_MS=${ACC_CPU_COST_MS:-10}
+SERVER_CPU=${ACC_SERVER_CPU:-0}
+CLIENT_CPU=${ACC_CLIENT_CPU:-1}
+FORK_NAGLE=${ACC_FORK_NAGLE:-1}
 read -r -a REC_EXTRA <<<"${ACC_RECORD_ARGS:-}"
 RESULTS=${ACC_RESULTS:-$T/results.jsonl}
 if [ -z "${ACC_DOC+x}" ] && [ "$SERVERS" = "$ALL_SERVERS" ] && [ "$LOADS" = "noload saturated" ]; then
@@ -81,7 +103,14 @@ fi
 if [[ " $SERVERS " == *" java "* ]]; then
 	javac -d "$BIN/java" "$ACC_DIR/servers/Server.java" || bail "java server builds"
 fi
-if [[ " $SERVERS " == *" gunicorn "* || " $SERVERS " == *" gunicorn-unix "* ]]; then
+if [[ " $SERVERS " == *"-cpu "* ]]; then
+	# one CPU for the server, another for its clients (both exist, and differ)
+	if ! taskset -c "$SERVER_CPU" true 2>/dev/null || ! taskset -c "$CLIENT_CPU" true 2>/dev/null ||
+		[ "$SERVER_CPU" = "$CLIENT_CPU" ]; then
+		bail "CPUs $SERVER_CPU (server) and $CLIENT_CPU (clients) exist and differ" "$(nproc) CPUs online"
+	fi
+fi
+if [[ " $SERVERS " == *" gunicorn "* || " $SERVERS " == *" gunicorn-unix "* || " $SERVERS " == *" gunicorn4-cpu "* ]]; then
 	[ -x "$BEYLA_VENV/bin/gunicorn" ] || bail "gunicorn installed" "run: sudo bash scripts/setup.sh"
 fi
 if [[ " $SERVERS " == *" express "* ]]; then
@@ -102,15 +131,30 @@ wait_sock() {
 
 # start_server NAME PORT: starts it, waits for the port; sets SRV_PIDS (every
 # process to record and stop: for gunicorn-unix its backend and nginx), SRV_COST, SRV_TLS (loadgen's -s, or
-# empty) and SRV_PROXIED (1: nginx in front of a recorded backend, whose spans
-# get a row of their own).
+# empty), SRV_PROXIED (1: nginx in front of a recorded backend, whose spans
+# get a row of their own) and CLI (the command prefix of its load clients:
+# taskset for a *-cpu server).
 start_server() {
-	local name=$1 port=$2 d ssl='' tls='' sock
+	local name=$1 port=$2 d ssl='' tls='' sock pin=()
 	SRV_COST=$COST_MS
 	SRV_TLS=
 	SRV_PROXIED=
 	SRV_PIDS=()
+	CLI=()
+	if [[ "$name" == *-cpu ]]; then
+		SRV_COST=$CPU_COST_MS
+		pin=(taskset -c "$SERVER_CPU")
+		CLI=(taskset -c "$CLIENT_CPU")
+	fi
 	case $name in
+	fork-cpu)
+		start_bg "srv-$name" "${pin[@]}" env ACC_NAGLE="$FORK_NAGLE" \
+			"$PYTHON" "$ACC_DIR/servers/py_http.py" fork "$port" "$CPU_COST_MS" cpu ;;
+	pool-cpu) start_bg "srv-$name" "${pin[@]}" "$PYTHON" "$ACC_DIR/servers/py_pool.py" "$port" "$CPU_COST_MS" cpu 4 ;;
+	gunicorn4-cpu)
+		start_bg "srv-$name" "${pin[@]}" env ACC_COST_MS="$CPU_COST_MS" ACC_HANDLER=cpu \
+			"$BEYLA_VENV/bin/python" "$BEYLA_VENV/bin/gunicorn" -k sync -w 4 -b "127.0.0.1:$port" \
+			--backlog 128 --chdir "$ACC_DIR/servers" --log-level warning flask_app:app ;;
 	python) start_bg "srv-$name" "$PYTHON" "$ACC_DIR/servers/py_http.py" single "$port" "$COST_MS" "$HANDLER" ;;
 	python-tls)
 		SRV_TLS=-s
@@ -179,7 +223,7 @@ run_one() {
 		return 1
 	fi
 	# Warm-up outside the recording (JIT, imports, worker spawn), then settle.
-	"$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work -c 4 -d 0.5 -o /dev/null 2>/dev/null
+	"${CLI[@]}" "$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work -c 4 -d 0.5 -o /dev/null 2>/dev/null
 	sleep 0.3
 	for s in "${SRV_PIDS[@]}"; do
 		for p in $(target_pids "$s"); do pids+=(-p "$p"); done
@@ -192,11 +236,14 @@ run_one() {
 	fi
 	if [ "$load" = noload ]; then
 		args=(-c 1 -r 0 -d "$NOLOAD_DURATION")
+	elif [[ "$name" == *-cpu ]]; then
+		read -r -a args <<<"$CPU_SAT_ARGS"
+		args+=(-d "$DURATION")
 	else
 		read -r -a args <<<"$SAT_ARGS"
 		args+=(-d "$DURATION")
 	fi
-	"$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work "${args[@]}" -o "$csv" 2>"$T/$name-$load.loadgen.log"
+	"${CLI[@]}" "$BIN/loadgen" ${SRV_TLS:+"$SRV_TLS"} -p "$port" -u /work "${args[@]}" -o "$csv" 2>"$T/$name-$load.loadgen.log"
 	sleep 0.3 # let the last responses and closes reach the recorder
 	record_stop INT
 	stop_servers
@@ -212,8 +259,12 @@ run_one() {
 	tail -n "$nrows" "$RESULTS" | "$PYTHON" -c 'import json,sys
 for l in sys.stdin:
     r = json.loads(l)
-    print("# %s/%s: sent %d matched %d lost %d med err %s misses %s unmatched %s drops %s" % (r["server"], r["load"],
-          r["ok"], r["matched"], r["lost"], r["med_err"], r["misses"], r["unmatched"], r["drops"]))'
+    print("# %s/%s: sent %d matched %d lost %d med err %s p95 err %s misses %s unmatched %s drops %s" % (r["server"],
+          r["load"], r["ok"], r["matched"], r["lost"], r["med_err"], r["p95_err"], r["misses"], r["unmatched"], r["drops"]))
+    if r.get("cpu_bound"):
+        print("#   handler CPU %s ms, on-CPU %s ms (%s), rx backlog %s ms, tx queue %s ms (%s of the spans)" % (
+              r["handler_cpu_ms"], r["med_on_cpu_ms"], r["on_cpu_err"], r["mean_rx_backlog_ms"],
+              r["mean_tx_queue_ms"], r["tx_queue_share"]))'
 }
 
 failed=0
@@ -235,7 +286,9 @@ if [ -n "$DOC" ]; then
 			"$("$BEYLA" --version 2>/dev/null | head -n 1)."
 		echo
 		echo "Command: \`sudo make accuracy\` (= \`scripts/accuracy/run.sh\`), handler \`$HANDLER\` of ${COST_MS} ms," \
-			"no-load ${NOLOAD_DURATION} s (\`loadgen -c 1\`), saturated ${DURATION} s (\`loadgen $SAT_ARGS\`)," \
+			"no-load ${NOLOAD_DURATION} s (\`loadgen -c 1\`), saturated ${DURATION} s (\`loadgen $SAT_ARGS\`;" \
+			"the \`*-cpu\` servers: handler \`cpu\` of ${CPU_COST_MS} ms of CPU, server on CPU $SERVER_CPU," \
+			"clients on CPU $CLIENT_CPU, \`loadgen $CPU_SAT_ARGS\`, fork-cpu with Nagle $([ "$FORK_NAGLE" = 1 ] && echo on || echo off))," \
 			"recorder options: \`${ACC_RECORD_ARGS:-(default)}\`."
 		echo
 		"$PYTHON" "$ACC_DIR/accuracy.py" table "$RESULTS" --md
