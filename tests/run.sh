@@ -20,10 +20,7 @@
 # Per-test time limit: UNIT_TIMEOUT (default 60 s), E2E_TIMEOUT (default 120 s),
 # FUZZ_TIMEOUT (default 300 s, building the fuzzers included).  An e2e script
 # that needs longer says so in a line "# e2e-timeout: SECONDS" (the larger of
-# the two applies).  One with a line "# e2e-pending: REASON" (a real test of
-# a fix that has not merged yet: it fails until then) runs only when named by
-# a WORD, not in an unfiltered run, which lists it as PENDING; enabling it
-# is deleting that line.
+# the two applies).
 # TEST_BUILD: where the unit test binaries are (default build; `make sanitize`
 # uses build-san).  The fuzz group counts one check per fuzz target.
 # Exit status: 0 if nothing failed, 1 otherwise (also when no test was found).
@@ -176,14 +173,7 @@ if [ "$kind" = all ] || [ "$kind" = e2e ]; then
 	shopt -s nullglob
 	e2e_scripts=()
 	for script in tests/e2e/*.sh; do
-		selected "e2e/$(basename "$script" .sh)" || continue
-		pending=$(sed -n 's/^# e2e-pending: *//p' "$script" | head -n 1)
-		if [ -n "$pending" ] && [ ${#filters[@]} -eq 0 ]; then
-			printf 'PENDING  %-37s (%s; run: tests/run.sh e2e %s)\n' "e2e/$(basename "$script" .sh)" "$pending" \
-				"$(basename "$script" .sh)"
-			continue
-		fi
-		e2e_scripts+=("$script")
+		selected "e2e/$(basename "$script" .sh)" && e2e_scripts+=("$script")
 	done
 	if [ ${#e2e_scripts[@]} -gt 0 ] && [ "$(id -u)" -ne 0 ]; then
 		e2e_as_root

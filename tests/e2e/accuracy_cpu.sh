@@ -9,12 +9,11 @@
 # target, 5 %: the check that fails when the span misses a wait of the kernel
 # (fork-cpu is http.server with its defaults, Nagle on: its response body
 # waits ~40 ms for the client's delayed ACK after the server's last write
-# returned; today's recorder misses that, 42-70 % median error).  When the
+# returned: the span's tx_queue_ns, to the delivery to the client's socket,
+# covers it; without it the median error was 42-70 %).  When the
 # recorder has --sched (on_cpu_ns, runq_ns, blocked_ns), it records with it and
 # also checks that each span's parts sum to its processing within 1 % and that
 # the median on-CPU time is within 15 % of the handler's CPU time.
-# Pending until issue 20's recorder fix merges (then delete the next line):
-# e2e-pending: issue 20 (spans miss the send-queue wait; the fix is on another branch)
 # About 40 s on the 2-vCPU test VM:
 # e2e-timeout: 150
 # shellcheck source=tests/lib.sh
