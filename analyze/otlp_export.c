@@ -1001,6 +1001,8 @@ static const struct {
 	{ "recv_queue_ns", "beyla.recv_queue_ns", OTLP_ATTR_INT },
 	{ "processing_ns", "beyla.processing_ns", OTLP_ATTR_INT },
 	{ "connect_ns", "beyla.connect_ns", OTLP_ATTR_INT },
+	{ "rx_backlog_ns", "beyla.rx_backlog_ns", OTLP_ATTR_INT },
+	{ "tx_queue_ns", "beyla.tx_queue_ns", OTLP_ATTR_INT },
 	{ "conn_id", "beyla.conn_id", OTLP_ATTR_INT },
 	{ "request_index", "beyla.request_index", OTLP_ATTR_INT },
 	/* schema 3: the common span_attributes, read from span_rows (SPANS_V3) */

@@ -90,11 +90,12 @@ struct exporter {
 
 enum {
 	C_SPAN_ID, C_TRACE_ID, C_PARENT_ID, C_KIND, C_NAME, C_START, C_END, C_QUEUE, C_PID, C_TID, C_SERVICE,
-	C_PARENT_KIND, C_SERVER_CHILDREN, C_NCOLS
+	C_PARENT_KIND, C_SERVER_CHILDREN, C_TX_QUEUE, C_NCOLS
 };
+/* (tx_queue_ns: schema 8; an older database has none, read as 0) */
 static const char *const core_cols[C_NCOLS] = {
 	"span_id", "trace_id", "parent_id", "kind", "name", "start_ns", "end_ns", "queue_ns", "pid", "tid",
-	"service_name", "bz_parent_kind", "bz_server_children",
+	"service_name", "bz_parent_kind", "bz_server_children", "tx_queue_ns",
 };
 
 /* The args of a span's slice: columns of span_rows under their
@@ -110,6 +111,8 @@ static const struct {
 	{ "recv_queue_ns", "recv_queue_ns" },
 	{ "processing_ns", "processing_ns" },
 	{ "connect_ns", "connect_ns" },
+	{ "rx_backlog_ns", "rx_backlog_ns" },
+	{ "tx_queue_ns", "tx_queue_ns" },
 	{ "http_method", "http.request.method" },
 	{ "http_route", "http.route" },
 	{ "http_status_code", "http.response.status_code" },
@@ -577,18 +580,23 @@ static void span_slice(struct exporter *x, sqlite3_stmt *s, const int *col, cons
 	bz_jw_lit(w, "}}");
 }
 
-/* "in queue" and "processing": the two children that tile a server span. */
-static void child_slices(struct exporter *x, const struct row *r, const struct lane *l, int64_t q)
+/* "in queue", "processing" and, when the response waited in the kernel
+ * after the last write (tx > 0), "in send queue": the children that tile a
+ * server span, as the view `spans` has them. */
+static void child_slices(struct exporter *x, const struct row *r, const struct lane *l, int64_t q, int64_t tx)
 {
+	static const char *const names[3] = { "in queue", "processing", "in send queue" };
 	struct bz_jw *w = x->w;
 	int64_t dur = r->end - r->start;
 
-	for (int proc = 0; proc < 2; proc++) {
-		int64_t st = proc ? r->start + q : r->start, d = proc ? dur - q : q;
-		slice_head(x, l, "internal", proc ? "processing" : "in queue", st, d);
-		bz_jw_lit(w, proc ? ",\"args\":{\"name\":\"processing\",\"kind\":\"internal\",\"span_id\":"
-				  : ",\"args\":{\"name\":\"in queue\",\"kind\":\"internal\",\"span_id\":");
-		hex_id(w, r->span_id | (proc ? 2 : 1));
+	for (int k = 0; k < (tx > 0 ? 3 : 2); k++) {
+		int64_t st = k == 0 ? r->start : k == 1 ? r->start + q : r->end - tx;
+		int64_t d = k == 0 ? q : k == 1 ? dur - q - tx : tx;
+		slice_head(x, l, "internal", names[k], st, d);
+		bz_jw_lit(w, ",\"args\":{\"name\":");
+		bz_jw_str(w, names[k], strlen(names[k]));
+		bz_jw_lit(w, ",\"kind\":\"internal\",\"span_id\":");
+		hex_id(w, r->span_id | (uint64_t)(k + 1));
 		bz_jw_lit(w, ",\"parent_id\":");
 		hex_id(w, r->span_id);
 		bz_jw_lit(w, ",\"duration_ns\":");
@@ -621,15 +629,17 @@ static int one_span(struct exporter *x, sqlite3_stmt *s, const int *col, const i
 	r.tid = tid > 0 && tid < NO_TID ? (uint32_t)tid : NO_TID;
 
 	if (r.server) {
-		int64_t q = col_i64(s, col[C_QUEUE], 0);
+		int64_t q = col_i64(s, col[C_QUEUE], 0), tx = col_i64(s, col[C_TX_QUEUE], 0);
 		if (q < 0)
 			q = 0;
 		if (q > r.end - r.start)
 			q = r.end - r.start;
+		if (tx < 0 || tx > r.end - r.start - q)
+			tx = 0;
 		if (!(l = lane_at(x, r.pid, r.tid, r.service, r.start, r.end)))
 			return oom(x);
 		span_slice(x, s, col, acol, &r, l);
-		child_slices(x, &r, l, q);
+		child_slices(x, &r, l, q, tx);
 		l->has_server = 1;
 		l->server_id = r.span_id;
 		l->proc_start = r.start + q;

@@ -863,6 +863,131 @@ static void test_preface_lookalike_is_http1(void **state)
 	unlink(c.path);
 }
 
+/* ---- the kernel's waits (BZ_EV_RX_ARRIVAL, BZ_EV_PEER_RX) --------------- */
+
+static void ev_rx_arrival(struct cap *c, uint64_t conn, uint64_t ready, uint64_t host, uint32_t pid)
+{
+	struct bz_ev_rx_arrival e = { 0 };
+	hdr(&e.h, BZ_EV_RX_ARRIVAL, sizeof(e), ready, pid, 0);
+	e.conn_id = conn;
+	e.host_ns = host;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+static void ev_peer_rx(struct cap *c, uint64_t conn, uint64_t ts, uint64_t bytes, uint32_t pid)
+{
+	struct bz_ev_peer_rx e = { 0 };
+	hdr(&e.h, BZ_EV_PEER_RX, sizeof(e), ts, pid, 0);
+	e.conn_id = conn;
+	e.bytes_out = bytes;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
+/* An accepted connection whose peer is on this host (CONN_OPEN flag). */
+static void ev_open_local_peer(struct cap *c, uint64_t conn, uint64_t ts, uint16_t rport, uint32_t pid)
+{
+	struct bz_ev_conn_open e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_OPEN, BZ_CONN_OPEN_INET_SIZE, ts, pid, pid);
+	e.conn_id = conn;
+	e.established_ns = ts - MS(0.01);
+	e.family = BZ_AF_INET;
+	e.local_port = 8080;
+	e.remote_port = rport;
+	e.role = BZ_ROLE_ACCEPTED;
+	e.flags = BZ_CONN_F_PEER_LOCAL;
+	e.fd = 5;
+	e.local_addr[0] = e.remote_addr[0] = 127;
+	e.local_addr[3] = e.remote_addr[3] = 1;
+	bz_buf_put(&c->ev, &e, BZ_CONN_OPEN_INET_SIZE);
+	c->nev++;
+}
+
+#define KW_RESP "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" /* 40 bytes */
+
+/* The rules of docs/analysis.md, "Kernel waits": a request that entered
+ * the host before its socket was told starts there (rx_backlog_ns, part of
+ * queue_ns); a response ends when the peer's socket had its last byte,
+ * counted in bytes written (tx_queue_ns, the "in send queue" child), which
+ * may be reported before the write returned (0), after it (the span waits
+ * for it, off its thread), or never (NULL: at the next request, or the
+ * connection's end); queue + processing + tx_queue = duration. */
+static void test_kernel_waits(void **state)
+{
+	(void)state;
+	struct cap c;
+	struct bz_analysis_summary sum;
+	cap_open(&c);
+	cap_proc(&c, 100, "/srv/app", "app");
+	ev_open_local_peer(&c, 1, T(0.1), 50000, 100);
+	/* request 0: arrived at the host 0.9 ms before data_ready; its
+	 * response delivered inside the write (PEER_RX before it returned) */
+	ev_rx_arrival(&c, 1, T(1.0), T(0.1), 100);
+	ev_data(&c, 1, BZ_DIR_IN, T(1.2), 0, T(1.0), 100, 101, "GET /a HTTP/1.1\r\n\r\n");
+	ev_peer_rx(&c, 1, T(2.9), 40, 100);
+	ev_data(&c, 1, BZ_DIR_OUT, T(3.0), 0, 0, 100, 101, KW_RESP);
+	/* request 1: its response delivered 40 ms after its last write (the
+	 * head and body in two writes, a Nagle hold) */
+	ev_rx_arrival(&c, 1, T(5.0), T(4.5), 100);
+	ev_data(&c, 1, BZ_DIR_IN, T(5.1), 0, T(5.0), 100, 101, "GET /b HTTP/1.1\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_OUT, T(6.0), 0, 0, 100, 101, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+	ev_peer_rx(&c, 1, T(6.0) - 1000, 78, 100); /* the head, inside its write */
+	ev_data(&c, 1, BZ_DIR_OUT, T(6.5), 0, 0, 100, 101, "ok");
+	ev_peer_rx(&c, 1, T(46.5), 80, 100);
+	/* request 2: no delivery reported before the client asked again (lost:
+	 * NULL), no RX_ARRIVAL (NULL) */
+	ev_data(&c, 1, BZ_DIR_IN, T(50.0), 0, T(49.0), 100, 101, "GET /c HTTP/1.1\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_OUT, T(51.0), 0, 0, 100, 101, KW_RESP);
+	/* request 3: answered, then the connection closes with no delivery */
+	ev_rx_arrival(&c, 1, T(60.0), T(60.0), 100);
+	ev_data(&c, 1, BZ_DIR_IN, T(60.2), 0, T(60.0), 100, 101, "GET /d HTTP/1.1\r\n\r\n");
+	ev_data(&c, 1, BZ_DIR_OUT, T(61.0), 0, 0, 100, 101, KW_RESP);
+	ev_close(&c, 1, T(70.0), 100);
+	/* a connection whose peer is elsewhere: no waiting, no tx part */
+	ev_open(&c, 2, BZ_ROLE_ACCEPTED, T(80.0), T(79.9), 0, 8080, 50001, 100);
+	ev_rx_arrival(&c, 2, T(81.0), T(80.5), 100);
+	ev_data(&c, 2, BZ_DIR_IN, T(81.1), 0, T(81.0), 100, 101, "GET /e HTTP/1.1\r\n\r\n");
+	ev_data(&c, 2, BZ_DIR_OUT, T(82.0), 0, 0, 100, 101, KW_RESP);
+	ev_close(&c, 2, T(83.0), 100);
+	cap_close(&c, 1);
+
+	struct bz_db *db = analyse(c.path, &sum);
+	assert_text(db,
+		    "SELECT group_concat(printf('%s|%s|%s|%s|%s|%s|%s|%s', url_path, duration_ns, queue_ns, rx_backlog_ns,"
+		    " recv_queue_ns, processing_ns, tx_queue_ns, incomplete), ' ')"
+		    " FROM (SELECT * FROM span_rows WHERE kind = 'server' ORDER BY start_ns)",
+		    /* queue: the host arrival to the read's return (no syscall
+		     * start recorded), of which rx_backlog to data_ready */
+		    "/a|2900000|1100000|900000|200000|1800000|0|0 "
+		    "/b|42000000|600000|500000|100000|1400000|40000000|0 "
+		    "/c|2000000|1000000||1000000|1000000||0 "
+		    "/d|1000000|200000|0|200000|800000||0 "
+		    "/e|1500000|600000|500000|100000|900000||0");
+	/* the parts tile every span */
+	assert_int_equal(q_int(db, "SELECT count(*) FROM span_rows WHERE kind = 'server' AND"
+				   " queue_ns + processing_ns + coalesce(tx_queue_ns, 0) != duration_ns"), 0);
+	/* the third child, only where the response waited */
+	assert_text(db, "SELECT group_concat(printf('%s|%s|%s|%s', p.url_path, s.name, s.duration_ns,"
+			" s.end_ns = p.end_ns), ' ') FROM spans s JOIN span_rows p ON p.span_id = s.parent_id"
+			" WHERE s.name = 'in send queue'",
+		    "/b|in send queue|40000000|1");
+	assert_int_equal(q_int(db, "SELECT count(*) FROM spans WHERE kind = 'internal'"), 11);
+	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'spans_internal'"), 11);
+	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_rx_found'"), 4);
+	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_tx_found'"), 2);
+	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_tx_unknown'"), 2);
+	/* route_stats sums the parts */
+	assert_text(db, "SELECT printf('%s|%s|%s', requests, rx_backlog_ns, tx_queue_ns) FROM service_stats"
+			" WHERE kind = 'server'",
+		    "5|1900000|40000000");
+	assert_text(db, "SELECT printf('%s|%s|%s', route, rx_backlog_ns, tx_queue_ns) FROM route_stats"
+			" WHERE route = '/c'",
+		    "/c||");
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 static void test_server_and_client_spans(void **state)
 {
 	struct cap c;
@@ -2277,6 +2402,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server_and_client_spans),
+		cmocka_unit_test(test_kernel_waits),
 		cmocka_unit_test(test_go_https_handler_and_client),
 		cmocka_unit_test(test_unix_peer_link),
 		cmocka_unit_test(test_conn_open_96_bytes),
