@@ -235,7 +235,9 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 		"   || ' msg_bytes=' || coalesce(max(CASE key WHEN 'beyla.grpc.request.message_bytes' THEN value END), '-')"
 		"   || '/' || coalesce(max(CASE key WHEN 'beyla.grpc.response.message_bytes' THEN value END), '-')"
 		"  FROM span_attribute_rows a WHERE a.span_id = spans.span_id"
-		"  HAVING max(key = 'rpc.system' AND value = 'grpc'))"
+		"  HAVING max(key = 'rpc.system' AND value = 'grpc')),"
+		/* the kernel's waits (schema 8): printed only when known */
+		" rx_backlog_ns, tx_queue_ns"
 		" FROM spans" DUMP_ORDER;
 	struct bz_u64map labels = { 0 }, traces = { 0 };
 	sqlite3_stmt *st = NULL;
@@ -258,7 +260,7 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 		rc = sql_fail(h, "dump");
 	while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		char t[32], dur[32], q[32], aq[32], rq[32], pr[32], cn[32], code[16], reqb[24], respb[24];
-		char pid[16], tid[16], conn[24], idx[24], parent[24];
+		char pid[16], tid[16], conn[24], idx[24], parent[24], rx[40] = "", tx[40] = "";
 		uintptr_t label = (uintptr_t)bz_u64map_get(&labels, span_key(st, 0));
 		uint64_t tk = trace_key(st, 2);
 		uintptr_t tl = (uintptr_t)bz_u64map_get(&traces, tk);
@@ -292,11 +294,21 @@ int bz_report_dump_spans(sqlite3 *h, FILE *out)
 		fmt_int(tid, sizeof(tid), st, 21);
 		fmt_int(conn, sizeof(conn), st, 22);
 		fmt_int(idx, sizeof(idx), st, 23);
+		if (sqlite3_column_type(st, 25) != SQLITE_NULL) {
+			char v[32];
+			fmt_ms(v, sizeof(v), st, 25);
+			snprintf(rx, sizeof(rx), " rx=%s", v);
+		}
+		if (sqlite3_column_type(st, 26) != SQLITE_NULL) {
+			char v[32];
+			fmt_ms(v, sizeof(v), st, 26);
+			snprintf(tx, sizeof(tx), " tx=%s", v);
+		}
 		fprintf(out,
-			"#%zu %s \"%s\" t=+%s dur=%s queue=%s (accept=%s recv=%s) proc=%s connect=%s"
+			"#%zu %s \"%s\" t=+%s dur=%s queue=%s (accept=%s recv=%s%s) proc=%s%s connect=%s"
 			" status=%s code=%s method=%s route=%s req=%s resp=%s%s svc=%s pid=%s tid=%s"
 			" conn=%s/%s trace=T%zu parent=%s%s\n",
-			(size_t)label, text_or_dash(st, 3), text_or_dash(st, 4), t, dur, q, aq, rq, pr, cn,
+			(size_t)label, text_or_dash(st, 3), text_or_dash(st, 4), t, dur, q, aq, rq, rx, pr, tx, cn,
 			text_or_dash(st, 12), code, text_or_dash(st, 14), text_or_dash(st, 15), reqb, respb,
 			sqlite3_column_type(st, 24) == SQLITE_TEXT ? (const char *)sqlite3_column_text(st, 24) : "",
 			text_or_dash(st, 19), pid, tid, conn, idx, (size_t)tl, parent,

@@ -1089,6 +1089,10 @@ static void print_summary(struct info *in, uint64_t compressed)
 	if (in->have_ring)
 		printf("ring buffer:  %" PRIu32 " bytes\n", in->ring_bytes);
 	printf("redaction:    %s\n", in->hflags & BZ_HDR_FLAG_NO_REDACT ? "off" : "on");
+	/* the kernel's waits (bpf/kwait.bpf.h): a capture older than 1.6 cannot have them */
+	printf("kernel waits: %s\n", in->hflags & BZ_HDR_FLAG_KWAITS ? "recorded (rx_backlog_ns, tx_queue_ns)"
+				    : in->minor >= 6 ? "not recorded (--no-kernel-waits)"
+				    : "not recorded (a recorder older than format 1.6)");
 
 	printf("\nprobes: %u\n", in->nprobes + in->probes_more);
 	for (unsigned i = 0; i < in->nprobes; i++) {

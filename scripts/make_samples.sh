@@ -306,7 +306,25 @@ sample_db_app_calls() {
 	stop_bg "$RD_PID"
 }
 
-ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https grpc-python-unary-stream node-h2c h2c-mid-connection db-app-calls"
+# Python's stock http.server (head and body in two writes, Nagle on) and
+# curl, 4 requests on one connection: the kernel's waits (issue 20), the
+# body held ~40 ms for curl's delayed ACK after the last write.
+sample_http_server_nagle() {
+	local port d=$T/nagle; port=$(free_port)
+	mkdir -p "$d"
+	head -c 300 /dev/zero | tr '\0' k >"$d/k.txt"
+	start_bg nagle "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$d" --protocol HTTP/1.1 "$port"
+	local srv=$BG_PID
+	wait_for_port "$port" || bail "http-server-nagle: http.server listens"
+	rec http-server-nagle -p "$srv"
+	curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null "http://127.0.0.1:$port/k.txt?i=1" \
+		"http://127.0.0.1:$port/k.txt?i=2" "http://127.0.0.1:$port/k.txt?i=3" "http://127.0.0.1:$port/k.txt?i=4" ||
+		bail "http-server-nagle: curl"
+	stop http-server-nagle
+	stop_bg "$srv"
+}
+
+ALL="python-http-mix nginx-mix gunicorn-flask-mix express-mix pipelined-split client-span sigkill-truncated corrupt-flipped-bytes go-https-call nginx-https grpc-python-unary-stream node-h2c h2c-mid-connection db-app-calls http-server-nagle"
 names=("$@")
 [ $# -gt 0 ] || read -ra names <<<"$ALL"
 for name in "${names[@]}"; do
