@@ -160,19 +160,27 @@ print(len(bad))' "$T/$kind.json" 2>/dev/null)
 	check_same "$kind: status code, and span status error for 5xx only" status
 	check_same "$kind: request and response body sizes" sizes
 	check_same "$kind: unanswered pipelined requests are incomplete spans" unanswered
-	check_num "$kind: queue + processing = duration for every server span" \
+	# (tx_queue_ns: the response's wait in the kernel after the last write,
+	# to the client's socket on this host; NULL counts as 0)
+	check_num "$kind: queue + processing + tx_queue = duration for every server span" \
 		"$(q "SELECT count(*) FROM spans WHERE kind = 'server' AND
 			(queue_ns IS NULL OR processing_ns IS NULL OR queue_ns < 0 OR processing_ns < 0 OR
-			 queue_ns + processing_ns <> duration_ns OR duration_ns <> end_ns - start_ns)")" -eq 0
-	check_num "$kind: every server span is tiled by its 'in queue' and 'processing' children" \
+			 coalesce(tx_queue_ns, 0) < 0 OR
+			 queue_ns + processing_ns + coalesce(tx_queue_ns, 0) <> duration_ns OR duration_ns <> end_ns - start_ns)")" -eq 0
+	check_num "$kind: the complete server spans of this loopback client have tx_queue_ns (kernel waits)" \
+		"$(q "SELECT count(*) FROM spans WHERE kind = 'server' AND incomplete = 0 AND tx_queue_ns IS NULL")" -eq 0
+	check_num "$kind: every server span is tiled by its 'in queue', 'processing' (and 'in send queue') children" \
 		"$(q "SELECT count(*) FROM spans s WHERE kind = 'server' AND NOT (
-			(SELECT count(*) FROM spans c WHERE c.parent_id = s.span_id) = 2 AND
+			(SELECT count(*) FROM spans c WHERE c.parent_id = s.span_id) = 2 + (coalesce(s.tx_queue_ns, 0) > 0) AND
 			EXISTS (SELECT 1 FROM spans c WHERE c.parent_id = s.span_id AND c.kind = 'internal' AND
 				c.name = 'in queue' AND c.trace_id = s.trace_id AND c.start_ns = s.start_ns AND
 				c.duration_ns = s.queue_ns AND c.end_ns = c.start_ns + c.duration_ns) AND
 			EXISTS (SELECT 1 FROM spans c WHERE c.parent_id = s.span_id AND c.kind = 'internal' AND
-				c.name = 'processing' AND c.trace_id = s.trace_id AND c.end_ns = s.end_ns AND
-				c.start_ns = s.start_ns + s.queue_ns AND c.duration_ns = s.processing_ns))")" -eq 0
+				c.name = 'processing' AND c.trace_id = s.trace_id AND c.end_ns = s.end_ns - coalesce(s.tx_queue_ns, 0) AND
+				c.start_ns = s.start_ns + s.queue_ns AND c.duration_ns = s.processing_ns) AND
+			(coalesce(s.tx_queue_ns, 0) = 0 OR EXISTS (SELECT 1 FROM spans c WHERE c.parent_id = s.span_id AND
+				c.kind = 'internal' AND c.name = 'in send queue' AND c.trace_id = s.trace_id AND
+				c.end_ns = s.end_ns AND c.duration_ns = s.tx_queue_ns)))")" -eq 0
 	case $kind in
 	nginx | gunicorn)
 		check_num "$kind: every server span was served by a worker forked from the master ($SRV_PID)" \

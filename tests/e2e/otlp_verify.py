@@ -179,7 +179,8 @@ ATTR_COLS = [("http_method", "http.request.method"), ("url_path", "url.path"),
              ("response_body_size", "http.response.body.size"), ("tid", "thread.id"),
              ("queue_ns", "beyla.queue_ns"), ("accept_queue_ns", "beyla.accept_queue_ns"),
              ("recv_queue_ns", "beyla.recv_queue_ns"), ("processing_ns", "beyla.processing_ns"),
-             ("connect_ns", "beyla.connect_ns"), ("conn_id", "beyla.conn_id"),
+             ("connect_ns", "beyla.connect_ns"), ("rx_backlog_ns", "beyla.rx_backlog_ns"),
+             ("tx_queue_ns", "beyla.tx_queue_ns"), ("conn_id", "beyla.conn_id"),
              ("request_index", "beyla.request_index")]
 # span_attributes rows the export sends as int (analyze/otlp_export.c, int_keys)
 INT_KEYS = {"rpc.grpc.status_code", "beyla.grpc.request.messages", "beyla.grpc.request.message_bytes",
