@@ -266,7 +266,7 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 	check_num "$build: processing (handler start to last byte written) covers the handler's run" \
 		"$(q "SELECT count(*) FROM spans s JOIN span_attributes a ON a.span_id=s.span_id AND a.key='beyla.go.handler_ns' WHERE $S AND s.processing_ns < CAST(a.value AS INTEGER)")" -eq 0
 	check_num "$build: in queue + processing = duration, for every server span" \
-		"$(q "SELECT count(*) FROM spans WHERE $S AND queue_ns + processing_ns <> duration_ns")" -eq 0
+		"$(q "SELECT count(*) FROM spans WHERE $S AND queue_ns + processing_ns + coalesce(tx_queue_ns, 0) <> duration_ns")" -eq 0
 	check_num "$build: children tile each server span" \
 		"$(q "SELECT count(*) FROM spans s WHERE $S AND (SELECT sum(duration_ns) FROM spans k WHERE k.parent_id=s.span_id AND k.kind='internal') <> s.duration_ns")" -eq 0
 	check_num "$build: TLS connections parsed from plaintext" \

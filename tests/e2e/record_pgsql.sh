@@ -193,7 +193,7 @@ if record_start "$T/both.bz.zst" -q -p "$PM" -- "$T/driver.sh"; then
 			AND $(attr c db.query.text) = $(attr s db.query.text)")" -eq 12
 	check_num "B: queue + processing = duration for every server span" \
 		"$(q "SELECT count(*) FROM spans WHERE kind = 'server' AND (queue_ns IS NULL OR processing_ns IS NULL
-			OR queue_ns < 0 OR processing_ns < 0 OR queue_ns + processing_ns <> duration_ns)")" -eq 0
+			OR queue_ns < 0 OR processing_ns < 0 OR queue_ns + processing_ns + coalesce(tx_queue_ns, 0) <> duration_ns)")" -eq 0
 	# (to 50 us after the client span's end: the server's write can return
 	# after the client's read of its bytes did, which land in the peer's
 	# queue inside the write)

@@ -170,7 +170,7 @@ if record_start "$T/b.bz.zst" -q --snaplen 1024 -p "$REDIS" -- "$PY" "$CLIENT" "
 			(s.start_ns < coalesce(cc.syscall_start_ns, c.start_ns) OR s.end_ns > c.end_ns + 50000)")" -eq 0
 	check_num "B: queue + processing = duration for every server span" \
 		"$(q "SELECT count(*) FROM spans WHERE kind = 'server' AND (queue_ns IS NULL OR processing_ns IS NULL OR
-			queue_ns < 0 OR processing_ns < 0 OR queue_ns + processing_ns <> duration_ns)")" -eq 0
+			queue_ns < 0 OR processing_ns < 0 OR queue_ns + processing_ns + coalesce(tx_queue_ns, 0) <> duration_ns)")" -eq 0
 	check_num "B: the server's WRONGTYPE span is an error too" \
 		"$(q "SELECT count(*) FROM spans s JOIN span_attributes a USING (span_id) WHERE s.kind = 'server' AND
 			s.status = 'error' AND a.key = 'error.type' AND a.value = 'WRONGTYPE'")" -eq 1

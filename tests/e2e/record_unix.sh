@@ -54,7 +54,7 @@ common_checks() {
 	check_num "$ph: queue + processing = duration for every server span" \
 		"$(q "SELECT count(*) FROM spans WHERE kind = 'server' AND
 			(queue_ns IS NULL OR processing_ns IS NULL OR queue_ns < 0 OR processing_ns < 0 OR
-			 queue_ns + processing_ns <> duration_ns OR accept_queue_ns + recv_queue_ns > queue_ns)")" -eq 0
+			 queue_ns + processing_ns + coalesce(tx_queue_ns, 0) <> duration_ns OR accept_queue_ns + recv_queue_ns > queue_ns)")" -eq 0
 	check_num "$ph: every UNIX connection has its path and its own inode" \
 		"$(q "SELECT count(*) FROM connections WHERE family = 'unix' AND
 			(unix_path NOT IN ('$SYNC', '$GTHR') OR local_inode IS NULL OR local_port IS NOT NULL)")" -eq 0
