@@ -959,6 +959,7 @@ static int an_header(void *u, const struct bz_capture_meta *m)
 	a->have_meta = 1;
 	if (m->has_clock)
 		a->sp.mono_to_unix = (int64_t)(m->clock_real_ns - m->clock_mono_ns);
+	a->sp.kw_rx_min_ns = m->kw_rx_min_ns;
 	seed = bz_id_hash(seed, m->boot_id, strlen(m->boot_id));
 	seed = bz_id_hash(seed, m->hostname, strlen(m->hostname));
 	seed = bz_id_hash(seed, &m->clock_mono_ns, sizeof(m->clock_mono_ns));
@@ -1129,7 +1130,9 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "parent_by_last_read", n->parent_by_last_read },
 		{ "peer_links", n->peer_links },
 		{ "kw_rx_found", n->kw_rx_found },
+		{ "kw_rx_short", n->kw_rx_short },
 		{ "kw_tx_found", n->kw_tx_found },
+		{ "kw_tx_inline", n->kw_tx_inline },
 		{ "kw_tx_unknown", n->kw_tx_unknown },
 		{ "processes", a->processes },
 		{ "conns_lost_events", a->conns_lost },

@@ -42,6 +42,7 @@ struct bz_pending {
 	 * PEER_RX says the peer's socket had it, at tx_done_ns (kwait). */
 	uint64_t tx_bytes, tx_done_ns;
 	uint8_t held;
+	uint8_t tx_inline;         /* no PEER_RX: delivered by the end of its write */
 	uint64_t span_id, parent_id;
 	struct bz_trace_id trace;
 	char service[BZ_SERVICE_MAX];

@@ -69,6 +69,7 @@ static void decode_header(const struct bz_block *b, struct bz_capture_meta *m)
 		case BZ_HO_NCPUS: if (tlv_u64(v, n, &x)) m->ncpus = (uint32_t)x; break;
 		case BZ_HO_SNAPLEN: if (tlv_u64(v, n, &x)) m->snaplen = (uint32_t)x; break;
 		case BZ_HO_RING_BYTES: if (tlv_u64(v, n, &x)) m->ring_bytes = (uint32_t)x; break;
+		case BZ_HO_KW_RX_MIN_NS: if (tlv_u64(v, n, &x)) m->kw_rx_min_ns = x; break;
 		case BZ_HO_CLOCK_MONO_NS: have_mono = tlv_u64(v, n, &m->clock_mono_ns); break;
 		case BZ_HO_CLOCK_REAL_NS: have_real = tlv_u64(v, n, &m->clock_real_ns); break;
 		case BZ_HO_START_MONO_NS: tlv_u64(v, n, &m->start_mono_ns); break;

@@ -32,6 +32,7 @@ struct bz_capture_meta {
 	uint32_t ncpus, snaplen, ring_bytes;
 	uint64_t clock_mono_ns, clock_real_ns; /* has_clock: both present */
 	uint64_t start_mono_ns;     /* 0 if absent */
+	uint64_t kw_rx_min_ns;      /* BZ_HO_KW_RX_MIN_NS; 0: receive timestamps off (or older) */
 	int has_clock;
 };
 

@@ -419,7 +419,7 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 	p->peer_linked = 0;
 	p->go_start = p->go_end = 0;
 	p->tx_bytes = p->tx_done_ns = 0;
-	p->held = 0;
+	p->held = p->tx_inline = 0;
 	proc = bz_procs_touch(sp->procs, m->first.pid, m->first.ts_ns);
 	copy_text(p->service, sizeof(p->service), proc ? proc->service : "unknown_service");
 	p->span_id = span_id_of(sp, ++sp->seq, ROLE_SPAN);
@@ -744,6 +744,9 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 		if (p->tx_done_ns > end)
 			end = p->tx_done_ns;
 		sp->n.kw_tx_found++;
+	} else if (p->server && p->tx_inline) {
+		s.part_ns[BZ_PART_TX_QUEUE] = 0;
+		sp->n.kw_tx_inline++;
 	}
 
 	if (p->server) {
@@ -769,6 +772,11 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 				start = host_in;
 			}
 			sp->n.kw_rx_found++;
+		} else if (sp->kw_rx_min_ns && f->arrival_ns && !first_of_conn && c->family != BZ_AF_UNIX) {
+			/* timestamps were on and the socket was told: a wait the
+			 * recorder found too short to write */
+			s.part_ns[BZ_PART_RX_BACKLOG] = 0;
+			sp->n.kw_rx_short++;
 		}
 		if (end < start)
 			end = start;
@@ -863,11 +871,13 @@ static void release_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_
 	free(p);
 }
 
-/* A held server span whose delivery no PEER_RX reported: written as it
- * is (tx_queue_ns unknown). */
+/* A held server span whose delivery no PEER_RX reported by the client's
+ * next request, or the connection's end: the recorder writes none for a
+ * delivery inside the server's own write, so it was delivered by then
+ * (tx_queue_ns 0). */
 static void release_undelivered(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p)
 {
-	sp->n.kw_tx_unknown++;
+	p->tx_inline = 1;
 	release_pending(sp, c, p, 0, NULL);
 }
 

@@ -54,10 +54,12 @@ struct bz_span_counts {
 	uint64_t peer_links;         /* server spans parented by a recorded client span */
 	uint64_t orphan_responses;   /* responses to requests never seen */
 	uint64_t interim;            /* 1xx responses */
-	/* the kernel's waits: server spans that found their request's host
-	 * arrival (rx_backlog_ns) / their response's delivery to a peer on
-	 * this host (tx_queue_ns), or waited for a delivery never reported */
-	uint64_t kw_rx_found, kw_tx_found, kw_tx_unknown;
+	/* the kernel's waits, server spans: whose request's host arrival an
+	 * RX_ARRIVAL gave (rx_backlog_ns), or none did (a wait shorter than
+	 * the recorder writes: 0); whose response's delivery to a peer on this
+	 * host a PEER_RX gave (tx_queue_ns), or none did (delivered inside the
+	 * write: 0), or too many were waiting on the connection (NULL) */
+	uint64_t kw_rx_found, kw_rx_short, kw_tx_found, kw_tx_inline, kw_tx_unknown;
 };
 
 /* Who parents a client span other than by thread (Go: by goroutine).
@@ -86,6 +88,7 @@ struct bz_spanner {
 	uint64_t seed;          /* capture identity, for ids */
 	uint64_t seq;           /* requests given ids so far (spans.c: ids) */
 	int64_t mono_to_unix;   /* add to a monotonic time to get Unix ns */
+	uint64_t kw_rx_min_ns;  /* the capture's RX_ARRIVAL threshold; 0: no receive timestamps */
 	struct bz_u64map threads; /* (pid << 32 | tid) -> server spans in progress */
 	int err;                /* first database error, sticky */
 	struct bz_span_counts n;

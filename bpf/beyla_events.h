@@ -249,7 +249,9 @@ struct bz_ev_data {
  * its NAPI poll.  The difference is the request's wait in the kernel's
  * receive path (softirq backlog, socket lock) before the socket was told.
  * Written only when host_ns is known, after the socket's previous
- * data_ready and not after h.ts_ns.  Header pid: the socket's target; tid 0. */
+ * data_ready, and at least the header option KW_RX_MIN_NS before h.ts_ns
+ * (a shorter wait is not written: it reads as 0).  Header pid: the
+ * socket's target; tid 0. */
 struct bz_ev_rx_arrival {
 	struct bz_ev_hdr h;
 	__u64 conn_id;
@@ -265,8 +267,11 @@ struct bz_ev_rx_arrival {
  * socket at the first PEER_RX with bytes_out >= N.  On loopback that is
  * often inside the write itself (h.ts_ns before the write returned); on a
  * saturated CPU, or behind Nagle's algorithm and a delayed ACK, it can be
- * milliseconds after.  One record per catch-up.  Header pid: the tracked
- * socket's target; tid 0. */
+ * milliseconds after.  One record per catch-up that happened outside the
+ * tracked process (in another task's softirq, ksoftirqd, a timer): one
+ * inside its own syscall is not written, the response was delivered by the
+ * time that syscall returned.  Header pid: the tracked socket's target;
+ * tid 0. */
 struct bz_ev_peer_rx {
 	struct bz_ev_hdr h;
 	__u64 conn_id;

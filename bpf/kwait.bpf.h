@@ -19,6 +19,10 @@
 #define BEYLA_KWAIT_BPF_H
 
 const volatile __u8 cfg_kwaits = 0;
+/* RX_ARRIVAL only for a wait of at least this: on an idle loopback the
+ * receive path takes a few microseconds, and a record per request for that
+ * would cost more than it tells (the analyzer reads a missing one as 0) */
+const volatile __u64 cfg_kw_rx_min_ns = 20000;
 /* CLOCK_REALTIME - CLOCK_MONOTONIC when the recorder loaded the programs:
  * skb timestamps are real time, events are monotonic */
 const volatile __s64 cfg_real_minus_mono_ns = 0;
@@ -151,6 +155,11 @@ static __noinline int kw_peer_ready(struct sock *sk)
 		return 0;
 	v->delivered += rcv - v->last_rcv; /* 32-bit sequence arithmetic: wraps */
 	v->last_rcv = rcv;
+	/* Delivered inside the tracked process's own syscall (its write's
+	 * softirq, on loopback: the common case): by the time that write
+	 * returned.  Not written: the analyzer reads no record as that. */
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == v->pid)
+		return 0;
 	fill_hdr(&ev.h, BZ_EV_PEER_RX, sizeof(ev), (__u64)v->pid << 32);
 	ev.conn_id = v->conn_id;
 	ev.bytes_out = v->delivered;
@@ -177,7 +186,7 @@ static __noinline int kw_rx_arrival(struct sock *sk, __u64 conn_id, __u32 pid, _
 	if (real <= 0)
 		return 0;
 	host = (__u64)(real - cfg_real_minus_mono_ns);
-	if (host > now || now - host > KW_MAX_AGE_NS || host <= prev_ready)
+	if (host > now || now - host > KW_MAX_AGE_NS || host <= prev_ready || now - host < cfg_kw_rx_min_ns)
 		return 0;
 	fill_hdr(&ev.h, BZ_EV_RX_ARRIVAL, sizeof(ev), (__u64)pid << 32);
 	ev.h.ts_ns = now; /* the arrival_ns the read will carry */

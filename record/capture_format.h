@@ -45,9 +45,11 @@ enum bz_block_type {
 
 /* HEADER body: magic[8] | u16 major | u16 minor | u32 flags | TLV options */
 #define BZ_HDR_FLAG_NO_REDACT 0x1u /* payload redaction was turned off */
-/* the kernel's waits were recorded (minor >= 6; bpf/kwait.bpf.h): RX_ARRIVAL
- * and PEER_RX records may follow, so a server span on a connection whose
- * peer is on this host waits for its PEER_RX (docs/analysis.md) */
+/* the kernel's waits were recorded (minor >= 6; bpf/kwait.bpf.h): PEER_RX
+ * records follow for the deliveries to a peer on this host that happened
+ * outside the tracked process (one inside its own write is not written:
+ * a response with no PEER_RX was delivered by the end of its write), and
+ * RX_ARRIVAL records as BZ_HO_KW_RX_MIN_NS says */
 #define BZ_HDR_FLAG_KWAITS 0x2u
 
 enum bz_hdr_opt {
@@ -64,6 +66,9 @@ enum bz_hdr_opt {
 	BZ_HO_TARGET = 11,        /* str: human description of the target set */
 	BZ_HO_START_MONO_NS = 12, /* u64: when recording began */
 	BZ_HO_RING_BYTES = 13,    /* u32: ring buffer size */
+	BZ_HO_KW_RX_MIN_NS = 14,  /* u64 (minor >= 6): receive timestamps were on, and an
+	                           * RX_ARRIVAL is written for a wait of at least this many ns
+	                           * (a shorter one reads as 0); absent: timestamps off */
 };
 
 /* PROBES body: TLV list of BZ_PO_PROBE whose value is

@@ -20,4 +20,7 @@ int kwaits_timestamps_on(void);
  * before it waits in a CPU's backlog, 0 after; -1 when unreadable. */
 int kwaits_prequeue(void);
 
+/* The shortest receive-path wait an RX_ARRIVAL is written for. */
+#define KWAITS_RX_MIN_NS 20000ull
+
 #endif

@@ -708,6 +708,8 @@ static void write_header(struct recorder *r)
 {
 	bz_buf_reset(&r->tmp);
 	hostinfo_encode_header(&r->tmp, r->o, r->start_ns, r->redact);
+	if (!r->o->no_kernel_waits && r->tstamp_fd >= 0) /* RX_ARRIVAL records: timestamps are on */
+		bz_buf_opt_u64(&r->tmp, BZ_HO_KW_RX_MIN_NS, KWAITS_RX_MIN_NS);
 	write_block(r, BZ_BLK_HEADER, &r->tmp);
 	bz_buf_reset(&r->tmp);
 	probes_encode(r->probes, &r->tmp);
@@ -879,6 +881,7 @@ static int open_and_load(struct recorder *r, bool with_go, bool with_ssl, char *
 	bpf_map__set_max_entries(r->skel->maps.events, o->ring_bytes);
 	r->skel->rodata->cfg_ssl = with_ssl;
 	r->skel->rodata->cfg_kwaits = !o->no_kernel_waits;
+	r->skel->rodata->cfg_kw_rx_min_ns = KWAITS_RX_MIN_NS;
 	r->skel->rodata->cfg_real_minus_mono_ns = kwaits_real_minus_mono();
 	if ((rc = probes_prepare(r->skel, r->probes,
 				 (o->syscall_start ? PROBES_ONLY_SYSCALL_START : 0) | (with_ssl ? PROBES_ONLY_SSL : 0),

@@ -13,7 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx https h2 unix syscall exec redact go db analyze otlp"; default all),
+#        BENCH_ONLY (some of "nginx kwaits https h2 unix syscall exec redact go db analyze otlp"; default all),
 #        H2_STREAMS (streams of the HTTP/2 analyzer captures, 200000).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
@@ -26,7 +26,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx https h2 unix syscall exec redact go db analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx kwaits https h2 unix syscall exec redact go db analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -89,6 +89,36 @@ URL=http://127.0.0.1:$PORT/
 URL=http://127.0.0.1:$PORT/
 REC_TARGET=(--exe nginx)
 want nginx && bench_rounds "beyla bench: nginx 1 worker"
+
+# --- the kernel's waits (issue 20): what RX_ARRIVAL and PEER_RX cost --------------
+# The same nginx, interleaved: no recorder, the default recorder (an
+# RX_ARRIVAL per request, and wrk's sockets, the loopback peers, looked up at
+# each of their data_ready), and --no-kernel-waits.
+if want kwaits; then
+	echo
+	echo "beyla bench: the kernel's waits, nginx 1 worker: $(loadgen_line), $ROUNDS rounds"
+	printf '%-6s %9s %9s %9s %7s %7s %8s %8s %8s\n' round off_rps on_rps nokw_rps on nokw us_off us_on us_nokw
+	kw_on=() kw_no=() kb_off=() kb_on=() kb_no=()
+	run_wrk 1
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for ((k = 0; k < 3; k++)); do # rotating order, as in bench_rounds
+			case $(((k + r) % 3)) in
+			0) run_measured "$DURATION"; a=$RPS ba=$BUSY_US ;;
+			1) record_on "$T/kw.bz.zst"; run_measured "$DURATION"; b=$RPS bb=$BUSY_US; record_off ;;
+			2) record_on "$T/kw.bz.zst" --no-kernel-waits; run_measured "$DURATION"; c=$RPS bc=$BUSY_US; record_off ;;
+			esac
+		done
+		rm -f "$T/kw.bz.zst"
+		ro=$(awk -v a="$b" -v o="$a" 'BEGIN { printf "%.3f", o ? a / o : 0 }')
+		rn=$(awk -v a="$c" -v o="$a" 'BEGIN { printf "%.3f", o ? a / o : 0 }')
+		kw_on+=("$ro") kw_no+=("$rn") kb_off+=("$ba") kb_on+=("$bb") kb_no+=("$bc")
+		printf '%-6s %9s %9s %9s %7s %7s %8s %8s %8s\n' "$r" "$a" "$b" "$c" "$ro" "$rn" "$ba" "$bb" "$bc"
+	done
+	printf '%-6s %9s %9s %9s %7s %7s %8s %8s %8s\n' median - - - "$(median "${kw_on[@]}")" "$(median "${kw_no[@]}")" \
+		"$(median "${kb_off[@]}")" "$(median "${kb_on[@]}")" "$(median "${kb_no[@]}")"
+	echo "throughput ratio with the kernel's waits (on/off): $(median "${kw_on[@]}"); without (--no-kernel-waits/off): $(median "${kw_no[@]}")"
+	echo "(us_*: the machine's busy CPU per request, microseconds)"
+fi
 
 # --- HTTPS (issue 17): the same nginx over TLS, its plaintext from OpenSSL's
 # SSL_read / SSL_write uprobes (keep-alive: the handshakes are wrk's warm-up) ---

@@ -39,6 +39,10 @@
 
 /* ---- building captures ------------------------------------------------ */
 
+/* cap_open: a capture whose recorder had the kernel's waits on (header flag
+ * and receive-timestamp threshold, format 1.6) */
+static int cap_kwaits;
+
 struct cap {
 	struct bz_writer *w;
 	struct bz_buf ev;   /* records of the EVENTS block being built */
@@ -59,8 +63,10 @@ static void cap_open(struct cap *c)
 	bz_buf_put(&b, BZ_MAGIC, 8);
 	bz_buf_put_u16(&b, BZ_FORMAT_MAJOR);
 	bz_buf_put_u16(&b, BZ_FORMAT_MINOR);
-	bz_buf_put_u32(&b, 0);
+	bz_buf_put_u32(&b, cap_kwaits ? BZ_HDR_FLAG_KWAITS : 0);
 	bz_buf_opt_str(&b, BZ_HO_BEYLA_VERSION, "0.1.0");
+	if (cap_kwaits)
+		bz_buf_opt_u64(&b, BZ_HO_KW_RX_MIN_NS, 20000);
 	bz_buf_opt_str(&b, BZ_HO_HOSTNAME, "testhost");
 	bz_buf_opt_str(&b, BZ_HO_BOOT_ID, "0f0e0d0c-boot");
 	bz_buf_opt_u64(&b, BZ_HO_CLOCK_MONO_NS, MONO0);
@@ -906,19 +912,23 @@ static void ev_open_local_peer(struct cap *c, uint64_t conn, uint64_t ts, uint16
 
 #define KW_RESP "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" /* 40 bytes */
 
-/* The rules of docs/analysis.md, "Kernel waits": a request that entered
+/* The rules of docs/analysis.md, "Server span": a request that entered
  * the host before its socket was told starts there (rx_backlog_ns, part of
- * queue_ns); a response ends when the peer's socket had its last byte,
- * counted in bytes written (tx_queue_ns, the "in send queue" child), which
- * may be reported before the write returned (0), after it (the span waits
- * for it, off its thread), or never (NULL: at the next request, or the
- * connection's end); queue + processing + tx_queue = duration. */
+ * queue_ns; no RX_ARRIVAL: a wait too short to write, 0); a response ends
+ * when the peer's socket had its last byte, counted in bytes written
+ * (tx_queue_ns, the "in send queue" child), which may be reported before
+ * the write returned (0), after it (the span waits for it, off its thread),
+ * or not at all (the recorder writes no record for a delivery inside the
+ * server's write: 0, at the next request or the connection's end); queue +
+ * processing + tx_queue = duration. */
 static void test_kernel_waits(void **state)
 {
 	(void)state;
 	struct cap c;
 	struct bz_analysis_summary sum;
+	cap_kwaits = 1;
 	cap_open(&c);
+	cap_kwaits = 0;
 	cap_proc(&c, 100, "/srv/app", "app");
 	ev_open_local_peer(&c, 1, T(0.1), 50000, 100);
 	/* request 0: arrived at the host 0.9 ms before data_ready; its
@@ -935,8 +945,8 @@ static void test_kernel_waits(void **state)
 	ev_peer_rx(&c, 1, T(6.0) - 1000, 78, 100); /* the head, inside its write */
 	ev_data(&c, 1, BZ_DIR_OUT, T(6.5), 0, 0, 100, 101, "ok");
 	ev_peer_rx(&c, 1, T(46.5), 80, 100);
-	/* request 2: no delivery reported before the client asked again (lost:
-	 * NULL), no RX_ARRIVAL (NULL) */
+	/* request 2: no delivery reported before the client asked again (inside
+	 * its write: 0), no RX_ARRIVAL (shorter than 20 us: 0) */
 	ev_data(&c, 1, BZ_DIR_IN, T(50.0), 0, T(49.0), 100, 101, "GET /c HTTP/1.1\r\n\r\n");
 	ev_data(&c, 1, BZ_DIR_OUT, T(51.0), 0, 0, 100, 101, KW_RESP);
 	/* request 3: answered, then the connection closes with no delivery */
@@ -961,8 +971,8 @@ static void test_kernel_waits(void **state)
 		     * start recorded), of which rx_backlog to data_ready */
 		    "/a|2900000|1100000|900000|200000|1800000|0|0 "
 		    "/b|42000000|600000|500000|100000|1400000|40000000|0 "
-		    "/c|2000000|1000000||1000000|1000000||0 "
-		    "/d|1000000|200000|0|200000|800000||0 "
+		    "/c|2000000|1000000|0|1000000|1000000|0|0 "
+		    "/d|1000000|200000|0|200000|800000|0|0 "
 		    "/e|1500000|600000|500000|100000|900000||0");
 	/* the parts tile every span */
 	assert_int_equal(q_int(db, "SELECT count(*) FROM span_rows WHERE kind = 'server' AND"
@@ -975,15 +985,17 @@ static void test_kernel_waits(void **state)
 	assert_int_equal(q_int(db, "SELECT count(*) FROM spans WHERE kind = 'internal'"), 11);
 	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'spans_internal'"), 11);
 	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_rx_found'"), 4);
+	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_rx_short'"), 1);
 	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_tx_found'"), 2);
-	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_tx_unknown'"), 2);
+	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_tx_inline'"), 2);
+	assert_int_equal(q_int(db, "SELECT value FROM parse_stats WHERE name = 'kw_tx_unknown'"), 0);
 	/* route_stats sums the parts */
 	assert_text(db, "SELECT printf('%s|%s|%s', requests, rx_backlog_ns, tx_queue_ns) FROM service_stats"
 			" WHERE kind = 'server'",
 		    "5|1900000|40000000");
 	assert_text(db, "SELECT printf('%s|%s|%s', route, rx_backlog_ns, tx_queue_ns) FROM route_stats"
-			" WHERE route = '/c'",
-		    "/c||");
+			" WHERE route = '/e'",
+		    "/e|500000|");
 	bz_db_close(&db);
 	unlink(c.path);
 }

@@ -837,23 +837,29 @@ static void test_options(void **state)
 	}
 }
 
-/* The HEADER says whether redaction was off. */
+/* The HEADER says whether redaction was off, and whether the kernel's
+ * waits were recorded. */
 static void test_header_flag(void **state)
 {
 	struct record_opts o;
 	char *a1[] = { "record", "-p", "1", NULL };
 	char *a2[] = { "record", "-p", "1", "--no-redact", NULL };
+	char *a3[] = { "record", "-p", "1", "--no-kernel-waits", NULL };
 	struct bz_buf b = { 0 };
 
 	assert_int_equal(record_parse_args(3, a1, &o), 0);
 	hostinfo_encode_header(&b, &o, 1, NULL);
 	assert_true(b.len >= 16);
 	assert_memory_equal(b.data, BZ_MAGIC, 8);
-	assert_int_equal(b.data[12] | b.data[13] << 8, 0);
+	assert_int_equal(b.data[12] | b.data[13] << 8, BZ_HDR_FLAG_KWAITS);
 	bz_buf_reset(&b);
 	assert_int_equal(record_parse_args(4, a2, &o), 0);
 	hostinfo_encode_header(&b, &o, 1, NULL);
-	assert_int_equal(b.data[12] | b.data[13] << 8, BZ_HDR_FLAG_NO_REDACT);
+	assert_int_equal(b.data[12] | b.data[13] << 8, BZ_HDR_FLAG_NO_REDACT | BZ_HDR_FLAG_KWAITS);
+	bz_buf_reset(&b);
+	assert_int_equal(record_parse_args(4, a3, &o), 0);
+	hostinfo_encode_header(&b, &o, 1, NULL);
+	assert_int_equal(b.data[12] | b.data[13] << 8, 0);
 	bz_buf_free(&b);
 }
 
