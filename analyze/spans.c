@@ -881,7 +881,11 @@ static void release_undelivered(struct bz_spanner *sp, struct bz_conn *c, struct
 	release_pending(sp, c, p, 0, NULL);
 }
 
-#define BZ_KW_HELD_MAX 64 /* held server spans per connection, at most */
+/* Held server spans per connection, at most: an HTTP/2 connection holds
+ * one per stream answered since the last PEER_RX (its deliveries inside
+ * the server's writes are not written); past this the oldest is written
+ * with tx_queue_ns unknown, so memory stays bounded. */
+#define BZ_KW_HELD_MAX 16
 
 static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			  int incomplete, const char *reason)
@@ -907,13 +911,18 @@ static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pe
 		p->tx_bytes = c->data_out;
 		p->tx_done_ns = kw_delivered(c, p->tx_bytes);
 		if (!p->tx_done_ns) {
+			struct bz_pending *oldest = NULL;
 			for (struct bz_pending *o = c->head; o; o = o->next)
-				held += o->held;
-			if (held < BZ_KW_HELD_MAX) {
-				p->held = 1;
-				return;
+				if (o->held) {
+					held++;
+					oldest = oldest ? oldest : o;
+				}
+			if (held >= BZ_KW_HELD_MAX && oldest) {
+				sp->n.kw_tx_unknown++;
+				release_pending(sp, c, oldest, 0, NULL);
 			}
-			sp->n.kw_tx_unknown++;
+			p->held = 1;
+			return;
 		}
 	}
 	release_pending(sp, c, p, incomplete, reason);
