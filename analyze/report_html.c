@@ -434,7 +434,8 @@ static int body(sqlite3 *h, FILE *out, const struct bz_html_opts *o, char *err, 
 	fprintf(out, "<section id=\"slowest\"><h2>Slowest requests</h2>\n"
 		"<p class=\"note legend\">The %u slowest complete server spans, each with the calls made under it "
 		"(children by <code>parent_id</code> in the same trace, across the recorded processes) on one time axis: "
-		"<span><i class=\"q\"></i>in queue</span><span><i class=\"p\"></i>processing</span>"
+		"<span><i class=\"q\"></i>in queue (before processing; after it, in the send queue)</span>"
+		"<span><i class=\"p\"></i>processing</span>"
 		"<span><i class=\"c\"></i>client call</span> (outlined red: an error; dashed: incomplete). "
 		"Hover a row for its attributes; click it to show them below.</p>\n", slowest);
 	int64_t ids[500];

@@ -13,28 +13,31 @@
 /* A request and what it called, depth first: each row's path is its
  * parent's with its own start time and id appended, so sorting by path puts
  * every call right under its caller, calls in start order. */
-static const char tree_sql[] =
-	"WITH RECURSIVE tree(id, depth, path) AS ("
-	"  VALUES (?1, 0, '')"
-	"  UNION ALL"
-	"  SELECT s.span_id, t.depth + 1, t.path || printf('%019d%016x/', s.start_ns, s.span_id)"
-	"  FROM span_rows s JOIN tree t ON s.parent_id = t.id"
-	"  WHERE t.depth < ?3 AND s.trace_id = (SELECT trace_id FROM span_rows WHERE span_id = ?1))"
-	" SELECT t.depth, s.kind, s.name, s.start_ns, s.end_ns, s.duration_ns, s.queue_ns,"
-	"  s.accept_queue_ns, s.recv_queue_ns, s.processing_ns, s.connect_ns, s.status, s.incomplete,"
-	"  s.http_method, s.url_path, s.url_query, s.http_status_code, s.error_type,"
-	"  s.server_address, s.server_port, s.client_address, s.client_port, s.peer_address, s.peer_port,"
-	"  s.protocol_version, s.url_scheme, s.user_agent, s.request_body_size, s.response_body_size,"
-	"  s.request_content_type, s.response_content_type, s.service_name, s.pid, s.tid, s.conn_id,"
-	"  s.request_index, lower(hex(s.trace_id)), printf('%016x', s.span_id), s.span_id"
-	" FROM tree t JOIN span_rows s ON s.span_id = t.id"
-	" ORDER BY t.path LIMIT ?4";
+/* KW: the kernel's waits, columns of schema 8 ("NULL, NULL" before) */
+#define TREE_SQL(KW) \
+	"WITH RECURSIVE tree(id, depth, path) AS (" \
+	"  VALUES (?1, 0, '')" \
+	"  UNION ALL" \
+	"  SELECT s.span_id, t.depth + 1, t.path || printf('%019d%016x/', s.start_ns, s.span_id)" \
+	"  FROM span_rows s JOIN tree t ON s.parent_id = t.id" \
+	"  WHERE t.depth < ?3 AND s.trace_id = (SELECT trace_id FROM span_rows WHERE span_id = ?1))" \
+	" SELECT t.depth, s.kind, s.name, s.start_ns, s.end_ns, s.duration_ns, s.queue_ns," \
+	"  s.accept_queue_ns, s.recv_queue_ns, s.processing_ns, s.connect_ns, s.status, s.incomplete," \
+	"  s.http_method, s.url_path, s.url_query, s.http_status_code, s.error_type," \
+	"  s.server_address, s.server_port, s.client_address, s.client_port, s.peer_address, s.peer_port," \
+	"  s.protocol_version, s.url_scheme, s.user_agent, s.request_body_size, s.response_body_size," \
+	"  s.request_content_type, s.response_content_type, s.service_name, s.pid, s.tid, s.conn_id," \
+	"  s.request_index, lower(hex(s.trace_id)), printf('%016x', s.span_id), s.span_id, " KW \
+	" FROM tree t JOIN span_rows s ON s.span_id = t.id" \
+	" ORDER BY t.path LIMIT ?4"
+static const char tree_sql[] = TREE_SQL("s.rx_backlog_ns, s.tx_queue_ns");
+static const char tree_sql_v7[] = TREE_SQL("NULL, NULL");
 
 enum {
 	C_DEPTH, C_KIND, C_NAME, C_START, C_END, C_DUR, C_QUEUE, C_ACCEPT, C_RECV, C_PROC, C_CONNECT, C_STATUS,
 	C_INCOMPLETE, C_METHOD, C_PATH, C_QUERY, C_CODE, C_ERRTYPE, C_SADDR, C_SPORT, C_CADDR, C_CPORT,
 	C_PADDR, C_PPORT, C_PROTO, C_SCHEME, C_UA, C_REQ_BODY, C_RESP_BODY, C_REQ_CT, C_RESP_CT, C_SERVICE,
-	C_PID, C_TID, C_CONN, C_REQ_INDEX, C_TRACE_HEX, C_SPAN_HEX, C_SPAN_ID
+	C_PID, C_TID, C_CONN, C_REQ_INDEX, C_TRACE_HEX, C_SPAN_HEX, C_SPAN_ID, C_RX, C_TX
 };
 
 #define TEXT_MAX 300 /* bytes of one value shown in a title */
@@ -94,7 +97,9 @@ static void span_title(FILE *out, sqlite3_stmt *q, sqlite3_stmt *attrs, int64_t 
 	title_ns(out, "in queue", q, C_QUEUE);
 	title_ns(out, "  accept queue", q, C_ACCEPT);
 	title_ns(out, "  receive queue", q, C_RECV);
+	title_ns(out, "  kernel receive path", q, C_RX);
 	title_ns(out, "processing", q, C_PROC);
+	title_ns(out, "in send queue", q, C_TX);
 	title_ns(out, "connect", q, C_CONNECT);
 	title_col(out, "status", q, C_STATUS);
 	if (sqlite3_column_int(q, C_INCOMPLETE))
@@ -173,8 +178,13 @@ static void span_row(FILE *out, sqlite3_stmt *q, sqlite3_stmt *attrs, int row, i
 	fputs("</text>", out);
 	if (server && !is_null(q, C_QUEUE)) {
 		int64_t qend = s + sqlite3_column_int64(q, C_QUEUE);
+		int64_t tx = is_null(q, C_TX) ? 0 : sqlite3_column_int64(q, C_TX);
+		if (tx < 0 || tx > e - qend)
+			tx = 0;
 		bar(out, "q", xpos(s, t0, range), xpos(qend, t0, range), y);
-		bar(out, "p", xpos(qend, t0, range), xpos(e, t0, range), y);
+		bar(out, "p", xpos(qend, t0, range), xpos(e - tx, t0, range), y);
+		if (tx > 0) /* the response waiting in the kernel after the last write: a queue too */
+			bar(out, "q", xpos(e - tx, t0, range), xpos(e, t0, range), y);
 	} else {
 		bar(out, server ? "p" : "c", xpos(s, t0, range), xpos(e, t0, range), y);
 	}
@@ -298,7 +308,11 @@ int bz_report_waterfalls(sqlite3 *h, FILE *out, const int64_t *span_ids, size_t 
 	int rc = 0;
 	size_t i;
 
-	if (sqlite3_prepare_v2(h, tree_sql, -1, &tree, NULL) != SQLITE_OK ||
+	/* a database of schema 7 or older has no kernel-wait columns */
+	sqlite3_stmt *probe = NULL;
+	int v8 = sqlite3_prepare_v2(h, "SELECT tx_queue_ns FROM span_rows LIMIT 0", -1, &probe, NULL) == SQLITE_OK;
+	sqlite3_finalize(probe);
+	if (sqlite3_prepare_v2(h, v8 ? tree_sql : tree_sql_v7, -1, &tree, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h, count_sql, -1, &count, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h, attrs_sql, -1, &attrs, NULL) != SQLITE_OK) {
 		rc = -EIO;
