@@ -16,10 +16,12 @@
  *  - bz_analyze() succeeds whatever the input (bad input is a read status,
  *    never a database failure);
  *  - the spans table holds as many rows as the analysis counted, by kind;
- *  - every server span has exactly two children, "in queue" and
- *    "processing", of kind internal, in its trace, that tile it:
- *    queue.start = start, queue.end = processing.start, processing.end =
- *    end, and queue_ns + processing_ns = duration_ns with both >= 0;
+ *  - every server span has two children, "in queue" and "processing", and
+ *    a third, "in send queue", exactly when its tx_queue_ns > 0, of kind
+ *    internal, in its trace, that tile it: queue.start = start, queue.end =
+ *    processing.start, processing.end = end - tx_queue_ns, and
+ *    queue_ns + processing_ns + tx_queue_ns = duration_ns, all >= 0
+ *    (tx_queue_ns NULL counting as 0);
  *  - every span ends at or after its start; every parent_id names a span;
  *  - ids are unique (span_id is the table's key: an insert would fail);
  *  - every connection no parser recognised is classified once, every
@@ -67,9 +69,10 @@ static void check_db(sqlite3 *h, const struct bz_analysis_summary *sum)
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE kind = 'server'") == (int64_t)sum->spans.server);
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE kind = 'client'") == (int64_t)sum->spans.client);
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE kind = 'internal'") == (int64_t)sum->spans.internal);
-	CHECK(sum->spans.internal == 2 * sum->spans.server);
+	CHECK(sum->spans.internal == 2 * sum->spans.server +
+				     (uint64_t)q_int(h, "SELECT count(*) FROM span_rows WHERE tx_queue_ns > 0"));
 	CHECK(q_int(h, "SELECT count(*) FROM spans WHERE end_ns < start_ns OR duration_ns <> end_ns - start_ns") == 0);
-	/* every server span has its two children and they tile it */
+	/* every server span has its children and they tile it */
 	CHECK(q_int(h,
 		    "SELECT count(*) FROM spans s WHERE s.kind = 'server' AND NOT EXISTS ("
 		    " SELECT 1 FROM spans q JOIN spans p"
@@ -77,12 +80,18 @@ static void check_db(sqlite3 *h, const struct bz_analysis_summary *sum)
 		    " WHERE q.kind = 'internal' AND q.name = 'in queue'"
 		    " AND p.kind = 'internal' AND p.name = 'processing'"
 		    " AND q.trace_id = s.trace_id AND p.trace_id = s.trace_id"
-		    " AND q.start_ns = s.start_ns AND q.end_ns = p.start_ns AND p.end_ns = s.end_ns"
-		    " AND s.queue_ns >= 0 AND s.processing_ns >= 0"
-		    " AND s.queue_ns + s.processing_ns = s.duration_ns"
+		    " AND q.start_ns = s.start_ns AND q.end_ns = p.start_ns"
+		    " AND p.end_ns = s.end_ns - coalesce(s.tx_queue_ns, 0)"
+		    " AND s.queue_ns >= 0 AND s.processing_ns >= 0 AND coalesce(s.tx_queue_ns, 0) >= 0"
+		    " AND s.queue_ns + s.processing_ns + coalesce(s.tx_queue_ns, 0) = s.duration_ns"
 		    " AND q.duration_ns = s.queue_ns AND p.duration_ns = s.processing_ns)") == 0);
+	CHECK(q_int(h, "SELECT count(*) FROM spans s WHERE s.kind = 'server' AND coalesce(s.tx_queue_ns, 0) > 0"
+		       " AND NOT EXISTS (SELECT 1 FROM spans t WHERE t.parent_id = s.span_id AND t.kind = 'internal'"
+		       " AND t.name = 'in send queue' AND t.trace_id = s.trace_id AND t.end_ns = s.end_ns"
+		       " AND t.duration_ns = s.tx_queue_ns)") == 0);
 	CHECK(q_int(h, "SELECT count(*) FROM spans s WHERE s.kind = 'server' AND"
-		       " (SELECT count(*) FROM spans c WHERE c.parent_id = s.span_id AND c.kind = 'internal') <> 2") == 0);
+		       " (SELECT count(*) FROM spans c WHERE c.parent_id = s.span_id AND c.kind = 'internal')"
+		       " <> 2 + (coalesce(s.tx_queue_ns, 0) > 0)") == 0);
 	/* parents exist and share the trace; internal and client spans hang under
 	 * server spans, a server span under the client span that sent its request
 	 * (both ends of a connection recorded) */
