@@ -3,7 +3,7 @@
  * Each hook family lives in its own header: proc (exec/fork/exit), conn
  * (accept/connect/state/data_ready), data (socket reads and writes), tls
  * (plaintext from a TLS library), go (Go runtime uprobes), ssl (OpenSSL
- * uprobes).
+ * uprobes), sched (--sched: threads on and off CPU).
  * Configuration is load-time rodata (maps.bpf.h); nothing here is chosen
  * by build variants. */
 #include "vmlinux.h"
@@ -20,5 +20,6 @@
 #include "tls.bpf.h"
 #include "go.bpf.h"
 #include "ssl.bpf.h"
+#include "sched.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

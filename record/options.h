@@ -23,6 +23,7 @@ struct record_opts {
 	bool syscall_start;        /* enter hooks for read/write start times */
 	bool no_go;               /* --no-go: no Go uprobes */
 	bool no_openssl;          /* --no-openssl: no OpenSSL uprobes */
+	bool sched;               /* --sched: scheduler events of target threads */
 	bool empty_hooks;         /* --empty-hooks (benchmarks): hooks attached, programs empty */
 	uint32_t snaplen;
 	uint32_t ring_bytes;

@@ -884,7 +884,8 @@ static int open_and_load(struct recorder *r, bool with_go, bool with_ssl, char *
 	bpf_map__set_max_entries(r->skel->maps.events, o->ring_bytes);
 	r->skel->rodata->cfg_ssl = with_ssl;
 	if ((rc = probes_prepare(r->skel, r->probes,
-				 (o->syscall_start ? PROBES_ONLY_SYSCALL_START : 0) | (with_ssl ? PROBES_ONLY_SSL : 0),
+				 (o->syscall_start ? PROBES_ONLY_SYSCALL_START : 0) | (with_ssl ? PROBES_ONLY_SSL : 0) |
+				 (o->sched ? PROBES_ONLY_SCHED : 0),
 				 err, errlen)))
 		goto fail;
 	if (!with_go)
