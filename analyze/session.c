@@ -198,6 +198,8 @@ static size_t min_size(unsigned kind)
 	case BZ_EV_GO_HANDLER: return sizeof(struct bz_ev_go_handler);
 	case BZ_EV_GO_CLIENT: return sizeof(struct bz_ev_go_client);
 	case BZ_EV_GO_SPAWN: return sizeof(struct bz_ev_go_spawn);
+	case BZ_EV_SCHED_SWITCH: return sizeof(struct bz_ev_sched_switch);
+	case BZ_EV_SCHED_WAKEUP: return sizeof(struct bz_ev_sched_wakeup);
 	default: return sizeof(struct bz_ev_hdr);
 	}
 }
@@ -275,6 +277,8 @@ static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *o
 		struct bz_ev_conn_est est;
 		struct bz_ev_conn_close close;
 		struct bz_ev_data data;
+		struct bz_ev_sched_switch sw;
+		struct bz_ev_sched_wakeup wk;
 	} e;
 
 	if (kind == 0 || kind >= BZ_EV_KIND_MAX) {
@@ -334,6 +338,16 @@ static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *o
 	case BZ_EV_GO_CLIENT:
 	case BZ_EV_GO_SPAWN:
 		return ops->go ? run_go(raw, size, kind, ops, u) : 0;
+	case BZ_EV_SCHED_SWITCH:
+		if (!ops->sched_switch)
+			return 0;
+		bz_ev_copy(&e.sw, sizeof(e.sw), rec);
+		return ops->sched_switch(u, &e.sw);
+	case BZ_EV_SCHED_WAKEUP:
+		if (!ops->sched_wakeup)
+			return 0;
+		bz_ev_copy(&e.wk, sizeof(e.wk), rec);
+		return ops->sched_wakeup(u, &e.wk);
 	}
 	return 0;
 }

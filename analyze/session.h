@@ -91,6 +91,9 @@ struct bz_session_ops {
 	/* payload: e->caplen bytes, already clamped to what the record holds */
 	int (*data)(void *u, const struct bz_ev_data *e, const uint8_t *payload);
 	int (*go)(void *u, const struct bz_go_event *e);
+	/* --sched: a target thread switched, or was woken */
+	int (*sched_switch)(void *u, const struct bz_ev_sched_switch *e);
+	int (*sched_wakeup)(void *u, const struct bz_ev_sched_wakeup *e);
 	int (*stats)(void *u, const struct bz_probe_stat *s);
 	/* one probe of the probe report (PROBES, GO_BINARY, TLS_LIBRARY blocks;
 	 * probe_report.h), in file order */

@@ -7,6 +7,7 @@
 
 #include "spans.h"
 #include "http_url.h"
+#include "sched_split.h"
 #include "span_db.h"
 #include "../bpf/beyla_events.h"
 
@@ -776,6 +777,13 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.start_ns = to_unix(sp, start);
 	s.end_ns = to_unix(sp, end);
 	sp->n.incomplete += !!incomplete;
+	/* --sched: on CPU / run queue / blocked, from the final times */
+	if (p->server && sp->sched && r) {
+		struct bz_sched_span_in si = { .pid = q->first.pid, .reader_tid = q->last.tid,
+					       .writer_tid = r->first.tid, .write_ts = r->first.ts_ns,
+					       .mono_to_unix = sp->mono_to_unix };
+		bz_sched_span(sp->sched, &s, &si);
+	}
 	/* A server span's two children, "in queue" [start, proc_start) and
 	 * "processing" [proc_start, end), are derived from its start_ns and
 	 * queue_ns by the database's view (ids: span_id | 1, span_id | 2). */

@@ -45,6 +45,8 @@
 #include "procs.h"
 #include "u64map.h"
 
+struct bz_sched;
+
 struct bz_span_counts {
 	uint64_t server, client, internal, incomplete;
 	uint64_t parent_links, parent_ambiguous;
@@ -83,6 +85,7 @@ struct bz_spanner {
 	uint64_t seq;           /* requests given ids so far (spans.c: ids) */
 	int64_t mono_to_unix;   /* add to a monotonic time to get Unix ns */
 	struct bz_u64map threads; /* (pid << 32 | tid) -> server spans in progress */
+	struct bz_sched *sched;   /* --sched timelines (sched_split.h), NULL: none */
 	int err;                /* first database error, sticky */
 	struct bz_span_counts n;
 };
