@@ -987,8 +987,10 @@ static int an_sched_switch(void *u, const struct bz_ev_sched_switch *e)
 	struct bz_analysis *a = u;
 
 	sched_seen(a, e->h.ts_ns);
-	if (bz_sched_switch(&a->sched, e->h.ts_ns, e->h.pid, e->h.tid, BZ_SCHED_PREV_RUNNABLE(e), e->next_pid,
-			    e->next_tid))
+	/* only the targets' side: other tasks' wake-ups are not recorded */
+	if (bz_sched_switch(&a->sched, e->h.ts_ns, e->h.pid, e->targets & BZ_SCHED_PREV_TARGET ? e->h.tid : 0,
+			    BZ_SCHED_PREV_RUNNABLE(e), e->next_pid,
+			    e->targets & BZ_SCHED_NEXT_TARGET ? e->next_tid : 0))
 		return fail(a, -ENOMEM);
 	return 0;
 }

@@ -46,6 +46,7 @@ struct bz_sched_thread {
 	 * scheduler dequeued it just before the waker looked) */
 	uint8_t woke_on_cpu;
 	uint64_t last_ts;
+	uint64_t resp_end; /* the last response it finished writing (hand-off rule) */
 };
 
 /* The state a thread was in just before change c. */
@@ -276,6 +277,40 @@ static uint64_t to_mono(int64_t unix_ns, int64_t off)
 	return m > 0 ? (uint64_t)m : 0;
 }
 
+/* When the writer began on a handed-off request whose processing began at
+ * from: not before it finished its previous response (a busy worker takes
+ * the next request off its queue without sleeping); if it was blocked then
+ * (an idle worker), when a thread of the process woke it.  1 with *at
+ * (>= from), 0 when it was blocked and no such wake-up came before its
+ * write. */
+static int handoff_start(struct bz_sched *sch, const struct bz_sched_span_in *in, uint64_t from, uint64_t *at)
+{
+	const struct bz_sched_thread *t = bz_u64map_get(&sch->threads, in->writer_tid);
+	uint64_t t0 = from, parts[BZ_SCHED_STATES];
+
+	if (t && t->resp_end > t0 && t->resp_end <= in->write_ts)
+		t0 = t->resp_end;
+	/* its state at t0: the split of the instant [t0, t0 + 1) */
+	if (bz_sched_split(sch, in->writer_tid, t0, t0 + 1, parts) == 0 && !parts[BZ_SCHED_BLOCKED]) {
+		*at = t0;
+		return 1;
+	}
+	return bz_sched_first_wake(sch, in->pid, in->writer_tid, t0, in->write_ts, at);
+}
+
+int bz_sched_response_done(struct bz_sched *s, uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	struct bz_sched_thread *t = thread_get(s, pid, tid);
+
+	if (!t)
+		return -ENOMEM;
+	if (ts > t->resp_end)
+		t->resp_end = ts;
+	if (ts > t->last_ts)
+		t->last_ts = ts;
+	return 0;
+}
+
 void bz_sched_span(struct bz_sched *sch, struct bz_span *s, const struct bz_sched_span_in *in)
 {
 	uint64_t parts[BZ_SCHED_STATES], from, to, woke;
@@ -290,9 +325,7 @@ void bz_sched_span(struct bz_sched *sch, struct bz_span *s, const struct bz_sche
 	from = to_mono(s->start_ns + s->queue_ns, in->mono_to_unix);
 	if (in->writer_tid && in->writer_tid != in->reader_tid) {
 		tid = in->writer_tid;
-		/* The worker began on this request when a thread of the process
-		 * woke it, after processing began and before it wrote. */
-		if (bz_sched_first_wake(sch, in->pid, tid, from, in->write_ts, &woke)) {
+		if (handoff_start(sch, in, from, &woke)) {
 			int64_t moved = (int64_t)(woke - from);
 			if (moved > s->processing_ns - tx)
 				moved = s->processing_ns - tx;

@@ -60,7 +60,8 @@ struct bz_sched {
 void bz_sched_free(struct bz_sched *s);
 
 /* A switch on a CPU: prev left it (runnable: still on the run queue),
- * next took it.  tid 0 (the idle task) is not tracked.  0 or -ENOMEM. */
+ * next took it.  A tid of 0 is not tracked: the idle task, or (the
+ * caller passes 0) a task that is not a target.  0 or -ENOMEM. */
 int bz_sched_switch(struct bz_sched *s, uint64_t ts, uint32_t prev_pid, uint32_t prev_tid,
 		    int prev_runnable, uint32_t next_pid, uint32_t next_tid);
 /* waker (tid 0: an interrupt of the idle task) began waking wakee.  0 or -ENOMEM. */
@@ -87,13 +88,20 @@ struct bz_sched_span_in {
 	int64_t mono_to_unix;  /* the span's times are Unix ns: this offset */
 };
 
+/* Thread tid of process pid finished writing a response at ts
+ * (monotonic): where the hand-off rule starts looking for the next
+ * request it handles.  0 or -ENOMEM. */
+int bz_sched_response_done(struct bz_sched *s, uint32_t pid, uint32_t tid, uint64_t ts);
+
 /* Fills s->part_ns[BZ_PART_ON_CPU/RUNQ/BLOCKED] of a finished server span
  * (its start_ns, queue_ns, processing_ns and part_ns[BZ_PART_TX_QUEUE]
  * final), over [start + queue, end - tx_queue).  Hand-off: when another
  * thread of the process wrote the response, the thread that handled the
  * request is that writer, and it began when a thread of the process woke
  * it after processing began; the time before moves from processing_ns to
- * queue_ns (their sum is kept).  Without scheduler events for the thread
+ * queue_ns (their sum is kept).  It began at the later of that and the end
+ * of its previous response, or, if it was blocked then, when a thread of
+ * the process next woke it.  Without scheduler events for the thread
  * the parts stay unknown.  Counts in s->n. */
 void bz_sched_span(struct bz_sched *sch, struct bz_span *s, const struct bz_sched_span_in *in);
 

@@ -783,6 +783,9 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 					       .writer_tid = r->first.tid, .write_ts = r->first.ts_ns,
 					       .mono_to_unix = sp->mono_to_unix };
 		bz_sched_span(sp->sched, &s, &si);
+		if (!incomplete && bz_sched_response_done(sp->sched, r->last.pid, r->last.tid, r->last.ts_ns) &&
+		    !sp->err)
+			sp->err = -ENOMEM;
 	}
 	/* A server span's two children, "in queue" [start, proc_start) and
 	 * "processing" [proc_start, end), are derived from its start_ns and

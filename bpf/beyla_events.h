@@ -308,9 +308,12 @@ struct bz_ev_sched_switch {
 	__u32 next_tid;
 	__u32 prev_state; /* TASK_* bits of prev; 0: runnable */
 	__u8 preempt;     /* 1: prev was preempted */
-	__u8 _pad0;
+	__u8 targets;     /* BZ_SCHED_PREV_TARGET | BZ_SCHED_NEXT_TARGET: which side is
+	                   * a target's thread (the other is any task of the machine) */
 	__u16 cpu;        /* the CPU switched */
 };
+#define BZ_SCHED_PREV_TARGET 1
+#define BZ_SCHED_NEXT_TARGET 2
 #define BZ_SCHED_PREV_RUNNABLE(e) ((e)->preempt || (e)->prev_state == 0)
 
 /* BZ_EV_SCHED_WAKEUP: the header's pid/tid are the waker (the task

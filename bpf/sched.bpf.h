@@ -27,9 +27,11 @@ int bz_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 	struct task_struct *next = (struct task_struct *)ctx->args[2];
 	__u32 prev_tgid = BPF_CORE_READ(prev, tgid);
 	__u32 next_tgid = BPF_CORE_READ(next, tgid);
+	__u8 targets = (is_target(prev_tgid) ? BZ_SCHED_PREV_TARGET : 0) |
+		       (is_target(next_tgid) ? BZ_SCHED_NEXT_TARGET : 0);
 	struct bz_ev_sched_switch ev;
 
-	if (!is_target(prev_tgid) && !is_target(next_tgid))
+	if (!targets)
 		return 0;
 	fill_hdr(&ev.h, BZ_EV_SCHED_SWITCH, sizeof(ev),
 		 (__u64)prev_tgid << 32 | (__u32)BPF_CORE_READ(prev, pid));
@@ -37,7 +39,7 @@ int bz_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 	ev.next_tid = BPF_CORE_READ(next, pid);
 	ev.prev_state = (__u32)ctx->args[3];
 	ev.preempt = ctx->args[0] ? 1 : 0;
-	ev._pad0 = 0;
+	ev.targets = targets;
 	ev.cpu = (__u16)bpf_get_smp_processor_id();
 	emit(BZ_P_SCHED_SWITCH, &ev, sizeof(ev));
 	return 0;

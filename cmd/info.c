@@ -870,9 +870,9 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 	case BZ_EV_SCHED_SWITCH: {
 		struct bz_ev_sched_switch e;
 		bz_ev_copy(&e, sizeof(e), rec);
-		printf("SCHED_SWITCH ts=%" PRIu64 " cpu=%u prev=%u/%u prev_state=%#x preempt=%u next=%u/%u\n",
+		printf("SCHED_SWITCH ts=%" PRIu64 " cpu=%u prev=%u/%u prev_state=%#x preempt=%u next=%u/%u targets=%u\n",
 		       (uint64_t)e.h.ts_ns, e.cpu, e.h.pid, e.h.tid, e.prev_state, e.preempt, e.next_pid,
-		       e.next_tid);
+		       e.next_tid, e.targets);
 		break;
 	}
 	case BZ_EV_SCHED_WAKEUP: {
