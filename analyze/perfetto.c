@@ -110,6 +110,9 @@ static const struct {
 	{ "recv_queue_ns", "recv_queue_ns" },
 	{ "processing_ns", "processing_ns" },
 	{ "connect_ns", "connect_ns" },
+	{ "on_cpu_ns", "on_cpu_ns" },   /* --sched */
+	{ "runq_ns", "runq_ns" },
+	{ "blocked_ns", "blocked_ns" },
 	{ "http_method", "http.request.method" },
 	{ "http_route", "http.route" },
 	{ "http_status_code", "http.response.status_code" },
