@@ -1034,6 +1034,10 @@ static int an_probe(void *u, const struct bz_probe_row *p)
 				a->report[k++] = a->report[i];
 		a->nreport = k;
 	}
+	/* --sched: split the spans from the first one on, even those that end
+	 * before the first scheduler record */
+	if (p->block == BZ_BLK_PROBES && p->status == BZ_PROBE_ATTACHED && !strcmp(p->name, "raw:sched_switch"))
+		a->sp.sched = &a->sched;
 	if (a->nreport == PROBE_ROWS_MAX) {
 		a->report_dropped++;
 		return 0;
