@@ -457,6 +457,12 @@ if want sched; then
 	REC_TARGET=(--exe nginx)
 	bench_sched_rounds "beyla bench: --sched, nginx 1 worker"
 	echo
+	EXTRA_SAVED=("${EXTRA[@]}")
+	EXTRA=("${EXTRA[@]}" --sched)
+	echo "(with --sched)"
+	bpf_prog_times
+	EXTRA=("${EXTRA_SAVED[@]}")
+	echo
 	SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	setsid python3 "$ROOT/tests/servers/sched_server.py" forks "$SPORT" "${SCHED_BURN_MS:-1}" /dev/null \
 		>"$T/sched_server.log" 2>&1 </dev/null &

@@ -106,6 +106,9 @@ check_num "forks: no scheduler event lost" \
 "$BEYLA" analyze -q -f -o "$T/forks3.db" "$T/forks.bz.zst" --otlp-file "$T/forks.otlp.jsonl" 2>"$T/otlp.log"
 check_grep "forks: OTLP spans carry beyla.on_cpu_ns" '"key":"beyla.on_cpu_ns"' "$T/forks.otlp.jsonl"
 check_grep "forks: OTLP spans carry beyla.runq_ns" '"key":"beyla.runq_ns"' "$T/forks.otlp.jsonl"
+"$BEYLA" analyze -q -f -o "$T/forks4.db" "$T/forks.bz.zst" --perfetto="$T/forks.json" 2>"$T/perfetto.log"
+check_num "forks: Perfetto slices carry on_cpu_ns and runq_ns" \
+	"$(grep -o '"on_cpu_ns":[0-9]*,"runq_ns":[0-9]*' "$T/forks.json" | wc -l)" -ge "$N"
 
 # --- handlers that sleep: blocked --------------------------------------------
 SLEEP_MS=20

@@ -47,12 +47,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (child == 0) {
-		/* echo every byte back until the pipe closes */
+		/* echo every byte back until the pipe closes (its own copies of
+		 * the parent's ends closed, or the read would never see EOF) */
+		close(ab[1]);
+		close(ba[0]);
 		while (read(ab[0], &c, 1) == 1)
 			if (write(ba[1], &c, 1) != 1)
 				break;
 		_exit(0);
 	}
+	close(ab[0]);
+	close(ba[1]);
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now_ns(), ns;
 		for (int i = 0; i < TRIPS; i++)
