@@ -51,6 +51,7 @@ cleanup() {
 	[ -z "$BPF_STATS_OLD" ] || sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_OLD" || true
 	[ -z "$GO_PID" ] || kill -KILL "$GO_PID" 2>/dev/null || true
 	[ -z "${SCHED_PID:-}" ] || kill -KILL -- "-$SCHED_PID" 2>/dev/null || true
+	[ -z "${SCHED_IDLE:-}" ] || kill -KILL "$SCHED_IDLE" 2>/dev/null || true
 	[ -z "$REC_PID" ] || kill -KILL "$REC_PID" 2>/dev/null || true
 	[ -z "$NGINX_PID" ] || kill -TERM -- "-$NGINX_PID" 2>/dev/null || true
 	[ -z "$PROXY_PID" ] || kill -TERM -- "-$PROXY_PID" 2>/dev/null || true
@@ -487,10 +488,10 @@ if want sched; then
 	echo "beyla bench: one pipe ping-pong pass between two processes that are not targets, ns (best of 5 x 20000 round trips); $ROUNDS rounds"
 	printf '%-6s %9s %9s %9s\n' round none recorder sched
 	sleep 600 &
-	idle=$!
+	SCHED_IDLE=$! # (killed by the cleanup too: it holds the caller's flock, if any)
 	for ((r = 1; r <= ROUNDS; r++)); do
 		a=$("$T/switch_cost")
-		REC_TARGET=(-p "$idle")
+		REC_TARGET=(-p "$SCHED_IDLE")
 		record_on "$T/idle.bz.zst"
 		b=$("$T/switch_cost")
 		record_off
@@ -499,7 +500,8 @@ if want sched; then
 		record_off
 		printf '%-6s %9s %9s %9s\n' "$r" "$a" "$b" "$c"
 	done
-	kill "$idle" 2>/dev/null || true
+	kill "$SCHED_IDLE" 2>/dev/null || true
+	SCHED_IDLE=
 	rm -f "$T/idle.bz.zst"
 fi
 
