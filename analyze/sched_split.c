@@ -399,6 +399,7 @@ int bz_sched_write_stats(const struct bz_sched *s, struct bz_db *db)
 		{ "sched_threads_forgotten", s->n.threads_forgotten },
 		{ "sched_spans_split", s->n.spans_split },
 		{ "sched_spans_no_events", s->n.spans_no_events },
+		{ "sched_spans_go", s->n.spans_go },
 		{ "sched_handoffs", s->n.handoffs },
 		{ "sched_handoffs_no_wake", s->n.handoffs_no_wake },
 	};

@@ -46,6 +46,7 @@ struct bz_sched_counts {
 	uint64_t threads_forgotten;  /* idle threads dropped by bz_sched_forget */
 	uint64_t spans_split;        /* server spans given on_cpu/runq/blocked */
 	uint64_t spans_no_events;    /* ... not: their thread has no scheduler events */
+	uint64_t spans_go;           /* ... not: a Go handler's (goroutines change threads) */
 	uint64_t handoffs;           /* a worker thread woken by the reader's process */
 	uint64_t handoffs_no_wake;   /* another thread wrote the response, no wake-up found */
 };

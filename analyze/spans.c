@@ -777,8 +777,12 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.start_ns = to_unix(sp, start);
 	s.end_ns = to_unix(sp, end);
 	sp->n.incomplete += !!incomplete;
-	/* --sched: on CPU / run queue / blocked, from the final times */
-	if (p->server && sp->sched && r) {
+	/* --sched: on CPU / run queue / blocked, from the final times.  Not
+	 * for a Go handler's run: its goroutine moves between threads, whose
+	 * states are then not the request's (left unknown, counted). */
+	if (p->server && sp->sched && r && p->go_start)
+		sp->sched->n.spans_go++;
+	else if (p->server && sp->sched && r) {
 		struct bz_sched_span_in si = { .pid = q->first.pid, .reader_tid = q->last.tid,
 					       .writer_tid = r->first.tid, .write_ts = r->first.ts_ns,
 					       .mono_to_unix = sp->mono_to_unix };
