@@ -40,6 +40,7 @@
 #include "explain.h"
 #include "go_runtime.h"
 #include "procs.h"
+#include "sched_split.h"
 #include "u64map.h"
 #include "unix_addr.h"
 
@@ -66,6 +67,8 @@ struct bz_analysis {
 	struct bz_u64map by_remote; /* (pid, remote port) -> the latest conn with it */
 	struct bz_u64map by_tuple;  /* hash of (local, remote) address and port -> conn */
 	struct bz_gorun go;
+	struct bz_sched sched;     /* --sched: thread timelines (sched_split.h) */
+	uint64_t sched_forget_ts;  /* next time to forget what no open request needs */
 	uint64_t tls_conns;
 	struct bz_explain explain; /* unrecognised connections: classes, TLS without plaintext */
 	uint64_t conns_lost; /* closed connections some of whose records were dropped */
@@ -969,6 +972,71 @@ static int an_header(void *u, const struct bz_capture_meta *m)
 	return 0;
 }
 
+/* --sched: the first scheduler record turns the split on for the spans
+ * that end from then on (sched_split.h); every second of capture time the
+ * timelines forget what precedes the oldest open server request. */
+#define SCHED_FORGET_EVERY_NS 1000000000ull
+#define SCHED_IDLE_NS (60 * 1000000000ull)   /* a thread silent this long is dropped */
+#define SCHED_MARGIN_NS 1000000000ull        /* records a little out of order */
+
+static void sched_forget(struct bz_analysis *a, uint64_t now)
+{
+	uint64_t oldest = now, pos_key;
+	size_t pos = 0;
+	void *v;
+
+	while (bz_u64map_next(&a->conns, &pos, &pos_key, &v)) {
+		const struct bz_conn *c = v;
+		for (const struct bz_pending *p = c->head; p; p = p->next) {
+			const struct bz_http_point *f = &p->req.first;
+			uint64_t t = f->ts_ns;
+			if (f->start_ns && f->start_ns < t)
+				t = f->start_ns;
+			if (f->arrival_ns && f->arrival_ns < t)
+				t = f->arrival_ns;
+			if (p->server && t && t < oldest)
+				oldest = t;
+		}
+	}
+	oldest = oldest > SCHED_MARGIN_NS ? oldest - SCHED_MARGIN_NS : 0;
+	bz_sched_forget(&a->sched, oldest, SCHED_IDLE_NS);
+}
+
+static int sched_seen(struct bz_analysis *a, uint64_t ts)
+{
+	a->sp.sched = &a->sched;
+	see_ts(a, ts);
+	if (ts >= a->sched_forget_ts) {
+		if (a->sched_forget_ts)
+			sched_forget(a, ts);
+		a->sched_forget_ts = ts + SCHED_FORGET_EVERY_NS;
+	}
+	return 0;
+}
+
+static int an_sched_switch(void *u, const struct bz_ev_sched_switch *e)
+{
+	struct bz_analysis *a = u;
+
+	sched_seen(a, e->h.ts_ns);
+	/* only the targets' side: other tasks' wake-ups are not recorded */
+	if (bz_sched_switch(&a->sched, e->h.ts_ns, e->h.pid, e->targets & BZ_SCHED_PREV_TARGET ? e->h.tid : 0,
+			    BZ_SCHED_PREV_RUNNABLE(e), e->next_pid,
+			    e->targets & BZ_SCHED_NEXT_TARGET ? e->next_tid : 0))
+		return fail(a, -ENOMEM);
+	return 0;
+}
+
+static int an_sched_wakeup(void *u, const struct bz_ev_sched_wakeup *e)
+{
+	struct bz_analysis *a = u;
+
+	sched_seen(a, e->h.ts_ns);
+	if (bz_sched_wakeup(&a->sched, e->h.ts_ns, e->h.pid, e->h.tid, e->wakee_pid, e->wakee_tid))
+		return fail(a, -ENOMEM);
+	return 0;
+}
+
 static int an_stats(void *u, const struct bz_probe_stat *s)
 {
 	struct bz_analysis *a = u;
@@ -998,6 +1066,10 @@ static int an_probe(void *u, const struct bz_probe_row *p)
 				a->report[k++] = a->report[i];
 		a->nreport = k;
 	}
+	/* --sched: split the spans from the first one on, even those that end
+	 * before the first scheduler record */
+	if (p->block == BZ_BLK_PROBES && p->status == BZ_PROBE_ATTACHED && !strcmp(p->name, "raw:sched_switch"))
+		a->sp.sched = &a->sched;
 	if (a->nreport == PROBE_ROWS_MAX) {
 		a->report_dropped++;
 		return 0;
@@ -1042,6 +1114,8 @@ static const struct bz_session_ops analysis_ops = {
 	.go = an_go,
 	.rx_arrival = an_rx_arrival,
 	.peer_rx = an_peer_rx,
+	.sched_switch = an_sched_switch,
+	.sched_wakeup = an_sched_wakeup,
 	.stats = an_stats,
 	.probe = an_probe,
 	.end = an_end,
@@ -1164,6 +1238,8 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		if ((rc = bz_db_stat(a->db, rows[i].name, (int64_t)rows[i].v)))
 			return rc;
+	if ((rc = bz_sched_write_stats(&a->sched, a->db)))
+		return rc;
 	/* what would record the plaintext of tls_conns_opaque: by library */
 	for (int v = 0; v < BZ_TV_MAX; v++) {
 		char name[64];
@@ -1279,6 +1355,7 @@ static void cleanup(struct bz_analysis *a)
 	bz_gorun_free(&a->go);
 	bz_procs_free(&a->procs);
 	bz_spanner_free(&a->sp);
+	bz_sched_free(&a->sched);
 }
 
 int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_progress_fn progress,

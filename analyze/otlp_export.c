@@ -1005,6 +1005,11 @@ static const struct {
 	{ "tx_queue_ns", "beyla.tx_queue_ns", OTLP_ATTR_INT },
 	{ "conn_id", "beyla.conn_id", OTLP_ATTR_INT },
 	{ "request_index", "beyla.request_index", OTLP_ATTR_INT },
+	/* --sched: processing as on CPU, waiting for a CPU, blocked (the
+	 * semantic conventions have no such attributes) */
+	{ "on_cpu_ns", "beyla.on_cpu_ns", OTLP_ATTR_INT },
+	{ "runq_ns", "beyla.runq_ns", OTLP_ATTR_INT },
+	{ "blocked_ns", "beyla.blocked_ns", OTLP_ATTR_INT },
 	/* schema 3: the common span_attributes, read from span_rows (SPANS_V3) */
 	{ "url_scheme", "url.scheme", OTLP_ATTR_STR },
 	{ "request_content_type", "http.request.header.content-type", OTLP_ATTR_STR },

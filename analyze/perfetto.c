@@ -113,6 +113,9 @@ static const struct {
 	{ "connect_ns", "connect_ns" },
 	{ "rx_backlog_ns", "rx_backlog_ns" },
 	{ "tx_queue_ns", "tx_queue_ns" },
+	{ "on_cpu_ns", "on_cpu_ns" },   /* --sched */
+	{ "runq_ns", "runq_ns" },
+	{ "blocked_ns", "blocked_ns" },
 	{ "http_method", "http.request.method" },
 	{ "http_route", "http.route" },
 	{ "http_status_code", "http.response.status_code" },

@@ -201,6 +201,8 @@ static size_t min_size(unsigned kind)
 	case BZ_EV_GO_SPAWN: return sizeof(struct bz_ev_go_spawn);
 	case BZ_EV_RX_ARRIVAL: return sizeof(struct bz_ev_rx_arrival);
 	case BZ_EV_PEER_RX: return sizeof(struct bz_ev_peer_rx);
+	case BZ_EV_SCHED_SWITCH: return sizeof(struct bz_ev_sched_switch);
+	case BZ_EV_SCHED_WAKEUP: return sizeof(struct bz_ev_sched_wakeup);
 	default: return sizeof(struct bz_ev_hdr);
 	}
 }
@@ -280,6 +282,8 @@ static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *o
 		struct bz_ev_data data;
 		struct bz_ev_rx_arrival rx;
 		struct bz_ev_peer_rx peer;
+		struct bz_ev_sched_switch sw;
+		struct bz_ev_sched_wakeup wk;
 	} e;
 
 	if (kind == 0 || kind >= BZ_EV_KIND_MAX) {
@@ -349,6 +353,16 @@ static int run_event(const struct bz_ev_hdr *rec, const struct bz_session_ops *o
 			return 0;
 		bz_ev_copy(&e.peer, sizeof(e.peer), rec);
 		return ops->peer_rx(u, &e.peer);
+	case BZ_EV_SCHED_SWITCH:
+		if (!ops->sched_switch)
+			return 0;
+		bz_ev_copy(&e.sw, sizeof(e.sw), rec);
+		return ops->sched_switch(u, &e.sw);
+	case BZ_EV_SCHED_WAKEUP:
+		if (!ops->sched_wakeup)
+			return 0;
+		bz_ev_copy(&e.wk, sizeof(e.wk), rec);
+		return ops->sched_wakeup(u, &e.wk);
 	}
 	return 0;
 }

@@ -95,6 +95,9 @@ struct bz_session_ops {
 	/* the kernel's waits around a socket (format 1.6; kwait.bpf.h) */
 	int (*rx_arrival)(void *u, const struct bz_ev_rx_arrival *e);
 	int (*peer_rx)(void *u, const struct bz_ev_peer_rx *e);
+	/* --sched: a target thread switched, or was woken */
+	int (*sched_switch)(void *u, const struct bz_ev_sched_switch *e);
+	int (*sched_wakeup)(void *u, const struct bz_ev_sched_wakeup *e);
 	int (*stats)(void *u, const struct bz_probe_stat *s);
 	/* one probe of the probe report (PROBES, GO_BINARY, TLS_LIBRARY blocks;
 	 * probe_report.h), in file order */

@@ -7,6 +7,7 @@
 
 #include "spans.h"
 #include "http_url.h"
+#include "sched_split.h"
 #include "span_db.h"
 #include "../bpf/beyla_events.h"
 
@@ -852,6 +853,20 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	s.start_ns = to_unix(sp, start);
 	s.end_ns = to_unix(sp, end);
 	sp->n.incomplete += !!incomplete;
+	/* --sched: on CPU / run queue / blocked, from the final times.  Not
+	 * for a Go handler's run: its goroutine moves between threads, whose
+	 * states are then not the request's (left unknown, counted). */
+	if (p->server && sp->sched && r && p->go_start)
+		sp->sched->n.spans_go++;
+	else if (p->server && sp->sched && r) {
+		struct bz_sched_span_in si = { .pid = q->first.pid, .reader_tid = q->last.tid,
+					       .writer_tid = r->first.tid, .write_ts = r->first.ts_ns,
+					       .mono_to_unix = sp->mono_to_unix };
+		bz_sched_span(sp->sched, &s, &si);
+		if (!incomplete && bz_sched_response_done(sp->sched, r->last.pid, r->last.tid, r->last.ts_ns) &&
+		    !sp->err)
+			sp->err = -ENOMEM;
+	}
 	/* A server span's children, "in queue" [start, proc_start),
 	 * "processing" [proc_start, proc_end) and, when the response waited
 	 * in the kernel, "in send queue" [proc_end, end), are derived from its

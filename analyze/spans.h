@@ -45,6 +45,8 @@
 #include "procs.h"
 #include "u64map.h"
 
+struct bz_sched;
+
 struct bz_span_counts {
 	uint64_t server, client, internal, incomplete;
 	uint64_t parent_links, parent_ambiguous;
@@ -90,6 +92,7 @@ struct bz_spanner {
 	int64_t mono_to_unix;   /* add to a monotonic time to get Unix ns */
 	uint64_t kw_rx_min_ns;  /* the capture's RX_ARRIVAL threshold; 0: no receive timestamps */
 	struct bz_u64map threads; /* (pid << 32 | tid) -> server spans in progress */
+	struct bz_sched *sched;   /* --sched timelines (sched_split.h), NULL: none */
 	int err;                /* first database error, sticky */
 	struct bz_span_counts n;
 };

@@ -4,7 +4,7 @@
  * (accept/connect/state/data_ready), kwait (the kernel's waits around a
  * socket, from data_ready), data (socket reads and writes), tls
  * (plaintext from a TLS library), go (Go runtime uprobes), ssl (OpenSSL
- * uprobes).
+ * uprobes), sched (--sched: threads on and off CPU).
  * Configuration is load-time rodata (maps.bpf.h); nothing here is chosen
  * by build variants. */
 #include "vmlinux.h"
@@ -22,5 +22,6 @@
 #include "tls.bpf.h"
 #include "go.bpf.h"
 #include "ssl.bpf.h"
+#include "sched.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

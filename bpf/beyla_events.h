@@ -50,8 +50,8 @@ enum bz_ev_kind {
 	BZ_EV_RX_ARRIVAL = 12, /* a request's bytes reached a tracked socket: when they entered the host */
 	BZ_EV_PEER_RX = 13,    /* the other end, on this host, has every byte a tracked socket wrote */
 	/* Format 1.6, `beyla record --sched`: target threads on and off CPU */
-	BZ_EV_SCHED_SWITCH = 14,
-	BZ_EV_SCHED_WAKEUP = 15,
+	BZ_EV_SCHED_SWITCH = 14, /* struct bz_ev_sched_switch */
+	BZ_EV_SCHED_WAKEUP = 15, /* struct bz_ev_sched_wakeup */
 	BZ_EV_KIND_MAX
 };
 
@@ -332,6 +332,47 @@ struct bz_ev_go_spawn {
 	__u64 goid;
 };
 
+/* `beyla record --sched` (format 1.6): a target thread left or took a
+ * CPU, or was woken.  Emitted only when a thread involved belongs to a
+ * target process (prev or next of a switch, the wakee of a wake-up), from
+ * the scheduler's own tracepoints (bpf/sched.bpf.h).
+ *
+ * BZ_EV_SCHED_SWITCH: the header's pid/tid are prev, the task leaving the
+ * CPU (tid 0: the idle task); next_pid/next_tid the one taking it.
+ * prev_state is the task's state word as the scheduler saw it (0:
+ * TASK_RUNNING); preempt says the switch was a preemption.  prev stays
+ * runnable (on the run queue, waiting for a CPU) when preempt is set or
+ * prev_state is 0: BZ_SCHED_PREV_RUNNABLE() says so; otherwise it is
+ * blocked until woken (I/O, a lock, a sleep, a reply). */
+struct bz_ev_sched_switch {
+	struct bz_ev_hdr h;
+	__u32 next_pid;
+	__u32 next_tid;
+	__u32 prev_state; /* TASK_* bits of prev; 0: runnable */
+	__u8 preempt;     /* 1: prev was preempted */
+	__u8 targets;     /* BZ_SCHED_PREV_TARGET | BZ_SCHED_NEXT_TARGET: which side is
+	                   * a target's thread (the other is any task of the machine) */
+	__u16 cpu;        /* the CPU switched */
+};
+#define BZ_SCHED_PREV_TARGET 1
+#define BZ_SCHED_NEXT_TARGET 2
+#define BZ_SCHED_PREV_RUNNABLE(e) ((e)->preempt || (e)->prev_state == 0)
+
+/* BZ_EV_SCHED_WAKEUP: the header's pid/tid are the waker (the task
+ * running when the wake-up began: sched_waking fires in the waker's
+ * context; for a wake-up from an interrupt, a timer or a packet, that is
+ * whichever task the interrupt hit, tid 0 for the idle task); wakee_* the
+ * thread made runnable.  target_cpu: the CPU the wakee last ran on, where
+ * it is usually queued. */
+struct bz_ev_sched_wakeup {
+	struct bz_ev_hdr h;
+	__u32 wakee_pid;
+	__u32 wakee_tid;
+	__u16 target_cpu;
+	__u16 waker_cpu;
+	__u32 _pad;
+};
+
 /* Not an event: the struct field offsets the Go probes read, one entry per
  * probed Go binary in the go_offsets map, chosen by the uprobe's attach
  * cookie.  Filled by the recorder from record/goelf.c; -1 = unknown. */
@@ -414,6 +455,9 @@ _Static_assert(sizeof(struct bz_ev_peer_rx) == 40, "bz_ev_peer_rx layout");
 _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
 _Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");
 _Static_assert(sizeof(struct bz_ev_go_spawn) == 40, "go spawn layout");
+_Static_assert(sizeof(struct bz_ev_sched_switch) == 40, "sched switch layout");
+_Static_assert(__builtin_offsetof(struct bz_ev_sched_switch, cpu) == 38, "sched switch cpu");
+_Static_assert(sizeof(struct bz_ev_sched_wakeup) == 40, "sched wakeup layout");
 _Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256 + 8 + 128 + 256 + 256,
 	       "exec layout");
 #endif

@@ -33,6 +33,7 @@
 #include "analyze/otlp_export.h"
 #include "analyze/perfetto.h"
 #include "analyze/report.h"
+#include "analyze/report_sched.h"
 #include "cmd/commands.h"
 
 struct analyze_opts {
@@ -442,13 +443,13 @@ int cmd_analyze(int argc, char **argv)
 	if (o.dump) {
 		/* the summary too: golden tests then hold what a user reads */
 		if (bz_report_dump_spans(bz_db_handle(db), stdout) || fputc('\n', stdout) == EOF ||
-		    bz_report_summary(bz_db_handle(db), stdout))
+		    bz_report_summary(bz_db_handle(db), stdout) || bz_report_sched(bz_db_handle(db), stdout))
 			ret = BZ_EXIT_USAGE;
 		else
 			print_hint(&sum, stdout);
 	} else if (!o.quiet) {
 		print_totals(out, &sum);
-		if (bz_report_summary(bz_db_handle(db), stdout))
+		if (bz_report_summary(bz_db_handle(db), stdout) || bz_report_sched(bz_db_handle(db), stdout))
 			ret = BZ_EXIT_USAGE;
 		else
 			print_hint(&sum, stdout);

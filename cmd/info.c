@@ -274,6 +274,19 @@ static void fmt_addr(unsigned family, const uint8_t addr[16], unsigned port, cha
 
 /* ---- the process table -------------------------------------------------- */
 
+/* The process pid, if it has a row already (a PROC block or events). */
+static struct info_proc *proc_find(struct info *in, uint32_t pid)
+{
+	uint32_t h = (pid * 2654435761u) & (INFO_PROC_SLOTS - 1);
+	for (;; h = (h + 1) & (INFO_PROC_SLOTS - 1)) {
+		int32_t i = in->slots[h];
+		if (i < 0)
+			return NULL;
+		if (in->procs[i].pid == pid)
+			return &in->procs[i];
+	}
+}
+
 static struct info_proc *proc_get(struct info *in, uint32_t pid)
 {
 	uint32_t h = (pid * 2654435761u) & (INFO_PROC_SLOTS - 1);
@@ -869,10 +882,47 @@ static void dump_event(const struct bz_ev_hdr *rec, unsigned kind, size_t size)
 		       e.h.pid, (uint64_t)e.conn_id, (uint64_t)e.bytes_out);
 		break;
 	}
+	case BZ_EV_SCHED_SWITCH: {
+		struct bz_ev_sched_switch e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("SCHED_SWITCH ts=%" PRIu64 " cpu=%u prev=%u/%u prev_state=%#x preempt=%u next=%u/%u targets=%u\n",
+		       (uint64_t)e.h.ts_ns, e.cpu, e.h.pid, e.h.tid, e.prev_state, e.preempt, e.next_pid,
+		       e.next_tid, e.targets);
+		break;
+	}
+	case BZ_EV_SCHED_WAKEUP: {
+		struct bz_ev_sched_wakeup e;
+		bz_ev_copy(&e, sizeof(e), rec);
+		printf("SCHED_WAKEUP ts=%" PRIu64 " waker=%u/%u cpu=%u wakee=%u/%u target_cpu=%u\n",
+		       (uint64_t)e.h.ts_ns, e.h.pid, e.h.tid, e.waker_cpu, e.wakee_pid, e.wakee_tid,
+		       e.target_cpu);
+		break;
+	}
 	default:
 		printf("UNKNOWN kind=%u size=%zu\n", kind, size);
 		break;
 	}
+}
+
+/* Whether the capture has scheduler events (--sched), from its probe
+ * report: a line only for captures whose recorder knew the option, so
+ * older summaries stay as they were. */
+static void info_sched_line(const struct info *in)
+{
+	const struct info_probe *sw = NULL;
+
+	for (unsigned i = 0; i < in->nprobes; i++)
+		if (!strcmp(in->probes[i].name, "raw:sched_switch"))
+			sw = &in->probes[i];
+	if (!sw)
+		return;
+	if (sw->status == BZ_PROBE_ATTACHED)
+		printf("scheduler:    recorded (--sched): on/off CPU and wake-ups of target threads\n");
+	else if (strstr(sw->detail, "not requested"))
+		printf("scheduler:    not recorded (no --sched)\n");
+	else
+		printf("scheduler:    asked for (--sched) but %s: %s\n", bz_probe_status_name(sw->status),
+		       sw->detail);
 }
 
 /* The name `beyla analyze` gives a process: its service, else its
@@ -993,7 +1043,19 @@ static void on_event(struct info *in, const struct bz_ev_hdr *rec)
 		in->first_ts = h.ts_ns;
 	if (h.ts_ns > in->last_ts)
 		in->last_ts = h.ts_ns;
-	struct info_proc *p = proc_get(in, h.pid);
+	uint32_t owner = h.pid;
+	/* a switch to a target from another process, or a target woken by
+	 * one: the target's event (the header names prev, or the waker) */
+	if (kind == BZ_EV_SCHED_WAKEUP) {
+		struct bz_ev_sched_wakeup w;
+		bz_ev_copy(&w, sizeof(w), rec);
+		owner = w.wakee_pid;
+	} else if (kind == BZ_EV_SCHED_SWITCH && !proc_find(in, h.pid)) {
+		struct bz_ev_sched_switch sw;
+		bz_ev_copy(&sw, sizeof(sw), rec);
+		owner = sw.next_pid;
+	}
+	struct info_proc *p = proc_get(in, owner);
 	p->events++;
 	if (kind == BZ_EV_CONN_OPEN) {
 		p->conns++;
@@ -1093,6 +1155,7 @@ static void print_summary(struct info *in, uint64_t compressed)
 	printf("kernel waits: %s\n", in->hflags & BZ_HDR_FLAG_KWAITS ? "recorded (rx_backlog_ns, tx_queue_ns)"
 				    : in->minor >= 6 ? "not recorded (--no-kernel-waits)"
 				    : "not recorded (a recorder older than format 1.6)");
+	info_sched_line(in);
 
 	printf("\nprobes: %u\n", in->nprobes + in->probes_more);
 	for (unsigned i = 0; i < in->nprobes; i++) {

@@ -175,7 +175,7 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 
 enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
        OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_NO_OPENSSL, OPT_NO_KWAITS, OPT_EMPTY_HOOKS,
-       OPT_UNIX };
+       OPT_UNIX, OPT_SCHED };
 
 static const struct argp_option record_options[] = {
 	{ 0, 0, 0, 0, "What to record (at least one; each is repeatable, and they combine: the "
@@ -206,6 +206,13 @@ static const struct argp_option record_options[] = {
 	{ "syscall-start", OPT_SYSSTART, 0, 0,
 	  "Also record when each socket read/write syscall began (hooks every read/write "
 	  "syscall on the machine: costs throughput; the end time is always recorded)", 3 },
+	{ "sched", OPT_SCHED, 0, 0,
+	  "Also record when target threads go on and off CPU and who wakes them, so that "
+	  "`beyla analyze` splits each request's processing into on CPU, waiting for a CPU (run "
+	  "queue) and blocked (I/O, locks, sleep, calls), and follows a request handed from a "
+	  "reading thread to a worker. Costs: the scheduler's switch and wake-up hooks run for "
+	  "every context switch of the machine (a filter drops other processes'), and a 40-byte "
+	  "event per switch or wake-up of a target thread (docs/performance.md)", 3 },
 	{ "no-go", OPT_NO_GO, 0, 0,
 	  "No Go uprobes: Go programs are recorded from the kernel only (no HTTPS plaintext, "
 	  "handler times or goroutine parents)", 3 },
@@ -328,6 +335,9 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_KWAITS:
 		o->no_kernel_waits = true;
+		break;
+	case OPT_SCHED:
+		o->sched = true;
 		break;
 	case OPT_EMPTY_HOOKS:
 		o->empty_hooks = true;

@@ -24,6 +24,7 @@ struct record_opts {
 	bool no_go;               /* --no-go: no Go uprobes */
 	bool no_openssl;          /* --no-openssl: no OpenSSL uprobes */
 	bool no_kernel_waits;     /* --no-kernel-waits: no RX_ARRIVAL / PEER_RX (kwait.bpf.h) */
+	bool sched;               /* --sched: scheduler events of target threads */
 	bool empty_hooks;         /* --empty-hooks (benchmarks): hooks attached, programs empty */
 	uint32_t snaplen;
 	uint32_t ring_bytes;

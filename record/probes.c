@@ -55,6 +55,10 @@ static const struct probe_def probe_table[] = {
 	{ "bz_enter_sendfile64", "syscalls/sys_enter_sendfile64", "syscalls:sys_enter_sendfile64", false, "sendfile start times", PROBES_ONLY_SYSCALL_START },
 	{ "bz_enter_mmap", "syscalls/sys_enter_mmap", "syscalls:sys_enter_mmap", false,
 	  "OpenSSL probes for a TLS library a target loads later (dlopen)", PROBES_ONLY_SSL },
+	{ "bz_sched_switch", "sched/sched_switch", "raw:sched_switch", false,
+	  "--sched: when target threads leave and take a CPU", PROBES_ONLY_SCHED },
+	{ "bz_sched_waking", "sched/sched_waking", "raw:sched_waking", false,
+	  "--sched: who woke target threads, and when", PROBES_ONLY_SCHED },
 };
 #define NPROBES ((int)(sizeof(probe_table) / sizeof(probe_table[0])))
 
@@ -107,7 +111,8 @@ int probes_prepare(struct beyla_bpf *skel, struct probe_result *res, unsigned wa
 			res[i].status = BZ_PROBE_SKIPPED;
 			snprintf(res[i].detail, sizeof(res[i].detail), "%s",
 				 d->only == PROBES_ONLY_SSL ? "not requested (--no-openssl)"
-							    : "not requested (--syscall-start)");
+				 : d->only == PROBES_ONLY_SCHED ? "not requested (--sched)"
+								: "not requested (--syscall-start)");
 			bpf_program__set_autoload(p, false);
 			continue;
 		}

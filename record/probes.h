@@ -23,6 +23,7 @@ int probes_count(void);
 /* Probes loaded only when asked for: a bit each in probes_prepare's wanted. */
 #define PROBES_ONLY_SYSCALL_START 1u /* --syscall-start */
 #define PROBES_ONLY_SSL 2u           /* the OpenSSL probes are on (no --no-openssl) */
+#define PROBES_ONLY_SCHED 4u         /* --sched */
 /* Before load: disables the programs whose tracepoints this kernel lacks
  * (reported as skipped), and those wanted does not ask for.  Returns
  * -ENOENT naming a missing required one. */

@@ -884,7 +884,8 @@ static int open_and_load(struct recorder *r, bool with_go, bool with_ssl, char *
 	r->skel->rodata->cfg_kw_rx_min_ns = KWAITS_RX_MIN_NS;
 	r->skel->rodata->cfg_real_minus_mono_ns = kwaits_real_minus_mono();
 	if ((rc = probes_prepare(r->skel, r->probes,
-				 (o->syscall_start ? PROBES_ONLY_SYSCALL_START : 0) | (with_ssl ? PROBES_ONLY_SSL : 0),
+				 (o->syscall_start ? PROBES_ONLY_SYSCALL_START : 0) | (with_ssl ? PROBES_ONLY_SSL : 0) |
+				 (o->sched ? PROBES_ONLY_SCHED : 0),
 				 err, errlen)))
 		goto fail;
 	if (!with_go)

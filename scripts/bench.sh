@@ -13,7 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
-#        BENCH_ONLY (some of "nginx kwaits https h2 unix syscall exec redact go db analyze otlp"; default all),
+#        BENCH_ONLY (some of "nginx kwaits https h2 unix syscall exec redact go db sched analyze otlp"; default all),
 #        H2_STREAMS (streams of the HTTP/2 analyzer captures, 200000).
 # Needs root (the recorder loads eBPF).
 set -euo pipefail
@@ -26,7 +26,7 @@ CONNS=${CONNS:-32}
 read -r -a EXTRA <<<"${BENCH_ARGS:-}"
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-want() { [[ " ${BENCH_ONLY:-nginx kwaits https h2 unix syscall exec redact go db analyze otlp} " == *" $1 "* ]]; }
+want() { [[ " ${BENCH_ONLY:-nginx kwaits https h2 unix syscall exec redact go db sched analyze otlp} " == *" $1 "* ]]; }
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
 [ -x "$BEYLA" ] || die "$BEYLA not built (make)"
 for c in nginx wrk ss; do command -v "$c" >/dev/null || die "$c missing (sudo bash scripts/setup.sh)"; done
@@ -50,6 +50,8 @@ cleanup() {
 	for p in "${DB_BG[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
 	[ -z "$BPF_STATS_OLD" ] || sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_OLD" || true
 	[ -z "$GO_PID" ] || kill -KILL "$GO_PID" 2>/dev/null || true
+	[ -z "${SCHED_PID:-}" ] || kill -KILL -- "-$SCHED_PID" 2>/dev/null || true
+	[ -z "${SCHED_IDLE:-}" ] || kill -KILL "$SCHED_IDLE" 2>/dev/null || true
 	[ -z "$REC_PID" ] || kill -KILL "$REC_PID" 2>/dev/null || true
 	[ -z "$NGINX_PID" ] || kill -TERM -- "-$NGINX_PID" 2>/dev/null || true
 	[ -z "$PROXY_PID" ] || kill -TERM -- "-$PROXY_PID" 2>/dev/null || true
@@ -473,6 +475,64 @@ if want db; then
 	done
 	unset BENCH_KEEP_CAP PGPASSWORD
 	stop_db
+fi
+
+# --- --sched (issue 20): the scheduler hooks on a saturated nginx, and on a
+# forking, CPU-bound Python server (a process per connection, 1 ms of CPU per
+# request: tests/servers/sched_server.py) ---
+if want sched; then
+	# shellcheck source=scripts/bench_sched.sh
+	. "$ROOT/scripts/bench_sched.sh"
+	echo
+	URL=http://127.0.0.1:$PORT/
+	REC_TARGET=(--exe nginx)
+	bench_sched_rounds "beyla bench: --sched, nginx 1 worker"
+	echo
+	EXTRA_SAVED=("${EXTRA[@]}")
+	EXTRA=("${EXTRA[@]}" --sched)
+	echo "(with --sched)"
+	bpf_prog_times
+	EXTRA=("${EXTRA_SAVED[@]}")
+	echo
+	SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	setsid python3 "$ROOT/tests/servers/sched_server.py" forks "$SPORT" "${SCHED_BURN_MS:-1}" /dev/null \
+		>"$T/sched_server.log" 2>&1 </dev/null &
+	SCHED_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(ss -Hltn "sport = :$SPORT")" ] && break
+		sleep 0.05
+	done
+	URL=http://127.0.0.1:$SPORT/
+	REC_TARGET=(-p "$SCHED_PID")
+	CONNS=${SCHED_CONNS:-8} bench_sched_rounds "beyla bench: --sched, forking Python server, ${SCHED_BURN_MS:-1} ms CPU per request"
+	kill -TERM -- "-$SCHED_PID" 2>/dev/null || true
+	SCHED_PID=
+
+	# What every other process pays: one pass of a pipe ping-pong between
+	# two processes that are not targets (tests/tools/switch_cost.c: a
+	# wake-up and two switches), without a recorder, beside a recorder
+	# without --sched and beside one with it (recording an idle process).
+	echo
+	"${CC:-cc}" -O2 -std=c11 -o "$T/switch_cost" "$ROOT/tests/tools/switch_cost.c" ||
+		die "cannot build tests/tools/switch_cost.c"
+	echo "beyla bench: one pipe ping-pong pass between two processes that are not targets, ns (best of 5 x 20000 round trips); $ROUNDS rounds"
+	printf '%-6s %9s %9s %9s\n' round none recorder sched
+	sleep 600 &
+	SCHED_IDLE=$! # (killed by the cleanup too: it holds the caller's flock, if any)
+	for ((r = 1; r <= ROUNDS; r++)); do
+		a=$("$T/switch_cost")
+		REC_TARGET=(-p "$SCHED_IDLE")
+		record_on "$T/idle.bz.zst"
+		b=$("$T/switch_cost")
+		record_off
+		record_on "$T/idle.bz.zst" --sched
+		c=$("$T/switch_cost")
+		record_off
+		printf '%-6s %9s %9s %9s\n' "$r" "$a" "$b" "$c"
+	done
+	kill "$SCHED_IDLE" 2>/dev/null || true
+	SCHED_IDLE=
+	rm -f "$T/idle.bz.zst"
 fi
 
 # The analyzer's throughput and memory (issue 3) follow: scripts/bench_analyze.sh.
