@@ -314,21 +314,19 @@ int bz_sched_response_done(struct bz_sched *s, uint32_t pid, uint32_t tid, uint6
 void bz_sched_span(struct bz_sched *sch, struct bz_span *s, const struct bz_sched_span_in *in)
 {
 	uint64_t parts[BZ_SCHED_STATES], from, to, woke;
-	int64_t tx, proc;
 	uint32_t tid = in->reader_tid;
 
+	/* processing is [start + queue_ns, end - tx_queue_ns): processing_ns
+	 * long (queue_ns + processing_ns + tx_queue_ns = duration_ns) */
 	if (s->queue_ns == BZ_DB_NULL || s->processing_ns == BZ_DB_NULL || s->processing_ns < 0)
 		return;
-	tx = s->part_ns[BZ_PART_TX_QUEUE] == BZ_DB_NULL ? 0 : s->part_ns[BZ_PART_TX_QUEUE];
-	if (tx < 0 || tx > s->processing_ns)
-		tx = 0;
 	from = to_mono(s->start_ns + s->queue_ns, in->mono_to_unix);
 	if (in->writer_tid && in->writer_tid != in->reader_tid) {
 		tid = in->writer_tid;
 		if (handoff_start(sch, in, from, &woke)) {
 			int64_t moved = (int64_t)(woke - from);
-			if (moved > s->processing_ns - tx)
-				moved = s->processing_ns - tx;
+			if (moved > s->processing_ns)
+				moved = s->processing_ns;
 			s->queue_ns += moved;
 			s->processing_ns -= moved;
 			from += (uint64_t)moved;
@@ -337,8 +335,7 @@ void bz_sched_span(struct bz_sched *sch, struct bz_span *s, const struct bz_sche
 			sch->n.handoffs_no_wake++;
 		}
 	}
-	proc = s->processing_ns - tx;
-	to = from + (uint64_t)proc;
+	to = from + (uint64_t)s->processing_ns;
 	if (bz_sched_split(sch, tid, from, to, parts)) {
 		sch->n.spans_no_events++;
 		return;

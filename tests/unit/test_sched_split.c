@@ -232,15 +232,18 @@ static void test_span_tx_and_unknown(void **state)
 
 	bz_sched_switch(&s, 1000, 0, 0, 0, PID, READER);
 	bz_sched_switch(&s, 1500, PID, READER, 0, 0, 0);
-	span_at(&sp, 900, 1000, 2000);
-	sp.part_ns[BZ_PART_TX_QUEUE] = 300; /* [1700, 2000) */
+	/* processing [1000, 1700), then the response in the send queue
+	 * [1700, 2000): queue + processing + tx_queue = duration */
+	span_at(&sp, 900, 1000, 1700);
+	sp.end_ns = 2000;
+	sp.part_ns[BZ_PART_TX_QUEUE] = 300;
 	bz_sched_span(&s, &sp, &in);
 	assert_int_equal(sp.part_ns[BZ_PART_ON_CPU], 500);
 	assert_int_equal(sp.part_ns[BZ_PART_BLOCKED], 200);
 	assert_int_equal(sp.part_ns[BZ_PART_RUNQ], 0);
-	assert_int_equal(sp.part_ns[BZ_PART_ON_CPU] + sp.part_ns[BZ_PART_RUNQ] + sp.part_ns[BZ_PART_BLOCKED] +
-				 sp.part_ns[BZ_PART_TX_QUEUE],
+	assert_int_equal(sp.part_ns[BZ_PART_ON_CPU] + sp.part_ns[BZ_PART_RUNQ] + sp.part_ns[BZ_PART_BLOCKED],
 			 sp.processing_ns);
+	assert_int_equal(sp.queue_ns + sp.processing_ns + sp.part_ns[BZ_PART_TX_QUEUE], sp.end_ns - sp.start_ns);
 	in.reader_tid = in.writer_tid = 999;
 	span_at(&sp, 900, 1000, 2000);
 	bz_sched_span(&s, &sp, &in);
