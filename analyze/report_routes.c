@@ -24,7 +24,7 @@ static void data_attr(FILE *out, const char *name, const char *v)
 }
 
 /* The numeric cells both tables share, each with a class the tests find. */
-static void stat_cells(FILE *out, const struct bz_rgroup *g)
+static void stat_cells(FILE *out, const struct bz_rstats *st, const struct bz_rgroup *g)
 {
 	char t[48];
 
@@ -47,6 +47,33 @@ static void stat_cells(FILE *out, const struct bz_rgroup *g)
 		bz_rfmt_share(t, sizeof(t), s);
 		fprintf(out, "<td class=\"%s\" data-v=\"%.6f\">%s</td>", qcls[k], s, t);
 	}
+	if (st->has_tx) {
+		double s = g->with_tx ? share_of(g->tx_ns, g->total_ns) : -1;
+		bz_rfmt_share(t, sizeof(t), s);
+		fprintf(out, "<td class=\"txq\" data-v=\"%.6f\">%s</td>", s, t);
+	}
+	if (st->has_sched) {
+		const double sp[3] = { g->on_cpu_ns, g->runq_ns, g->blocked_ns };
+		static const char *const scls[3] = { "oncpu", "runq", "blocked" };
+		for (int k = 0; k < 3; k++) {
+			double s = g->with_sched ? share_of(sp[k], g->sched_proc_ns) : -1;
+			bz_rfmt_share(t, sizeof(t), s);
+			fprintf(out, "<td class=\"%s\" data-v=\"%.6f\">%s</td>", scls[k], s, t);
+		}
+	}
+}
+
+/* The optional heads after stat_heads, for the columns stat_cells adds. */
+static void part_heads(FILE *out, const struct bz_rstats *st)
+{
+	if (st->has_tx)
+		fputs("<th title=\"share of the total time the response waited in the kernel after the server's last "
+		      "write, until the client's socket (on this host) had it: Nagle, the congestion window, a busy "
+		      "CPU\">send queue</th>", out);
+	if (st->has_sched)
+		fputs("<th title=\"beyla record --sched: share of the processing time its thread ran on a CPU\">on CPU</th>"
+		      "<th title=\"... was runnable, waiting for a CPU\">run queue</th>"
+		      "<th title=\"... was blocked: I/O, locks, sleep, calls\">blocked</th>", out);
 }
 
 static const char stat_heads[] =
@@ -65,6 +92,7 @@ void bz_section_services(FILE *out, const struct bz_rstats *st)
 	      "<div class=\"scroll\"><table class=\"sortable\" id=\"service-table\"><thead><tr>"
 	      "<th class=\"t\">service</th><th class=\"t\">kind</th>", out);
 	fputs(stat_heads, out);
+	part_heads(out, st);
 	fputs("</tr></thead><tbody>\n", out);
 	for (size_t i = 0; i < st->nservices; i++) {
 		const struct bz_rgroup *g = &st->services[i];
@@ -76,7 +104,7 @@ void bz_section_services(FILE *out, const struct bz_rstats *st)
 		fputs(g->errors ? " class=\"err\">" : ">", out);
 		bz_td_text(out, g->service, 120);
 		bz_td_text(out, g->kind, 16);
-		stat_cells(out, g);
+		stat_cells(out, st, g);
 		fputs("</tr>\n", out);
 	}
 	fputs("</tbody></table></div></section>\n", out);
@@ -122,6 +150,7 @@ void bz_section_routes(FILE *out, const struct bz_rstats *st, unsigned max_route
 	      "<th class=\"t\">service</th><th class=\"t\">kind</th><th class=\"t\">method</th><th class=\"t\">route</th>",
 	      out);
 	fputs(stat_heads, out);
+	part_heads(out, st);
 	fputs("</tr></thead><tbody>\n", out);
 	for (size_t i = 0; i < shown; i++) {
 		const struct bz_rgroup *g = order[i];
@@ -141,7 +170,7 @@ void bz_section_routes(FILE *out, const struct bz_rstats *st, unsigned max_route
 		else
 			fputs("-", out);
 		fputs("</td>", out);
-		stat_cells(out, g);
+		stat_cells(out, st, g);
 		fputs("</tr>\n", out);
 	}
 	fputs("</tbody></table></div>\n", out);

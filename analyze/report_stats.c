@@ -261,16 +261,21 @@ static void keep_slow(struct bz_rstats *st, size_t cap, int64_t dur, int64_t id)
 static int scan(sqlite3 *h, struct bz_rstats *st, struct bz_u64map *by_key, unsigned slowest, struct sample **out,
 		size_t *nout, char *err, size_t errlen)
 {
-	static const char sql[] =
-		"SELECT route_key, kind = 'server', status = 'error', start_ns, duration_ns, queue_ns,"
-		" accept_queue_ns, recv_queue_ns, span_id FROM span_rows WHERE incomplete = 0";
-	sqlite3_stmt *q = NULL;
+#define SCAN_SQL(V8)                                                                          \
+	"SELECT route_key, kind = 'server', status = 'error', start_ns, duration_ns, queue_ns,"    \
+	" accept_queue_ns, recv_queue_ns, span_id, " V8 " FROM span_rows WHERE incomplete = 0"
+	/* the columns of schema 8, NULL in an older database */
+	static const char sql[] = SCAN_SQL("tx_queue_ns, processing_ns, on_cpu_ns, runq_ns, blocked_ns");
+	static const char sql_v7[] = SCAN_SQL("NULL, NULL, NULL, NULL, NULL");
+	sqlite3_stmt *q = NULL, *probe = NULL;
+	int v8 = sqlite3_prepare_v2(h, "SELECT tx_queue_ns FROM span_rows LIMIT 0", -1, &probe, NULL) == SQLITE_OK;
 	struct sample *sm = NULL;
 	size_t n = 0, cap = 0;
 	int s, rc = 0;
 	int series_server = st->series_kind && !strcmp(st->series_kind, "server");
 
-	if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) != SQLITE_OK)
+	sqlite3_finalize(probe);
+	if (sqlite3_prepare_v2(h, v8 ? sql : sql_v7, -1, &q, NULL) != SQLITE_OK)
 		return err_sql(h, err, errlen, "spans");
 	while ((s = sqlite3_step(q)) == SQLITE_ROW) {
 		uintptr_t gi = (uintptr_t)bz_u64map_get(by_key, (uint64_t)sqlite3_column_int64(q, 0));
@@ -307,6 +312,20 @@ static int scan(sqlite3 *h, struct bz_rstats *st, struct bz_u64map *by_key, unsi
 			g->queue_ns += (double)queue;
 			g->accept_ns += (double)sqlite3_column_int64(q, 6);
 			g->recv_ns += (double)sqlite3_column_int64(q, 7);
+		}
+		if (sqlite3_column_type(q, 9) != SQLITE_NULL) {
+			int64_t tx = sqlite3_column_int64(q, 9);
+			g->with_tx++;
+			g->tx_ns += (double)tx;
+			st->has_tx |= tx > 0;
+		}
+		if (sqlite3_column_type(q, 11) != SQLITE_NULL) {
+			g->with_sched++;
+			g->sched_proc_ns += (double)sqlite3_column_int64(q, 10);
+			g->on_cpu_ns += (double)sqlite3_column_int64(q, 11);
+			g->runq_ns += (double)sqlite3_column_int64(q, 12);
+			g->blocked_ns += (double)sqlite3_column_int64(q, 13);
+			st->has_sched = 1;
 		}
 		unsigned hb = bz_hist_bucket(dur);
 		g->hist.count[hb]++;
@@ -420,6 +439,13 @@ static int make_services(struct bz_rstats *st)
 		sv->accept_ns += r->accept_ns;
 		sv->recv_ns += r->recv_ns;
 		sv->with_queue += r->with_queue;
+		sv->tx_ns += r->tx_ns;
+		sv->with_tx += r->with_tx;
+		sv->sched_proc_ns += r->sched_proc_ns;
+		sv->on_cpu_ns += r->on_cpu_ns;
+		sv->runq_ns += r->runq_ns;
+		sv->blocked_ns += r->blocked_ns;
+		sv->with_sched += r->with_sched;
 		for (unsigned b = 0; b < BZ_HIST_BUCKETS; b++) {
 			sv->hist.count[b] += r->hist.count[b];
 			sv->hist.total_ns[b] += r->hist.total_ns[b];

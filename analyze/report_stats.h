@@ -42,6 +42,11 @@ struct bz_rgroup {
 	int64_t p50, p90, p99, max;            /* ns */
 	double total_ns, queue_ns, accept_ns, recv_ns; /* sums; queue sums over spans that have one */
 	uint64_t with_queue;                   /* spans with a queue_ns */
+	/* schema 8: the response's wait in the send queue (spans with a
+	 * tx_queue_ns), and --sched's split of processing (spans with one:
+	 * their processing, on CPU, run queue, blocked) */
+	double tx_ns, sched_proc_ns, on_cpu_ns, runq_ns, blocked_ns;
+	uint64_t with_tx, with_sched;
 	size_t service_index;                  /* routes: its row in bz_rstats.services */
 	struct bz_hist hist;
 };
@@ -59,6 +64,7 @@ struct bz_rstats {
 	struct bz_rgroup *services; /* sorted: service, server first */
 	size_t nservices;
 	uint64_t spans;             /* complete spans read */
+	int has_tx, has_sched;      /* some span has a tx_queue_ns > 0 / an on_cpu_ns: their columns are shown */
 	/* the series */
 	const char *series_kind;    /* "server", "client", or NULL: no span */
 	int64_t t0_ns, width_ns;    /* first bucket's start (Unix ns), bucket width */

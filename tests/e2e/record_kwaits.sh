@@ -99,6 +99,11 @@ check_num "A: ... and the other spans' deliveries were inside the write (kw_tx_f
 # (the first request too when its bytes came after the accept)
 check_num "A: every keep-alive request's receive wait from its RX_ARRIVAL or, shorter than 20 us, none (kw_rx_*)" \
 	"$(($(pstat "$db" kw_rx_found) + $(pstat "$db" kw_rx_short)))" -ge $((N - 1))
+# the HTML report shows the send queue's share per route (the database's sums)
+"$BEYLA" report --force -o "$T/a.html" "$db" >"$T/a.report" 2>&1
+check_num "A: beyla report exits 0" $? -eq 0
+share=$(q "$db" "SELECT printf('%.6f', 1.0 * sum(tx_queue_ns) / sum(duration_ns)) FROM span_rows WHERE kind='server' AND incomplete=0")
+check_grep "A: the report's routes show the send queue's share ($share)" "<td class=\"txq\" data-v=\"$share\">" "$T/a.html"
 stop_bg "$srv"
 
 # --- B: --no-kernel-waits -------------------------------------------------------------

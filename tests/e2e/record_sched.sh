@@ -109,6 +109,11 @@ check_grep "forks: OTLP spans carry beyla.runq_ns" '"key":"beyla.runq_ns"' "$T/f
 "$BEYLA" analyze -q -f -o "$T/forks4.db" "$T/forks.bz.zst" --perfetto="$T/forks.json" 2>"$T/perfetto.log"
 check_num "forks: Perfetto slices carry on_cpu_ns and runq_ns" \
 	"$(grep -o '"on_cpu_ns":[0-9]*,"runq_ns":[0-9]*' "$T/forks.json" | wc -l)" -ge "$N"
+"$BEYLA" report --force -o "$T/forks.html" "$T/forks.db" >"$T/report.log" 2>&1
+check_num "forks: beyla report exits 0" $? -eq 0
+share=$(q forks "SELECT printf('%.6f', 1.0 * sum(runq_ns) / sum(processing_ns)) FROM span_rows WHERE kind = 'server' AND incomplete = 0")
+check_grep "forks: the report's routes show the run-queue share of processing ($share)" \
+	"<td class=\"runq\" data-v=\"$share\">" "$T/forks.html"
 
 # --- handlers that sleep: blocked --------------------------------------------
 SLEEP_MS=20
