@@ -4,6 +4,7 @@ loop until the thread has used ACC_COST_MS of CPU time, time.thread_time) and
 answers "ok\n".  With cpu the response carries X-Handler-Cpu-Ns, the CPU time
 the view function's thread used (loadgen writes it to its CSV)."""
 import os, time
+import handler_cost
 from flask import Flask, Response
 
 app = Flask(__name__)
@@ -14,16 +15,7 @@ HANDLER = os.environ.get("ACC_HANDLER", "sleep")
 @app.route("/work")
 def work():
     t0 = time.thread_time_ns()
-    if HANDLER == "cpu":
-        end = t0 + int(COST * 1e9)
-        while time.thread_time_ns() < end:
-            pass
-    elif HANDLER == "spin":
-        end = time.perf_counter() + COST
-        while time.perf_counter() < end:
-            pass
-    else:
-        time.sleep(COST)
+    handler_cost.burn(HANDLER, COST)
     r = Response("ok\n", mimetype="text/plain")
     if HANDLER == "cpu":
         r.headers["X-Handler-Cpu-Ns"] = str(time.thread_time_ns() - t0)

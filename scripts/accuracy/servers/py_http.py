@@ -14,6 +14,7 @@ SSL_read_ex/SSL_write_ex).  TCP_NODELAY is set unless ACC_NAGLE=1 (the head
 and the body are two writes: with Nagle the body waits in the send queue, after
 its write returned, for the client's ACK of the head, which the client's
 delayed-ACK timer holds up to 40 ms)."""
+import handler_cost
 import os, socketserver, ssl, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
@@ -21,16 +22,7 @@ mode, port, cost, kind = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) / 100
 
 
 def work():
-    if kind == "cpu":
-        end = time.thread_time_ns() + int(cost * 1e9)
-        while time.thread_time_ns() < end:
-            pass
-    elif kind == "spin":
-        end = time.perf_counter() + cost
-        while time.perf_counter() < end:
-            pass
-    else:
-        time.sleep(cost)
+    handler_cost.burn(kind, cost)
 
 
 class H(BaseHTTPRequestHandler):

@@ -11,6 +11,7 @@ the one that wrote its response: the hand-off (the pool's queue, the wake-up of
 a pool thread, the GIL) lies between the read and the handler.  With cpu the
 response carries X-Handler-Cpu-Ns: the CPU time the pool thread used from
 taking the request to the response's head."""
+import handler_cost
 import selectors, socket, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,16 +20,7 @@ workers = int(sys.argv[4]) if len(sys.argv) > 4 else 4
 
 
 def work():
-    if kind == "cpu":
-        end = time.thread_time_ns() + int(cost * 1e9)
-        while time.thread_time_ns() < end:
-            pass
-    elif kind == "spin":
-        end = time.perf_counter() + cost
-        while time.perf_counter() < end:
-            pass
-    else:
-        time.sleep(cost)
+    handler_cost.burn(kind, cost)
 
 
 def handle(conn, line, close):
