@@ -387,6 +387,7 @@ static void unlink_pending(struct bz_conn *c, struct bz_pending *p)
 }
 
 static void release_undelivered(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p);
+static void release_stale(struct bz_spanner *sp, struct bz_conn *c, uint64_t now);
 
 static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct bz_http_msg *m)
 {
@@ -402,6 +403,8 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 			if (o->held)
 				release_undelivered(sp, c, o);
 		}
+	else if (m->dir == BZ_HTTP_IN)
+		release_stale(sp, c, m->first.ts_ns);
 	p = malloc(sizeof(*p));
 	if (!p) {
 		sp->err = sp->err ? sp->err : -ENOMEM;
@@ -900,7 +903,22 @@ static void release_undelivered(struct bz_spanner *sp, struct bz_conn *c, struct
  * one per stream answered since the last PEER_RX (its deliveries inside
  * the server's writes are not written); past this the oldest is written
  * with tx_queue_ns unknown, so memory stays bounded. */
-#define BZ_KW_HELD_MAX 16
+#define BZ_KW_HELD_MAX 64
+/* ... and for this long at most: a delivery that was not inside the write
+ * is reported within milliseconds (Nagle's hold is the client's ~40 ms
+ * delayed ACK); an HTTP/2 connection has no "next request" that would say
+ * the client had its response. */
+#define BZ_KW_HOLD_NS 1000000000ull
+
+/* The spans held on c whose response ended before now - BZ_KW_HOLD_NS. */
+static void release_stale(struct bz_spanner *sp, struct bz_conn *c, uint64_t now)
+{
+	for (struct bz_pending *o = c->head, *next; o; o = next) {
+		next = o->next;
+		if (o->held && o->resp.last.ts_ns + BZ_KW_HOLD_NS < now)
+			release_undelivered(sp, c, o);
+	}
+}
 
 static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			  int incomplete, const char *reason)
@@ -923,6 +941,7 @@ static void close_pending(struct bz_spanner *sp, struct bz_conn *c, struct bz_pe
 	 * ring, or later: then the pending waits, done with on its thread. */
 	if (p->server && c->kw_peer && p->has_resp && !incomplete) {
 		unsigned held = 0;
+		release_stale(sp, c, p->resp.last.ts_ns);
 		p->tx_bytes = c->data_out;
 		p->tx_done_ns = kw_delivered(c, p->tx_bytes);
 		if (!p->tx_done_ns) {
