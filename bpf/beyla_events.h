@@ -270,7 +270,7 @@ struct bz_ev_rx_arrival {
  * milliseconds after.  One record per catch-up that happened outside the
  * tracked process (in another task's softirq, ksoftirqd, a timer): one
  * inside its own syscall is not written, the response was delivered by the
- * time that syscall returned.  Header pid: the tracked socket's target;
+ * time that syscall returned (on an HTTP/2 socket it is written too).  Header pid: the tracked socket's target;
  * tid 0. */
 struct bz_ev_peer_rx {
 	struct bz_ev_hdr h;

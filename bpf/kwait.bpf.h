@@ -157,9 +157,15 @@ static __noinline int kw_peer_ready(struct sock *sk)
 	v->last_rcv = rcv;
 	/* Delivered inside the tracked process's own syscall (its write's
 	 * softirq, on loopback: the common case): by the time that write
-	 * returned.  Not written: the analyzer reads no record as that. */
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == v->pid)
-		return 0;
+	 * returned.  Not written (the analyzer reads no record as that),
+	 * except on HTTP/2, where no next request on the connection tells the
+	 * analyzer that the client had a stream's response. */
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == v->pid) {
+		__u64 tkey = v->sk;
+		struct sock_state *ts = bpf_map_lookup_elem(&socks, &tkey);
+		if (!ts || !(ts->flags & (SOCK_H2 | SOCK_H2C)))
+			return 0;
+	}
 	fill_hdr(&ev.h, BZ_EV_PEER_RX, sizeof(ev), (__u64)v->pid << 32);
 	ev.conn_id = v->conn_id;
 	ev.bytes_out = v->delivered;

@@ -24,11 +24,13 @@
 #   E. a client in another network namespace over a veth pair (a NIC as
 #      the server sees it): its peer is not on this host's sockets, so no
 #      span waits for a delivery (tx_queue_ns NULL), and the receive
-#      timestamps still give rx_backlog_ns.
+#      timestamps still give rx_backlog_ns;
+#   F. HTTP/2 (node's http2 server, h2load, 20 streams in flight): every
+#      stream has its delivery.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 require_recording_env
-need curl ss sqlite3 ip
+need curl ss sqlite3 ip node h2load
 
 q() { sqlite3 -batch -noheader "$1" "$2"; }
 pstat() { q "$1" "SELECT coalesce((SELECT value FROM parse_stats WHERE name='$2'), 'none')"; }
@@ -166,5 +168,24 @@ check_num "E: no span waited for a delivery (the peer is not a socket of this ho
 	"$(q "$T/e.db" "SELECT count(tx_queue_ns) FROM span_rows")$(pstat "$T/e.db" kw_tx_unknown)" -eq 0
 check_num "E: the receive timestamps give the keep-alive requests' rx_backlog_ns" \
 	"$(q "$T/e.db" "SELECT count(*) FROM span_rows WHERE kind='server' AND request_index > 0 AND rx_backlog_ns >= 0")" -eq $((N - 1))
+stop_bg "$srv"
+
+# --- F: HTTP/2 streams --------------------------------------------------------------
+# No next request says that a stream's client had its response: on an HTTP/2
+# socket the recorder reports every delivery, inside the write or not.
+port=$(free_port)
+start_bg h2 node "$E2E_ROOT/tests/servers/h2_server.js" "$port"
+srv=$BG_PID
+wait_for_port "$port" || bail "node's http2 server listens on $port" "$(tail -n 3 "$T/h2.log")"
+record_start "$T/f.bz.zst" -p "$srv" || bail "beyla record (HTTP/2) starts"
+h2load -n 200 -c 2 -m 20 "http://127.0.0.1:$port/ok" >"$T/h2load.txt" 2>&1
+check_grep "F: h2load: 200 requests succeeded" '200 succeeded' "$T/h2load.txt"
+sleep 0.3
+record_stop INT
+analyze "$T/f.bz.zst" "$T/f.db"
+check_num "F: 200 server spans (streams)" "$(q "$T/f.db" "SELECT count(*) FROM span_rows WHERE kind='server' AND incomplete=0")" -eq 200
+check_num "F: every stream's delivery reported (tx_queue_ns)" \
+	"$(q "$T/f.db" "SELECT count(tx_queue_ns) FROM span_rows WHERE kind='server'")" -eq 200
+check_num "F: none left unknown (kw_tx_unknown)" "$(pstat "$T/f.db" kw_tx_unknown)" -eq 0
 stop_bg "$srv"
 finish
