@@ -7,13 +7,14 @@
  *    softirq backlog of a busy CPU or behind the socket's lock, before
  *    sk_data_ready.  The first data_ready since the socket's last read
  *    reads its newest skb's timestamp: BZ_EV_RX_ARRIVAL.
- *  - After the last write: on loopback the response is delivered to the
- *    peer's socket in the softirq of the writing CPU, which a saturated CPU
- *    defers to ksoftirqd; the peer's kernel gets the bytes tens of
- *    milliseconds after the server's write returned.  When the other end is
- *    a socket of this host, its data_ready (a socket that is not a target:
- *    the peers map says whose peer it is) is the moment it has the bytes:
- *    BZ_EV_PEER_RX once it has every byte the tracked socket wrote.
+ *  - After the last write: the response can stay in the send queue after
+ *    write() returned (Nagle's algorithm holding a small last write for the
+ *    client's delayed ACK, ~40 ms: what issue 20's server lost; a congestion
+ *    window), and on loopback it is delivered in the softirq of the writing
+ *    CPU, which a saturated CPU may leave to ksoftirqd.  When the other end
+ *    is a socket of this host, its data_ready (a socket that is not a
+ *    target: the peers map says whose peer it is) is the moment it has the
+ *    bytes: BZ_EV_PEER_RX once it has every byte the tracked socket wrote.
  * Both are on unless the recorder says --no-kernel-waits (cfg_kwaits). */
 #ifndef BEYLA_KWAIT_BPF_H
 #define BEYLA_KWAIT_BPF_H
