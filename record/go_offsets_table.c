@@ -30,6 +30,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 80, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 104, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.19", { /* go1.19.8 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -54,6 +58,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 80, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 104, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.20", { /* go1.20.14 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -78,6 +86,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 96, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.21", { /* go1.21.13 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -102,6 +114,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 96, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.22", { /* go1.22.12 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -126,6 +142,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 96, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.23", { /* go1.23.12 */
 		[BZ_GOO_G_GOID] = 160, /* runtime.g.goid */
@@ -150,6 +170,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 96, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.24", { /* go1.24.13 */
 		[BZ_GOO_G_GOID] = 160, /* runtime.g.goid */
@@ -174,6 +198,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 96, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.25", { /* go1.25.14 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -198,6 +226,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 96, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.26", { /* go1.26.8 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -222,6 +254,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 72, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 96, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 104, /* net/http.response.written */
 	} },
 	{ "go1.27", { /* go1.27.4 */
 		[BZ_GOO_G_GOID] = 152, /* runtime.g.goid */
@@ -246,6 +282,10 @@ const struct bz_go_offsets_row bz_go_offsets_table[] = {
 		[BZ_GOO_H2RWS_STREAM] = 0, /* net/http.http2responseWriterState.stream */
 		[BZ_GOO_H2RWS_STATUS] = 240, /* net/http.http2responseWriterState.status */
 		[BZ_GOO_H2STREAM_ID] = 8, /* net/http.http2stream.id */
+		[BZ_GOO_REQ_CONTENT_LENGTH] = 88, /* net/http.Request.ContentLength */
+		[BZ_GOO_REQ_TLS] = 208, /* net/http.Request.TLS */
+		[BZ_GOO_H2RWS_WROTE_BYTES] = 264, /* net/http.http2responseWriterState.wroteBytes */
+		[BZ_GOO_RESPONSE_WRITTEN] = 112, /* net/http.response.written */
 	} },
 };
 const size_t bz_go_offsets_table_len = sizeof(bz_go_offsets_table) / sizeof(bz_go_offsets_table[0]);

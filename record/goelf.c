@@ -59,6 +59,10 @@ static const char *const field_names[BZ_GOO_MAX] = {
 	[BZ_GOO_H2RWS_STREAM] = "net/http.http2responseWriterState.stream",
 	[BZ_GOO_H2RWS_STATUS] = "net/http.http2responseWriterState.status",
 	[BZ_GOO_H2STREAM_ID] = "net/http.http2stream.id",
+	[BZ_GOO_REQ_CONTENT_LENGTH] = "net/http.Request.ContentLength",
+	[BZ_GOO_REQ_TLS] = "net/http.Request.TLS",
+	[BZ_GOO_H2RWS_WROTE_BYTES] = "net/http.http2responseWriterState.wroteBytes",
+	[BZ_GOO_RESPONSE_WRITTEN] = "net/http.response.written",
 };
 
 const char *bz_go_func_name(int id)

@@ -64,6 +64,10 @@ enum bz_go_field_id {
 	BZ_GOO_H2RWS_STREAM,        /* net/http.http2responseWriterState.stream (*http2stream) */
 	BZ_GOO_H2RWS_STATUS,        /* net/http.http2responseWriterState.status (int) */
 	BZ_GOO_H2STREAM_ID,         /* net/http.http2stream.id (uint32) */
+	BZ_GOO_REQ_CONTENT_LENGTH,  /* net/http.Request.ContentLength (int64) */
+	BZ_GOO_REQ_TLS,             /* net/http.Request.TLS (*tls.ConnectionState): non-nil for HTTPS */
+	BZ_GOO_H2RWS_WROTE_BYTES,   /* net/http.http2responseWriterState.wroteBytes (int64) */
+	BZ_GOO_RESPONSE_WRITTEN,    /* net/http.response.written (int64): server side */
 	BZ_GOO_MAX
 };
 

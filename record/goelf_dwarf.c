@@ -39,11 +39,16 @@ static const struct {
 	{ BZ_GOO_H2RWS_STREAM, "net/http.http2responseWriterState", "stream" },
 	{ BZ_GOO_H2RWS_STATUS, "net/http.http2responseWriterState", "status" },
 	{ BZ_GOO_H2STREAM_ID, "net/http.http2stream", "id" },
+	{ BZ_GOO_REQ_CONTENT_LENGTH, "net/http.Request", "ContentLength" },
+	{ BZ_GOO_REQ_TLS, "net/http.Request", "TLS" },
+	{ BZ_GOO_H2RWS_WROTE_BYTES, "net/http.http2responseWriterState", "wroteBytes" },
+	{ BZ_GOO_RESPONSE_WRITTEN, "net/http.response", "written" },
 	/* Go 1.27 moved the HTTP/2 server into net/http/internal/http2 */
 	{ BZ_GOO_H2RW_RWS, "net/http/internal/http2.responseWriter", "rws" },
 	{ BZ_GOO_H2RWS_STREAM, "net/http/internal/http2.responseWriterState", "stream" },
 	{ BZ_GOO_H2RWS_STATUS, "net/http/internal/http2.responseWriterState", "status" },
 	{ BZ_GOO_H2STREAM_ID, "net/http/internal/http2.stream", "id" },
+	{ BZ_GOO_H2RWS_WROTE_BYTES, "net/http/internal/http2.responseWriterState", "wroteBytes" },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 _Static_assert(NFIELDS >= BZ_GOO_MAX, "at least one DWARF name per field");

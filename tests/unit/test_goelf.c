@@ -365,9 +365,16 @@ static void test_offsets_dwarf_and_table(void **state)
 	}
 }
 
-/* Rows are unique, and parentGoid is there exactly from Go 1.21 on. */
+/* Rows are unique, parentGoid is there exactly from Go 1.21 on, and every
+ * row is plausible for the versions no unit test builds with (a row left
+ * without a field would read 0 there). */
 static void test_table_rows(void **state)
 {
+	static const int aligned8[] = {
+		BZ_GOO_REQ_URL, BZ_GOO_REQ_CONTENT_LENGTH, BZ_GOO_REQ_TLS,
+		BZ_GOO_H2RWS_WROTE_BYTES, BZ_GOO_RESPONSE_WRITTEN,
+	};
+
 	assert_true(bz_go_offsets_table_len >= 2);
 	for (size_t i = 0; i < bz_go_offsets_table_len; i++) {
 		const struct bz_go_offsets_row *r = &bz_go_offsets_table[i];
@@ -377,6 +384,20 @@ static void test_table_rows(void **state)
 		assert_ptr_equal(bz_go_offsets_for(major, minor), r);
 		assert_true(r->offsets[BZ_GOO_G_GOID] > 0);
 		assert_int_equal(r->offsets[BZ_GOO_G_PARENT_GOID] >= 0, minor >= 21);
+		/* the int64 and pointer fields are 8-byte aligned on amd64 */
+		for (size_t k = 0; k < sizeof(aligned8) / sizeof(aligned8[0]); k++) {
+			assert_true(r->offsets[aligned8[k]] >= 0);
+			assert_int_equal(r->offsets[aligned8[k]] % 8, 0);
+		}
+		/* http.Request's exported fields in their documented order:
+		 * Method URL Proto ProtoMajor ... ContentLength ... Host ...
+		 * RemoteAddr RequestURI TLS */
+		assert_true(r->offsets[BZ_GOO_REQ_PROTO_MAJOR] < r->offsets[BZ_GOO_REQ_CONTENT_LENGTH]);
+		assert_true(r->offsets[BZ_GOO_REQ_CONTENT_LENGTH] < r->offsets[BZ_GOO_REQ_HOST]);
+		assert_true(r->offsets[BZ_GOO_REQ_REQUEST_URI] < r->offsets[BZ_GOO_REQ_TLS]);
+		/* wroteBytes and written are not the status next to them */
+		assert_int_not_equal(r->offsets[BZ_GOO_H2RWS_WROTE_BYTES], r->offsets[BZ_GOO_H2RWS_STATUS]);
+		assert_int_not_equal(r->offsets[BZ_GOO_RESPONSE_WRITTEN], r->offsets[BZ_GOO_RESPONSE_STATUS]);
 	}
 	assert_null(bz_go_offsets_for(1, 5));
 	assert_null(bz_go_offsets_for(0, 0));
@@ -819,6 +840,11 @@ static void test_names(void **state)
 	assert_string_equal(bz_go_func_name(BZ_GOF_TLS_WRITE), "crypto/tls.(*Conn).Write");
 	assert_string_equal(bz_go_field_name(BZ_GOO_G_GOID), "runtime.g.goid");
 	assert_string_equal(bz_go_field_name(BZ_GOO_POLL_FD_SYSFD), "internal/poll.FD.Sysfd");
+	assert_string_equal(bz_go_field_name(BZ_GOO_REQ_CONTENT_LENGTH), "net/http.Request.ContentLength");
+	assert_string_equal(bz_go_field_name(BZ_GOO_REQ_TLS), "net/http.Request.TLS");
+	assert_string_equal(bz_go_field_name(BZ_GOO_H2RWS_WROTE_BYTES),
+			    "net/http.http2responseWriterState.wroteBytes");
+	assert_string_equal(bz_go_field_name(BZ_GOO_RESPONSE_WRITTEN), "net/http.response.written");
 	for (int i = 0; i < BZ_GOF_MAX; i++)
 		assert_non_null(strchr(bz_go_func_name(i), '.'));
 	for (int i = 0; i < BZ_GOO_MAX; i++)
