@@ -38,6 +38,7 @@
 #include "proto/detect.h"
 #include "proto/http2.h"
 #include "explain.h"
+#include "go_request.h"
 #include "go_runtime.h"
 #include "procs.h"
 #include "sched_split.h"
@@ -86,6 +87,13 @@ struct bz_analysis {
 	struct parse_totals pt;
 	bz_progress_fn progress;
 	void *progress_user;
+	/* Go HTTPS servers' requests from the handler's struct reads
+	 * (go_request.h): in --go=fast captures, or asked for
+	 * (BZ_ANALYZE_GO_FROM_STRUCTS, to compare with the plaintext);
+	 * go_feeding while such a request is fed */
+	uint8_t go_structs, go_structs_forced, go_feeding;
+	uint64_t go_struct_requests, go_struct_unbuilt, go_plain_ignored;
+	unsigned flags;
 	int err; /* first failure: stops the session */
 };
 
@@ -804,6 +812,16 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 		if (!c)
 			return fail(a, -ENOMEM);
 	}
+	if (e->syscall == BZ_SYS_GO_TLS && a->go_structs && !a->go_feeding &&
+	    ((c->role == BZ_ROLE_ACCEPTED && e->dir == BZ_DIR_IN) ||
+	     (c->role == BZ_ROLE_CONNECTED && !a->go_structs_forced))) {
+		/* a server's requests come from its handler's struct reads;
+		 * a client's requests alone (--go=fast records no response
+		 * plaintext) would make spans that never end: the connection
+		 * stays TLS without plaintext, as explained */
+		a->go_plain_ignored++;
+		return 0;
+	}
 	if (BZ_SYS_IS_PLAINTEXT(e->syscall)) {
 		if (!c->tls_plain && (c->parser || c->hold)) {
 			/* the parser saw ciphertext before the first plaintext: the
@@ -903,6 +921,39 @@ static struct bz_conn *conn_of_remote(struct bz_analysis *a, uint32_t pid, const
 	return memcmp(want, have, 16) ? NULL : c;
 }
 
+/* A Go HTTPS server's request, from its handler's struct reads, fed to
+ * c's parser as if read (go_request.h) just before the handler start is
+ * paired with it.  Its bytes arrived when the ciphertext not yet read as
+ * plaintext did (c->tls_arrival, an_data). */
+static int go_struct_request(struct bz_analysis *a, struct bz_conn *c, const struct bz_go_event *e)
+{
+	uint8_t buf[sizeof(struct bz_ev_data) + 1024];
+	struct bz_ev_data ev;
+	size_t head;
+	uint64_t moved;
+	int rc;
+
+	if (bz_go_request_bytes(e, buf, sizeof(buf), &head, &moved) < 0) {
+		a->go_struct_unbuilt++;
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.h.ts_ns = e->ts_ns;
+	ev.h.pid = e->pid;
+	ev.h.tid = e->tid;
+	ev.h.kind = BZ_EV_DATA;
+	ev.conn_id = c->id;
+	ev.ret = moved > 0x7fffffff ? 0x7fffffff : (int32_t)moved;
+	ev.caplen = (uint16_t)head;
+	ev.dir = BZ_DIR_IN;
+	ev.syscall = BZ_SYS_GO_TLS;
+	a->go_struct_requests++;
+	a->go_feeding = 1;
+	rc = an_data(a, &ev, buf);
+	a->go_feeding = 0;
+	return rc;
+}
+
 static int an_go(void *u, const struct bz_go_event *e)
 {
 	struct bz_analysis *a = u;
@@ -923,6 +974,9 @@ static int an_go(void *u, const struct bz_go_event *e)
 				break;
 			}
 			c = conn_of_remote(a, e->pid, e->remote);
+			if (c && a->go_structs && c->tls && c->role == BZ_ROLE_ACCEPTED &&
+			    (rc = go_struct_request(a, c, e)))
+				break;
 			if (c) {
 				enum bz_go_pairing how;
 
@@ -963,6 +1017,8 @@ static int an_header(void *u, const struct bz_capture_meta *m)
 	if (m->has_clock)
 		a->sp.mono_to_unix = (int64_t)(m->clock_real_ns - m->clock_mono_ns);
 	a->sp.kw_rx_min_ns = m->kw_rx_min_ns;
+	a->go_structs_forced = (a->flags & BZ_ANALYZE_GO_FROM_STRUCTS) != 0;
+	a->go_structs = m->go_mode == BZ_GO_MODE_FAST || a->go_structs_forced;
 	seed = bz_id_hash(seed, m->boot_id, strlen(m->boot_id));
 	seed = bz_id_hash(seed, m->hostname, strlen(m->hostname));
 	seed = bz_id_hash(seed, &m->clock_mono_ns, sizeof(m->clock_mono_ns));
@@ -1230,6 +1286,9 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "go_round_trips_parented", a->go.n.round_trips_parented },
 		{ "go_spawns_kept", a->go.n.spawns_kept },
 		{ "go_spawns_forgotten", a->go.n.spawns_forgotten },
+		{ "go_struct_requests", a->go_struct_requests },
+		{ "go_struct_unbuilt", a->go_struct_unbuilt },
+		{ "go_plain_ignored", a->go_plain_ignored },
 		{ "probes_bad", res->bad_probes },
 		{ "probes_not_kept", a->report_dropped },
 	};
@@ -1361,6 +1420,12 @@ static void cleanup(struct bz_analysis *a)
 int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_progress_fn progress,
 	       void *progress_user, struct bz_analysis_summary *out)
 {
+	return bz_analyze_flags(r, db, source, progress, progress_user, 0, out);
+}
+
+int bz_analyze_flags(struct bz_reader *r, struct bz_db *db, const char *source, bz_progress_fn progress,
+		     void *progress_user, unsigned flags, struct bz_analysis_summary *out)
+{
 	struct bz_analysis *a = calloc(1, sizeof(*a));
 	int rc;
 
@@ -1371,6 +1436,7 @@ int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_pro
 	}
 	a->db = db;
 	a->source = source;
+	a->flags = flags;
 	a->progress = progress;
 	a->progress_user = progress_user;
 	bz_spanner_init(&a->sp, db, &a->procs);

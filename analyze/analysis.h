@@ -40,5 +40,12 @@ struct bz_analysis_summary {
  * a negative errno when the database could not be written (out->err). */
 int bz_analyze(struct bz_reader *r, struct bz_db *db, const char *source, bz_progress_fn progress,
 	       void *progress_user, struct bz_analysis_summary *out);
+/* The same with flags: BZ_ANALYZE_GO_FROM_STRUCTS builds Go HTTPS servers'
+ * requests from their handlers' struct reads even where the capture holds
+ * their plaintext (--go=full), as a --go=fast capture is analysed: the
+ * two ways can be compared on one capture. */
+#define BZ_ANALYZE_GO_FROM_STRUCTS 0x1u
+int bz_analyze_flags(struct bz_reader *r, struct bz_db *db, const char *source, bz_progress_fn progress,
+		     void *progress_user, unsigned flags, struct bz_analysis_summary *out);
 
 #endif

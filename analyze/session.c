@@ -70,6 +70,7 @@ static void decode_header(const struct bz_block *b, struct bz_capture_meta *m)
 		case BZ_HO_SNAPLEN: if (tlv_u64(v, n, &x)) m->snaplen = (uint32_t)x; break;
 		case BZ_HO_RING_BYTES: if (tlv_u64(v, n, &x)) m->ring_bytes = (uint32_t)x; break;
 		case BZ_HO_KW_RX_MIN_NS: if (tlv_u64(v, n, &x)) m->kw_rx_min_ns = x; break;
+		case BZ_HO_GO_MODE: if (tlv_u64(v, n, &x)) m->go_mode = (uint32_t)x; break;
 		case BZ_HO_CLOCK_MONO_NS: have_mono = tlv_u64(v, n, &m->clock_mono_ns); break;
 		case BZ_HO_CLOCK_REAL_NS: have_real = tlv_u64(v, n, &m->clock_real_ns); break;
 		case BZ_HO_START_MONO_NS: tlv_u64(v, n, &m->start_mono_ns); break;
@@ -243,9 +244,21 @@ static int run_go(const uint8_t *raw, size_t size, unsigned kind, const struct b
 		go_string(g.method, BZ_GO_METHOD_MAX, raw, size, &pos, e.method_len);
 		go_string(g.remote, BZ_GO_STR_MAX, raw, size, &pos, e.remote_len);
 		go_string(g.path, BZ_GO_STR_MAX, raw, size, &pos, e.path_len);
-		/* minor >= 3: an HTTP/2 START's stream id after the strings */
-		if (g.phase == BZ_GO_START && size >= pos + BZ_GO_HANDLER_STREAM_LEN)
+		if (g.phase == BZ_GO_START && size >= pos + sizeof(struct bz_go_req_ext)) {
+			/* minor >= 7: the request extension, Host, RequestURI */
+			struct bz_go_req_ext x;
+			memcpy(&x, raw + pos, sizeof(x));
+			pos += sizeof(x);
+			g.stream = x.stream;
+			g.has_req = 1;
+			g.proto_major = x.proto_major;
+			g.content_length = (x.flags & BZ_GOX_CL_KNOWN) ? x.content_length : -1;
+			go_string(g.host, BZ_GO_STR_MAX, raw, size, &pos, x.host_len);
+			go_string(g.uri, BZ_GO_STR_MAX, raw, size, &pos, x.uri_len);
+		} else if (g.phase == BZ_GO_START && size >= pos + BZ_GO_HANDLER_STREAM_LEN) {
+			/* minor 3 to 6: an HTTP/2 START's stream id after the strings */
 			g.stream = bz_le32(raw + pos);
+		}
 	} else if (kind == BZ_EV_GO_CLIENT) {
 		struct bz_ev_go_client e;
 		bz_ev_copy(&e, sizeof(e), (const struct bz_ev_hdr *)raw);

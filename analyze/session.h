@@ -33,6 +33,7 @@ struct bz_capture_meta {
 	uint64_t clock_mono_ns, clock_real_ns; /* has_clock: both present */
 	uint64_t start_mono_ns;     /* 0 if absent */
 	uint64_t kw_rx_min_ns;      /* BZ_HO_KW_RX_MIN_NS; 0: receive timestamps off (or older) */
+	uint32_t go_mode;           /* BZ_HO_GO_MODE (enum bz_go_mode); 0: not said (older: full) */
 	int has_clock;
 };
 
@@ -73,10 +74,16 @@ struct bz_go_event {
 	uint64_t goid;
 	uint64_t parent_goid;  /* CLIENT: 0 unknown; SPAWN: the creator */
 	uint32_t stream;       /* HANDLER START: the HTTP/2 stream id, 0 HTTP/1 or unknown */
+	/* HANDLER START, format >= 1.7 (has_req): the request as net/http
+	 * parsed it: Request.ProtoMajor (0 unknown), ContentLength (-1
+	 * unknown), Host in host, RequestURI in uri */
+	uint8_t has_req, proto_major;
+	int64_t content_length;
 	char method[BZ_GO_METHOD_MAX + 1];
 	char remote[BZ_GO_STR_MAX + 1]; /* HANDLER START: client "ip:port" */
-	char host[BZ_GO_STR_MAX + 1];   /* CLIENT START: URL host */
+	char host[BZ_GO_STR_MAX + 1];   /* CLIENT START: URL host; HANDLER START: Request.Host */
 	char path[BZ_GO_STR_MAX + 1];   /* START: URL path */
+	char uri[BZ_GO_STR_MAX + 1];    /* HANDLER START: Request.RequestURI */
 };
 
 /* Handlers return 0 to go on, a negative errno to stop the session. */

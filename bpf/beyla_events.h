@@ -297,6 +297,24 @@ enum bz_go_phase { BZ_GO_START = 0, BZ_GO_END = 1 };
  * serves.  A START without it (HTTP/1, older captures) has size = 40 +
  * the three lengths. */
 #define BZ_GO_HANDLER_STREAM_LEN 4
+/* Format minor 7: every START record carries, after the strings, this
+ * extension instead of the bare stream id (a record with at least
+ * sizeof(struct bz_go_req_ext) bytes after its strings has it), then the
+ * request's Host and RequestURI (the target as the client sent it; its
+ * secret parameters masked by the recorder): what a server span needs
+ * when no plaintext of the request was recorded (--go=fast over TLS,
+ * docs/go.md). */
+struct bz_go_req_ext {
+	__u32 stream;          /* HTTP/2 stream id, 0 HTTP/1 or unknown */
+	__u8 proto_major;      /* Request.ProtoMajor: 1, 2; 0 unknown */
+	__u8 flags;            /* BZ_GOX_* */
+	__u16 host_len;
+	__u16 uri_len;
+	__u16 _pad;
+	__u32 _pad2;
+	__s64 content_length;  /* Request.ContentLength: -1 unknown (chunked) */
+};
+#define BZ_GOX_CL_KNOWN 0x1u   /* content_length was read (offset known) */
 struct bz_ev_go_handler {
 	struct bz_ev_hdr h;
 	__u64 goid;
@@ -386,6 +404,8 @@ struct bz_go_offsets {
 	 * path from the handler's *http2responseWriter to its stream id and
 	 * its status */
 	__s64 req_proto_major, h2rw_rws, h2rws_stream, h2rws_status, h2stream_id;
+	/* what a request's span needs without its plaintext (bz_go_req_ext) */
+	__s64 req_host, req_request_uri, req_content_length;
 };
 #define BZ_GO_BINARIES_MAX 64
 /* The attach cookie of a Go uprobe: the binary's slot in go_offsets, and
@@ -453,6 +473,7 @@ _Static_assert(sizeof(struct bz_ev_conn_close) == 48, "bz_ev_conn_close layout")
 _Static_assert(sizeof(struct bz_ev_rx_arrival) == 40, "bz_ev_rx_arrival layout");
 _Static_assert(sizeof(struct bz_ev_peer_rx) == 40, "bz_ev_peer_rx layout");
 _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
+_Static_assert(sizeof(struct bz_go_req_ext) == 24, "go request extension layout");
 _Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");
 _Static_assert(sizeof(struct bz_ev_go_spawn) == 40, "go spawn layout");
 _Static_assert(sizeof(struct bz_ev_sched_switch) == 40, "sched switch layout");

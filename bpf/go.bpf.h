@@ -155,6 +155,35 @@ static __always_inline __u32 go_h2_stream(__u64 req, __u64 rw, struct bz_go_offs
 	return (__u32)go_read_u64(stream, o->h2stream_id);
 }
 
+/* The request extension of a START record (struct bz_go_req_ext, then
+ * Request.Host and Request.RequestURI) at dst + n; returns the new n.
+ * Read in every mode: --go=fast builds HTTPS spans from it, and the same
+ * capture made with --go=full can be analyzed both ways (analyze
+ * --go-from-structs) to check that they agree. */
+static __always_inline __u32 go_req_ext(__u8 *dst, __u32 n, __u64 req, __u32 stream,
+					struct bz_go_offsets *o)
+{
+	struct bz_go_req_ext x = {};
+	__u32 off;
+
+	x.stream = stream;
+	x.proto_major = o->req_proto_major >= 0 ? (__u8)go_read_u64(req, o->req_proto_major) : 0;
+	x.content_length = -1;
+	if (o->req_content_length >= 0) {
+		x.content_length = (__s64)go_read_u64(req, o->req_content_length);
+		x.flags |= BZ_GOX_CL_KNOWN;
+	}
+	n &= 511;
+	off = n + sizeof(x);
+	x.host_len = go_read_string(dst + off, req, o->req_host, BZ_GO_STR_MAX);
+	off = (off + x.host_len) & 1023;
+	if (off > 512 + sizeof(x) + BZ_GO_STR_MAX)
+		return n;
+	x.uri_len = go_read_string(dst + off, req, o->req_request_uri, BZ_GO_STR_MAX);
+	__builtin_memcpy(dst + n, &x, sizeof(x));
+	return n + sizeof(x) + x.host_len + x.uri_len;
+}
+
 /* --- handler: net/http.serverHandler.ServeHTTP(sh, rw ResponseWriter, req) ---
  * RAX = sh.srv, RBX/RCX = rw (itab, data: *response or *http2responseWriter),
  * RDI = req. */
@@ -184,10 +213,7 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	ev->path_len = len[2];
 	n &= 511;
 	stream = go_h2_stream(rg.di, rg.cx, o);
-	if (stream) {
-		__builtin_memcpy(ev->strings + n, &stream, BZ_GO_HANDLER_STREAM_LEN);
-		n += BZ_GO_HANDLER_STREAM_LEN;
-	}
+	n = go_req_ext(ev->strings, n, rg.di, stream, o);
 	ev->h.size = sizeof(*ev) + n;
 	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + n) & 1023);
 	return 0;

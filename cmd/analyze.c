@@ -41,6 +41,7 @@ struct analyze_opts {
 	const char *out;
 	const char *perfetto; /* --perfetto OUT.json, or NULL */
 	int force, quiet, dump, timings;
+	unsigned flags; /* bz_analyze_flags */
 	struct bz_otlp_opts otlp; /* --otlp, --otlp-file, --metrics-interval (docs/otlp.md) */
 };
 
@@ -61,6 +62,9 @@ static const struct argp_option analyze_options[] = {
 	  "from a client call to the server span it reached; see docs/perfetto.md", 0 },
 	{ "timings", 0x103, NULL, 0, "At the end, say on stderr where the time went: loading (and the CPU "
 	  "of the analysis and writer threads), the indexes, the route and service stats", 0 },
+	{ "go-from-structs", 0x105, NULL, 0, "Build a Go HTTPS server's requests from its handlers' struct "
+	  "reads, as for a `record --go=fast` capture, even where a --go=full capture holds their "
+	  "plaintext: to compare the two ways on one capture (docs/go.md)", 0 },
 	{ 0 }
 };
 
@@ -93,6 +97,9 @@ static error_t analyze_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 0x103:
 		o->timings = 1;
+		return 0;
+	case 0x105:
+		o->flags |= BZ_ANALYZE_GO_FROM_STRUCTS;
 		return 0;
 	case 0x104:
 		if (!*arg)
@@ -401,7 +408,7 @@ int cmd_analyze(int argc, char **argv)
 	tty = !o.quiet && isatty(STDERR_FILENO);
 	if (tty && stat(o.path, &sb) == 0)
 		prog.total = (uint64_t)sb.st_size;
-	rc = bz_analyze(r, db, o.path, tty ? on_progress : NULL, &prog, &sum);
+	rc = bz_analyze_flags(r, db, o.path, tty ? on_progress : NULL, &prog, o.flags, &sum);
 	if (prog.shown)
 		fprintf(stderr, "\r\033[K");
 	if (!sum.session.saw_header) {

@@ -79,6 +79,7 @@ struct info {
 	int have_header;
 	uint16_t major, minor;
 	uint32_t hflags, ncpus, snaplen, ring_bytes;
+	uint32_t go_mode; /* BZ_HO_GO_MODE, 0: not said */
 	int have_clock, have_start, have_snaplen, have_ncpus, have_ring;
 	uint64_t clock_mono, clock_real, start_mono;
 	char version[64], argv[512], hostname[128], kernel[128], arch[32], boot_id[64];
@@ -341,6 +342,7 @@ static void on_header(struct info *in, const struct bz_block *b)
 		case BZ_HO_NCPUS: in->have_ncpus = opt_u32(v, n, &in->ncpus); break;
 		case BZ_HO_SNAPLEN: in->have_snaplen = opt_u32(v, n, &in->snaplen); break;
 		case BZ_HO_RING_BYTES: in->have_ring = opt_u32(v, n, &in->ring_bytes); break;
+		case BZ_HO_GO_MODE: opt_u32(v, n, &in->go_mode); break;
 		case BZ_HO_CLOCK_MONO_NS: in->have_clock |= opt_u64(v, n, &in->clock_mono); break;
 		case BZ_HO_CLOCK_REAL_NS: in->have_clock |= opt_u64(v, n, &in->clock_real) << 1; break;
 		case BZ_HO_START_MONO_NS: in->have_start = opt_u64(v, n, &in->start_mono); break;
@@ -1156,6 +1158,13 @@ static void print_summary(struct info *in, uint64_t compressed)
 				    : in->minor >= 6 ? "not recorded (--no-kernel-waits)"
 				    : "not recorded (a recorder older than format 1.6)");
 	info_sched_line(in);
+	printf("go probes:    %s\n",
+	       in->go_mode == BZ_GO_MODE_FAST ? "fast (--go=fast: one probe per request served; HTTPS "
+						"requests from the handler's *http.Request, no crypto/tls reads)"
+	       : in->go_mode == BZ_GO_MODE_FULL ? "full (--go=full: crypto/tls plaintext both ways, handler ends, "
+						  "round trips' returns)"
+	       : in->go_mode == BZ_GO_MODE_OFF ? "off (--no-go, or the kernel refused them)"
+	       : "full (a recorder older than format 1.7, which had no other mode)");
 
 	printf("\nprobes: %u\n", in->nprobes + in->probes_more);
 	for (unsigned i = 0; i < in->nprobes; i++) {

@@ -21,10 +21,11 @@
 
 #define BZ_MAGIC "BEYLACAP"      /* 8 bytes, first bytes of the HEADER body */
 #define BZ_FORMAT_MAJOR 1        /* bumped only when old readers would misread */
-#define BZ_FORMAT_MINOR 6        /* bumped when something is added (3: DATA ranges, HTTP/2 stream of a Go
+#define BZ_FORMAT_MINOR 7        /* bumped when something is added (3: DATA ranges, HTTP/2 stream of a Go
                                   * handler; 4: OpenSSL plaintext, TLS_LIBRARY blocks; 5: UNIX stream
                                   * connections, CONN_OPEN family 1 with its UNIX fields; 6: RX_ARRIVAL,
-                                  * PEER_RX, SCHED_SWITCH, SCHED_WAKEUP events) */
+                                  * PEER_RX, SCHED_SWITCH, SCHED_WAKEUP events; 7: the Go handler's
+                                  * request extension, the header's GO_MODE) */
 
 #define BZ_BLOCK_OVERHEAD 12u    /* type + total_len + trailing total_len */
 #define BZ_BLOCK_MAX (16u << 20) /* no block is larger: readers reject more */
@@ -69,6 +70,18 @@ enum bz_hdr_opt {
 	BZ_HO_KW_RX_MIN_NS = 14,  /* u64 (minor >= 6): receive timestamps were on, and an
 	                           * RX_ARRIVAL is written for a wait of at least this many ns
 	                           * (a shorter one reads as 0); absent: timestamps off */
+	BZ_HO_GO_MODE = 15,       /* u32 (minor >= 7): enum bz_go_mode, the Go probes' mode;
+	                           * absent: an older recorder, which recorded as full */
+};
+
+/* What the Go uprobes record (`beyla record --go=MODE`, docs/go.md). */
+enum bz_go_mode {
+	BZ_GO_MODE_OFF = 1,  /* no Go probes (--no-go) */
+	BZ_GO_MODE_FAST = 2, /* the default: one probe per request served (the
+	                      * handler's start, reading its *http.Request);
+	                      * crypto/tls writes in plaintext, reads not at all */
+	BZ_GO_MODE_FULL = 3, /* also the handler's end, crypto/tls reads in
+	                      * plaintext, round trips' returns, goroutine creation */
 };
 
 /* PROBES body: TLV list of BZ_PO_PROBE whose value is

@@ -19,12 +19,24 @@
 #define NEED(f) (1u << (f))
 #define NEED_G NEED(BZ_GOO_G_GOID)
 
+/* Modes a row is placed in (--go=MODE), as bits of enum bz_go_mode. */
+#define MODE(m) (1u << (m))
+#define FAST_AND_FULL (MODE(BZ_GO_MODE_FAST) | MODE(BZ_GO_MODE_FULL))
+#define FULL_ONLY MODE(BZ_GO_MODE_FULL)
+
+/* Why a row is left out of --go=fast: every probe hit is a trap into the
+ * kernel (~1.5-3 us here), a single-stepped one two traps (docs/go.md). */
+#define FAST_SKIP_END "not in --go=fast: the span ends at its response's last write (no beyla.go.handler_ns)"
+
 struct go_probe_def {
 	int func;               /* enum bz_go_func_id */
 	const char *entry_prog; /* program on the entry */
 	const char *ret_prog;   /* program on every RET, or NULL */
 	unsigned needs;         /* NEED() of enum bz_go_field_id */
 	const char *purpose;    /* what is lost without it */
+	unsigned modes;         /* MODE() bits it is placed in */
+	unsigned ret_modes;     /* ... and those its RETs are probed in */
+	const char *fast_skip;  /* why not in --go=fast (modes without FAST) */
 };
 
 static const struct go_probe_def go_probe_table[] = {
@@ -34,27 +46,34 @@ static const struct go_probe_def go_probe_table[] = {
 	{ BZ_GOF_SERVE_HTTP, "bz_go_handler_enter", NULL,
 	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR) | NEED(BZ_GOO_REQ_URL) |
 		  NEED(BZ_GOO_URL_PATH),
-	  "handler start (processing time of Go servers, parents of client calls)" },
+	  "handler start (processing time of Go servers, parents of client calls; the request of "
+	  "an HTTPS span without its plaintext)", FAST_AND_FULL, 0, NULL },
 	{ BZ_GOF_FINISH_REQUEST, "bz_go_handler_end", NULL, NEED_G | NEED(BZ_GOO_RESPONSE_STATUS),
-	  "handler end (the handler's run time)" },
+	  "handler end (the handler's run time)", FULL_ONLY, 0, FAST_SKIP_END },
 	{ BZ_GOF_H2_HANDLER_DONE, "bz_go_h2_handler_end", NULL,
 	  NEED_G | NEED(BZ_GOO_H2RW_RWS) | NEED(BZ_GOO_H2RWS_STATUS),
-	  "HTTP/2 handler end (the handler's run time over HTTP/2)" },
+	  "HTTP/2 handler end (the handler's run time over HTTP/2)", FULL_ONLY, 0, FAST_SKIP_END },
 	{ BZ_GOF_TLS_READ, "bz_go_tls_read_enter", "bz_go_tls_read_ret",
 	  NEED_G | NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
 		  NEED(BZ_GOO_POLL_FD_SYSFD),
-	  "HTTPS read in plaintext" },
+	  "HTTPS read in plaintext", FULL_ONLY, FULL_ONLY,
+	  "not in --go=fast: a server's HTTPS requests are read from the handler's *http.Request "
+	  "(its return is single-stepped, ~15 us a read); --go=full records them in plaintext" },
 	{ BZ_GOF_TLS_WRITE, "bz_go_tls_write_enter", NULL,
 	  NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
 		  NEED(BZ_GOO_POLL_FD_SYSFD),
-	  "HTTPS written in plaintext" },
+	  "HTTPS written in plaintext", FAST_AND_FULL, 0, NULL },
 	{ BZ_GOF_ROUND_TRIP, "bz_go_client_enter", "bz_go_client_ret",
 	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_URL) | NEED(BZ_GOO_URL_HOST) |
 		  NEED(BZ_GOO_URL_PATH) | NEED(BZ_GOO_HTTP_RESPONSE_STATUS_CODE),
-	  "http.Client calls as children of the handler that made them" },
+	  "http.Client calls as children of the handler that made them", FAST_AND_FULL, FULL_ONLY,
+	  NULL },
 	/* Go >= 1.21 keeps the creator's id in g.parentGoid: no probe needed */
 	{ BZ_GOF_NEWPROC1, "bz_go_spawn_enter", "bz_go_spawn_ret", NEED_G,
-	  "goroutine parents (client calls made from goroutines a handler started)" },
+	  "goroutine parents (client calls made from goroutines a handler started)", FULL_ONLY,
+	  FULL_ONLY,
+	  "not in --go=fast: every goroutine created would cost a single-stepped return; client "
+	  "calls from goroutines a handler started are not parented (Go < 1.21)" },
 };
 #define NGO_PROBES ((int)(sizeof(go_probe_table) / sizeof(go_probe_table[0])))
 
@@ -67,6 +86,7 @@ struct go_bin {
 struct go_probes {
 	struct beyla_bpf *skel;
 	bool enabled;
+	int mode;        /* enum bz_go_mode */
 	struct go_bin bins[BZ_GO_BINARIES_MAX];
 	int nbins;
 	/* executables known not to be Go (or not inspectable), so a server's
@@ -76,14 +96,15 @@ struct go_probes {
 	int links_total;
 };
 
-int go_probes_new(struct go_probes **out, struct beyla_bpf *skel, bool enabled)
+int go_probes_new(struct go_probes **out, struct beyla_bpf *skel, int mode)
 {
 	struct go_probes *gp = calloc(1, sizeof(*gp));
 
 	if (!gp)
 		return -ENOMEM;
 	gp->skel = skel;
-	gp->enabled = enabled;
+	gp->enabled = mode == BZ_GO_MODE_FAST || mode == BZ_GO_MODE_FULL;
+	gp->mode = gp->enabled ? mode : BZ_GO_MODE_OFF;
 	*out = gp;
 	return 0;
 }
@@ -101,6 +122,7 @@ void go_probes_leave_out(struct beyla_bpf *skel)
 }
 
 bool go_probes_enabled(const struct go_probes *gp) { return gp && gp->enabled; }
+int go_probes_mode(const struct go_probes *gp) { return gp ? gp->mode : BZ_GO_MODE_OFF; }
 int go_probes_binaries(const struct go_probes *gp) { return gp ? gp->nbins : 0; }
 int go_probes_links(const struct go_probes *gp) { return gp ? gp->links_total : 0; }
 
@@ -154,6 +176,9 @@ static void to_bpf_offsets(const struct bz_go_binary *b, struct bz_go_offsets *o
 	o->h2rws_stream = f[BZ_GOO_H2RWS_STREAM];
 	o->h2rws_status = f[BZ_GOO_H2RWS_STATUS];
 	o->h2stream_id = f[BZ_GOO_H2STREAM_ID];
+	o->req_host = f[BZ_GOO_REQ_HOST];
+	o->req_request_uri = f[BZ_GOO_REQ_REQUEST_URI];
+	o->req_content_length = f[BZ_GOO_REQ_CONTENT_LENGTH];
 }
 
 static struct bpf_link *attach_at(struct go_probes *gp, const char *prog, const char *path,
@@ -179,21 +204,25 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 		      size_t dlen)
 {
 	int first = gb->links.n, e = 0;
+	const char *ret_prog = d->ret_modes & MODE(gp->mode) ? d->ret_prog : NULL;
 	/* past the stack check, where the kernel emulates instead of single-stepping */
 	struct bpf_link *l = attach_at(gp, d->entry_prog, path, f->probe_entry ? f->probe_entry : f->entry,
 				       slot | (f->probe_entry && f->probe_entry_jbe ? BZ_GO_COOKIE_JBE : 0), &e);
 
 	if (!l || bz_links_add(&gb->links, l))
 		goto fail;
-	for (uint32_t i = 0; d->ret_prog && i < f->n_rets; i++) {
-		l = attach_at(gp, d->ret_prog, path, f->rets[i], (uint32_t)slot, &e);
+	for (uint32_t i = 0; ret_prog && i < f->n_rets; i++) {
+		l = attach_at(gp, ret_prog, path, f->rets[i], (uint32_t)slot, &e);
 		if (!l || bz_links_add(&gb->links, l))
 			goto fail;
 	}
 	const char *where = !f->probe_entry || f->probe_entry == f->entry ? ""
 			    : f->probe_entry_jbe ? " (at the stack check's branch)" : " (after the stack check)";
-	if (d->ret_prog)
+	if (ret_prog)
 		snprintf(detail, dlen, "entry%s + %u returns: %s", where, f->n_rets, d->purpose);
+	else if (d->ret_prog)
+		snprintf(detail, dlen, "entry%s, no return probes in --go=fast (no status from the "
+			 "return): %s", where, d->purpose);
 	else
 		snprintf(detail, dlen, "entry%s: %s", where, d->purpose);
 	return gb->links.n - first;
@@ -205,19 +234,21 @@ fail:
 	return -e;
 }
 
-/* Why row d cannot be placed in binary b, or NULL if it can. */
-static const char *skip_reason(const struct bz_go_binary *b, const struct go_probe_def *d,
-			       char *buf, size_t len)
+/* Why row d cannot be placed in binary b in this mode, or NULL if it can. */
+static const char *skip_reason(const struct go_probes *gp, const struct bz_go_binary *b,
+			       const struct go_probe_def *d, char *buf, size_t len)
 {
 	const struct bz_go_func *f = &b->funcs[d->func];
 
+	if (!(d->modes & MODE(gp->mode)))
+		return d->fast_skip ? d->fast_skip : "not in this --go mode";
 	if (d->func == BZ_GOF_NEWPROC1 && b->offsets[BZ_GOO_G_PARENT_GOID] >= 0)
 		return "not needed: this runtime records g.parentGoid";
 	if (!f->found) {
 		snprintf(buf, len, "%s", f->why[0] ? f->why : "function not in this binary");
 		return buf;
 	}
-	if (d->ret_prog && f->n_rets == 0) {
+	if (d->ret_prog && (d->ret_modes & MODE(gp->mode)) && f->n_rets == 0) {
 		snprintf(buf, len, "no return instruction found%s%s", f->why[0] ? ": " : "", f->why);
 		return buf;
 	}
@@ -297,12 +328,12 @@ int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FI
 		const struct go_probe_def *d = &go_probe_table[i];
 		const char *name = b->funcs[d->func].found && b->funcs[d->func].name
 					   ? b->funcs[d->func].name : bz_go_func_name(d->func);
-		const char *skip = skip_reason(b, d, why, sizeof(why));
+		const char *skip = skip_reason(gp, b, d, why, sizeof(why));
 		int n;
 
 		if (skip) {
 			bz_probe_opt(block, BZ_GB_PROBE, BZ_PROBE_SKIPPED, name, skip);
-			if (warn && strncmp(skip, "not needed", 10))
+			if (warn && strncmp(skip, "not needed", 10) && strncmp(skip, "not in --go", 11))
 				fprintf(warn, "beyla record: warning: Go probe %s skipped in %s (%s): no %s\n",
 					name, real, skip, d->purpose);
 			continue;

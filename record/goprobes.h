@@ -17,8 +17,9 @@
 struct beyla_bpf;
 struct go_probes;
 
-/* enabled=false (--no-go): go_probes_consider never attaches anything. */
-int go_probes_new(struct go_probes **out, struct beyla_bpf *skel, bool enabled);
+/* mode: enum bz_go_mode (capture_format.h); BZ_GO_MODE_OFF (--no-go):
+ * go_probes_consider never attaches anything. */
+int go_probes_new(struct go_probes **out, struct beyla_bpf *skel, int mode);
 /* Before load: the Go programs are not loaded (the recorder retries
  * without them when the kernel refuses them). */
 void go_probes_leave_out(struct beyla_bpf *skel);
@@ -30,6 +31,8 @@ int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FI
 /* Whether Go probes are placed in this recording (false with --no-go, or
  * when the kernel refused the Go programs); accepts NULL (false). */
 bool go_probes_enabled(const struct go_probes *gp);
+/* The mode probes are placed in (BZ_GO_MODE_OFF when not enabled; NULL too). */
+int go_probes_mode(const struct go_probes *gp);
 /* Go binaries probed so far, and uprobe links attached. */
 int go_probes_binaries(const struct go_probes *gp);
 int go_probes_links(const struct go_probes *gp);

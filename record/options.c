@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bpf/beyla_events.h"
+#include "record/capture_format.h"
 #include "record/options.h"
 #include "record/redact.h"
 
@@ -174,7 +175,7 @@ const char *bz_fmt_bytes(uint64_t b, char *buf, size_t len)
 }
 
 enum { OPT_SNAPLEN = 1000, OPT_RING, OPT_FORCE, OPT_LEVEL, OPT_EXE, OPT_PORT, OPT_SYSSTART,
-       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_NO_OPENSSL, OPT_NO_KWAITS, OPT_EMPTY_HOOKS,
+       OPT_REDACT_HEADER, OPT_REDACT_PARAM, OPT_NO_REDACT, OPT_NO_GO, OPT_GO_MODE, OPT_NO_OPENSSL, OPT_NO_KWAITS, OPT_EMPTY_HOOKS,
        OPT_UNIX, OPT_SCHED };
 
 static const struct argp_option record_options[] = {
@@ -213,9 +214,15 @@ static const struct argp_option record_options[] = {
 	  "reading thread to a worker. Costs: the scheduler's switch and wake-up hooks run for "
 	  "every context switch of the machine (a filter drops other processes'), and a 40-byte "
 	  "event per switch or wake-up of a target thread (docs/performance.md)", 3 },
+	{ "go", OPT_GO_MODE, "MODE", 0,
+	  "What the Go uprobes record: 'fast' (the default: one probe per request served, at the "
+	  "net/http handler's start, reading the request from its *http.Request, and crypto/tls "
+	  "writes in plaintext; a Go HTTPS client's responses are not decoded), 'full' (also every "
+	  "crypto/tls read in plaintext, the handler's end, round trips' returns: every HTTPS byte, at "
+	  "several times the cost per request, docs/performance.md) or 'off' (as --no-go)", 3 },
 	{ "no-go", OPT_NO_GO, 0, 0,
 	  "No Go uprobes: Go programs are recorded from the kernel only (no HTTPS plaintext, "
-	  "handler times or goroutine parents)", 3 },
+	  "handler times or goroutine parents); the same as --go=off", 3 },
 	{ "no-openssl", OPT_NO_OPENSSL, 0, 0,
 	  "No OpenSSL uprobes: connections encrypted by OpenSSL (nginx, curl, Python, Node...) are "
 	  "recorded as ciphertext, their sizes and times only (the probes sit on the library file: "
@@ -328,7 +335,17 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		o->exe_res[o->nexes++] = arg;
 		break;
 	case OPT_NO_GO:
-		o->no_go = true;
+		o->go_mode = BZ_GO_MODE_OFF;
+		break;
+	case OPT_GO_MODE:
+		if (!strcmp(arg, "fast"))
+			o->go_mode = BZ_GO_MODE_FAST;
+		else if (!strcmp(arg, "full"))
+			o->go_mode = BZ_GO_MODE_FULL;
+		else if (!strcmp(arg, "off"))
+			o->go_mode = BZ_GO_MODE_OFF;
+		else
+			argp_error(state, "--go=%s: the modes are fast (the default), full and off", arg);
 		break;
 	case OPT_NO_OPENSSL:
 		o->no_openssl = true;
@@ -416,6 +433,7 @@ int record_parse_args(int argc, char **argv, struct record_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->snaplen = BZ_SNAPLEN_DEFAULT;
+	o->go_mode = BZ_GO_MODE_FAST;
 	o->ring_bytes = 16u << 20;
 	/* level 3 made nginx captures ~11 % smaller for ~15 % more recorder CPU */
 	o->zstd_level = 1;

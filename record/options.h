@@ -21,7 +21,7 @@ struct record_opts {
 	bool force;
 	bool quiet;
 	bool syscall_start;        /* enter hooks for read/write start times */
-	bool no_go;               /* --no-go: no Go uprobes */
+	int go_mode;              /* --go=MODE (enum bz_go_mode); --no-go: BZ_GO_MODE_OFF */
 	bool no_openssl;          /* --no-openssl: no OpenSSL uprobes */
 	bool no_kernel_waits;     /* --no-kernel-waits: no RX_ARRIVAL / PEER_RX (kwait.bpf.h) */
 	bool sched;               /* --sched: scheduler events of target threads */

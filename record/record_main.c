@@ -710,6 +710,7 @@ static void write_header(struct recorder *r)
 	hostinfo_encode_header(&r->tmp, r->o, r->start_ns, r->redact);
 	if (!r->o->no_kernel_waits && r->tstamp_fd >= 0) /* RX_ARRIVAL records: timestamps are on */
 		bz_buf_opt_u64(&r->tmp, BZ_HO_KW_RX_MIN_NS, KWAITS_RX_MIN_NS);
+	bz_buf_opt_u32(&r->tmp, BZ_HO_GO_MODE, (uint32_t)go_probes_mode(r->go));
 	write_block(r, BZ_BLK_HEADER, &r->tmp);
 	bz_buf_reset(&r->tmp);
 	probes_encode(r->probes, &r->tmp);
@@ -1005,7 +1006,7 @@ int cmd_record(int argc, char **argv)
 		die_line("out of memory");
 		goto out;
 	}
-	go_ok = !o.no_go;
+	go_ok = o.go_mode != BZ_GO_MODE_OFF;
 	ssl_ok = !o.no_openssl;
 	if ((rc = open_and_load(&r, go_ok, ssl_ok, err, sizeof(err))) && (go_ok || ssl_ok) && rc != -ENOENT) {
 		/* The uprobe programs are an addition: if the verifier refuses
@@ -1055,7 +1056,7 @@ int cmd_record(int argc, char **argv)
 	target_set_init(&r.targets, (uint64_t *)r.skel->bss->target_bits,
 			(uint64_t *)r.skel->bss->tentative_bits,
 			o.nexes ? bpf_map__fd(r.skel->maps.exec_ts) : -1);
-	if (go_probes_new(&r.go, r.skel, go_ok) || ssl_probes_new(&r.ssl, r.skel, ssl_ok)) {
+	if (go_probes_new(&r.go, r.skel, go_ok ? o.go_mode : BZ_GO_MODE_OFF) || ssl_probes_new(&r.ssl, r.skel, ssl_ok)) {
 		die_line("out of memory");
 		goto out;
 	}

@@ -1572,6 +1572,34 @@ static void rd_zero_tails(struct bz_ev_proc_exec *e, size_t size)
 #undef RD_ZERO_TAIL
 }
 
+/* A Go handler's START record (format 1.7): the secret parameters of its
+ * RequestURI are masked as in a request line (bz_redact_url_secrets), the
+ * Host left alone.  Older layouts carry no URI. */
+static void rd_go_handler(struct bz_redact *r, uint8_t *ev, size_t size)
+{
+	struct bz_ev_go_handler g;
+	struct bz_go_req_ext x;
+	uint8_t which[BZ_GO_STR_MAX];
+	size_t pos;
+
+	memcpy(&g, ev, sizeof(g));
+	pos = sizeof(g) + (size_t)g.method_len + g.remote_len + g.path_len;
+	if (g.phase != BZ_GO_START || size < pos + sizeof(x))
+		return;
+	memcpy(&x, ev + pos, sizeof(x));
+	pos += sizeof(x) + x.host_len;
+	if (x.uri_len > BZ_GO_STR_MAX || size < pos + x.uri_len)
+		return;
+	memset(which, 0, sizeof(which));
+	if (!bz_redact_url_secrets(r, ev + pos, x.uri_len, which))
+		return;
+	for (size_t i = 0; i < x.uri_len; i++)
+		if (which[i]) {
+			ev[pos + i] = BZ_REDACT_FILL;
+			r->st.bytes++;
+		}
+}
+
 void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 {
 	struct bz_ev_hdr h;
@@ -1582,6 +1610,10 @@ void bz_redact_event_in_place(struct bz_redact *r, void *ev, size_t size)
 	if (!r || !ev || size < sizeof(h))
 		return;
 	memcpy(&h, ev, sizeof(h));
+	if (h.kind == BZ_EV_GO_HANDLER && size >= sizeof(struct bz_ev_go_handler)) {
+		rd_go_handler(r, ev, size);
+		return;
+	}
 	if (h.kind == BZ_EV_CONN_OPEN && size >= BZ_CONN_OPEN_INET_SIZE) {
 		/* (a TCP record stops before the UNIX fields) */
 		struct bz_ev_conn_open o;
@@ -1643,7 +1675,8 @@ void *bz_redact_event(struct bz_redact *r, void *ev, size_t size)
 	if (!r || !ev || size < sizeof(h) || size > RD_SCRATCH)
 		return ev;
 	memcpy(&h, ev, sizeof(h));
-	if (h.kind != BZ_EV_DATA && h.kind != BZ_EV_PROC_EXEC && h.kind != BZ_EV_PROC_ADOPT) {
+	if (h.kind != BZ_EV_DATA && h.kind != BZ_EV_PROC_EXEC && h.kind != BZ_EV_PROC_ADOPT &&
+	    h.kind != BZ_EV_GO_HANDLER) {
 		bz_redact_event_in_place(r, ev, size); /* writes nothing but the redactor */
 		return ev;
 	}
