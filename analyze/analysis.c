@@ -862,6 +862,8 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 			c->tls_arrival = e->arrival_ns                                       ? e->arrival_ns
 					 : !c->tls_plain && c->role == BZ_ROLE_ACCEPTED && c->established_ns ? c->established_ns
 					 : e->h.ts_ns;
+		if (e->dir == BZ_DIR_IN)
+			c->tls_arrival_newest = e->arrival_ns ? e->arrival_ns : e->h.ts_ns;
 		return 0;
 	}
 	rd.at.ts_ns = e->h.ts_ns;
@@ -933,7 +935,7 @@ static int go_struct_request(struct bz_analysis *a, struct bz_conn *c, const str
 	uint64_t moved;
 	int rc;
 
-	if (bz_go_request_bytes(e, buf, sizeof(buf), &head, &moved) < 0) {
+	if ((rc = bz_go_request_bytes(e, buf, sizeof(buf), &head, &moved)) < 0) {
 		a->go_struct_unbuilt++;
 		return 0;
 	}
@@ -947,6 +949,11 @@ static int go_struct_request(struct bz_analysis *a, struct bz_conn *c, const str
 	ev.caplen = (uint16_t)head;
 	ev.dir = BZ_DIR_IN;
 	ev.syscall = BZ_SYS_GO_TLS;
+	/* HTTP/2: the streams' frames are read one after another; a stream
+	 * whose handler starts came in the latest read, not in the oldest
+	 * one no request took yet (a SETTINGS or WINDOW_UPDATE's) */
+	if (rc == 2 && c->tls_arrival_newest)
+		c->tls_arrival = c->tls_arrival_newest;
 	a->go_struct_requests++;
 	a->go_feeding = 1;
 	rc = an_data(a, &ev, buf);

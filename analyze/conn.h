@@ -76,6 +76,8 @@ struct bz_conn {
 	uint64_t last_resp_end;    /* monotonic end of the last response emitted */
 	uint64_t tls_arrival;      /* TLS: when the ciphertext not yet read as plaintext arrived */
 	uint64_t tls_arrival_last; /* ... what the last plaintext read got (for its CONT records) */
+	uint64_t tls_arrival_newest; /* TLS: the latest ciphertext read's arrival (an HTTP/2
+	                              * request built from struct reads: go_request.h) */
 	uint64_t requests, responses;
 	/* what the parser reads (the plaintext, once a Go TLS record came), or
 	 * the ciphertext: what detect.c judges a connection no parser knew by */

@@ -77,10 +77,10 @@ enum bz_hdr_opt {
 /* What the Go uprobes record (`beyla record --go=MODE`, docs/go.md). */
 enum bz_go_mode {
 	BZ_GO_MODE_OFF = 1,  /* no Go probes (--no-go) */
-	BZ_GO_MODE_FAST = 2, /* the default: one probe per request served (the
+	BZ_GO_MODE_FAST = 2, /* one probe per request served (the
 	                      * handler's start, reading its *http.Request);
 	                      * crypto/tls writes in plaintext, reads not at all */
-	BZ_GO_MODE_FULL = 3, /* also the handler's end, crypto/tls reads in
+	BZ_GO_MODE_FULL = 3, /* the default: also the handler's end, crypto/tls reads in
 	                      * plaintext, round trips' returns, goroutine creation */
 };
 

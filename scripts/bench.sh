@@ -13,6 +13,7 @@
 #
 # Knobs: ROUNDS (3), DURATION seconds per wrk run (5), CONNS (32), BEYLA (./beyla),
 #        BENCH_ARGS (extra `beyla record` options, e.g. "--snaplen 0"),
+#        BENCH_GO_MODES (the --go modes of the Go rows, "fast full"),
 #        BENCH_ONLY (some of "nginx kwaits https h2 unix syscall exec redact go db sched analyze otlp"; default all),
 #        H2_STREAMS (streams of the HTTP/2 analyzer captures, 200000).
 # Needs root (the recorder loads eBPF).
@@ -424,14 +425,21 @@ if want go; then
 	GO_HTTPS=$(sed -n 's/.* https=\([^ ]*\).*/\1/p' "$T/goserver.log")
 	[ -n "$GO_HTTPS" ] || die "the Go server did not start: $(cat "$T/goserver.log")"
 	REC_TARGET=(-p "$GO_PID")
-	for scheme in http https; do
-		if [ $scheme = http ]; then URL=http://$GO_HTTP/hello; else URL=https://$GO_HTTPS/hello; fi
-		bench_rounds "beyla bench: Go net/http server over ${scheme^^} (GOMAXPROCS=1)"
-		echo "Go probe events per request (last round): handler $(per_request "$LAST_INFO" go_handler "$LAST_REQS")," \
-			"crypto/tls $(per_request "$LAST_INFO" go_tls "$LAST_REQS");" \
-			"socket reads $(per_request "$LAST_INFO" recv "$LAST_REQS"), writes $(per_request "$LAST_INFO" send "$LAST_REQS")"
-		echo
+	# --go=full is the default; --go=fast leaves out the crypto/tls reads, the
+	# handler's end and the round trips' returns (docs/go.md)
+	EXTRA_SAVED=("${EXTRA[@]}")
+	for gomode in ${BENCH_GO_MODES:-fast full}; do
+		EXTRA=("${EXTRA_SAVED[@]}" "--go=$gomode")
+		for scheme in http https; do
+			if [ $scheme = http ]; then URL=http://$GO_HTTP/hello; else URL=https://$GO_HTTPS/hello; fi
+			bench_rounds "beyla bench: Go net/http server over ${scheme^^} (GOMAXPROCS=1), --go=$gomode"
+			echo "Go probe events per request (last round): handler $(per_request "$LAST_INFO" go_handler "$LAST_REQS")," \
+				"crypto/tls $(per_request "$LAST_INFO" go_tls "$LAST_REQS");" \
+				"socket reads $(per_request "$LAST_INFO" recv "$LAST_REQS"), writes $(per_request "$LAST_INFO" send "$LAST_REQS")"
+			echo
+		done
 	done
+	EXTRA=("${EXTRA_SAVED[@]}")
 fi
 
 # --- databases (issue 19): a saturated PostgreSQL and Redis, the server recorded ---

@@ -172,7 +172,7 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 		{ _not_ok "$build: goserver starts" "$(tail -n 3 "$T/srv-$build.log")"; continue; }
 	srv=$GS_PID
 	cap=$T/$build.bz.zst
-	record_start "$cap" -p "$srv" -p "$down_pid" ||
+	record_start "$cap" --go=full -p "$srv" -p "$down_pid" ||
 		{ _not_ok "$build: beyla record starts" "$(tail -n 5 "$REC_LOG")"; stop_bg "$srv"; continue; }
 	traffic "$T/rec-$build"
 	# and under load: wrk over HTTPS, keep-alive
@@ -394,6 +394,77 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 	check_num "$build: every HTTP/2 handler paired with its request by stream id" \
 		"$(q "SELECT value FROM parse_stats WHERE name='go_h2_handlers_by_stream'")" -eq \
 		"$(($(q "SELECT count(*) FROM spans WHERE $H AND protocol_version='2'") + nh2c))"
+done
+
+# --go=fast: one probe per request served.  The HTTPS requests come from the
+# handler's *http.Request (no crypto/tls read is probed), the responses
+# from the crypto/tls writes.  The same requests recorded with --go=full and
+# analysed both ways (--go-from-structs) must give the same server spans.
+for build in ${GO_FAST_BUILDS:-go1.26 go1.19-stripped}; do
+	for mode in fast full; do
+		start_goserver "fast-$build-$mode" "$GO_BIN/goserver-$build" ||
+			{ _not_ok "--go=$mode $build: goserver starts" ""; continue; }
+		fsrv=$GS_PID
+		cap=$T/fast-$build-$mode.bz.zst
+		record_start "$cap" --go=$mode -p "$fsrv" ||
+			{ _not_ok "--go=$mode $build: beyla record starts" "$(tail -n 5 "$REC_LOG")"; stop_bg "$fsrv"; continue; }
+		: >"$T/fast-$build-$mode.codes"
+		for ((i = 1; i <= N; i++)); do
+			curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' "https://$GS_HTTPS/items/$i?token=fastSecret$i&x=$i" >>"$T/fast-$build-$mode.codes"
+			curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' -X POST --data-binary "payload-$i" "https://$GS_HTTPS/echo" >>"$T/fast-$build-$mode.codes"
+			curl -sk -o /dev/null -w '%{http_code}\n' "https://$GS_H2/status/503" >>"$T/fast-$build-$mode.codes"
+			curl -sk -o /dev/null -w '%{http_code}\n' "https://$GS_H2/items/$((50 + i))" >>"$T/fast-$build-$mode.codes"
+			curl -s -o /dev/null -w '%{http_code}\n' "http://$GS_HTTP/hello" >>"$T/fast-$build-$mode.codes"
+		done
+		sleep 0.3
+		record_stop INT
+		check_num "--go=$mode $build: beyla record exits 0" "${REC_RC:-none}" -eq 0
+		stop_bg "$fsrv"
+		check_num "--go=$mode $build: every request answered" "$(grep -Ec '^(200|503)$' "$T/fast-$build-$mode.codes")" -eq $((5 * N))
+		"$BEYLA" info "$cap" >"$T/fast-$build-$mode.info" 2>&1
+		check_grep "--go=$mode $build: beyla info says the mode" "^go probes: +$mode " "$T/fast-$build-$mode.info"
+		DB=$T/fast-$build-$mode.db
+		"$BEYLA" analyze -q -o "$DB" "$cap" >/dev/null 2>&1
+		check_num "--go=$mode $build: beyla analyze exits 0" $? -eq 0
+		q() { sqlite3 -batch -noheader "$DB" "$1" 2>&1; }
+		F="kind='server' AND pid=$fsrv"
+		check_num "--go=$mode $build: GET /items/{id} over HTTPS/1.1, 200, its query masked" \
+			"$(q "SELECT count(*) FROM spans WHERE $F AND name='GET /items/{id}' AND protocol_version='1.1' AND http_status_code=200 AND url_query='token=REDACTED&x=REDACTED' AND response_body_size>0")" -eq "$N"
+		check_num "--go=$mode $build: POST /echo over HTTPS/1.1 with both sizes" \
+			"$(q "SELECT count(*) FROM spans WHERE $F AND name='POST /echo' AND request_body_size=length('payload-1') AND response_body_size=length('payload-1')")" -eq "$N"
+		check_num "--go=$mode $build: HTTP/2 over TLS: 503 and 200, once each" \
+			"$(q "SELECT count(*) FROM spans WHERE $F AND protocol_version='2' AND ((http_route='/status/{id}' AND http_status_code=503) OR (http_route='/items/{id}' AND http_status_code=200))")" -eq $((2 * N))
+		check_num "--go=$mode $build: GET /hello over HTTP" \
+			"$(q "SELECT count(*) FROM spans WHERE $F AND name='GET /hello' AND http_status_code=200")" -eq "$N"
+		check_num "--go=$mode $build: no other server span, none incomplete" \
+			"$(q "SELECT count(*) FROM spans WHERE $F")" -eq $((5 * N))
+		check_num "--go=$mode $build: every server span has url.scheme" \
+			"$(q "SELECT count(*) FROM span_rows WHERE $F AND url_scheme=(CASE WHEN server_port=${GS_HTTP##*:} THEN 'http' ELSE 'https' END) AND incomplete=0")" -eq $((5 * N))
+		check_num "--go=$mode $build: processing starts at the handler's start (every span matched a handler)" \
+			"$(q "SELECT value FROM parse_stats WHERE name='go_handlers_matched'")" -eq $((5 * N))
+		check_num "--go=$mode $build: in queue + processing = duration" \
+			"$(q "SELECT count(*) FROM spans WHERE $F AND queue_ns + processing_ns + coalesce(tx_queue_ns, 0) <> duration_ns")" -eq 0
+		check "--go=$mode $build: the secret query value is not in the capture" \
+			bash -c "! zstd -dc '$cap' | grep -qa fastSecret"
+		if [ $mode = fast ]; then
+			check_grep "--go=fast $build: crypto/tls reads not probed" '^ +crypto/tls.\(\*Conn\).Read +skipped +not in --go=fast' "$T/fast-$build-$mode.info"
+			check_grep "--go=fast $build: the handler's end not probed" '^ +net/http.\(\*response\).finishRequest +skipped +not in --go=fast' "$T/fast-$build-$mode.info"
+			check_num "--go=fast $build: the HTTPS requests were built from the handlers' struct reads" \
+				"$(q "SELECT value FROM parse_stats WHERE name='go_struct_requests'")" -eq $((4 * N))
+		else
+			# the same capture both ways: plaintext, and the struct reads
+			"$BEYLA" analyze -q --go-from-structs -o "$T/fast-$build-structs.db" "$cap" >/dev/null 2>&1
+			check_num "--go=full $build: analyze --go-from-structs exits 0" $? -eq 0
+			cols="name, http_method, url_path, url_query, http_route, http_status_code, server_address, protocol_version, url_scheme, response_body_size, CASE WHEN protocol_version='2' THEN NULL ELSE start_ns END, end_ns, start_ns + queue_ns, incomplete, CASE WHEN protocol_version='2' THEN NULL ELSE request_body_size END"
+			sqlite3 -batch "$DB" "SELECT $cols FROM span_rows WHERE $F ORDER BY start_ns" >"$T/fast-$build-plain.rows" 2>&1
+			sqlite3 -batch "$T/fast-$build-structs.db" "SELECT $cols FROM span_rows WHERE $F ORDER BY start_ns" >"$T/fast-$build-structs.rows" 2>&1
+			check_num "--go=full $build: spans compared" "$(wc -l <"$T/fast-$build-plain.rows")" -eq $((5 * N))
+			check "--go=full $build: the struct reads give the same server spans as the plaintext (times included; an HTTP/2 stream's arrival is the latest ciphertext read's, docs/go.md)" \
+				diff "$T/fast-$build-plain.rows" "$T/fast-$build-structs.rows"
+			check_num "--go=full $build: --go-from-structs built the HTTPS requests from structs" \
+				"$(sqlite3 -batch -noheader "$T/fast-$build-structs.db" "SELECT value FROM parse_stats WHERE name='go_struct_requests'")" -eq $((4 * N))
+		fi
+	done
 done
 
 # A Go version beyla has no offsets for, stripped (no DWARF): a copy of the
