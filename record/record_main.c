@@ -1079,7 +1079,14 @@ int cmd_record(int argc, char **argv)
 
 	r.start_ns = r.last_frame_ns = r.last_stats_ns = now_mono();
 	write_header(&r);
-	(void)ssl_probes_system(r.ssl, write_tls_library, &r, o.quiet ? NULL : stderr);
+	/* The system's libssl is probed from the start only when a process not
+	 * yet met can become a target (a curl lives 2 ms: too short for the
+	 * recorder to probe its libraries once it is adopted).  With -p alone
+	 * the targets' own libraries are probed as they are found, and every
+	 * other process on the machine (a load generator on the same libssl)
+	 * is spared the traps of probes placed for nobody. */
+	if (selection_adopts_strangers(&o))
+		(void)ssl_probes_system(r.ssl, write_tls_library, &r, o.quiet ? NULL : stderr);
 	if (seed_targets(&r))
 		goto out;
 	if (o.cmd && start_command(&r))

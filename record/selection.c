@@ -37,6 +37,11 @@ int selection_matches(const struct selection *s, const struct procinfo *pi)
 }
 
 /* Appends "what" to buf at *tl, comma-separated, while room is left. */
+bool selection_adopts_strangers(const struct record_opts *o)
+{
+	return o->nports > 0 || o->nunix > 0 || o->nexes > 0 || o->cmd != NULL;
+}
+
 static void describe_add(char *buf, size_t len, size_t *tl, const char *what)
 {
 	int n;

@@ -7,6 +7,7 @@
 #define BEYLA_RECORD_SELECTION_H
 
 #include <regex.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "record/options.h"
 #include "record/procinfo.h"
@@ -22,6 +23,10 @@ int selection_compile(struct selection *s, const struct record_opts *o, char *er
 void selection_free(struct selection *s);
 /* Does the process match any --exe regex (procinfo_matches' rules)? */
 int selection_matches(const struct selection *s, const struct procinfo *pi);
+/* Can a process the recorder has not met become a target: one that calls
+ * a --port or --unix path, execs a --exe match, or is the -- CMD?  (With
+ * -p alone the targets are those pids and their children.) */
+bool selection_adopts_strangers(const struct record_opts *o);
 /* "pid 12, port 8080, port 5432, exe /^curl$/, command python3": the
  * human description stored in the capture header. */
 void selection_describe(const struct record_opts *o, char *buf, size_t len);

@@ -2,8 +2,9 @@
 # record_openssl_dlopen.sh - a TLS library a target loads after recording
 # began gets the OpenSSL probes before it is used (issue 17).
 #
-# The system's libssl is probed when the recorder starts, so to see the
-# following of later loads the library must be another file: a copy of
+# With -p the system's libssl is not probed at start (only a selection
+# that adopts processes not yet met needs it); the library is still another
+# file, so a wrong probe of the system's copy cannot pass the test: a copy of
 # libssl.so.3 (and libcrypto.so.3) in a directory of its own, which a Python
 # HTTPS server loads through LD_LIBRARY_PATH when it imports ssl, once the
 # recording of it (`beyla record -p`) has begun.  The recorder
@@ -93,6 +94,9 @@ q() { sqlite3 -batch -noheader "$1" "$2" 2>&1; }
 run on
 check_grep "on: info lists the copy, found in the target, probed" \
 	"^  $T/lib/libssl.so.3 \(OpenSSL, found in a target\)" "$T/on.info"
+# (-p alone adopts no process it has not met: the system's libssl is left
+# alone, so a curl or a load generator on it pays no uprobe traps)
+check_no_grep "on: with -p alone, the system's libssl is not probed" "the system's, probed at start" "$T/on.info"
 check_grep "on: SSL_read attached in it" '^    SSL_read +attached +entry \+ return' "$T/on.info"
 S="kind='server' AND pid=$SRV AND (SELECT value FROM span_attributes a WHERE a.span_id=spans.span_id AND a.key='url.scheme')='https'"
 check_num "on: every request a server span over https, with its path and status" \
