@@ -93,6 +93,9 @@ struct bz_analysis {
 	 * go_feeding while such a request is fed */
 	uint8_t go_structs, go_structs_forced, go_feeding;
 	uint64_t go_struct_requests, go_struct_unbuilt, go_plain_ignored;
+	/* a Go binary's crypto/tls.(*Conn).Read was probed (--go=full at its
+	 * RETs, --go=fast at its copy): its clients' responses are recorded */
+	int go_tls_read_probed;
 	unsigned flags;
 	int err; /* first failure: stops the session */
 };
@@ -814,11 +817,11 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	}
 	if (e->syscall == BZ_SYS_GO_TLS && a->go_structs && !a->go_feeding &&
 	    ((c->role == BZ_ROLE_ACCEPTED && e->dir == BZ_DIR_IN) ||
-	     (c->role == BZ_ROLE_CONNECTED && !a->go_structs_forced))) {
+	     (c->role == BZ_ROLE_CONNECTED && !a->go_structs_forced && !a->go_tls_read_probed))) {
 		/* a server's requests come from its handler's struct reads;
-		 * a client's requests alone (--go=fast records no response
-		 * plaintext) would make spans that never end: the connection
-		 * stays TLS without plaintext, as explained */
+		 * a client's requests alone (a --go=fast capture whose binary
+		 * had no Read copy to probe) would make spans that never end:
+		 * the connection stays TLS without plaintext, as explained */
 		a->go_plain_ignored++;
 		return 0;
 	}
@@ -1133,6 +1136,8 @@ static int an_probe(void *u, const struct bz_probe_row *p)
 	 * before the first scheduler record */
 	if (p->block == BZ_BLK_PROBES && p->status == BZ_PROBE_ATTACHED && !strcmp(p->name, "raw:sched_switch"))
 		a->sp.sched = &a->sched;
+	if (p->block == BZ_BLK_GO_BINARY && p->status == BZ_PROBE_ATTACHED && !strcmp(p->name, "crypto/tls.(*Conn).Read"))
+		a->go_tls_read_probed = 1;
 	if (a->nreport == PROBE_ROWS_MAX) {
 		a->report_dropped++;
 		return 0;

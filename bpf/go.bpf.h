@@ -362,6 +362,33 @@ int bz_go_tls_read_ret(struct pt_regs *ctx)
 	return go_tls_emit(ctx, o, rr.conn, rr.buf, n, BZ_DIR_IN);
 }
 
+/* --go=fast: the copy at the end of crypto/tls.(*Conn).Read, an inlined
+ * bytes.Reader.Read: CALL runtime.memmove(to=RAX, from=RBX, n=RCX), which
+ * the kernel emulates.  RBX holds the plaintext the caller gets; the
+ * receiver c is in its ABI spill slot at RBP+16 (record/goelf_copy.c checks
+ * the function's prologue before placing this probe).  One hit a read,
+ * instead of an entry and a single-stepped RET. */
+SEC("uprobe")
+int bz_go_tls_read_copy(struct pt_regs *ctx)
+{
+	struct go_regs rg;
+	struct bz_go_offsets *o;
+	__u64 c = 0, bp;
+
+	EMPTY_HOOK_RETURN();
+	go_regs(ctx, &rg);
+	bp = ctx->bp;
+	barrier_var(bp);
+
+	if (!is_target(bpf_get_current_pid_tgid() >> 32) || !(o = go_offs(ctx)))
+		return 0;
+	if (bpf_probe_read_user(&c, sizeof(c), (void *)(bp + 16)) || !c) {
+		count_missed(BZ_P_GO_TLS);
+		return 0;
+	}
+	return go_tls_emit(ctx, o, c, rg.bx, (__s64)rg.cx, BZ_DIR_IN);
+}
+
 SEC("uprobe")
 int bz_go_tls_write_enter(struct pt_regs *ctx)
 {

@@ -27,6 +27,7 @@ static const char *const func_names[BZ_GOF_MAX] = {
 	[BZ_GOF_ROUND_TRIP] = "net/http.(*Transport).roundTrip",
 	[BZ_GOF_FINISH_REQUEST] = "net/http.(*response).finishRequest",
 	[BZ_GOF_H2_HANDLER_DONE] = "net/http.(*http2responseWriter).handlerDone",
+	[BZ_GOF_MEMMOVE] = "runtime.memmove",
 };
 
 /* The same function under another name in other Go versions: Go 1.27 moved
@@ -354,8 +355,10 @@ static int64_t file_offset(Elf *elf, uint64_t vaddr, uint64_t size)
 	return -1;
 }
 
-/* Entry file offset and return instructions of a found function. */
-static void locate_func(struct goelf *g, struct bz_go_func *f)
+/* Entry file offset and return instructions of a found function; and,
+ * given the address of the function it copies with (copy_callee, 0 for
+ * none), where it calls it. */
+static void locate_func(struct goelf *g, struct bz_go_func *f, uint64_t copy_callee)
 {
 	uint8_t *code;
 	int64_t off;
@@ -382,6 +385,8 @@ static void locate_func(struct goelf *g, struct bz_go_func *f)
 	got = pread(g->fd, code, f->size, off);
 	if (got == (ssize_t)f->size) {
 		bz_gorets_scan(code, f->size, f->entry, f);
+		if (copy_callee)
+			bz_gocopy_scan(code, f->size, f->entry, f->vaddr, copy_callee, f);
 	} else {
 		/* the headers promise code the file does not hold: no probe there */
 		snprintf(f->why, sizeof(f->why), "code cut short in the file (%zd of %llu bytes)", got,
@@ -440,7 +445,12 @@ int bz_goelf_inspect(const char *path, struct bz_go_binary *out, char *err, size
 	funcs_from_pclntab(&g, out);
 	for (int k = 0; k < BZ_GOF_MAX; k++)
 		if (out->funcs[k].found)
-			locate_func(&g, &out->funcs[k]);
+			locate_func(&g, &out->funcs[k],
+				    k == BZ_GOF_TLS_READ && out->funcs[BZ_GOF_MEMMOVE].found
+					    ? out->funcs[BZ_GOF_MEMMOVE].vaddr : 0);
+	if (!out->funcs[BZ_GOF_TLS_READ].copy_call && !out->funcs[BZ_GOF_TLS_READ].copy_why[0])
+		snprintf(out->funcs[BZ_GOF_TLS_READ].copy_why, sizeof(out->funcs[0].copy_why), "%s",
+			 out->funcs[BZ_GOF_MEMMOVE].found ? "function not found" : "runtime.memmove not found");
 	read_offsets(&g, out);
 	goelf_close(&g);
 	return 0;

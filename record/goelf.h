@@ -36,6 +36,7 @@ enum bz_go_func_id {
 	BZ_GOF_ROUND_TRIP,    /* net/http.(*Transport).roundTrip: client call */
 	BZ_GOF_FINISH_REQUEST,/* net/http.(*response).finishRequest: handler done */
 	BZ_GOF_H2_HANDLER_DONE,/* net/http.(*http2responseWriter).handlerDone: HTTP/2 handler done */
+	BZ_GOF_MEMMOVE,       /* runtime.memmove: never probed; where TLS_READ's copy calls */
 	BZ_GOF_MAX
 };
 
@@ -91,6 +92,11 @@ struct bz_go_func {
 	uint32_t n_rets;
 	uint64_t rets[BZ_GO_MAX_RETS]; /* file offsets of every RET instruction */
 	char why[96];         /* when !found or n_rets == 0: why, for the probe report */
+	/* TLS_READ only: file offset of its one CALL runtime.memmove (the
+	 * inlined bytes.Reader.Read copying the plaintext out), where the
+	 * receiver is in its spill slot at RBP+16; 0 when not found (copy_why) */
+	uint64_t copy_call;
+	char copy_why[96];
 };
 
 struct bz_go_binary {

@@ -38,6 +38,18 @@ int bz_pclntab_lookup(const uint8_t *tab, size_t len, uint64_t text_addr,
  * -ENOMEM / -EIO when Capstone cannot start. */
 int bz_gorets_scan(const uint8_t *code, size_t len, uint64_t file_off, struct bz_go_func *f);
 
+/* --- goelf_copy.c --------------------------------------------------------- */
+
+/* Finds, in the code of one function (code[0] at file offset file_off and
+ * virtual address vaddr), its only CALL to callee (a virtual address), and
+ * checks that its prologue keeps the receiver (RAX at entry) in its ABI
+ * spill slot with RBP set to the entry's RSP - 8, so that a probe at the
+ * call finds the receiver at RBP+16.  Sets f->copy_call (file offset), or
+ * leaves it 0 with f->copy_why set.  Returns 0, or -errno when Capstone
+ * cannot start. */
+int bz_gocopy_scan(const uint8_t *code, size_t len, uint64_t file_off, uint64_t vaddr, uint64_t callee,
+		   struct bz_go_func *f);
+
 /* --- goelf_dwarf.c -------------------------------------------------------- */
 
 /* Reads the struct field offsets from the DWARF in elf (compressed sections

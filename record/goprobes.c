@@ -36,7 +36,10 @@ struct go_probe_def {
 	const char *purpose;    /* what is lost without it */
 	unsigned modes;         /* MODE() bits it is placed in */
 	unsigned ret_modes;     /* ... and those its RETs are probed in */
-	const char *fast_skip;  /* why not in --go=fast (modes without FAST) */
+	const char *fast_skip;  /* why not in --go=fast (modes without FAST);
+	                         * NULL: another row of the function stands in */
+	bool at_copy;           /* placed on the function's plaintext copy
+	                         * (bz_go_func.copy_call), not on its entry */
 };
 
 static const struct go_probe_def go_probe_table[] = {
@@ -47,33 +50,39 @@ static const struct go_probe_def go_probe_table[] = {
 	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_REMOTE_ADDR) | NEED(BZ_GOO_REQ_URL) |
 		  NEED(BZ_GOO_URL_PATH),
 	  "handler start (processing time of Go servers, parents of client calls; the request of "
-	  "an HTTPS span without its plaintext)", FAST_AND_FULL, 0, NULL },
+	  "an HTTPS span without its plaintext)", FAST_AND_FULL, 0, NULL, false },
 	{ BZ_GOF_FINISH_REQUEST, "bz_go_handler_end", NULL, NEED_G | NEED(BZ_GOO_RESPONSE_STATUS),
-	  "handler end (the handler's run time)", FULL_ONLY, 0, FAST_SKIP_END },
+	  "handler end (the handler's run time)", FULL_ONLY, 0, FAST_SKIP_END, false },
 	{ BZ_GOF_H2_HANDLER_DONE, "bz_go_h2_handler_end", NULL,
 	  NEED_G | NEED(BZ_GOO_H2RW_RWS) | NEED(BZ_GOO_H2RWS_STATUS),
-	  "HTTP/2 handler end (the handler's run time over HTTP/2)", FULL_ONLY, 0, FAST_SKIP_END },
+	  "HTTP/2 handler end (the handler's run time over HTTP/2)", FULL_ONLY, 0, FAST_SKIP_END, false },
 	{ BZ_GOF_TLS_READ, "bz_go_tls_read_enter", "bz_go_tls_read_ret",
 	  NEED_G | NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
 		  NEED(BZ_GOO_POLL_FD_SYSFD),
-	  "HTTPS read in plaintext", FULL_ONLY, FULL_ONLY,
-	  "not in --go=fast: a server's HTTPS requests are read from the handler's *http.Request "
-	  "(its return is single-stepped, ~15 us a read); --go=full records them in plaintext" },
+	  "HTTPS read in plaintext", FULL_ONLY, FULL_ONLY, NULL, false },
+	/* --go=fast: the same plaintext at the copy inside Read (a CALL, which
+	 * the kernel emulates), instead of at its RETs (single-stepped, ~15 us
+	 * a read); goelf_copy.c says why the receiver is at RBP+16 there */
+	{ BZ_GOF_TLS_READ, "bz_go_tls_read_copy", NULL,
+	  NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
+		  NEED(BZ_GOO_POLL_FD_SYSFD),
+	  "HTTPS read in plaintext (HTTPS clients' responses, gRPC over TLS)", MODE(BZ_GO_MODE_FAST), 0,
+	  NULL, true },
 	{ BZ_GOF_TLS_WRITE, "bz_go_tls_write_enter", NULL,
 	  NEED(BZ_GOO_TLS_CONN_CONN) | NEED(BZ_GOO_NET_CONN_FD) | NEED(BZ_GOO_NETFD_PFD) |
 		  NEED(BZ_GOO_POLL_FD_SYSFD),
-	  "HTTPS written in plaintext", FAST_AND_FULL, 0, NULL },
+	  "HTTPS written in plaintext", FAST_AND_FULL, 0, NULL, false },
 	{ BZ_GOF_ROUND_TRIP, "bz_go_client_enter", "bz_go_client_ret",
 	  NEED_G | NEED(BZ_GOO_REQ_METHOD) | NEED(BZ_GOO_REQ_URL) | NEED(BZ_GOO_URL_HOST) |
 		  NEED(BZ_GOO_URL_PATH) | NEED(BZ_GOO_HTTP_RESPONSE_STATUS_CODE),
 	  "http.Client calls as children of the handler that made them", FAST_AND_FULL, FULL_ONLY,
-	  NULL },
+	  NULL, false },
 	/* Go >= 1.21 keeps the creator's id in g.parentGoid: no probe needed */
 	{ BZ_GOF_NEWPROC1, "bz_go_spawn_enter", "bz_go_spawn_ret", NEED_G,
 	  "goroutine parents (client calls made from goroutines a handler started)", FULL_ONLY,
 	  FULL_ONLY,
 	  "not in --go=fast: every goroutine created would cost a single-stepped return; client "
-	  "calls from goroutines a handler started are not parented (Go < 1.21)" },
+	  "calls from goroutines a handler started are not parented (Go < 1.21)", false },
 };
 #define NGO_PROBES ((int)(sizeof(go_probe_table) / sizeof(go_probe_table[0])))
 
@@ -206,8 +215,9 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 	int first = gb->links.n, e = 0;
 	const char *ret_prog = d->ret_modes & MODE(gp->mode) ? d->ret_prog : NULL;
 	/* past the stack check, where the kernel emulates instead of single-stepping */
-	struct bpf_link *l = attach_at(gp, d->entry_prog, path, f->probe_entry ? f->probe_entry : f->entry,
-				       slot | (f->probe_entry && f->probe_entry_jbe ? BZ_GO_COOKIE_JBE : 0), &e);
+	uint64_t at = d->at_copy ? f->copy_call : f->probe_entry ? f->probe_entry : f->entry;
+	uint32_t cookie = slot | (!d->at_copy && f->probe_entry && f->probe_entry_jbe ? BZ_GO_COOKIE_JBE : 0);
+	struct bpf_link *l = attach_at(gp, d->entry_prog, path, at, cookie, &e);
 
 	if (!l || bz_links_add(&gb->links, l))
 		goto fail;
@@ -215,6 +225,11 @@ static int attach_row(struct go_probes *gp, struct go_bin *gb, const struct go_p
 		l = attach_at(gp, ret_prog, path, f->rets[i], (uint32_t)slot, &e);
 		if (!l || bz_links_add(&gb->links, l))
 			goto fail;
+	}
+	if (d->at_copy) {
+		snprintf(detail, dlen, "its plaintext copy (CALL runtime.memmove at +0x%llx, emulated): %s",
+			 (unsigned long long)(f->copy_call - f->entry), d->purpose);
+		return gb->links.n - first;
 	}
 	const char *where = !f->probe_entry || f->probe_entry == f->entry ? ""
 			    : f->probe_entry_jbe ? " (at the stack check's branch)" : " (after the stack check)";
@@ -234,18 +249,23 @@ fail:
 	return -e;
 }
 
-/* Why row d cannot be placed in binary b in this mode, or NULL if it can. */
+/* Why row d cannot be placed in binary b in this mode, or NULL if it can;
+ * "" when another row of the same function is this mode's (not reported). */
 static const char *skip_reason(const struct go_probes *gp, const struct bz_go_binary *b,
 			       const struct go_probe_def *d, char *buf, size_t len)
 {
 	const struct bz_go_func *f = &b->funcs[d->func];
 
 	if (!(d->modes & MODE(gp->mode)))
-		return d->fast_skip ? d->fast_skip : "not in this --go mode";
+		return d->fast_skip ? d->fast_skip : "";
 	if (d->func == BZ_GOF_NEWPROC1 && b->offsets[BZ_GOO_G_PARENT_GOID] >= 0)
 		return "not needed: this runtime records g.parentGoid";
 	if (!f->found) {
 		snprintf(buf, len, "%s", f->why[0] ? f->why : "function not in this binary");
+		return buf;
+	}
+	if (d->at_copy && !f->copy_call) {
+		snprintf(buf, len, "no plaintext copy to probe: %s", f->copy_why);
 		return buf;
 	}
 	if (d->ret_prog && (d->ret_modes & MODE(gp->mode)) && f->n_rets == 0) {
@@ -331,6 +351,8 @@ int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FI
 		const char *skip = skip_reason(gp, b, d, why, sizeof(why));
 		int n;
 
+		if (skip && !skip[0])
+			continue; /* another row of this function is the one of this mode */
 		if (skip) {
 			bz_probe_opt(block, BZ_GB_PROBE, BZ_PROBE_SKIPPED, name, skip);
 			if (warn && strncmp(skip, "not needed", 10) && strncmp(skip, "not in --go", 11))

@@ -396,13 +396,15 @@ for build in ${GO_BUILDS:-go1.26 go1.26-stripped go1.19 go1.19-stripped}; do
 		"$(($(q "SELECT count(*) FROM spans WHERE $H AND protocol_version='2'") + nh2c))"
 done
 
-# --go=fast: one probe per request served.  The HTTPS requests come from the
-# handler's *http.Request (no crypto/tls read is probed), the responses
-# from the crypto/tls writes.  The same requests recorded with --go=full and
+# --go=fast: no single-stepped probe.  The HTTPS requests served come from
+# the handler's *http.Request, the responses from the crypto/tls writes; the
+# crypto/tls reads are probed at their plaintext copy (an emulated CALL), so
+# /call's downstream HTTPS call (http.Client) is a client span under its
+# handler in both modes.  The same requests recorded with --go=full and
 # analysed both ways (--go-from-structs) must give the same server spans.
 for build in ${GO_FAST_BUILDS:-go1.26 go1.19-stripped}; do
 	for mode in fast full; do
-		start_goserver "fast-$build-$mode" "$GO_BIN/goserver-$build" ||
+		start_goserver "fast-$build-$mode" "$GO_BIN/goserver-$build" -downstream "https://$down_https" ||
 			{ _not_ok "--go=$mode $build: goserver starts" ""; continue; }
 		fsrv=$GS_PID
 		cap=$T/fast-$build-$mode.bz.zst
@@ -415,12 +417,13 @@ for build in ${GO_FAST_BUILDS:-go1.26 go1.19-stripped}; do
 			curl -sk -o /dev/null -w '%{http_code}\n' "https://$GS_H2/status/503" >>"$T/fast-$build-$mode.codes"
 			curl -sk -o /dev/null -w '%{http_code}\n' "https://$GS_H2/items/$((50 + i))" >>"$T/fast-$build-$mode.codes"
 			curl -s -o /dev/null -w '%{http_code}\n' "http://$GS_HTTP/hello" >>"$T/fast-$build-$mode.codes"
+			curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' "https://$GS_HTTPS/call" >>"$T/fast-$build-$mode.codes"
 		done
 		sleep 0.3
 		record_stop INT
 		check_num "--go=$mode $build: beyla record exits 0" "${REC_RC:-none}" -eq 0
 		stop_bg "$fsrv"
-		check_num "--go=$mode $build: every request answered" "$(grep -Ec '^(200|503)$' "$T/fast-$build-$mode.codes")" -eq $((5 * N))
+		check_num "--go=$mode $build: every request answered" "$(grep -Ec '^(200|503)$' "$T/fast-$build-$mode.codes")" -eq $((6 * N))
 		"$BEYLA" info "$cap" >"$T/fast-$build-$mode.info" 2>&1
 		check_grep "--go=$mode $build: beyla info says the mode" "^go probes: +$mode " "$T/fast-$build-$mode.info"
 		DB=$T/fast-$build-$mode.db
@@ -437,20 +440,25 @@ for build in ${GO_FAST_BUILDS:-go1.26 go1.19-stripped}; do
 		check_num "--go=$mode $build: GET /hello over HTTP" \
 			"$(q "SELECT count(*) FROM spans WHERE $F AND name='GET /hello' AND http_status_code=200")" -eq "$N"
 		check_num "--go=$mode $build: no other server span, none incomplete" \
-			"$(q "SELECT count(*) FROM spans WHERE $F")" -eq $((5 * N))
+			"$(q "SELECT count(*) FROM spans WHERE $F")" -eq $((6 * N))
 		check_num "--go=$mode $build: every server span has url.scheme" \
-			"$(q "SELECT count(*) FROM span_rows WHERE $F AND url_scheme=(CASE WHEN server_port=${GS_HTTP##*:} THEN 'http' ELSE 'https' END) AND incomplete=0")" -eq $((5 * N))
+			"$(q "SELECT count(*) FROM span_rows WHERE $F AND url_scheme=(CASE WHEN server_port=${GS_HTTP##*:} THEN 'http' ELSE 'https' END) AND incomplete=0")" -eq $((6 * N))
 		check_num "--go=$mode $build: processing starts at the handler's start (every span matched a handler)" \
-			"$(q "SELECT value FROM parse_stats WHERE name='go_handlers_matched'")" -eq $((5 * N))
+			"$(q "SELECT value FROM parse_stats WHERE name='go_handlers_matched'")" -eq $((6 * N))
 		check_num "--go=$mode $build: in queue + processing = duration" \
 			"$(q "SELECT count(*) FROM spans WHERE $F AND queue_ns + processing_ns + coalesce(tx_queue_ns, 0) <> duration_ns")" -eq 0
+		check_num "--go=$mode $build: /call's downstream HTTPS call is a client span, 200, under its handler's server span" \
+			"$(q "SELECT count(*) FROM spans c JOIN spans p ON p.span_id=c.parent_id WHERE c.kind='client' AND c.pid=$fsrv AND c.name='GET /hello' AND c.http_status_code=200 AND p.http_route='/call' AND p.kind='server'")" -eq "$N"
+		check_num "--go=$mode $build: no client span left incomplete" \
+			"$(q "SELECT count(*) FROM span_rows WHERE kind='client' AND pid=$fsrv AND incomplete<>0")" -eq 0
 		check "--go=$mode $build: the secret query value is not in the capture" \
 			bash -c "! zstd -dc '$cap' | grep -qa fastSecret"
 		if [ $mode = fast ]; then
-			check_grep "--go=fast $build: crypto/tls reads not probed" '^ +crypto/tls.\(\*Conn\).Read +skipped +not in --go=fast' "$T/fast-$build-$mode.info"
+			check_grep "--go=fast $build: crypto/tls reads probed at their copy, not at their returns" '^ +crypto/tls.\(\*Conn\).Read +attached +its plaintext copy \(CALL runtime.memmove' "$T/fast-$build-$mode.info"
+			check_num "--go=fast $build: no probe on a RET (single-stepped) in --go=fast" "$(grep -cE '^ +[a-z/]+.* attached .*[0-9]+ returns' "$T/fast-$build-$mode.info")" -eq 0
 			check_grep "--go=fast $build: the handler's end not probed" '^ +net/http.\(\*response\).finishRequest +skipped +not in --go=fast' "$T/fast-$build-$mode.info"
 			check_num "--go=fast $build: the HTTPS requests were built from the handlers' struct reads" \
-				"$(q "SELECT value FROM parse_stats WHERE name='go_struct_requests'")" -eq $((4 * N))
+				"$(q "SELECT value FROM parse_stats WHERE name='go_struct_requests'")" -eq $((5 * N))
 		else
 			# the same capture both ways: plaintext, and the struct reads
 			"$BEYLA" analyze -q --go-from-structs -o "$T/fast-$build-structs.db" "$cap" >/dev/null 2>&1
@@ -458,11 +466,11 @@ for build in ${GO_FAST_BUILDS:-go1.26 go1.19-stripped}; do
 			cols="name, http_method, url_path, url_query, http_route, http_status_code, server_address, protocol_version, url_scheme, response_body_size, CASE WHEN protocol_version='2' THEN NULL ELSE start_ns END, end_ns, start_ns + queue_ns, incomplete, CASE WHEN protocol_version='2' THEN NULL ELSE request_body_size END"
 			sqlite3 -batch "$DB" "SELECT $cols FROM span_rows WHERE $F ORDER BY start_ns" >"$T/fast-$build-plain.rows" 2>&1
 			sqlite3 -batch "$T/fast-$build-structs.db" "SELECT $cols FROM span_rows WHERE $F ORDER BY start_ns" >"$T/fast-$build-structs.rows" 2>&1
-			check_num "--go=full $build: spans compared" "$(wc -l <"$T/fast-$build-plain.rows")" -eq $((5 * N))
+			check_num "--go=full $build: spans compared" "$(wc -l <"$T/fast-$build-plain.rows")" -eq $((6 * N))
 			check "--go=full $build: the struct reads give the same server spans as the plaintext (times included; an HTTP/2 stream's arrival is the latest ciphertext read's, docs/go.md)" \
 				diff "$T/fast-$build-plain.rows" "$T/fast-$build-structs.rows"
 			check_num "--go=full $build: --go-from-structs built the HTTPS requests from structs" \
-				"$(sqlite3 -batch -noheader "$T/fast-$build-structs.db" "SELECT value FROM parse_stats WHERE name='go_struct_requests'")" -eq $((4 * N))
+				"$(sqlite3 -batch -noheader "$T/fast-$build-structs.db" "SELECT value FROM parse_stats WHERE name='go_struct_requests'")" -eq $((5 * N))
 		fi
 	done
 done
