@@ -215,11 +215,12 @@ static const struct argp_option record_options[] = {
 	  "every context switch of the machine (a filter drops other processes'), and a 40-byte "
 	  "event per switch or wake-up of a target thread (docs/performance.md)", 3 },
 	{ "go", OPT_GO_MODE, "MODE", 0,
-	  "What the Go uprobes record: 'full' (the default: every crypto/tls read and write in "
-	  "plaintext, the handler's start and end, round trips' returns), 'fast' (one probe per "
-	  "net/http request served, at the handler's start, reading the request from its "
-	  "*http.Request, and crypto/tls writes in plaintext; no crypto/tls reads: a Go HTTPS "
-	  "client's responses and gRPC-go over TLS are not decoded; docs/go.md) or 'off' (as --no-go)", 3 },
+	  "What the Go uprobes record: 'fast' (the default: no probe the kernel single-steps; the "
+	  "handler's start, reading the request from its *http.Request, crypto/tls writes at their "
+	  "entry and reads at their plaintext copy, round trips at their entry; the span ends at "
+	  "its response's last write), 'full' (also the handler's end, crypto/tls reads at their "
+	  "returns, round trips' returns and goroutine creation before Go 1.21; 2-3x the cost "
+	  "over HTTPS: docs/go.md) or 'off' (as --no-go)", 3 },
 	{ "no-go", OPT_NO_GO, 0, 0,
 	  "No Go uprobes: Go programs are recorded from the kernel only (no HTTPS plaintext, "
 	  "handler times or goroutine parents); the same as --go=off", 3 },
@@ -345,7 +346,7 @@ static error_t record_parse_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "off"))
 			o->go_mode = BZ_GO_MODE_OFF;
 		else
-			argp_error(state, "--go=%s: the modes are full (the default), fast and off", arg);
+			argp_error(state, "--go=%s: the modes are fast (the default), full and off", arg);
 		break;
 	case OPT_NO_OPENSSL:
 		o->no_openssl = true;
@@ -433,9 +434,8 @@ int record_parse_args(int argc, char **argv, struct record_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->snaplen = BZ_SNAPLEN_DEFAULT;
-	/* full until --go=fast has been through every Go test (gRPC-go over
-	 * TLS needs the crypto/tls reads it leaves out): docs/go.md */
-	o->go_mode = BZ_GO_MODE_FULL;
+	/* fast: no single-stepped probe on a request's path (docs/go.md) */
+	o->go_mode = BZ_GO_MODE_FAST;
 	o->ring_bytes = 16u << 20;
 	/* level 3 made nginx captures ~11 % smaller for ~15 % more recorder CPU */
 	o->zstd_level = 1;
