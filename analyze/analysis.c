@@ -1136,8 +1136,15 @@ static int an_probe(void *u, const struct bz_probe_row *p)
 	 * before the first scheduler record */
 	if (p->block == BZ_BLK_PROBES && p->status == BZ_PROBE_ATTACHED && !strcmp(p->name, "raw:sched_switch"))
 		a->sp.sched = &a->sched;
-	if (p->block == BZ_BLK_GO_BINARY && p->status == BZ_PROBE_ATTACHED && !strcmp(p->name, "crypto/tls.(*Conn).Read"))
+	/* The struct reads stand in for the read plaintext only where no read
+	 * is probed (a --go=fast binary without a copy to probe), or when
+	 * --go-from-structs asks for them */
+	if (p->block == BZ_BLK_GO_BINARY && p->status == BZ_PROBE_ATTACHED &&
+	    !strcmp(p->name, "crypto/tls.(*Conn).Read")) {
 		a->go_tls_read_probed = 1;
+		if (!a->go_structs_forced)
+			a->go_structs = 0;
+	}
 	if (a->nreport == PROBE_ROWS_MAX) {
 		a->report_dropped++;
 		return 0;

@@ -1159,8 +1159,8 @@ static void print_summary(struct info *in, uint64_t compressed)
 				    : "not recorded (a recorder older than format 1.6)");
 	info_sched_line(in);
 	printf("go probes:    %s\n",
-	       in->go_mode == BZ_GO_MODE_FAST ? "fast (--go=fast: one probe per request served; HTTPS "
-						"requests from the handler's *http.Request, no crypto/tls reads)"
+	       in->go_mode == BZ_GO_MODE_FAST ? "fast (--go=fast: no single-stepped probe; HTTPS requests "
+						"from the handler's *http.Request, crypto/tls reads at their copy)"
 	       : in->go_mode == BZ_GO_MODE_FULL ? "full (--go=full: crypto/tls plaintext both ways, handler ends, "
 						  "round trips' returns)"
 	       : in->go_mode == BZ_GO_MODE_OFF ? "off (--no-go, or the kernel refused them)"

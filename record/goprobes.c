@@ -328,6 +328,11 @@ int go_probes_consider(struct go_probes *gp, pid_t pid, struct bz_buf *block, FI
 	gb->dev = sb.st_dev;
 	gb->ino = sb.st_ino;
 	to_bpf_offsets(b, &offs);
+	/* --go=fast with the reads probed at their copy: the requests are in
+	 * the plaintext, and the handler need not read Host, RequestURI and
+	 * ContentLength for the analyzer's stand-in (five user reads a request) */
+	if (gp->mode == BZ_GO_MODE_FAST && b->funcs[BZ_GOF_TLS_READ].copy_call)
+		offs.req_host = offs.req_request_uri = offs.req_content_length = -1;
 	if (bpf_map__update_elem(gp->skel->maps.go_offsets, &slot, sizeof(slot), &offs, sizeof(offs),
 				 BPF_ANY)) {
 		rc = -errno;

@@ -425,8 +425,9 @@ if want go; then
 	GO_HTTPS=$(sed -n 's/.* https=\([^ ]*\).*/\1/p' "$T/goserver.log")
 	[ -n "$GO_HTTPS" ] || die "the Go server did not start: $(cat "$T/goserver.log")"
 	REC_TARGET=(-p "$GO_PID")
-	# --go=full is the default; --go=fast leaves out the crypto/tls reads, the
-	# handler's end and the round trips' returns (docs/go.md)
+	# --go=fast is the default (no single-stepped probe); --go=full adds the
+	# handler's end, the crypto/tls reads' returns and the round trips'
+	# returns (docs/go.md)
 	EXTRA_SAVED=("${EXTRA[@]}")
 	for gomode in ${BENCH_GO_MODES:-fast full}; do
 		EXTRA=("${EXTRA_SAVED[@]}" "--go=$gomode")
