@@ -288,4 +288,44 @@ check "OTLP: per kind, method and code the span status of the RPC conventions (N
 "$VPY" "$E2E_ROOT/tests/e2e/otlp_verify.py" check "$db" --jsonl "$T/otlp.jsonl" >"$T/verify.txt" 2>&1
 check "OTLP: the export matches the database span by span and metric by metric (otlp_verify.py)" test $? -eq 0
 sed -n 's/^\(not ok - .*\)/# \1/p' "$T/verify.txt"
+# --- grpc-go over TLS: the crypto/tls plaintext, in both --go modes ------------------
+# gRPC-go serves without net/http's handler, so its requests and responses
+# exist only as crypto/tls plaintext: --go=fast (the default) must record the
+# reads at their copy as --go=full does at their returns, on both ends (the
+# client is the same executable).  Same spans in both modes.
+for gomode in fast full; do
+	tls_port=$(free_port)
+	start_bg "tlssrv-$gomode" "$GRPC/bin/grpcprobe" server -port "$tls_port" -tls
+	tls_srv=$BG_PID
+	wait_for_port "$tls_port" || bail "the grpc-go TLS server listens on $tls_port" "$(tail -n 3 "$T/tlssrv-$gomode.log")"
+	gargs=()
+	[ $gomode = full ] && gargs=(--go=full)
+	tcap=$T/grpc-tls-$gomode.bz.zst
+	record_start "$tcap" "${gargs[@]}" -p "$tls_srv" --port "$tls_port" || bail "beyla record starts ($gomode)" "$(tail -n 5 "$REC_LOG")"
+	"$GRPC/bin/grpcprobe" client -target "127.0.0.1:$tls_port" -tls >"$T/tls-$gomode.out" 2>"$T/tls-$gomode.err" &
+	tcli=$!
+	wait "$tcli"
+	check_num "TLS, --go=$gomode: the client exits 0" $? -eq 0
+	sleep 0.3
+	record_stop INT
+	check_num "TLS, --go=$gomode: beyla record exits 0" "${REC_RC:-none}" -eq 0
+	stop_bg "$tls_srv"
+	check "TLS, --go=$gomode: the client got what it gets unrecorded" diff <(printf '%s\n' "$expected_out") "$T/tls-$gomode.out"
+	"$BEYLA" info "$tcap" >"$T/tls-$gomode.info" 2>&1
+	check_grep "TLS, --go=$gomode: beyla info says the mode" "^go probes: +$gomode " "$T/tls-$gomode.info"
+	tdb=$T/grpc-tls-$gomode.db
+	"$BEYLA" analyze -q -o "$tdb" "$tcap" >"$T/tls-$gomode.analyze" 2>&1
+	check_num "TLS, --go=$gomode: beyla analyze exits 0" $? -eq 0
+	tq() { sqlite3 -batch -noheader "$tdb" "$1"; }
+	check_num "TLS, --go=$gomode: both connections parsed from plaintext, none opaque" \
+		"$(tq "SELECT count(*) FROM parse_stats WHERE (name='tls_conns_plaintext' AND value=2) OR (name='tls_conns_opaque' AND value=0)")" -eq 2
+	check_num "TLS, --go=$gomode: $N_CALLS server spans and $N_CALLS client spans, none incomplete" \
+		"$(tq "SELECT count(*) FROM spans WHERE kind IN ('server', 'client') AND NOT incomplete AND name LIKE 'beyla.test.v1.Probe/%'")" -eq $((2 * N_CALLS))
+	check_num "TLS, --go=$gomode: every server span the child of its client span" \
+		"$(tq "SELECT count(*) FROM spans s JOIN spans c ON c.span_id=s.parent_id WHERE s.kind='server' AND s.pid=$tls_srv AND c.kind='client' AND c.pid=$tcli AND c.name=s.name")" -eq "$N_CALLS"
+	tq "SELECT s.kind, s.name, s.status, (SELECT value FROM span_attributes a WHERE a.span_id=s.span_id AND a.key='rpc.grpc.status_code')
+		FROM spans s WHERE s.kind IN ('server', 'client') ORDER BY 1, 2, 3, 4" >"$T/tls-$gomode.rows"
+done
+check_num "TLS: the grpc-go spans compared" "$(wc -l <"$T/tls-fast.rows")" -eq $((2 * N_CALLS))
+check "TLS: --go=fast gives the spans --go=full gives (method, status, gRPC code)" diff "$T/tls-full.rows" "$T/tls-fast.rows"
 finish

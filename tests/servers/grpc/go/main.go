@@ -1,10 +1,12 @@
 // grpcprobe - the Probe service (../probe.proto) on grpc-go, server and client.
 //
-//	grpcprobe server -port PORT
-//	grpcprobe client -target HOST:PORT [-only STEP,...]
+//	grpcprobe server -port PORT [-tls]
+//	grpcprobe client -target HOST:PORT [-only STEP,...] [-tls]
 //
-// The server listens on 127.0.0.1:PORT without TLS (HTTP/2 in the clear) and
-// prints "listening PORT" once it serves; SIGTERM or SIGINT stop it.  The
+// The server listens on 127.0.0.1:PORT without TLS (HTTP/2 in the clear),
+// or with -tls over TLS (crypto/tls, a self-signed certificate made at
+// start; the client's -tls trusts any), and prints "listening PORT" once it
+// serves; SIGTERM or SIGINT stop it.  The
 // client makes the calls ../probe_client.py makes, in the same order and with
 // the same sizes, over one connection, and prints one line per call:
 // "METHOD CODE SENT RECEIVED".  probepb is generated from probe.proto by
@@ -14,6 +16,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +35,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -94,15 +104,46 @@ func (probe) Fail(_ context.Context, r *pb.FailRequest) (*pb.FailReply, error) {
 	return nil, status.Error(codes.Code(r.Code), msg)
 }
 
+// selfSigned makes a certificate for 127.0.0.1, valid for a day.
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
 func server(args []string) error {
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
 	port := fs.Int("port", 0, "port on 127.0.0.1")
+	useTLS := fs.Bool("tls", false, "serve over TLS")
 	fs.Parse(args)
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *port))
 	if err != nil {
 		return err
 	}
-	s := grpc.NewServer()
+	var opts []grpc.ServerOption
+	if *useTLS {
+		cert, err := selfSigned()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
+	}
+	s := grpc.NewServer(opts...)
 	pb.RegisterProbeServer(s, probe{})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
@@ -115,8 +156,13 @@ func client(args []string) error {
 	fs := flag.NewFlagSet("client", flag.ExitOnError)
 	target := fs.String("target", "", "HOST:PORT")
 	only := fs.String("only", "echo,count,sum,chat,lookup,fail,concurrent", "steps")
+	useTLS := fs.Bool("tls", false, "call over TLS (any certificate)")
 	fs.Parse(args)
-	conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	if *useTLS {
+		creds = credentials.NewTLS(&tls.Config{InsecureSkipVerify: true})
+	}
+	conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return err
 	}
