@@ -63,8 +63,9 @@ static const struct argp_option analyze_options[] = {
 	{ "timings", 0x103, NULL, 0, "At the end, say on stderr where the time went: loading (and the CPU "
 	  "of the analysis and writer threads), the indexes, the route and service stats", 0 },
 	{ "go-from-structs", 0x105, NULL, 0, "Build a Go HTTPS server's requests from its handlers' struct "
-	  "reads, as for a `record --go=fast` capture, even where a --go=full capture holds their "
-	  "plaintext: to compare the two ways on one capture (docs/go.md)", 0 },
+	  "reads, as for a `record --go=fast` capture of a Go build whose crypto/tls reads could not be "
+	  "probed, even where a --go=full capture holds their plaintext: to compare the two ways on "
+	  "one capture (docs/go.md)", 0 },
 	{ 0 }
 };
 
