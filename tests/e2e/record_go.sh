@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e-timeout: 300
 # record_go.sh - Go servers through the Go uprobes (issue 6), for each build
 # of tests/servers/go/goserver: Go 1.26 and Debian's Go 1.19, each with and
 # without symbols (-ldflags='-s -w': functions from .gopclntab, offsets from
