@@ -398,35 +398,22 @@ static struct bz_conn *unix_peer(struct bz_analysis *a, const struct bz_conn *c)
 	return peer;
 }
 
-/* bz_peer_fn: on the other end of c, the oldest request of the other kind
- * (the client's for a server request, the server's for a client one) not
- * linked yet; on a multiplexed connection (HTTP/2), the one of p's stream,
- * whatever the order its streams were read in. */
-static struct bz_pending *peer_link(void *user, const struct bz_conn *c, const struct bz_pending *p)
+/* bz_peer_fn: the recorded other end of c (a UNIX connection's by its
+ * inodes, a TCP one's by its tuple), else NULL. */
+static struct bz_conn *peer_link(void *user, const struct bz_conn *c)
 {
 	struct bz_analysis *a = user;
 	struct bz_conn *peer;
-	int mux = c->proto && c->proto->multiplexed;
 
-	if (c->opened && c->family == BZ_AF_UNIX) {
-		if (!(peer = unix_peer(a, c)))
-			return NULL;
-	} else {
-		if (!c->opened || !c->local_port || !c->remote_port)
-			return NULL;
-		peer = bz_u64map_get(&a->by_tuple, tuple_key(c, 1));
-		/* a hash collision or a reused port: the tuple must really match */
-		if (!peer || peer == c || peer->local_port != c->remote_port || peer->remote_port != c->local_port)
-			return NULL;
-	}
-	for (struct bz_pending *q = peer->head; q; q = q->next) {
-		if (q->server == p->server || q->peer_linked)
-			continue;
-		if (mux && q->req.stream != p->req.stream)
-			continue;
-		return q;
-	}
-	return NULL;
+	if (c->opened && c->family == BZ_AF_UNIX)
+		return unix_peer(a, c);
+	if (!c->opened || !c->local_port || !c->remote_port)
+		return NULL;
+	peer = bz_u64map_get(&a->by_tuple, tuple_key(c, 1));
+	/* a hash collision or a reused port: the tuple must really match */
+	if (!peer || peer == c || peer->local_port != c->remote_port || peer->remote_port != c->local_port)
+		return NULL;
+	return peer;
 }
 
 /* c carries TLS: notes who had it while the process is known (it may
@@ -872,6 +859,10 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 	rd.at.ts_ns = e->h.ts_ns;
 	rd.at.start_ns = e->start_ns;
 	rd.at.arrival_ns = e->dir == BZ_DIR_IN ? e->arrival_ns : 0;
+	/* (a TLS library's plaintext write has none: its socket write's is
+	 * the ciphertext's, recorded before or after it) */
+	rd.at.delivered_ns = e->dir == BZ_DIR_OUT && !BZ_SYS_IS_PLAINTEXT(e->syscall) &&
+			     e->arrival_ns <= e->h.ts_ns ? e->arrival_ns : 0;
 	if (BZ_SYS_IS_PLAINTEXT(e->syscall) && e->dir == BZ_DIR_IN) {
 		if (has_ranges && (rflags & BZ_RANGES_F_CONT)) {
 			/* the same plaintext read, its next frames */
@@ -1278,6 +1269,7 @@ static int write_stats(struct bz_analysis *a, const struct bz_session_result *re
 		{ "parent_by_connect", n->parent_by_connect },
 		{ "parent_by_last_read", n->parent_by_last_read },
 		{ "peer_links", n->peer_links },
+		{ "peer_links_late", n->peer_links_late },
 		{ "kw_rx_found", n->kw_rx_found },
 		{ "kw_rx_short", n->kw_rx_short },
 		{ "kw_tx_found", n->kw_tx_found },

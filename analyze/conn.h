@@ -48,6 +48,17 @@ struct bz_pending {
 	char service[BZ_SERVICE_MAX];
 };
 
+/* A server span written unlinked on a connection whose other end may be
+ * recorded: its client's request may reach the capture only now (spans.c:
+ * late links). */
+#define BZ_UNLINKED_MAX 4
+struct bz_unlinked {
+	uint64_t span_id;
+	struct bz_trace_id trace;
+	uint64_t start_ns, end_ns; /* monotonic */
+	uint32_t stream;
+};
+
 struct bz_analysis;
 
 struct bz_conn {
@@ -79,6 +90,9 @@ struct bz_conn {
 	uint64_t tls_arrival_newest; /* TLS: the latest ciphertext read's arrival (an HTTP/2
 	                              * request built from struct reads: go_request.h) */
 	uint64_t requests, responses;
+	/* its latest server spans written with no parent, oldest first */
+	struct bz_unlinked unlinked[BZ_UNLINKED_MAX];
+	uint8_t n_unlinked;
 	/* what the parser reads (the plaintext, once a Go TLS record came), or
 	 * the ciphertext: what detect.c judges a connection no parser knew by */
 	struct bz_detect_head first_bytes;

@@ -64,6 +64,8 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_STAT] = "INSERT OR REPLACE INTO parse_stats (name, value) VALUES (?,?)",
 	[ST_PROBE] = "INSERT INTO probes (id, name, kind, category, required, status, reason, path, pid)"
 		     " VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_RELINK_PARENT] = "UPDATE span_rows SET parent_id = ?2 WHERE span_id = ?1",
+	[ST_RELINK_TRACE] = "UPDATE span_rows SET trace_id = ?2 WHERE trace_id = ?1",
 };
 
 void bz_span_init(struct bz_span *s)
@@ -518,6 +520,24 @@ static int db_probe_now(struct bz_db *db, const struct bz_db_probe *p)
 	return step_reset(db, st, "insert probes");
 }
 
+static int db_relink_now(struct bz_db *db, const struct bz_db_relink_row *r)
+{
+	sqlite3_stmt *st = db->st[ST_RELINK_PARENT];
+	uint8_t from[16], to[16];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (int64_t)r->span_id);
+	sqlite3_bind_int64(st, 2, (int64_t)r->parent_id);
+	if ((rc = step_reset(db, st, "relink a span")))
+		return rc;
+	st = db->st[ST_RELINK_TRACE];
+	trace_bytes(r->old_trace, from);
+	trace_bytes(r->new_trace, to);
+	sqlite3_bind_blob(st, 1, from, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, to, 16, SQLITE_STATIC);
+	return step_reset(db, st, "move a trace");
+}
+
 int bz_db_run_op(struct bz_db *db, enum bz_db_op op, const void *rec)
 {
 	const struct bz_db_drop_row *d = rec;
@@ -531,6 +551,7 @@ int bz_db_run_op(struct bz_db *db, enum bz_db_op op, const void *rec)
 	case OP_DROP: return db_drop_now(db, d->probe, d->emitted, d->lost, d->missed);
 	case OP_STAT: return db_stat_now(db, t->name, t->value);
 	case OP_PROBE: return db_probe_now(db, rec);
+	case OP_RELINK: return db_relink_now(db, rec);
 	default: return -EINVAL;
 	}
 }
@@ -547,6 +568,14 @@ int bz_db_span(struct bz_db *db, const struct bz_span *s)
 		return -EINVAL;
 	db->spans += s->kind == BZ_SPAN_SERVER ? 3 : 1; /* rows of the view spans */
 	return db_op(db, OP_SPAN, s);
+}
+
+int bz_db_relink(struct bz_db *db, uint64_t span_id, uint64_t parent_id, struct bz_trace_id old_trace,
+		 struct bz_trace_id new_trace)
+{
+	struct bz_db_relink_row r = { span_id, parent_id, old_trace, new_trace };
+
+	return db_op(db, OP_RELINK, &r);
 }
 
 int bz_db_process(struct bz_db *db, const struct bz_db_process *p) { return db_op(db, OP_PROC, p); }

@@ -148,6 +148,11 @@ int bz_db_capture(struct bz_db *db, const struct bz_db_capture *c);
 int bz_db_drop(struct bz_db *db, const char *probe, uint64_t emitted, uint64_t lost, uint64_t missed);
 int bz_db_stat(struct bz_db *db, const char *name, int64_t value);
 int bz_db_probe(struct bz_db *db, const struct bz_db_probe *p);
+/* A root server span stored already gets a parent after all: span_id's
+ * parent becomes parent_id, and every span of its trace old_trace (its
+ * own, of which it was the root) moves to new_trace. */
+int bz_db_relink(struct bz_db *db, uint64_t span_id, uint64_t parent_id, struct bz_trace_id old_trace,
+		 struct bz_trace_id new_trace);
 /* Commits, then creates indexes and views. */
 int bz_db_finish(struct bz_db *db);
 /* Rows of the view spans handed in so far (a server span counts 3). */

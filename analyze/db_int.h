@@ -10,11 +10,11 @@
 #include "route_stats.h"
 
 enum {
-	ST_SPAN, ST_SPAN_BATCH, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_PROBE, ST_MAX
+	ST_SPAN, ST_SPAN_BATCH, ST_ATTR, ST_PROC, ST_CONN, ST_CAPTURE, ST_DROP, ST_STAT, ST_PROBE, ST_RELINK_PARENT, ST_RELINK_TRACE, ST_MAX
 };
 
 /* The rows db.h's functions write, one kind per operation. */
-enum bz_db_op { OP_SPAN, OP_PROC, OP_CONN, OP_CAPTURE, OP_DROP, OP_STAT, OP_PROBE, OP_MAX };
+enum bz_db_op { OP_SPAN, OP_PROC, OP_CONN, OP_CAPTURE, OP_DROP, OP_STAT, OP_PROBE, OP_RELINK, OP_MAX };
 
 struct bz_db_drop_row {
 	const char *probe;
@@ -24,6 +24,11 @@ struct bz_db_drop_row {
 struct bz_db_stat_row {
 	const char *name;
 	int64_t value;
+};
+
+struct bz_db_relink_row {
+	uint64_t span_id, parent_id;
+	struct bz_trace_id old_trace, new_trace;
 };
 
 struct bz_db_queue;

@@ -133,6 +133,9 @@ static size_t string_fields(enum bz_db_op op, size_t *offs, size_t *size)
 		F(struct bz_db_probe, reason);
 		F(struct bz_db_probe, path);
 		break;
+	case OP_RELINK:
+		*size = sizeof(struct bz_db_relink_row);
+		break;
 	default:
 		*size = 0;
 	}
@@ -185,6 +188,7 @@ static int run_batch(struct bz_db *db, struct batch *b)
 		struct bz_db_drop_row drop;
 		struct bz_db_stat_row stat;
 		struct bz_db_probe probe;
+		struct bz_db_relink_row relink;
 	} row;
 	struct bz_span spans[BZ_DB_SPAN_BATCH];
 	unsigned nspans = 0;

@@ -386,12 +386,78 @@ static void unlink_pending(struct bz_conn *c, struct bz_pending *p)
 		c->tail = prev;
 }
 
+/* ---- links between the two ends of a connection (bz_peer_fn) -------- */
+
+/* On peer, the other end of c, the oldest request of the other kind than
+ * p not linked yet; on a multiplexed connection (HTTP/2), the one of p's
+ * stream, whatever the order its streams were read in. */
+static struct bz_pending *peer_pending(const struct bz_conn *c, struct bz_conn *peer, const struct bz_pending *p)
+{
+	int mux = c->proto && c->proto->multiplexed;
+
+	for (struct bz_pending *q = peer->head; q; q = q->next) {
+		if (q->server == p->server || q->peer_linked)
+			continue;
+		if (mux && q->req.stream != p->req.stream)
+			continue;
+		return q;
+	}
+	return NULL;
+}
+
+/* A server span p on c was written with no client span for a parent:
+ * kept a while if c's other end is recorded (its client's request may
+ * reach the capture only now: late_link). */
+static void note_unlinked(struct bz_spanner *sp, struct bz_conn *c, const struct bz_pending *p,
+			  uint64_t start, uint64_t end)
+{
+	if (!sp->peer_link || !sp->peer_link(sp->peer_link_user, c))
+		return;
+	if (c->n_unlinked == BZ_UNLINKED_MAX) {
+		memmove(c->unlinked, c->unlinked + 1, sizeof(c->unlinked) - sizeof(c->unlinked[0]));
+		c->n_unlinked--;
+	}
+	c->unlinked[c->n_unlinked++] = (struct bz_unlinked){
+		.span_id = p->span_id, .trace = p->trace, .start_ns = start, .end_ns = end, .stream = p->req.stream,
+	};
+}
+
+/* Client request p just opened on c, and no server request on peer (c's
+ * other end) is waiting for it: was its server span written already?  A
+ * write's record is written at its return, which may come after the reader
+ * it woke read the request and answered.  Taken only when the recorder
+ * said when the request's bytes reached the server's socket (the write's
+ * delivered_ns, with kernel waits on) and that was while the server span
+ * ran; the span and everything in its trace move under p.  1 if linked. */
+static int late_link(struct bz_spanner *sp, const struct bz_conn *c, struct bz_conn *peer, struct bz_pending *p)
+{
+	uint64_t at = p->req.first.delivered_ns;
+	int mux = c->proto && c->proto->multiplexed;
+
+	if (!at)
+		return 0;
+	for (unsigned i = 0; i < peer->n_unlinked; i++) {
+		const struct bz_unlinked *u = &peer->unlinked[i];
+		int rc;
+
+		if ((mux && u->stream != p->req.stream) || at < u->start_ns || at > u->end_ns)
+			continue;
+		if (!sp->err && (rc = bz_db_relink(sp->db, u->span_id, p->span_id, u->trace, p->trace)))
+			sp->err = rc;
+		memmove(&peer->unlinked[i], &peer->unlinked[i + 1], (peer->n_unlinked - i - 1) * sizeof(*u));
+		peer->n_unlinked--;
+		return 1;
+	}
+	return 0;
+}
+
 static void release_undelivered(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p);
 static void release_stale(struct bz_spanner *sp, struct bz_conn *c, uint64_t now);
 
 static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct bz_http_msg *m)
 {
 	struct bz_pending *p, *peer;
+	struct bz_conn *pc;
 	const struct bz_proc *proc;
 
 	/* HTTP/1: a client asks again only once it has the answer, so a span
@@ -429,7 +495,7 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 	p->span_id = span_id_of(sp, ++sp->seq, ROLE_SPAN);
 	if (p->server) {
 		p->trace = root_trace(sp, p->span_id);
-		if (sp->peer_link && (peer = sp->peer_link(sp->peer_link_user, c, p))) {
+		if (sp->peer_link && (pc = sp->peer_link(sp->peer_link_user, c)) && (peer = peer_pending(c, pc, p))) {
 			/* its client opened first: its child */
 			p->parent_id = peer->span_id;
 			p->trace = peer->trace;
@@ -467,7 +533,8 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 		} else {
 			p->trace = root_trace(sp, p->span_id);
 		}
-		if (sp->peer_link && (peer = sp->peer_link(sp->peer_link_user, c, p))) {
+		pc = sp->peer_link ? sp->peer_link(sp->peer_link_user, c) : NULL;
+		if (pc && (peer = peer_pending(c, pc, p))) {
 			/* the server read it before the write reached the capture:
 			 * the server span becomes this one's child now (it is
 			 * written at its end) */
@@ -476,6 +543,10 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 			thread_retrace(sp, peer);
 			p->peer_linked = peer->peer_linked = 1;
 			sp->n.peer_links++;
+		} else if (pc && late_link(sp, c, pc, p)) {
+			p->peer_linked = 1;
+			sp->n.peer_links++;
+			sp->n.peer_links_late++;
 		}
 	}
 	p->next = NULL;
@@ -742,6 +813,11 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	/* End: the last byte of the response, else the last byte seen; a
 	 * server span on to when the peer's socket had that byte (kwait). */
 	end = incomplete || !r ? u64max(q->last.ts_ns, r ? r->last.ts_ns : 0) : r->last.ts_ns;
+	/* A server's response handed over inside its last write (a UNIX
+	 * socket, loopback TCP): done then.  The write's return can be much
+	 * later, when the client it woke ran first and read it. */
+	if (p->server && !incomplete && r && r->last.delivered_ns && r->last.delivered_ns < end)
+		end = r->last.delivered_ns;
 	proc_end = end;
 	if (p->server && p->tx_done_ns) {
 		s.part_ns[BZ_PART_TX_QUEUE] = 0;
@@ -821,7 +897,12 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 			s.status = grpc_error(gstatus, 1) ? BZ_STATUS_ERROR : BZ_STATUS_OK;
 		sp->n.server++;
 	} else {
-		start = q->first.start_ns ? q->first.start_ns : q->first.ts_ns;
+		/* the request's first write began (--syscall-start), else the
+		 * server's socket had its bytes (inside that write), else the
+		 * write returned */
+		start = q->first.start_ns     ? q->first.start_ns
+			: q->first.delivered_ns ? q->first.delivered_ns
+						: q->first.ts_ns;
 		if (end < start)
 			end = start;
 		if (c->role == BZ_ROLE_CONNECTED && c->opened && p->index == 0 &&
@@ -876,6 +957,8 @@ static void emit(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p,
 	 * start_ns, queue_ns and tx_queue_ns by the database's view (ids:
 	 * span_id | 1, | 2, | 3). */
 	write_span(sp, &s);
+	if (p->server && !p->peer_linked)
+		note_unlinked(sp, c, p, start, end);
 	if (p->server)
 		sp->n.internal += 2 + (s.part_ns[BZ_PART_TX_QUEUE] != BZ_DB_NULL && s.part_ns[BZ_PART_TX_QUEUE] > 0);
 }

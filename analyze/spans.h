@@ -54,6 +54,7 @@ struct bz_span_counts {
 	 * connection's connect(), by the read before the request's write */
 	uint64_t parent_by_connect, parent_by_last_read;
 	uint64_t peer_links;         /* server spans parented by a recorded client span */
+	uint64_t peer_links_late;    /* ... of them, written before their client span opened */
 	uint64_t orphan_responses;   /* responses to requests never seen */
 	uint64_t interim;            /* 1xx responses */
 	/* the kernel's waits, server spans: whose request's host arrival an
@@ -70,15 +71,15 @@ struct bz_span_counts {
 typedef int (*bz_parent_fn)(void *user, uint32_t pid, const char *method, const char *path,
 			    uint64_t ts, uint64_t *parent_id, struct bz_trace_id *trace);
 
-/* The other end of a request p just opened on c, when the peer's end of
- * the connection was recorded too (same host): for a server request, the
- * client request that sent it; for a client request, the server request
- * that read it, if that opened first.  Either can: the recorder's events
- * of two processes are in the order they reached the ring buffer, which
- * may put the server's read of a request before the client's write of it.
- * Only pendings not linked yet (peer_linked) are candidates.  NULL if
- * none. */
-typedef struct bz_pending *(*bz_peer_fn)(void *user, const struct bz_conn *c, const struct bz_pending *p);
+/* The other end of connection c, when the peer's end was recorded too
+ * (same host), else NULL.  A request opened on c is linked to the oldest
+ * of the other kind not linked yet there: for a server request, the client
+ * request that sent it; for a client request, the server request that
+ * read it, if that opened first, or even was written already.  Either
+ * can: the recorder's events of two processes are in the order they
+ * reached the ring buffer, and a write's record is written at its return,
+ * which may come after the reader it woke read the request and answered. */
+typedef struct bz_conn *(*bz_peer_fn)(void *user, const struct bz_conn *c);
 
 struct bz_spanner {
 	bz_parent_fn client_parent; /* may be NULL */

@@ -587,7 +587,11 @@ int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 			unix_queued(key);
 		/* the other end of a tracked loopback connection? */
 		if (have_peers)
-			kw_peer_ready((struct sock *)key);
+			kw_peer_ready((struct sock *)key, bpf_ktime_get_ns());
+		/* ... or of a tracked UNIX one, written to now? */
+		if (cfg_kwaits && have_unix_socks &&
+		    BPF_CORE_READ((struct sock *)key, __sk_common.skc_family) == BZ_AF_UNIX)
+			kw_unix_delivered((struct sock *)key, bpf_ktime_get_ns());
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
@@ -599,7 +603,9 @@ int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 	st->last_ready_ns = now;
 	/* both ends tracked (a proxy and its backend): this one is a peer too */
 	if (st->flags & SOCK_LOCAL_PEER)
-		kw_peer_ready((struct sock *)key);
+		kw_peer_ready((struct sock *)key, now);
+	else if (cfg_kwaits && (st->flags & SOCK_UNIX))
+		kw_unix_delivered((struct sock *)key, now);
 	return 0;
 }
 

@@ -278,7 +278,17 @@ static __always_inline int on_sock_io(void *skp, int ret, int flags, __u8 dir, _
 			st->first_ready_ns = rcv_nxt != copied ? st->last_ready_ns : 0;
 		}
 	} else {
+		/* writes: when the peer's socket had this write's last byte, if
+		 * inside the write (its return may come much later: the reader it
+		 * woke may run first).  For TCP only if nothing written since is
+		 * still on its way. */
 		ev->arrival_ns = 0;
+		if (st->delivered_ns) {
+			if ((st->flags & SOCK_UNIX) ||
+			    st->delivered_seq == BPF_CORE_READ((struct tcp_sock *)sk, write_seq))
+				ev->arrival_ns = st->delivered_ns;
+			st->delivered_ns = 0;
+		}
 		st->bytes_out += ret;
 	}
 

@@ -132,9 +132,11 @@ static __always_inline void kw_untrack(struct sock *sk)
 		bpf_map_delete_elem(&peers, &pk);
 }
 
-/* data_ready of sk, which may be the other end of a tracked loopback
- * connection: has it every byte the tracked socket wrote? */
-static __noinline int kw_peer_ready(struct sock *sk)
+/* data_ready of sk at now, which may be the other end of a tracked
+ * loopback connection: has it every byte the tracked socket wrote?  (now:
+ * the time sk's own state notes, when it is tracked too, so that a
+ * request's arrival on one end is never before its delivery by the other.) */
+static __noinline int kw_peer_ready(struct sock *sk, __u64 now)
 {
 	struct peer_key k = {};
 	struct peer_val *v;
@@ -164,13 +166,37 @@ static __noinline int kw_peer_ready(struct sock *sk)
 	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == v->pid) {
 		__u64 tkey = v->sk;
 		struct sock_state *ts = bpf_map_lookup_elem(&socks, &tkey);
-		if (!ts || !(ts->flags & (SOCK_H2 | SOCK_H2C)))
+		if (!ts)
+			return 0;
+		/* the write's DATA record says when (on_sock_io) */
+		ts->delivered_ns = now;
+		ts->delivered_seq = rcv;
+		if (!(ts->flags & (SOCK_H2 | SOCK_H2C)))
 			return 0;
 	}
 	fill_hdr(&ev.h, BZ_EV_PEER_RX, sizeof(ev), (__u64)v->pid << 32);
 	ev.conn_id = v->conn_id;
 	ev.bytes_out = v->delivered;
 	emit(BZ_P_PEER_RX, &ev, sizeof(ev));
+	return 0;
+}
+
+/* data_ready of sk, a UNIX stream socket: its peer's write queued bytes on
+ * it, and this runs inside that write.  When the writer is a target's
+ * tracked socket, its bytes were delivered now (the write's DATA record
+ * says so, on_sock_io): a UNIX write has no queue of its own, but its
+ * return may come well after, when the reader it woke ran first. */
+static __noinline int kw_unix_delivered(struct sock *sk, __u64 now)
+{
+	__u64 wkey = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+	struct sock_state *w;
+
+	if (!wkey)
+		return 0;
+	w = bpf_map_lookup_elem(&socks, &wkey);
+	if (!w || !(w->flags & SOCK_UNIX) || w->pid != (__u32)(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	w->delivered_ns = now;
 	return 0;
 }
 

@@ -103,6 +103,13 @@ struct sock_state {
 	__u64 last_ready_ns;  /* latest data_ready */
 	__u64 bytes_in;
 	__u64 bytes_out;
+	/* kwaits: the other end, a socket of this host, had every byte written
+	 * so far at delivered_ns, inside the target's own syscall (its
+	 * data_ready ran in the writer's context); for TCP, write_seq was then
+	 * delivered_seq.  The next write's DATA record carries it, then it is
+	 * cleared. */
+	__u64 delivered_ns;
+	__u32 delivered_seq;
 	__u32 pid;  /* the target that used it: close and handshake events */
 	            /* fire in whatever context the kernel is in */
 	__u32 flags;/* SOCK_* */

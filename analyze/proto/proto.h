@@ -37,6 +37,8 @@ struct bz_http_point {
 	uint64_t ts_ns;      /* syscall returned */
 	uint64_t start_ns;   /* syscall entered */
 	uint64_t arrival_ns; /* reads: first byte arrived in the receive queue */
+	uint64_t delivered_ns; /* plain writes: the peer's socket, on this host, had
+	                        * every byte, inside the write (before ts_ns) */
 	uint32_t pid, tid;
 };
 
