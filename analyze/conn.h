@@ -48,9 +48,9 @@ struct bz_pending {
 	char service[BZ_SERVICE_MAX];
 };
 
-/* A server span written unlinked on a connection whose other end may be
- * recorded: its client's request may reach the capture only now (spans.c:
- * late links). */
+/* A server span written unlinked on the other end of a connection: its
+ * request, from this end, may reach the capture only now (spans.c: late
+ * links). */
 #define BZ_UNLINKED_MAX 4
 struct bz_unlinked {
 	uint64_t span_id;
@@ -90,7 +90,8 @@ struct bz_conn {
 	uint64_t tls_arrival_newest; /* TLS: the latest ciphertext read's arrival (an HTTP/2
 	                              * request built from struct reads: go_request.h) */
 	uint64_t requests, responses;
-	/* its latest server spans written with no parent, oldest first */
+	/* the latest server spans of its other end written with no parent,
+	 * oldest first */
 	struct bz_unlinked unlinked[BZ_UNLINKED_MAX];
 	uint8_t n_unlinked;
 	/* what the parser reads (the plaintext, once a Go TLS record came), or

@@ -406,46 +406,50 @@ static struct bz_pending *peer_pending(const struct bz_conn *c, struct bz_conn *
 }
 
 /* A server span p on c was written with no client span for a parent:
- * kept a while if c's other end is recorded (its client's request may
- * reach the capture only now: late_link). */
+ * kept a while on c's other end, if recorded (its client's request may
+ * reach the capture only now: late_link; kept there, it outlives c's
+ * close). */
 static void note_unlinked(struct bz_spanner *sp, struct bz_conn *c, const struct bz_pending *p,
 			  uint64_t start, uint64_t end)
 {
-	if (!sp->peer_link || !sp->peer_link(sp->peer_link_user, c))
+	struct bz_conn *pc = sp->peer_link ? sp->peer_link(sp->peer_link_user, c) : NULL;
+
+	if (!pc)
 		return;
-	if (c->n_unlinked == BZ_UNLINKED_MAX) {
-		memmove(c->unlinked, c->unlinked + 1, sizeof(c->unlinked) - sizeof(c->unlinked[0]));
-		c->n_unlinked--;
+	if (pc->n_unlinked == BZ_UNLINKED_MAX) {
+		memmove(pc->unlinked, pc->unlinked + 1, sizeof(pc->unlinked) - sizeof(pc->unlinked[0]));
+		pc->n_unlinked--;
 	}
-	c->unlinked[c->n_unlinked++] = (struct bz_unlinked){
+	pc->unlinked[pc->n_unlinked++] = (struct bz_unlinked){
 		.span_id = p->span_id, .trace = p->trace, .start_ns = start, .end_ns = end, .stream = p->req.stream,
 	};
 }
 
-/* Client request p just opened on c, and no server request on peer (c's
- * other end) is waiting for it: was its server span written already?  A
- * write's record is written at its return, which may come after the reader
- * it woke read the request and answered.  Taken only when the recorder
- * said when the request's bytes reached the server's socket (the write's
- * delivered_ns, with kernel waits on) and that was while the server span
- * ran; the span and everything in its trace move under p.  1 if linked. */
-static int late_link(struct bz_spanner *sp, const struct bz_conn *c, struct bz_conn *peer, struct bz_pending *p)
+/* Client request p just opened on c, and no server request on the other
+ * end is waiting for it: was its server span written already (c's
+ * unlinked list)?  A write's record is written at its return, which may
+ * come after the reader it woke read the request and answered.  Taken only
+ * when the recorder said when the request's bytes reached the server's
+ * socket (the write's delivered_ns, with kernel waits on) and that was
+ * while the server span ran; the span and everything in its trace move
+ * under p.  1 if linked. */
+static int late_link(struct bz_spanner *sp, struct bz_conn *c, struct bz_pending *p)
 {
 	uint64_t at = p->req.first.delivered_ns;
 	int mux = c->proto && c->proto->multiplexed;
 
 	if (!at)
 		return 0;
-	for (unsigned i = 0; i < peer->n_unlinked; i++) {
-		const struct bz_unlinked *u = &peer->unlinked[i];
+	for (unsigned i = 0; i < c->n_unlinked; i++) {
+		const struct bz_unlinked *u = &c->unlinked[i];
 		int rc;
 
 		if ((mux && u->stream != p->req.stream) || at < u->start_ns || at > u->end_ns)
 			continue;
 		if (!sp->err && (rc = bz_db_relink(sp->db, u->span_id, p->span_id, u->trace, p->trace)))
 			sp->err = rc;
-		memmove(&peer->unlinked[i], &peer->unlinked[i + 1], (peer->n_unlinked - i - 1) * sizeof(*u));
-		peer->n_unlinked--;
+		memmove(&c->unlinked[i], &c->unlinked[i + 1], (c->n_unlinked - i - 1) * sizeof(*u));
+		c->n_unlinked--;
 		return 1;
 	}
 	return 0;
@@ -543,7 +547,7 @@ static void open_request(struct bz_spanner *sp, struct bz_conn *c, const struct 
 			thread_retrace(sp, peer);
 			p->peer_linked = peer->peer_linked = 1;
 			sp->n.peer_links++;
-		} else if (pc && late_link(sp, c, pc, p)) {
+		} else if (c->n_unlinked && late_link(sp, c, p)) {
 			p->peer_linked = 1;
 			sp->n.peer_links++;
 			sp->n.peer_links_late++;

@@ -232,7 +232,9 @@ struct bz_ev_data {
 	__u64 start_ns;   /* syscall entered (0 if unknown) */
 	__u64 arrival_ns; /* reads: first data_ready on the socket since the
 	                   * previous read, i.e. when these bytes began waiting
-	                   * in the receive queue (0 if unknown) */
+	                   * in the receive queue (0 if unknown); writes (format
+	                   * 1.8): the peer's socket on this host had every byte
+	                   * written so far, inside this write (0 if unknown) */
 	__s32 ret;        /* bytes moved, or -errno */
 	__u16 caplen;     /* payload bytes that follow */
 	__u8 dir;         /* enum bz_data_dir */

@@ -21,11 +21,12 @@
 
 #define BZ_MAGIC "BEYLACAP"      /* 8 bytes, first bytes of the HEADER body */
 #define BZ_FORMAT_MAJOR 1        /* bumped only when old readers would misread */
-#define BZ_FORMAT_MINOR 7        /* bumped when something is added (3: DATA ranges, HTTP/2 stream of a Go
+#define BZ_FORMAT_MINOR 8        /* bumped when something is added (3: DATA ranges, HTTP/2 stream of a Go
                                   * handler; 4: OpenSSL plaintext, TLS_LIBRARY blocks; 5: UNIX stream
                                   * connections, CONN_OPEN family 1 with its UNIX fields; 6: RX_ARRIVAL,
                                   * PEER_RX, SCHED_SWITCH, SCHED_WAKEUP events; 7: the Go handler's
-                                  * request extension, the header's GO_MODE) */
+                                  * request extension, the header's GO_MODE; 8: a write's DATA
+                                  * arrival_ns, its delivery inside the write) */
 
 #define BZ_BLOCK_OVERHEAD 12u    /* type + total_len + trailing total_len */
 #define BZ_BLOCK_MAX (16u << 20) /* no block is larger: readers reject more */

@@ -504,6 +504,73 @@ static void ev_open_unix(struct cap *c, uint64_t conn, uint8_t role, uint64_t ts
 	c->nev++;
 }
 
+/* A UNIX write wakes its reader, which may run first: gunicorn (600) reads
+ * nginx's request, calls a backend and answers, all before nginx's
+ * writev() returns, so its span is written before nginx's client span
+ * opens.  The writes' DATA records say when their bytes were delivered
+ * (format 1.8): nginx's request at 1.21, inside gunicorn's span, so the
+ * client span takes it late, with its whole trace (the backend call too);
+ * gunicorn's response at 1.45, before its write returned at 1.5: the span
+ * ends there, inside nginx's read.  A second pair whose request was
+ * delivered outside the written server span stays unlinked. */
+static void test_unix_late_peer_link(void **state)
+{
+	static const char path[] = "/run/app.sock";
+	struct cap c;
+	struct bz_analysis_summary sum;
+	const char *req = "GET /items/1 HTTP/1.0\r\nHost: app\r\n\r\n";
+	const char *resp = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+	cap_open(&c);
+	cap_proc(&c, 500, "/usr/sbin/nginx", "nginx");
+	cap_proc(&c, 600, "/usr/bin/python3", "gunicorn");
+	ev_open_unix(&c, 1, BZ_ROLE_CONNECTED, T(1.0), T(1.0), 500, 7001, 7002, 600, path, sizeof(path));
+	ev_open_unix(&c, 2, BZ_ROLE_ACCEPTED, T(1.1), T(1.0), 600, 7002, 7001, 500, path, sizeof(path));
+	ev_data(&c, 2, BZ_DIR_IN, T(1.3), 0, T(1.21), 600, 600, req);
+	ev_open(&c, 3, BZ_ROLE_CONNECTED, T(1.32), T(1.32), T(1.31), 50200, 6379, 600);
+	ev_data(&c, 3, BZ_DIR_OUT, T(1.35), 0, 0, 600, 600, "GET /stock HTTP/1.1\r\nHost: down\r\n\r\n");
+	ev_data(&c, 3, BZ_DIR_IN, T(1.4), 0, T(1.39), 600, 600, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+	ev_data(&c, 2, BZ_DIR_OUT, T(1.5), 0, T(1.45), 600, 600, resp);
+	ev_close(&c, 2, T(1.52), 600);
+	ev_data(&c, 1, BZ_DIR_OUT, T(1.55), 0, T(1.21), 500, 500, req);
+	ev_data(&c, 1, BZ_DIR_IN, T(1.6), 0, T(1.45), 500, 500, resp);
+	ev_close(&c, 1, T(1.7), 500);
+	/* delivered at 2.9, after the server span [2.2, 2.5] it would take */
+	ev_open_unix(&c, 4, BZ_ROLE_CONNECTED, T(2.0), T(2.0), 500, 7003, 7004, 600, path, sizeof(path));
+	ev_open_unix(&c, 5, BZ_ROLE_ACCEPTED, T(2.1), T(2.0), 600, 7004, 7003, 500, path, sizeof(path));
+	ev_data(&c, 5, BZ_DIR_IN, T(2.3), 0, T(2.2), 600, 600, req);
+	ev_data(&c, 5, BZ_DIR_OUT, T(2.5), 0, 0, 600, 600, resp);
+	ev_data(&c, 4, BZ_DIR_OUT, T(2.95), 0, T(2.9), 500, 500, req);
+	ev_data(&c, 4, BZ_DIR_IN, T(3.0), 0, T(2.96), 500, 500, resp);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(q_int(db, "select count(*) from spans s join spans n on n.span_id = s.parent_id "
+				   "where s.kind='server' and s.conn_id=2 and n.kind='client' and n.conn_id=1 "
+				   "and s.trace_id = n.trace_id"), 1);
+	/* the backend call the server made moved to the client's trace with it */
+	assert_int_equal(q_int(db, "select count(*) from spans b, spans n where b.conn_id=3 and n.conn_id=1 "
+				   "and n.kind='client' and b.trace_id = n.trace_id"), 1);
+	/* ... and its internal spans (the view derives them from the row) */
+	assert_int_equal(q_int(db, "select count(*) from spans i join spans s on s.span_id = i.parent_id "
+				   "where i.kind='internal' and s.conn_id=2 and i.trace_id = s.trace_id"), 2);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='peer_links_late'"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='peer_links'"), 1);
+	/* the server span ends at its response's delivery, the client span starts at its request's */
+	assert_int_equal(q_int(db, "select end_ns from spans where kind='server' and conn_id=2"), U(1.45));
+	assert_int_equal(q_int(db, "select start_ns from spans where kind='client' and conn_id=1"), U(1.21));
+	assert_int_equal(q_int(db, "select count(*) from spans s, spans n where s.conn_id=2 and s.kind='server' "
+				   "and n.conn_id=1 and n.kind='client' and s.start_ns >= n.start_ns "
+				   "and s.end_ns <= n.end_ns"), 1);
+	/* no delivery inside the write said: its return */
+	assert_int_equal(q_int(db, "select end_ns from spans where kind='server' and conn_id=5"), U(2.5));
+	assert_int_equal(q_int(db, "select count(*) from spans where kind='server' and conn_id=5 "
+				   "and parent_id is null"), 1);
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 /* nginx (pid 500) calls a gunicorn worker (pid 600) over a UNIX socket,
  * twice.  The first time the client's record does not know its peer's inode
  * (the server end had none when connect() returned) and the client opens
@@ -2417,6 +2484,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_waits),
 		cmocka_unit_test(test_go_https_handler_and_client),
 		cmocka_unit_test(test_unix_peer_link),
+		cmocka_unit_test(test_unix_late_peer_link),
 		cmocka_unit_test(test_conn_open_96_bytes),
 		cmocka_unit_test(test_unix_path_text),
 		cmocka_unit_test(test_go_h2_handlers_by_stream),
