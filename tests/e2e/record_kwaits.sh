@@ -12,9 +12,9 @@
 # after the server's last write returned.  curl measures each request
 # (-w time_total, several URLs on one connection).  Checked:
 #   A. recorded by -p: every span has its delivery (tx_queue_ns), its parts
-#      tile it (queue + processing + tx_queue = duration), the requests that
-#      curl saw wait >= 20 ms have a tx_queue_ns >= 20 ms, every span is within
-#      2 ms or 10 % of what curl measured, the "in send queue" children are
+#      tile it (queue + processing + tx_queue = duration), the keep-alive
+#      requests that curl saw wait >= 20 ms have a tx_queue_ns >= 20 ms, each
+#      is within 2 ms or 10 % of what curl measured (the first no longer), the "in send queue" children are
 #      the spans that waited, keep-alive requests have an rx_backlog_ns;
 #   B. with --no-kernel-waits: no RX_ARRIVAL/PEER_RX, the columns NULL, and
 #      the spans miss the wait curl felt (what A fixes);
@@ -82,11 +82,18 @@ check_num "A: the keep-alive requests' host arrival (rx_backlog_ns, part of queu
 q "$db" "$SPANS ORDER BY request_index" | tr '|' ' ' >"$T/a.spans"
 paste -d ' ' "$T/a.curl" "$T/a.spans" >"$T/a.joined" # code conns total idx dur tx rx
 log "A: curl s / span ns / tx_queue ns: $(awk '{ printf "%s/%s/%s ", $3, $5, $6 }' "$T/a.joined")"
-waited=$(awk '$3 >= 0.020' "$T/a.joined" | wc -l)
-check_num "A: curl waited >= 20 ms for some requests (Nagle and the delayed ACK)" "$waited" -ge 1
-check_num "A: ... each of them has tx_queue_ns >= 20 ms" "$(awk '$3 >= 0.020 && $6 >= 20000000' "$T/a.joined" | wc -l)" -eq "$waited"
-check_num "A: every span within 2 ms or 10 % of curl's time" \
-	"$(awk '{ c = $3 * 1e9; d = $5 - c; if (d < 0) d = -d; if (d <= 2e6 || d <= 0.1 * c) n++ } END { print n + 0 }' "$T/a.joined")" -eq "$N"
+# Nagle holds a keep-alive response's body (requests 2..N: the first is
+# answered while the client's TCP still ACKs at once, and it is the one a
+# busy machine, a sanitized recorder starting, may slow for other reasons:
+# curl's time also has curl's own start and connect() before the handshake
+# the span starts at, so for it the span must only not be longer).
+waited=$(awk 'NR > 1 && $3 >= 0.020' "$T/a.joined" | wc -l)
+check_num "A: curl waited >= 20 ms for some keep-alive requests (Nagle and the delayed ACK)" "$waited" -ge 1
+check_num "A: ... each of them has tx_queue_ns >= 20 ms" "$(awk 'NR > 1 && $3 >= 0.020 && $6 >= 20000000' "$T/a.joined" | wc -l)" -eq "$waited"
+check_num "A: every keep-alive span within 2 ms or 10 % of curl's time" \
+	"$(awk 'NR > 1 { c = $3 * 1e9; d = $5 - c; if (d < 0) d = -d; if (d <= 2e6 || d <= 0.1 * c) n++ } END { print n + 0 }' "$T/a.joined")" -eq $((N - 1))
+check_num "A: the first span no longer than curl's time (+0.5 ms)" \
+	"$(awk 'NR == 1 && $5 <= $3 * 1e9 + 5e5 { n++ } END { print n + 0 }' "$T/a.joined")" -eq 1
 check_num "A: an \"in send queue\" child for each span that waited" \
 	"$(q "$db" "SELECT count(*) FROM spans s JOIN span_rows p ON p.span_id = s.parent_id WHERE s.name = 'in send queue'
 		AND s.duration_ns = p.tx_queue_ns AND s.end_ns = p.end_ns")" -eq \
