@@ -1077,9 +1077,9 @@ static int an_sched_switch(void *u, const struct bz_ev_sched_switch *e)
 
 	sched_seen(a, e->h.ts_ns);
 	/* only the targets' side: other tasks' wake-ups are not recorded */
-	if (bz_sched_switch(&a->sched, e->h.ts_ns, e->h.pid, e->targets & BZ_SCHED_PREV_TARGET ? e->h.tid : 0,
-			    BZ_SCHED_PREV_RUNNABLE(e), e->next_pid,
-			    e->targets & BZ_SCHED_NEXT_TARGET ? e->next_tid : 0))
+	if (bz_sched_switch_cpu(&a->sched, e->h.ts_ns, e->h.pid, e->targets & BZ_SCHED_PREV_TARGET ? e->h.tid : 0,
+				BZ_SCHED_PREV_RUNNABLE(e), e->next_pid,
+				e->targets & BZ_SCHED_NEXT_TARGET ? e->next_tid : 0, e->prev_cpu_ns, e->next_cpu_ns))
 		return fail(a, -ENOMEM);
 	return 0;
 }

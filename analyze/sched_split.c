@@ -25,8 +25,10 @@ enum tr_ev { EV_IN = 0, EV_OUT = 1, EV_WAKE = 2 };
 
 struct tr {
 	uint64_t ts;
-	uint8_t state; /* enum bz_sched_state from ts on */
-	uint8_t ev;    /* enum tr_ev */
+	uint64_t stolen; /* EV_OUT: of the run on CPU it ends (from the EV_IN
+	                  * before it), the wall time its CPU time lacks */
+	uint8_t state;   /* enum bz_sched_state from ts on */
+	uint8_t ev;      /* enum tr_ev */
 };
 
 struct wake {
@@ -47,6 +49,7 @@ struct bz_sched_thread {
 	uint8_t woke_on_cpu;
 	uint64_t last_ts;
 	uint64_t resp_end; /* the last response it finished writing (hand-off rule) */
+	uint64_t in_cpu;   /* its CPU time at its last switch-in (0 unknown) */
 };
 
 /* The state a thread was in just before change c. */
@@ -139,6 +142,7 @@ static int add_change(struct bz_sched *s, struct bz_sched_thread *t, uint64_t ts
 	if ((rc = room_for_one((void **)&t->tr, &t->n, &t->cap, sizeof(*t->tr), TR_CAP_MAX, &s->n.history_cut)))
 		return rc;
 	t->tr[t->n].ts = ts;
+	t->tr[t->n].stolen = 0;
 	t->tr[t->n].state = (uint8_t)st;
 	t->tr[t->n].ev = (uint8_t)ev;
 	t->n++;
@@ -147,11 +151,38 @@ static int add_change(struct bz_sched *s, struct bz_sched_thread *t, uint64_t ts
 	return 0;
 }
 
+/* Less than this missing from a run's CPU time is not steal: the switch's
+ * own work, between the scheduler's clock update and the tracepoint, which
+ * the run's CPU time leaves out (1-2 us per run on the test VM). */
+#define STEAL_MIN_NS 20000
+
+/* t, on CPU since its last change (a switch-in with its CPU time known),
+ * is switched out at ts having used cpu_ns in all: the run's steal. */
+static uint64_t run_stolen(const struct bz_sched_thread *t, uint64_t ts, uint64_t cpu_ns)
+{
+	const struct tr *in = t->n ? &t->tr[t->n - 1] : NULL;
+	uint64_t wall, used;
+
+	if (!in || in->ev != EV_IN || !t->in_cpu || !cpu_ns || cpu_ns < t->in_cpu || ts < in->ts)
+		return 0;
+	wall = ts - in->ts;
+	used = cpu_ns - t->in_cpu;
+	return wall > used + STEAL_MIN_NS ? wall - used : 0;
+}
+
 int bz_sched_switch(struct bz_sched *s, uint64_t ts, uint32_t prev_pid, uint32_t prev_tid,
 		    int prev_runnable, uint32_t next_pid, uint32_t next_tid)
 {
+	return bz_sched_switch_cpu(s, ts, prev_pid, prev_tid, prev_runnable, next_pid, next_tid, 0, 0);
+}
+
+int bz_sched_switch_cpu(struct bz_sched *s, uint64_t ts, uint32_t prev_pid, uint32_t prev_tid,
+			int prev_runnable, uint32_t next_pid, uint32_t next_tid, uint64_t prev_cpu_ns,
+			uint64_t next_cpu_ns)
+{
 	struct bz_sched_thread *t;
 	enum bz_sched_state st;
+	uint64_t stolen;
 	int rc;
 
 	s->n.switches++;
@@ -164,8 +195,14 @@ int bz_sched_switch(struct bz_sched *s, uint64_t ts, uint32_t prev_pid, uint32_t
 			s->n.inconsistent++;
 		st = prev_runnable || t->woke_on_cpu ? BZ_SCHED_RUNQ : BZ_SCHED_BLOCKED;
 		t->woke_on_cpu = 0;
+		/* (at the time add_change places it) */
+		stolen = run_stolen(t, t->n && ts < t->tr[t->n - 1].ts ? t->tr[t->n - 1].ts : ts, prev_cpu_ns);
+		t->in_cpu = 0;
 		if ((rc = add_change(s, t, ts, st, EV_OUT)))
 			return rc;
+		/* (a history cut keeps the newest half: this change is still last) */
+		t->tr[t->n - 1].stolen = stolen;
+		s->n.stolen_ns += stolen;
 	}
 	if (next_tid) {
 		if (!(t = thread_get(s, next_pid, next_tid)))
@@ -176,6 +213,7 @@ int bz_sched_switch(struct bz_sched *s, uint64_t ts, uint32_t prev_pid, uint32_t
 		t->woke_on_cpu = 0;
 		if ((rc = add_change(s, t, ts, BZ_SCHED_ON_CPU, EV_IN)))
 			return rc;
+		t->in_cpu = next_cpu_ns;
 	}
 	return 0;
 }
@@ -229,6 +267,25 @@ static size_t first_after(const struct bz_sched_thread *t, uint64_t ts)
 	return lo;
 }
 
+/* [a, b) in state st, before change j of t (t->n: none known yet) into
+ * out: of a run on CPU that change j ends with its steal known, that
+ * share of the steal is run queue. */
+static void add_segment(const struct bz_sched_thread *t, size_t j, enum bz_sched_state st, uint64_t a, uint64_t b,
+			uint64_t out[BZ_SCHED_STATES])
+{
+	uint64_t d = b - a, x = 0;
+
+	if (st == BZ_SCHED_ON_CPU && j > 0 && j < t->n && t->tr[j].ev == EV_OUT && t->tr[j].stolen &&
+	    t->tr[j - 1].ev == EV_IN && t->tr[j].ts > t->tr[j - 1].ts) {
+		uint64_t run = t->tr[j].ts - t->tr[j - 1].ts;
+		x = (uint64_t)((unsigned __int128)t->tr[j].stolen * d / run);
+		if (x > d)
+			x = d;
+	}
+	out[st] += d - x;
+	out[BZ_SCHED_RUNQ] += x;
+}
+
 int bz_sched_split(const struct bz_sched *s, uint32_t tid, uint64_t from, uint64_t to,
 		   uint64_t out[BZ_SCHED_STATES])
 {
@@ -245,11 +302,11 @@ int bz_sched_split(const struct bz_sched *s, uint32_t tid, uint64_t from, uint64
 	i = first_after(t, from);
 	st = i ? (enum bz_sched_state)t->tr[i - 1].state : state_before(&t->tr[0]);
 	for (; i < t->n && t->tr[i].ts < to; i++) {
-		out[st] += t->tr[i].ts - at;
+		add_segment(t, i, st, at, t->tr[i].ts, out);
 		at = t->tr[i].ts;
 		st = (enum bz_sched_state)t->tr[i].state;
 	}
-	out[st] += to - at;
+	add_segment(t, i, st, at, to, out);
 	return 0;
 }
 
@@ -390,6 +447,7 @@ int bz_sched_write_stats(const struct bz_sched *s, struct bz_db *db)
 {
 	const struct { const char *name; uint64_t v; } rows[] = {
 		{ "sched_switches", s->n.switches },
+		{ "sched_stolen_ns", s->n.stolen_ns },
 		{ "sched_wakeups", s->n.wakeups },
 		{ "sched_inconsistent", s->n.inconsistent },
 		{ "sched_history_cut", s->n.history_cut },

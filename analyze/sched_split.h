@@ -14,6 +14,8 @@
  *   woken while blocked                   -> run queue
  *   woken while on CPU or runnable        -> no change (the wake-up raced
  *                                            the thread going to sleep)
+ *   on CPU, but the vCPU stolen            -> run queue (a run's wall time
+ *                                            minus its CPU time, format 1.8)
  * Before a thread's first known change its state is what that change
  * implies it was (a switch-in: runnable; a switch-out: on CPU; a wake-up:
  * blocked), so history may be forgotten without losing the split.
@@ -49,6 +51,7 @@ struct bz_sched_counts {
 	uint64_t spans_go;           /* ... not: a Go handler's (goroutines change threads) */
 	uint64_t handoffs;           /* a worker thread woken by the reader's process */
 	uint64_t handoffs_no_wake;   /* another thread wrote the response, no wake-up found */
+	uint64_t stolen_ns;          /* runs on CPU minus their CPU time (steal), in all */
 };
 
 struct bz_sched {
@@ -65,12 +68,19 @@ void bz_sched_free(struct bz_sched *s);
  * caller passes 0) a task that is not a target.  0 or -ENOMEM. */
 int bz_sched_switch(struct bz_sched *s, uint64_t ts, uint32_t prev_pid, uint32_t prev_tid,
 		    int prev_runnable, uint32_t next_pid, uint32_t next_tid);
+/* The same, with each task's CPU time so far (0 unknown): a run on CPU
+ * whose CPU time is less than its wall time lost the rest to the
+ * hypervisor (steal), which the split counts as waiting for a CPU. */
+int bz_sched_switch_cpu(struct bz_sched *s, uint64_t ts, uint32_t prev_pid, uint32_t prev_tid,
+			int prev_runnable, uint32_t next_pid, uint32_t next_tid, uint64_t prev_cpu_ns,
+			uint64_t next_cpu_ns);
 /* waker (tid 0: an interrupt of the idle task) began waking wakee.  0 or -ENOMEM. */
 int bz_sched_wakeup(struct bz_sched *s, uint64_t ts, uint32_t waker_pid, uint32_t waker_tid,
 		    uint32_t wakee_pid, uint32_t wakee_tid);
 
 /* Time thread tid spent in each state over [from, to) (monotonic ns),
- * into out[BZ_SCHED_STATES]; out sums to to - from exactly.  -ENOENT when
+ * into out[BZ_SCHED_STATES]; out sums to to - from exactly.  Of a run on
+ * CPU, the part stolen (pro rata of the run's steal) is run queue.  -ENOENT when
  * the thread has no scheduler events (out zeroed). */
 int bz_sched_split(const struct bz_sched *s, uint32_t tid, uint64_t from, uint64_t to,
 		   uint64_t out[BZ_SCHED_STATES]);

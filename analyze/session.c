@@ -202,7 +202,7 @@ static size_t min_size(unsigned kind)
 	case BZ_EV_GO_SPAWN: return sizeof(struct bz_ev_go_spawn);
 	case BZ_EV_RX_ARRIVAL: return sizeof(struct bz_ev_rx_arrival);
 	case BZ_EV_PEER_RX: return sizeof(struct bz_ev_peer_rx);
-	case BZ_EV_SCHED_SWITCH: return sizeof(struct bz_ev_sched_switch);
+	case BZ_EV_SCHED_SWITCH: return offsetof(struct bz_ev_sched_switch, prev_cpu_ns); /* before 1.8 */
 	case BZ_EV_SCHED_WAKEUP: return sizeof(struct bz_ev_sched_wakeup);
 	default: return sizeof(struct bz_ev_hdr);
 	}

@@ -373,6 +373,13 @@ struct bz_ev_sched_switch {
 	__u8 targets;     /* BZ_SCHED_PREV_TARGET | BZ_SCHED_NEXT_TARGET: which side is
 	                   * a target's thread (the other is any task of the machine) */
 	__u16 cpu;        /* the CPU switched */
+	/* Appended in format 1.8: the two tasks' CPU time so far
+	 * (se.sum_exec_runtime, ns; 0 unknown), of a target's side only.  The
+	 * scheduler's clock leaves out the time the hypervisor ran another
+	 * guest on this vCPU (steal): the wall time of a run on CPU minus its
+	 * CPU time is what was stolen from it. */
+	__u64 prev_cpu_ns;
+	__u64 next_cpu_ns;
 };
 #define BZ_SCHED_PREV_TARGET 1
 #define BZ_SCHED_NEXT_TARGET 2
@@ -478,7 +485,8 @@ _Static_assert(sizeof(struct bz_ev_go_handler) == 40, "go handler layout");
 _Static_assert(sizeof(struct bz_go_req_ext) == 24, "go request extension layout");
 _Static_assert(sizeof(struct bz_ev_go_client) == 48, "go client layout");
 _Static_assert(sizeof(struct bz_ev_go_spawn) == 40, "go spawn layout");
-_Static_assert(sizeof(struct bz_ev_sched_switch) == 40, "sched switch layout");
+_Static_assert(sizeof(struct bz_ev_sched_switch) == 56, "sched switch layout");
+_Static_assert(__builtin_offsetof(struct bz_ev_sched_switch, prev_cpu_ns) == 40, "sched switch 1.8 part");
 _Static_assert(__builtin_offsetof(struct bz_ev_sched_switch, cpu) == 38, "sched switch cpu");
 _Static_assert(sizeof(struct bz_ev_sched_wakeup) == 40, "sched wakeup layout");
 _Static_assert(sizeof(struct bz_ev_proc_exec) == 24 + 8 + 16 + 256 + 256 + 8 + 128 + 256 + 256,

@@ -5,7 +5,8 @@
  * and sched_waking (a task is being made runnable).  Both fire for every
  * task of the machine, so each looks at two (one) tgids in the target
  * bitmap and returns unless a target's thread is involved; only then is a
- * 40-byte event built, handed to the ring without a wake-up.
+ * 40-byte (wake-up) or 56-byte (switch) event built, handed to the ring
+ * without a wake-up.
  *
  * Why sched_waking and not sched_wakeup: sched_waking runs in the waker's
  * context always, so current is the waker (the thread that handed a
@@ -41,6 +42,8 @@ int bz_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 	ev.preempt = ctx->args[0] ? 1 : 0;
 	ev.targets = targets;
 	ev.cpu = (__u16)bpf_get_smp_processor_id();
+	ev.prev_cpu_ns = (targets & BZ_SCHED_PREV_TARGET) ? BPF_CORE_READ(prev, se.sum_exec_runtime) : 0;
+	ev.next_cpu_ns = (targets & BZ_SCHED_NEXT_TARGET) ? BPF_CORE_READ(next, se.sum_exec_runtime) : 0;
 	emit(BZ_P_SCHED_SWITCH, &ev, sizeof(ev));
 	return 0;
 }

@@ -212,7 +212,7 @@ static const struct argp_option record_options[] = {
 	  "`beyla analyze` splits each request's processing into on CPU, waiting for a CPU (run "
 	  "queue) and blocked (I/O, locks, sleep, calls), and follows a request handed from a "
 	  "reading thread to a worker. Costs: the scheduler's switch and wake-up hooks run for "
-	  "every context switch of the machine (a filter drops other processes'), and a 40-byte "
+	  "every context switch of the machine (a filter drops other processes'), and a 40-56 byte "
 	  "event per switch or wake-up of a target thread (docs/performance.md)", 3 },
 	{ "go", OPT_GO_MODE, "MODE", 0,
 	  "What the Go uprobes record: 'fast' (the default: no probe the kernel single-steps; the "

@@ -60,6 +60,40 @@ static void test_preempted(void **state)
 	bz_sched_free(&s);
 }
 
+/* A VM's vCPU stolen: the thread runs from 1000 to 2000 (us) by the
+ * switches, but its CPU time grows by 600 only (its scheduler's clock
+ * leaves out the 400 the hypervisor gave another guest): 400 of the run is
+ * waiting for a CPU, pro rata over any part of it.  A run whose CPU time is
+ * unknown (a capture before format 1.8), or that lacks less than 20 us
+ * (the switch's own work), has none. */
+static void test_stolen(void **state)
+{
+	struct bz_sched s = { 0 };
+	const uint64_t us = 1000;
+
+	assert_int_equal(bz_sched_switch_cpu(&s, 1000 * us, 0, 0, 0, PID, READER, 0, 50000 * us), 0);
+	assert_int_equal(bz_sched_switch_cpu(&s, 2000 * us, PID, READER, 0, 0, 0, 50600 * us, 0), 0);
+	split(&s, READER, 1000 * us, 2000 * us, 600 * us, 400 * us, 0);
+	split(&s, READER, 1500 * us, 2000 * us, 300 * us, 200 * us, 0);
+	/* runnable before, blocked after */
+	split(&s, READER, 900 * us, 2100 * us, 600 * us, 100 * us + 400 * us, 100 * us);
+	assert_int_equal(s.n.stolen_ns, 400 * us);
+	/* no CPU times: all of the run on CPU */
+	bz_sched_switch(&s, 3000 * us, 0, 0, 0, PID, READER);
+	bz_sched_switch(&s, 3500 * us, PID, READER, 0, 0, 0);
+	split(&s, READER, 3000 * us, 3500 * us, 500 * us, 0, 0);
+	/* 15 us short of its wall time (the switch's own work), or over it
+	 * (the clocks' jitter): no steal */
+	bz_sched_switch_cpu(&s, 4000 * us, 0, 0, 0, PID, READER, 0, 60000 * us);
+	bz_sched_switch_cpu(&s, 4200 * us, PID, READER, 1, 0, 0, 60200 * us - 15 * us, 0);
+	split(&s, READER, 4000 * us, 4200 * us, 200 * us, 0, 0);
+	bz_sched_switch_cpu(&s, 4300 * us, 0, 0, 0, PID, READER, 0, 61000 * us);
+	bz_sched_switch_cpu(&s, 4400 * us, PID, READER, 1, 0, 0, 61101 * us, 0);
+	split(&s, READER, 4300 * us, 4400 * us, 100 * us, 0, 0);
+	assert_int_equal(s.n.stolen_ns, 400 * us);
+	bz_sched_free(&s);
+}
+
 /* Blocked on I/O (a downstream call) from 1200, woken by a thread of
  * another process at 1500, on CPU again at 1550. */
 static void test_blocked_io(void **state)
@@ -315,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_preempted),
+		cmocka_unit_test(test_stolen),
 		cmocka_unit_test(test_blocked_io),
 		cmocka_unit_test(test_woken_by_thread),
 		cmocka_unit_test(test_inferred_before_first),
