@@ -854,15 +854,24 @@ static int an_data(void *u, const struct bz_ev_data *e_in, const uint8_t *payloa
 					 : e->h.ts_ns;
 		if (e->dir == BZ_DIR_IN)
 			c->tls_arrival_newest = e->arrival_ns ? e->arrival_ns : e->h.ts_ns;
+		/* a write's delivery inside it (format 1.8): the SSL_write whose
+		 * record it carried ends after it, its plaintext next */
+		if (e->dir == BZ_DIR_OUT && e->arrival_ns && e->arrival_ns <= e->h.ts_ns)
+			c->tls_delivered = e->arrival_ns;
 		return 0;
 	}
 	rd.at.ts_ns = e->h.ts_ns;
 	rd.at.start_ns = e->start_ns;
 	rd.at.arrival_ns = e->dir == BZ_DIR_IN ? e->arrival_ns : 0;
-	/* (a TLS library's plaintext write has none: its socket write's is
-	 * the ciphertext's, recorded before or after it) */
-	rd.at.delivered_ns = e->dir == BZ_DIR_OUT && !BZ_SYS_IS_PLAINTEXT(e->syscall) &&
-			     e->arrival_ns <= e->h.ts_ns ? e->arrival_ns : 0;
+	/* A TLS library's plaintext write has its socket write's, the
+	 * ciphertext's: OpenSSL's (stamped at SSL_write's return) that of the
+	 * last ciphertext write since the connection's previous plaintext; a
+	 * Go Write is stamped at its entry, before its socket write: none. */
+	rd.at.delivered_ns = e->dir != BZ_DIR_OUT ? 0
+			     : e->syscall == BZ_SYS_SSL ? c->tls_delivered
+			     : !BZ_SYS_IS_PLAINTEXT(e->syscall) && e->arrival_ns <= e->h.ts_ns ? e->arrival_ns : 0;
+	if (BZ_SYS_IS_PLAINTEXT(e->syscall))
+		c->tls_delivered = 0;
 	if (BZ_SYS_IS_PLAINTEXT(e->syscall) && e->dir == BZ_DIR_IN) {
 		if (has_ranges && (rflags & BZ_RANGES_F_CONT)) {
 			/* the same plaintext read, its next frames */

@@ -87,6 +87,8 @@ struct bz_conn {
 	uint64_t last_resp_end;    /* monotonic end of the last response emitted */
 	uint64_t tls_arrival;      /* TLS: when the ciphertext not yet read as plaintext arrived */
 	uint64_t tls_arrival_last; /* ... what the last plaintext read got (for its CONT records) */
+	uint64_t tls_delivered;    /* TLS: when the peer had the last ciphertext write (its
+	                            * delivery inside it), for the plaintext write that made it */
 	uint64_t tls_arrival_newest; /* TLS: the latest ciphertext read's arrival (an HTTP/2
 	                              * request built from struct reads: go_request.h) */
 	uint64_t requests, responses;

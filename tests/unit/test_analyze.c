@@ -571,6 +571,77 @@ static void test_unix_late_peer_link(void **state)
 	unlink(c.path);
 }
 
+/* The same over TLS on loopback, both ends OpenSSL users: the plaintext
+ * records (SSL_read/SSL_write, stamped at their return) take the delivery
+ * of the ciphertext write just before them, the one the call made. */
+static void ev_ssl(struct cap *c, uint64_t conn, int dir, uint64_t ts, uint32_t pid, const char *s)
+{
+	size_t n = strlen(s);
+	struct bz_ev_data e = { 0 };
+	hdr(&e.h, BZ_EV_DATA, (uint16_t)(sizeof(e) + n), ts, pid, pid);
+	e.conn_id = conn;
+	e.ret = (int32_t)n;
+	e.caplen = (uint16_t)n;
+	e.dir = (uint8_t)dir;
+	e.syscall = BZ_SYS_SSL;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	bz_buf_put(&c->ev, s, n);
+	c->nev++;
+}
+
+static void test_tls_late_peer_link(void **state)
+{
+	struct cap c;
+	struct bz_analysis_summary sum;
+	const char *req = "GET /items/1 HTTP/1.1\r\nHost: app\r\n\r\n";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+	cap_open(&c);
+	cap_proc(&c, 500, "/usr/bin/curl", "curl");
+	cap_proc(&c, 600, "/usr/bin/python3", "server");
+	ev_open(&c, 1, BZ_ROLE_CONNECTED, T(0.9), T(0.9), T(0.89), 50001, 8443, 500);
+	struct bz_ev_conn_open e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), T(0.95), 600, 600);
+	e.conn_id = 2;
+	e.established_ns = T(0.9);
+	e.family = BZ_AF_INET;
+	e.local_port = 8443;
+	e.remote_port = 50001;
+	e.role = BZ_ROLE_ACCEPTED;
+	e.local_addr[0] = 10, e.local_addr[3] = 7; /* the reverse of connection 1 */
+	e.remote_addr[0] = 127, e.remote_addr[3] = 1;
+	bz_buf_put(&c.ev, &e, sizeof(e));
+	c.nev++;
+	/* the handshake */
+	ev_data_cut(&c, 1, BZ_DIR_OUT, T(1.0), 0, T(0.99), 500, 500, "\x16\x03\x01\x02\x00", 5, 517);
+	ev_data_cut(&c, 2, BZ_DIR_IN, T(1.02), 0, T(0.99), 600, 600, "\x16\x03\x01\x02\x00", 5, 517);
+	ev_data_cut(&c, 2, BZ_DIR_OUT, T(1.05), 0, T(1.04), 600, 600, "\x16\x03\x03\x00\x7a", 5, 900);
+	ev_data_cut(&c, 1, BZ_DIR_IN, T(1.06), 0, T(1.04), 500, 500, "\x16\x03\x03\x00\x7a", 5, 900);
+	/* the server reads, answers: all before curl's SSL_write returns */
+	ev_data_cut(&c, 2, BZ_DIR_IN, T(1.3), 0, T(1.21), 600, 600, "\x17\x03\x03", 3, 80);
+	ev_ssl(&c, 2, BZ_DIR_IN, T(1.31), 600, req);
+	ev_data_cut(&c, 2, BZ_DIR_OUT, T(1.5), 0, T(1.45), 600, 600, "\x17\x03\x03", 3, 70);
+	ev_ssl(&c, 2, BZ_DIR_OUT, T(1.51), 600, resp);
+	ev_data_cut(&c, 1, BZ_DIR_OUT, T(1.55), 0, T(1.21), 500, 500, "\x17\x03\x03", 3, 80);
+	ev_ssl(&c, 1, BZ_DIR_OUT, T(1.56), 500, req);
+	ev_data_cut(&c, 1, BZ_DIR_IN, T(1.6), 0, T(1.45), 500, 500, "\x17\x03\x03", 3, 70);
+	ev_ssl(&c, 1, BZ_DIR_IN, T(1.61), 500, resp);
+	ev_close(&c, 2, T(1.7), 600);
+	ev_close(&c, 1, T(1.8), 500);
+	cap_close(&c, 1);
+	struct bz_db *db = analyse(c.path, &sum);
+
+	assert_int_equal(sum.session.read_status, 0);
+	assert_int_equal(q_int(db, "select count(*) from spans s join spans n on n.span_id = s.parent_id "
+				   "where s.kind='server' and s.conn_id=2 and n.kind='client' and n.conn_id=1 "
+				   "and s.trace_id = n.trace_id"), 1);
+	assert_int_equal(q_int(db, "select value from parse_stats where name='peer_links_late'"), 1);
+	assert_int_equal(q_int(db, "select end_ns from spans where kind='server' and conn_id=2"), U(1.45));
+	assert_int_equal(q_int(db, "select start_ns from spans where kind='client' and conn_id=1"), U(1.21));
+	bz_db_close(&db);
+	unlink(c.path);
+}
+
 /* nginx (pid 500) calls a gunicorn worker (pid 600) over a UNIX socket,
  * twice.  The first time the client's record does not know its peer's inode
  * (the server end had none when connect() returned) and the client opens
@@ -2485,6 +2556,7 @@ int main(void)
 		cmocka_unit_test(test_go_https_handler_and_client),
 		cmocka_unit_test(test_unix_peer_link),
 		cmocka_unit_test(test_unix_late_peer_link),
+		cmocka_unit_test(test_tls_late_peer_link),
 		cmocka_unit_test(test_conn_open_96_bytes),
 		cmocka_unit_test(test_unix_path_text),
 		cmocka_unit_test(test_go_h2_handlers_by_stream),
