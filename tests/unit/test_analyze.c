@@ -122,6 +122,25 @@ static void ev_open(struct cap *c, uint64_t conn, uint8_t role, uint64_t ts, uin
 	c->nev++;
 }
 
+/* The server end of a connection ev_open made from the client's side: its
+ * addresses and ports the reverse (10.0.0.7:lport <- 127.0.0.1:rport). */
+static void ev_open_accepted_peer(struct cap *c, uint64_t conn, uint64_t ts, uint64_t est, uint16_t lport,
+				  uint16_t rport, uint32_t pid)
+{
+	struct bz_ev_conn_open e = { 0 };
+	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), ts, pid, pid);
+	e.conn_id = conn;
+	e.established_ns = est;
+	e.family = BZ_AF_INET;
+	e.local_port = lport;
+	e.remote_port = rport;
+	e.role = BZ_ROLE_ACCEPTED;
+	e.local_addr[0] = 10, e.local_addr[3] = 7;
+	e.remote_addr[0] = 127, e.remote_addr[3] = 1;
+	bz_buf_put(&c->ev, &e, sizeof(e));
+	c->nev++;
+}
+
 static void ev_est(struct cap *c, uint64_t conn, uint64_t ts, uint32_t pid)
 {
 	struct bz_ev_conn_est e = { 0 };
@@ -428,18 +447,7 @@ static void test_go_https_handler_and_client(void **state)
 	/* the backend call: api's connection 2 (client) and backend's connection 3 (server) */
 	ev_open(&c, 2, BZ_ROLE_CONNECTED, T(3.1), T(3.1), T(3.05), 50100, 9000, 300);
 	ev_data(&c, 2, BZ_DIR_OUT, T(3.2), 0, 0, 300, 305, "GET /stock HTTP/1.1\r\nHost: down\r\n\r\n");
-	struct bz_ev_conn_open e = { 0 };
-	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), T(3.15), 400, 400);
-	e.conn_id = 3;
-	e.established_ns = T(3.1);
-	e.family = BZ_AF_INET;
-	e.local_port = 9000;
-	e.remote_port = 50100;
-	e.role = BZ_ROLE_ACCEPTED;
-	e.local_addr[0] = 10, e.local_addr[3] = 7;  /* the reverse of connection 2 */
-	e.remote_addr[0] = 127, e.remote_addr[3] = 1;
-	bz_buf_put(&c.ev, &e, sizeof(e));
-	c.nev++;
+	ev_open_accepted_peer(&c, 3, T(3.15), T(3.1), 9000, 50100, 400); /* the reverse of connection 2 */
 	ev_data(&c, 3, BZ_DIR_IN, T(3.3), 0, T(3.25), 400, 400, "GET /stock HTTP/1.1\r\nHost: down\r\n\r\n");
 	ev_data(&c, 3, BZ_DIR_OUT, T(3.6), 0, 0, 400, 400, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
 	ev_data(&c, 2, BZ_DIR_IN, T(3.7), 0, T(3.65), 300, 306, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
@@ -600,18 +608,7 @@ static void test_tls_late_peer_link(void **state)
 	cap_proc(&c, 500, "/usr/bin/curl", "curl");
 	cap_proc(&c, 600, "/usr/bin/python3", "server");
 	ev_open(&c, 1, BZ_ROLE_CONNECTED, T(0.9), T(0.9), T(0.89), 50001, 8443, 500);
-	struct bz_ev_conn_open e = { 0 };
-	hdr(&e.h, BZ_EV_CONN_OPEN, sizeof(e), T(0.95), 600, 600);
-	e.conn_id = 2;
-	e.established_ns = T(0.9);
-	e.family = BZ_AF_INET;
-	e.local_port = 8443;
-	e.remote_port = 50001;
-	e.role = BZ_ROLE_ACCEPTED;
-	e.local_addr[0] = 10, e.local_addr[3] = 7; /* the reverse of connection 1 */
-	e.remote_addr[0] = 127, e.remote_addr[3] = 1;
-	bz_buf_put(&c.ev, &e, sizeof(e));
-	c.nev++;
+	ev_open_accepted_peer(&c, 2, T(0.95), T(0.9), 8443, 50001, 600); /* the reverse of connection 1 */
 	/* the handshake */
 	ev_data_cut(&c, 1, BZ_DIR_OUT, T(1.0), 0, T(0.99), 500, 500, "\x16\x03\x01\x02\x00", 5, 517);
 	ev_data_cut(&c, 2, BZ_DIR_IN, T(1.02), 0, T(0.99), 600, 600, "\x16\x03\x01\x02\x00", 5, 517);
