@@ -602,7 +602,7 @@ int bz_data_ready(struct bpf_raw_tracepoint_args *ctx)
 	}
 	st->last_ready_ns = now;
 	/* both ends tracked (a proxy and its backend): this one is a peer too */
-	if (st->flags & SOCK_LOCAL_PEER)
+	if (st->peer_tracked)
 		kw_peer_ready((struct sock *)key, now);
 	else if (cfg_kwaits && (st->flags & SOCK_UNIX))
 		kw_unix_delivered((struct sock *)key, now);

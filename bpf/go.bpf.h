@@ -104,15 +104,22 @@ static __always_inline void go_regs(struct pt_regs *ctx, struct go_regs *r)
 	barrier_var(r->g);
 }
 
-/* Copies the Go string at base+off into dst (at most max bytes, max a
- * power of two); returns the bytes copied. */
-static __always_inline __u32 go_read_string(__u8 *dst, __u64 base, __s64 off, __u32 max)
+/* The Go string header at base+off: empty on failure or unknown offset. */
+static __always_inline struct go_string go_string_at(__u64 base, __s64 off)
 {
 	struct go_string s = {};
+
+	if (base && off >= 0)
+		bpf_probe_read_user(&s, sizeof(s), (void *)(base + off));
+	return s;
+}
+
+/* Copies the bytes of Go string s into dst (at most max bytes, max a power
+ * of two); returns the bytes copied. */
+static __always_inline __u32 go_copy_string(__u8 *dst, struct go_string s, __u32 max)
+{
 	__u64 n;
 
-	if (!base || off < 0 || bpf_probe_read_user(&s, sizeof(s), (void *)(base + off)))
-		return 0;
 	if (s.len <= 0 || !s.ptr)
 		return 0;
 	n = s.len < max ? s.len : max;
@@ -123,19 +130,83 @@ static __always_inline __u32 go_read_string(__u8 *dst, __u64 base, __s64 off, __
 }
 
 /* The strings of a GO_HANDLER or GO_CLIENT record: a method, then two
- * more, each Go string at base+off, packed one after the other into dst.
- * Fills len[3]; returns the bytes written (at most 16 + 2 * 128). */
-static __always_inline __u32 go_read_method_and_2(__u8 *dst, __u32 len[3], __u64 b0, __s64 o0,
-						  __u64 b1, __s64 o1, __u64 b2, __s64 o2)
+ * more, packed one after the other into dst.  Fills len[3]; returns the
+ * bytes written (at most 16 + 2 * 128). */
+static __always_inline __u32 go_pack_method_and_2(__u8 *dst, __u32 len[3], struct go_string s0,
+						  struct go_string s1, struct go_string s2)
 {
 	__u32 off;
 
-	len[0] = go_read_string(dst, b0, o0, BZ_GO_METHOD_MAX);
+	len[0] = go_copy_string(dst, s0, BZ_GO_METHOD_MAX);
 	off = len[0] & (BZ_GO_METHOD_MAX * 2 - 1);
-	len[1] = go_read_string(dst + off, b1, o1, BZ_GO_STR_MAX);
+	len[1] = go_copy_string(dst + off, s1, BZ_GO_STR_MAX);
 	off = (off + len[1]) & 255;
-	len[2] = go_read_string(dst + off, b2, o2, BZ_GO_STR_MAX);
+	len[2] = go_copy_string(dst + off, s2, BZ_GO_STR_MAX);
 	return len[0] + len[1] + len[2];
+}
+
+/* A handler's *http.Request, with its front copied in one call.  Every
+ * field a START record reads (Method, URL, ProtoMajor, ContentLength,
+ * Host, RemoteAddr, RequestURI) lies in its first 208 bytes in every Go
+ * release the offsets table knows, so one user-memory read (~80 ns here,
+ * docs/performance.md) stands for nine; a field beyond GO_REQ_FRONT, or
+ * every field when the copy failed, is read on its own.  The copy goes in
+ * the scratch buffer past the event being built (GO_REQ_AT). */
+#define GO_REQ_FRONT 256
+#define GO_REQ_AT 1024
+_Static_assert(SCRATCH_SIZE >= GO_REQ_AT + GO_REQ_FRONT + 16, "scratch holds the request's front");
+struct go_req {
+	const __u8 *front; /* NULL: not copied */
+	__u64 base;
+	__s64 end;         /* the bytes copied */
+};
+
+static __always_inline __s64 go_max_end(__s64 end, __s64 off, __s64 size)
+{
+	return off >= 0 && off + size > end ? off + size : end;
+}
+
+static __always_inline void go_req_load(struct go_req *q, __u64 req, __u8 *scratch,
+					const struct bz_go_offsets *o)
+{
+	__s64 end = 0;
+
+	q->base = req;
+	q->front = NULL;
+	q->end = 0;
+	end = go_max_end(end, o->req_method, 16);
+	end = go_max_end(end, o->req_url, 8);
+	end = go_max_end(end, o->req_proto_major, 8);
+	end = go_max_end(end, o->req_content_length, 8);
+	end = go_max_end(end, o->req_host, 16);
+	end = go_max_end(end, o->req_remote_addr, 16);
+	end = go_max_end(end, o->req_request_uri, 16);
+	if (end > GO_REQ_FRONT)
+		end = GO_REQ_FRONT;
+	if (!req || end <= 0)
+		return;
+	if (!bpf_probe_read_user(scratch + GO_REQ_AT, end & (GO_REQ_FRONT * 2 - 1), (void *)req))
+		q->front = scratch + GO_REQ_AT;
+	q->end = end;
+}
+
+static __always_inline int go_req_has(const struct go_req *q, __s64 off, __s64 size)
+{
+	return q->front && off >= 0 && off + size <= q->end;
+}
+
+static __always_inline __u64 go_req_u64(const struct go_req *q, __s64 off)
+{
+	if (go_req_has(q, off, 8))
+		return *(const __u64 *)(q->front + (off & (GO_REQ_FRONT - 1)));
+	return go_read_u64(q->base, off);
+}
+
+static __always_inline struct go_string go_req_string(const struct go_req *q, __s64 off)
+{
+	if (go_req_has(q, off, 16))
+		return *(const struct go_string *)(q->front + (off & (GO_REQ_FRONT - 1)));
+	return go_string_at(q->base, off);
 }
 
 /* The HTTP/2 stream a handler serves, 0 for HTTP/1 or unknown.  rw is the
@@ -144,11 +215,11 @@ static __always_inline __u32 go_read_method_and_2(__u8 *dst, __u32 len[3], __u64
  * http2ResponseWriter wraps one pointer, so its data word is that pointer
  * too).  A wrong guess costs nothing: the analyzer takes a stream id only
  * when a request of that method and path is waiting on that stream. */
-static __always_inline __u32 go_h2_stream(__u64 req, __u64 rw, struct bz_go_offsets *o)
+static __always_inline __u32 go_h2_stream(__u64 proto_major, __u64 rw, struct bz_go_offsets *o)
 {
 	__u64 rws, stream;
 
-	if (o->req_proto_major < 0 || go_read_u64(req, o->req_proto_major) != 2)
+	if (proto_major != 2)
 		return 0;
 	rws = go_read_u64(rw, o->h2rw_rws);
 	stream = go_read_u64(rws, o->h2rws_stream);
@@ -160,26 +231,26 @@ static __always_inline __u32 go_h2_stream(__u64 req, __u64 rw, struct bz_go_offs
  * Read in every mode: --go=fast builds HTTPS spans from it, and the same
  * capture made with --go=full can be analyzed both ways (analyze
  * --go-from-structs) to check that they agree. */
-static __always_inline __u32 go_req_ext(__u8 *dst, __u32 n, __u64 req, __u32 stream,
-					struct bz_go_offsets *o)
+static __always_inline __u32 go_req_ext(__u8 *dst, __u32 n, const struct go_req *q, __u64 proto_major,
+					__u32 stream, struct bz_go_offsets *o)
 {
 	struct bz_go_req_ext x = {};
 	__u32 off;
 
 	x.stream = stream;
-	x.proto_major = o->req_proto_major >= 0 ? (__u8)go_read_u64(req, o->req_proto_major) : 0;
+	x.proto_major = (__u8)proto_major;
 	x.content_length = -1;
 	if (o->req_content_length >= 0) {
-		x.content_length = (__s64)go_read_u64(req, o->req_content_length);
+		x.content_length = (__s64)go_req_u64(q, o->req_content_length);
 		x.flags |= BZ_GOX_CL_KNOWN;
 	}
 	n &= 511;
 	off = n + sizeof(x);
-	x.host_len = go_read_string(dst + off, req, o->req_host, BZ_GO_STR_MAX);
+	x.host_len = go_copy_string(dst + off, go_req_string(q, o->req_host), BZ_GO_STR_MAX);
 	off = (off + x.host_len) & 1023;
 	if (off > 512 + sizeof(x) + BZ_GO_STR_MAX)
 		return n;
-	x.uri_len = go_read_string(dst + off, req, o->req_request_uri, BZ_GO_STR_MAX);
+	x.uri_len = go_copy_string(dst + off, go_req_string(q, o->req_request_uri), BZ_GO_STR_MAX);
 	__builtin_memcpy(dst + n, &x, sizeof(x));
 	return n + sizeof(x) + x.host_len + x.uri_len;
 }
@@ -194,7 +265,9 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bz_go_offsets *o;
 	struct bz_ev_go_handler *ev;
+	struct go_req q;
 	__u32 len[3], n, stream;
+	__u64 proto_major;
 
 	EMPTY_HOOK_RETURN();
 	if (go_entry_again_later(ctx))
@@ -202,18 +275,21 @@ int bz_go_handler_enter(struct pt_regs *ctx)
 	go_regs(ctx, &rg);
 	if (!is_target(pid_tgid >> 32) || !(o = go_offs(ctx)) || !(ev = scratch_buf()))
 		return 0;
+	go_req_load(&q, rg.di, (__u8 *)ev, o);
 	fill_hdr(&ev->h, BZ_EV_GO_HANDLER, 0, pid_tgid);
 	ev->goid = go_read_u64(rg.g, o->g_goid);
 	ev->phase = BZ_GO_START;
 	ev->status = 0;
-	n = go_read_method_and_2(ev->strings, len, rg.di, o->req_method, rg.di, o->req_remote_addr,
-				 go_read_u64(rg.di, o->req_url), o->url_path);
+	n = go_pack_method_and_2(ev->strings, len, go_req_string(&q, o->req_method),
+				 go_req_string(&q, o->req_remote_addr),
+				 go_string_at(go_req_u64(&q, o->req_url), o->url_path));
 	ev->method_len = len[0];
 	ev->remote_len = len[1];
 	ev->path_len = len[2];
 	n &= 511;
-	stream = go_h2_stream(rg.di, rg.cx, o);
-	n = go_req_ext(ev->strings, n, rg.di, stream, o);
+	proto_major = o->req_proto_major >= 0 ? go_req_u64(&q, o->req_proto_major) : 0;
+	stream = go_h2_stream(proto_major, rg.cx, o);
+	n = go_req_ext(ev->strings, n, &q, proto_major, stream, o);
 	ev->h.size = sizeof(*ev) + n;
 	emit(BZ_P_GO_HANDLER, ev, (sizeof(*ev) + n) & 1023);
 	return 0;
@@ -431,7 +507,8 @@ int bz_go_client_enter(struct pt_regs *ctx)
 	ev->phase = BZ_GO_START;
 	ev->status = 0;
 	url = go_read_u64(req, o->req_url);
-	n = go_read_method_and_2(ev->strings, len, req, o->req_method, url, o->url_host, url, o->url_path);
+	n = go_pack_method_and_2(ev->strings, len, go_string_at(req, o->req_method), go_string_at(url, o->url_host),
+				 go_string_at(url, o->url_path));
 	ev->method_len = len[0];
 	ev->host_len = len[1];
 	ev->path_len = len[2];

@@ -55,21 +55,51 @@ __u8 have_peers;
 
 #define KW_MAX_AGE_NS (10ull * 1000000000ull) /* an skb timestamp older than this is not this request's */
 
-/* The socket's own addresses and ports into k (swap: as its peer sees them). */
+/* The socket's own addresses and ports into k (swap: as its peer sees them).
+ * It runs in every data_ready of a socket that might be a tracked one's
+ * other end, so it reads the front of sock_common (the IPv4 addresses, the
+ * ports and the family sit within its first 20 bytes on every kernel
+ * since 2.6) in one helper call, and the IPv6 pair in a second, instead
+ * of a call per field (~37 ns each, docs/performance.md).  A kernel whose
+ * layout puts them further apart takes the per-field reads: the offsets
+ * are CO-RE constants, so the verifier keeps only one of the two paths. */
+#define KW_FRONT 24
 static __always_inline int kw_tuple(struct sock *sk, struct peer_key *k, int swap)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u32 o_d = bpf_core_field_offset(struct sock, __sk_common.skc_daddr);
+	__u32 o_s = bpf_core_field_offset(struct sock, __sk_common.skc_rcv_saddr);
+	__u32 o_n = bpf_core_field_offset(struct sock, __sk_common.skc_num);
+	__u32 o_p = bpf_core_field_offset(struct sock, __sk_common.skc_dport);
+	__u32 o_f = bpf_core_field_offset(struct sock, __sk_common.skc_family);
 	__u8 *l = swap ? k->raddr : k->laddr, *r = swap ? k->laddr : k->raddr;
-	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u16 family, lport, rport;
 
-	if (family == BZ_AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)l, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)r, sk, __sk_common.skc_daddr);
-	} else if (family == BZ_AF_INET6) {
+	if (o_s >= o_d && o_s - o_d <= KW_FRONT - 4 && o_n >= o_d && o_n - o_d <= KW_FRONT - 2 &&
+	    o_p >= o_d && o_p - o_d <= KW_FRONT - 2 && o_f >= o_d && o_f - o_d <= KW_FRONT - 2) {
+		__u8 front[KW_FRONT];
+
+		if (bpf_probe_read_kernel(front, sizeof(front), (void *)sk + o_d))
+			return -1;
+		family = *(__u16 *)(front + (o_f - o_d));
+		lport = *(__u16 *)(front + (o_n - o_d));
+		rport = bpf_ntohs(*(__u16 *)(front + (o_p - o_d)));
+		if (family == BZ_AF_INET) {
+			__builtin_memcpy(l, front + (o_s - o_d), 4);
+			__builtin_memcpy(r, front, 4);
+		}
+	} else {
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (family == BZ_AF_INET) {
+			BPF_CORE_READ_INTO((__u32 *)l, sk, __sk_common.skc_rcv_saddr);
+			BPF_CORE_READ_INTO((__u32 *)r, sk, __sk_common.skc_daddr);
+		}
+	}
+	if (family == BZ_AF_INET6) {
 		BPF_CORE_READ_INTO((struct in6_addr *)l, sk, __sk_common.skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO((struct in6_addr *)r, sk, __sk_common.skc_v6_daddr);
-	} else {
+	} else if (family != BZ_AF_INET) {
 		return -1;
 	}
 	k->lport = swap ? rport : lport;
@@ -108,6 +138,7 @@ static __always_inline __u32 kw_track(struct sock *sk, __u64 conn_id, __u32 pid)
 	struct peer_key own = {}, pk = {};
 	struct peer_val v = { .sk = (__u64)sk, .conn_id = conn_id, .pid = pid };
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct peer_val *other;
 
 	if (!cfg_kwaits || kw_tuple(sk, &own, 0) || !kw_remote_is_local(&own))
 		return 0;
@@ -120,6 +151,24 @@ static __always_inline __u32 kw_track(struct sock *sk, __u64 conn_id, __u32 pid)
 	}
 	if (!have_peers)
 		have_peers = 1;
+	/* Its other end tracked already (a proxy and its backend, both
+	 * targets)?  Then each end's data_ready is the other's delivery: both
+	 * get peer_tracked, and a tracked socket without it skips the lookup
+	 * that would miss.  Each end adds its entry before it looks for the
+	 * other's, so of two ends tracked at once on two CPUs, the later
+	 * lookup finds the other. */
+	other = bpf_map_lookup_elem(&peers, &own);
+	if (other) {
+		__u64 okey = other->sk;
+		struct sock_state *os = bpf_map_lookup_elem(&socks, &okey);
+		__u64 key = (__u64)sk;
+		struct sock_state *ms = bpf_map_lookup_elem(&socks, &key);
+
+		if (os)
+			os->peer_tracked = 1;
+		if (ms)
+			ms->peer_tracked = 1;
+	}
 	return SOCK_LOCAL_PEER;
 }
 

@@ -123,6 +123,12 @@ struct sock_state {
 	/* the client preface seen in pieces so far, per direction: its bytes
 	 * matched by the first reads or writes (1-23), 0 when not under way */
 	__u8 h2_pre[2];
+	/* SOCK_LOCAL_PEER, and that other end is tracked too (kw_track): this
+	 * socket's data_ready is its delivery.  A byte of its own, not a flag:
+	 * the other end's kw_track sets it from another CPU, and a plain store
+	 * cannot lose a concurrent update of flags (this BPF target has no
+	 * 32-bit atomic OR). */
+	__u8 peer_tracked;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
